@@ -2442,6 +2442,14 @@ type VpcLatticeConfiguration struct {
 // AcceleratorManufacturer is the ECS enum AcceleratorManufacturer.
 type AcceleratorManufacturer string
 
+const (
+	AcceleratorManufacturerAmazonWebServices AcceleratorManufacturer = "amazon-web-services"
+	AcceleratorManufacturerAmd               AcceleratorManufacturer = "amd"
+	AcceleratorManufacturerNvidia            AcceleratorManufacturer = "nvidia"
+	AcceleratorManufacturerXilinx            AcceleratorManufacturer = "xilinx"
+	AcceleratorManufacturerHabana            AcceleratorManufacturer = "habana"
+)
+
 // Values lists the values ECS accepts for AcceleratorManufacturer.
 func (AcceleratorManufacturer) Values() []AcceleratorManufacturer {
 	return []AcceleratorManufacturer{"amazon-web-services", "amd", "nvidia", "xilinx", "habana"}
@@ -2449,6 +2457,21 @@ func (AcceleratorManufacturer) Values() []AcceleratorManufacturer {
 
 // AcceleratorName is the ECS enum AcceleratorName.
 type AcceleratorName string
+
+const (
+	AcceleratorNameA100          AcceleratorName = "a100"
+	AcceleratorNameInferentia    AcceleratorName = "inferentia"
+	AcceleratorNameK520          AcceleratorName = "k520"
+	AcceleratorNameK80           AcceleratorName = "k80"
+	AcceleratorNameM60           AcceleratorName = "m60"
+	AcceleratorNameRadeonProV520 AcceleratorName = "radeon-pro-v520"
+	AcceleratorNameT4            AcceleratorName = "t4"
+	AcceleratorNameVu9p          AcceleratorName = "vu9p"
+	AcceleratorNameV100          AcceleratorName = "v100"
+	AcceleratorNameA10g          AcceleratorName = "a10g"
+	AcceleratorNameH100          AcceleratorName = "h100"
+	AcceleratorNameT4g           AcceleratorName = "t4g"
+)
 
 // Values lists the values ECS accepts for AcceleratorName.
 func (AcceleratorName) Values() []AcceleratorName {
@@ -2458,6 +2481,12 @@ func (AcceleratorName) Values() []AcceleratorName {
 // AcceleratorType is the ECS enum AcceleratorType.
 type AcceleratorType string
 
+const (
+	AcceleratorTypeGpu       AcceleratorType = "gpu"
+	AcceleratorTypeFpga      AcceleratorType = "fpga"
+	AcceleratorTypeInference AcceleratorType = "inference"
+)
+
 // Values lists the values ECS accepts for AcceleratorType.
 func (AcceleratorType) Values() []AcceleratorType {
 	return []AcceleratorType{"gpu", "fpga", "inference"}
@@ -2465,6 +2494,11 @@ func (AcceleratorType) Values() []AcceleratorType {
 
 // AccessType is the ECS enum AccessType.
 type AccessType string
+
+const (
+	AccessTypePublic  AccessType = "PUBLIC"
+	AccessTypePrivate AccessType = "PRIVATE"
+)
 
 // Values lists the values ECS accepts for AccessType.
 func (AccessType) Values() []AccessType {
@@ -2474,6 +2508,15 @@ func (AccessType) Values() []AccessType {
 // AgentUpdateStatus is the ECS enum AgentUpdateStatus.
 type AgentUpdateStatus string
 
+const (
+	AgentUpdateStatusPending  AgentUpdateStatus = "PENDING"
+	AgentUpdateStatusStaging  AgentUpdateStatus = "STAGING"
+	AgentUpdateStatusStaged   AgentUpdateStatus = "STAGED"
+	AgentUpdateStatusUpdating AgentUpdateStatus = "UPDATING"
+	AgentUpdateStatusUpdated  AgentUpdateStatus = "UPDATED"
+	AgentUpdateStatusFailed   AgentUpdateStatus = "FAILED"
+)
+
 // Values lists the values ECS accepts for AgentUpdateStatus.
 func (AgentUpdateStatus) Values() []AgentUpdateStatus {
 	return []AgentUpdateStatus{"PENDING", "STAGING", "STAGED", "UPDATING", "UPDATED", "FAILED"}
@@ -2481,6 +2524,12 @@ func (AgentUpdateStatus) Values() []AgentUpdateStatus {
 
 // ApplicationProtocol is the ECS enum ApplicationProtocol.
 type ApplicationProtocol string
+
+const (
+	ApplicationProtocolHttp  ApplicationProtocol = "http"
+	ApplicationProtocolHttp2 ApplicationProtocol = "http2"
+	ApplicationProtocolGrpc  ApplicationProtocol = "grpc"
+)
 
 // Values lists the values ECS accepts for ApplicationProtocol.
 func (ApplicationProtocol) Values() []ApplicationProtocol {
@@ -2490,6 +2539,11 @@ func (ApplicationProtocol) Values() []ApplicationProtocol {
 // AssignPublicIp is the ECS enum AssignPublicIp.
 type AssignPublicIp string
 
+const (
+	AssignPublicIpEnabled  AssignPublicIp = "ENABLED"
+	AssignPublicIpDisabled AssignPublicIp = "DISABLED"
+)
+
 // Values lists the values ECS accepts for AssignPublicIp.
 func (AssignPublicIp) Values() []AssignPublicIp {
 	return []AssignPublicIp{"ENABLED", "DISABLED"}
@@ -2497,6 +2551,11 @@ func (AssignPublicIp) Values() []AssignPublicIp {
 
 // AutoRepairActionsStatus is the ECS enum AutoRepairActionsStatus.
 type AutoRepairActionsStatus string
+
+const (
+	AutoRepairActionsStatusEnabled  AutoRepairActionsStatus = "ENABLED"
+	AutoRepairActionsStatusDisabled AutoRepairActionsStatus = "DISABLED"
+)
 
 // Values lists the values ECS accepts for AutoRepairActionsStatus.
 func (AutoRepairActionsStatus) Values() []AutoRepairActionsStatus {
@@ -2506,6 +2565,11 @@ func (AutoRepairActionsStatus) Values() []AutoRepairActionsStatus {
 // AvailabilityZoneRebalancing is the ECS enum AvailabilityZoneRebalancing.
 type AvailabilityZoneRebalancing string
 
+const (
+	AvailabilityZoneRebalancingEnabled  AvailabilityZoneRebalancing = "ENABLED"
+	AvailabilityZoneRebalancingDisabled AvailabilityZoneRebalancing = "DISABLED"
+)
+
 // Values lists the values ECS accepts for AvailabilityZoneRebalancing.
 func (AvailabilityZoneRebalancing) Values() []AvailabilityZoneRebalancing {
 	return []AvailabilityZoneRebalancing{"ENABLED", "DISABLED"}
@@ -2513,6 +2577,12 @@ func (AvailabilityZoneRebalancing) Values() []AvailabilityZoneRebalancing {
 
 // BareMetal is the ECS enum BareMetal.
 type BareMetal string
+
+const (
+	BareMetalIncluded BareMetal = "included"
+	BareMetalRequired BareMetal = "required"
+	BareMetalExcluded BareMetal = "excluded"
+)
 
 // Values lists the values ECS accepts for BareMetal.
 func (BareMetal) Values() []BareMetal {
@@ -2522,6 +2592,12 @@ func (BareMetal) Values() []BareMetal {
 // BurstablePerformance is the ECS enum BurstablePerformance.
 type BurstablePerformance string
 
+const (
+	BurstablePerformanceIncluded BurstablePerformance = "included"
+	BurstablePerformanceRequired BurstablePerformance = "required"
+	BurstablePerformanceExcluded BurstablePerformance = "excluded"
+)
+
 // Values lists the values ECS accepts for BurstablePerformance.
 func (BurstablePerformance) Values() []BurstablePerformance {
 	return []BurstablePerformance{"included", "required", "excluded"}
@@ -2529,6 +2605,11 @@ func (BurstablePerformance) Values() []BurstablePerformance {
 
 // CPUArchitecture is the ECS enum CPUArchitecture.
 type CPUArchitecture string
+
+const (
+	CPUArchitectureX8664 CPUArchitecture = "X86_64"
+	CPUArchitectureArm64 CPUArchitecture = "ARM64"
+)
 
 // Values lists the values ECS accepts for CPUArchitecture.
 func (CPUArchitecture) Values() []CPUArchitecture {
@@ -2538,6 +2619,12 @@ func (CPUArchitecture) Values() []CPUArchitecture {
 // CapacityOptionType is the ECS enum CapacityOptionType.
 type CapacityOptionType string
 
+const (
+	CapacityOptionTypeOnDemand CapacityOptionType = "ON_DEMAND"
+	CapacityOptionTypeSpot     CapacityOptionType = "SPOT"
+	CapacityOptionTypeReserved CapacityOptionType = "RESERVED"
+)
+
 // Values lists the values ECS accepts for CapacityOptionType.
 func (CapacityOptionType) Values() []CapacityOptionType {
 	return []CapacityOptionType{"ON_DEMAND", "SPOT", "RESERVED"}
@@ -2545,6 +2632,10 @@ func (CapacityOptionType) Values() []CapacityOptionType {
 
 // CapacityProviderField is the ECS enum CapacityProviderField.
 type CapacityProviderField string
+
+const (
+	CapacityProviderFieldTags CapacityProviderField = "TAGS"
+)
 
 // Values lists the values ECS accepts for CapacityProviderField.
 func (CapacityProviderField) Values() []CapacityProviderField {
@@ -2554,6 +2645,13 @@ func (CapacityProviderField) Values() []CapacityProviderField {
 // CapacityProviderStatus is the ECS enum CapacityProviderStatus.
 type CapacityProviderStatus string
 
+const (
+	CapacityProviderStatusProvisioning   CapacityProviderStatus = "PROVISIONING"
+	CapacityProviderStatusActive         CapacityProviderStatus = "ACTIVE"
+	CapacityProviderStatusDeprovisioning CapacityProviderStatus = "DEPROVISIONING"
+	CapacityProviderStatusInactive       CapacityProviderStatus = "INACTIVE"
+)
+
 // Values lists the values ECS accepts for CapacityProviderStatus.
 func (CapacityProviderStatus) Values() []CapacityProviderStatus {
 	return []CapacityProviderStatus{"PROVISIONING", "ACTIVE", "DEPROVISIONING", "INACTIVE"}
@@ -2561,6 +2659,13 @@ func (CapacityProviderStatus) Values() []CapacityProviderStatus {
 
 // CapacityProviderType is the ECS enum CapacityProviderType.
 type CapacityProviderType string
+
+const (
+	CapacityProviderTypeEc2Autoscaling   CapacityProviderType = "EC2_AUTOSCALING"
+	CapacityProviderTypeManagedInstances CapacityProviderType = "MANAGED_INSTANCES"
+	CapacityProviderTypeFargate          CapacityProviderType = "FARGATE"
+	CapacityProviderTypeFargateSpot      CapacityProviderType = "FARGATE_SPOT"
+)
 
 // Values lists the values ECS accepts for CapacityProviderType.
 func (CapacityProviderType) Values() []CapacityProviderType {
@@ -2570,6 +2675,18 @@ func (CapacityProviderType) Values() []CapacityProviderType {
 // CapacityProviderUpdateStatus is the ECS enum CapacityProviderUpdateStatus.
 type CapacityProviderUpdateStatus string
 
+const (
+	CapacityProviderUpdateStatusCreateInProgress CapacityProviderUpdateStatus = "CREATE_IN_PROGRESS"
+	CapacityProviderUpdateStatusCreateComplete   CapacityProviderUpdateStatus = "CREATE_COMPLETE"
+	CapacityProviderUpdateStatusCreateFailed     CapacityProviderUpdateStatus = "CREATE_FAILED"
+	CapacityProviderUpdateStatusDeleteInProgress CapacityProviderUpdateStatus = "DELETE_IN_PROGRESS"
+	CapacityProviderUpdateStatusDeleteComplete   CapacityProviderUpdateStatus = "DELETE_COMPLETE"
+	CapacityProviderUpdateStatusDeleteFailed     CapacityProviderUpdateStatus = "DELETE_FAILED"
+	CapacityProviderUpdateStatusUpdateInProgress CapacityProviderUpdateStatus = "UPDATE_IN_PROGRESS"
+	CapacityProviderUpdateStatusUpdateComplete   CapacityProviderUpdateStatus = "UPDATE_COMPLETE"
+	CapacityProviderUpdateStatusUpdateFailed     CapacityProviderUpdateStatus = "UPDATE_FAILED"
+)
+
 // Values lists the values ECS accepts for CapacityProviderUpdateStatus.
 func (CapacityProviderUpdateStatus) Values() []CapacityProviderUpdateStatus {
 	return []CapacityProviderUpdateStatus{"CREATE_IN_PROGRESS", "CREATE_COMPLETE", "CREATE_FAILED", "DELETE_IN_PROGRESS", "DELETE_COMPLETE", "DELETE_FAILED", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED"}
@@ -2577,6 +2694,12 @@ func (CapacityProviderUpdateStatus) Values() []CapacityProviderUpdateStatus {
 
 // CapacityReservationPreference is the ECS enum CapacityReservationPreference.
 type CapacityReservationPreference string
+
+const (
+	CapacityReservationPreferenceReservationsOnly     CapacityReservationPreference = "RESERVATIONS_ONLY"
+	CapacityReservationPreferenceReservationsFirst    CapacityReservationPreference = "RESERVATIONS_FIRST"
+	CapacityReservationPreferenceReservationsExcluded CapacityReservationPreference = "RESERVATIONS_EXCLUDED"
+)
 
 // Values lists the values ECS accepts for CapacityReservationPreference.
 func (CapacityReservationPreference) Values() []CapacityReservationPreference {
@@ -2586,6 +2709,14 @@ func (CapacityReservationPreference) Values() []CapacityReservationPreference {
 // ClusterField is the ECS enum ClusterField.
 type ClusterField string
 
+const (
+	ClusterFieldAttachments    ClusterField = "ATTACHMENTS"
+	ClusterFieldConfigurations ClusterField = "CONFIGURATIONS"
+	ClusterFieldSettings       ClusterField = "SETTINGS"
+	ClusterFieldStatistics     ClusterField = "STATISTICS"
+	ClusterFieldTags           ClusterField = "TAGS"
+)
+
 // Values lists the values ECS accepts for ClusterField.
 func (ClusterField) Values() []ClusterField {
 	return []ClusterField{"ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"}
@@ -2593,6 +2724,10 @@ func (ClusterField) Values() []ClusterField {
 
 // ClusterSettingName is the ECS enum ClusterSettingName.
 type ClusterSettingName string
+
+const (
+	ClusterSettingNameContainerInsights ClusterSettingName = "containerInsights"
+)
 
 // Values lists the values ECS accepts for ClusterSettingName.
 func (ClusterSettingName) Values() []ClusterSettingName {
@@ -2602,6 +2737,13 @@ func (ClusterSettingName) Values() []ClusterSettingName {
 // Compatibility is the ECS enum Compatibility.
 type Compatibility string
 
+const (
+	CompatibilityEc2              Compatibility = "EC2"
+	CompatibilityFargate          Compatibility = "FARGATE"
+	CompatibilityExternal         Compatibility = "EXTERNAL"
+	CompatibilityManagedInstances Compatibility = "MANAGED_INSTANCES"
+)
+
 // Values lists the values ECS accepts for Compatibility.
 func (Compatibility) Values() []Compatibility {
 	return []Compatibility{"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"}
@@ -2609,6 +2751,11 @@ func (Compatibility) Values() []Compatibility {
 
 // Connectivity is the ECS enum Connectivity.
 type Connectivity string
+
+const (
+	ConnectivityConnected    Connectivity = "CONNECTED"
+	ConnectivityDisconnected Connectivity = "DISCONNECTED"
+)
 
 // Values lists the values ECS accepts for Connectivity.
 func (Connectivity) Values() []Connectivity {
@@ -2618,6 +2765,13 @@ func (Connectivity) Values() []Connectivity {
 // ContainerCondition is the ECS enum ContainerCondition.
 type ContainerCondition string
 
+const (
+	ContainerConditionStart    ContainerCondition = "START"
+	ContainerConditionComplete ContainerCondition = "COMPLETE"
+	ContainerConditionSuccess  ContainerCondition = "SUCCESS"
+	ContainerConditionHealthy  ContainerCondition = "HEALTHY"
+)
+
 // Values lists the values ECS accepts for ContainerCondition.
 func (ContainerCondition) Values() []ContainerCondition {
 	return []ContainerCondition{"START", "COMPLETE", "SUCCESS", "HEALTHY"}
@@ -2625,6 +2779,11 @@ func (ContainerCondition) Values() []ContainerCondition {
 
 // ContainerInstanceField is the ECS enum ContainerInstanceField.
 type ContainerInstanceField string
+
+const (
+	ContainerInstanceFieldTags                    ContainerInstanceField = "TAGS"
+	ContainerInstanceFieldContainerInstanceHealth ContainerInstanceField = "CONTAINER_INSTANCE_HEALTH"
+)
 
 // Values lists the values ECS accepts for ContainerInstanceField.
 func (ContainerInstanceField) Values() []ContainerInstanceField {
@@ -2634,6 +2793,14 @@ func (ContainerInstanceField) Values() []ContainerInstanceField {
 // ContainerInstanceStatus is the ECS enum ContainerInstanceStatus.
 type ContainerInstanceStatus string
 
+const (
+	ContainerInstanceStatusActive             ContainerInstanceStatus = "ACTIVE"
+	ContainerInstanceStatusDraining           ContainerInstanceStatus = "DRAINING"
+	ContainerInstanceStatusRegistering        ContainerInstanceStatus = "REGISTERING"
+	ContainerInstanceStatusDeregistering      ContainerInstanceStatus = "DEREGISTERING"
+	ContainerInstanceStatusRegistrationFailed ContainerInstanceStatus = "REGISTRATION_FAILED"
+)
+
 // Values lists the values ECS accepts for ContainerInstanceStatus.
 func (ContainerInstanceStatus) Values() []ContainerInstanceStatus {
 	return []ContainerInstanceStatus{"ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"}
@@ -2641,6 +2808,12 @@ func (ContainerInstanceStatus) Values() []ContainerInstanceStatus {
 
 // CpuManufacturer is the ECS enum CpuManufacturer.
 type CpuManufacturer string
+
+const (
+	CpuManufacturerIntel             CpuManufacturer = "intel"
+	CpuManufacturerAmd               CpuManufacturer = "amd"
+	CpuManufacturerAmazonWebServices CpuManufacturer = "amazon-web-services"
+)
 
 // Values lists the values ECS accepts for CpuManufacturer.
 func (CpuManufacturer) Values() []CpuManufacturer {
@@ -2650,6 +2823,12 @@ func (CpuManufacturer) Values() []CpuManufacturer {
 // DeploymentControllerType is the ECS enum DeploymentControllerType.
 type DeploymentControllerType string
 
+const (
+	DeploymentControllerTypeEcs        DeploymentControllerType = "ECS"
+	DeploymentControllerTypeCodeDeploy DeploymentControllerType = "CODE_DEPLOY"
+	DeploymentControllerTypeExternal   DeploymentControllerType = "EXTERNAL"
+)
+
 // Values lists the values ECS accepts for DeploymentControllerType.
 func (DeploymentControllerType) Values() []DeploymentControllerType {
 	return []DeploymentControllerType{"ECS", "CODE_DEPLOY", "EXTERNAL"}
@@ -2657,6 +2836,11 @@ func (DeploymentControllerType) Values() []DeploymentControllerType {
 
 // DeploymentLifecycleHookAction is the ECS enum DeploymentLifecycleHookAction.
 type DeploymentLifecycleHookAction string
+
+const (
+	DeploymentLifecycleHookActionRollback DeploymentLifecycleHookAction = "ROLLBACK"
+	DeploymentLifecycleHookActionContinue DeploymentLifecycleHookAction = "CONTINUE"
+)
 
 // Values lists the values ECS accepts for DeploymentLifecycleHookAction.
 func (DeploymentLifecycleHookAction) Values() []DeploymentLifecycleHookAction {
@@ -2666,6 +2850,17 @@ func (DeploymentLifecycleHookAction) Values() []DeploymentLifecycleHookAction {
 // DeploymentLifecycleHookStage is the ECS enum DeploymentLifecycleHookStage.
 type DeploymentLifecycleHookStage string
 
+const (
+	DeploymentLifecycleHookStageReconcileService           DeploymentLifecycleHookStage = "RECONCILE_SERVICE"
+	DeploymentLifecycleHookStagePreScaleUp                 DeploymentLifecycleHookStage = "PRE_SCALE_UP"
+	DeploymentLifecycleHookStagePostScaleUp                DeploymentLifecycleHookStage = "POST_SCALE_UP"
+	DeploymentLifecycleHookStageTestTrafficShift           DeploymentLifecycleHookStage = "TEST_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStagePostTestTrafficShift       DeploymentLifecycleHookStage = "POST_TEST_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStagePreProductionTrafficShift  DeploymentLifecycleHookStage = "PRE_PRODUCTION_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStageProductionTrafficShift     DeploymentLifecycleHookStage = "PRODUCTION_TRAFFIC_SHIFT"
+	DeploymentLifecycleHookStagePostProductionTrafficShift DeploymentLifecycleHookStage = "POST_PRODUCTION_TRAFFIC_SHIFT"
+)
+
 // Values lists the values ECS accepts for DeploymentLifecycleHookStage.
 func (DeploymentLifecycleHookStage) Values() []DeploymentLifecycleHookStage {
 	return []DeploymentLifecycleHookStage{"RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"}
@@ -2673,6 +2868,14 @@ func (DeploymentLifecycleHookStage) Values() []DeploymentLifecycleHookStage {
 
 // DeploymentLifecycleHookStatus is the ECS enum DeploymentLifecycleHookStatus.
 type DeploymentLifecycleHookStatus string
+
+const (
+	DeploymentLifecycleHookStatusAwaitingAction DeploymentLifecycleHookStatus = "AWAITING_ACTION"
+	DeploymentLifecycleHookStatusInProgress     DeploymentLifecycleHookStatus = "IN_PROGRESS"
+	DeploymentLifecycleHookStatusSucceeded      DeploymentLifecycleHookStatus = "SUCCEEDED"
+	DeploymentLifecycleHookStatusFailed         DeploymentLifecycleHookStatus = "FAILED"
+	DeploymentLifecycleHookStatusTimedOut       DeploymentLifecycleHookStatus = "TIMED_OUT"
+)
 
 // Values lists the values ECS accepts for DeploymentLifecycleHookStatus.
 func (DeploymentLifecycleHookStatus) Values() []DeploymentLifecycleHookStatus {
@@ -2682,6 +2885,11 @@ func (DeploymentLifecycleHookStatus) Values() []DeploymentLifecycleHookStatus {
 // DeploymentLifecycleHookTargetType is the ECS enum DeploymentLifecycleHookTargetType.
 type DeploymentLifecycleHookTargetType string
 
+const (
+	DeploymentLifecycleHookTargetTypeAwsLambda DeploymentLifecycleHookTargetType = "AWS_LAMBDA"
+	DeploymentLifecycleHookTargetTypePause     DeploymentLifecycleHookTargetType = "PAUSE"
+)
+
 // Values lists the values ECS accepts for DeploymentLifecycleHookTargetType.
 func (DeploymentLifecycleHookTargetType) Values() []DeploymentLifecycleHookTargetType {
 	return []DeploymentLifecycleHookTargetType{"AWS_LAMBDA", "PAUSE"}
@@ -2689,6 +2897,12 @@ func (DeploymentLifecycleHookTargetType) Values() []DeploymentLifecycleHookTarge
 
 // DeploymentRolloutState is the ECS enum DeploymentRolloutState.
 type DeploymentRolloutState string
+
+const (
+	DeploymentRolloutStateCompleted  DeploymentRolloutState = "COMPLETED"
+	DeploymentRolloutStateFailed     DeploymentRolloutState = "FAILED"
+	DeploymentRolloutStateInProgress DeploymentRolloutState = "IN_PROGRESS"
+)
 
 // Values lists the values ECS accepts for DeploymentRolloutState.
 func (DeploymentRolloutState) Values() []DeploymentRolloutState {
@@ -2698,6 +2912,13 @@ func (DeploymentRolloutState) Values() []DeploymentRolloutState {
 // DeploymentStrategy is the ECS enum DeploymentStrategy.
 type DeploymentStrategy string
 
+const (
+	DeploymentStrategyRolling   DeploymentStrategy = "ROLLING"
+	DeploymentStrategyBlueGreen DeploymentStrategy = "BLUE_GREEN"
+	DeploymentStrategyLinear    DeploymentStrategy = "LINEAR"
+	DeploymentStrategyCanary    DeploymentStrategy = "CANARY"
+)
+
 // Values lists the values ECS accepts for DeploymentStrategy.
 func (DeploymentStrategy) Values() []DeploymentStrategy {
 	return []DeploymentStrategy{"ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"}
@@ -2705,6 +2926,12 @@ func (DeploymentStrategy) Values() []DeploymentStrategy {
 
 // DesiredStatus is the ECS enum DesiredStatus.
 type DesiredStatus string
+
+const (
+	DesiredStatusRunning DesiredStatus = "RUNNING"
+	DesiredStatusPending DesiredStatus = "PENDING"
+	DesiredStatusStopped DesiredStatus = "STOPPED"
+)
 
 // Values lists the values ECS accepts for DesiredStatus.
 func (DesiredStatus) Values() []DesiredStatus {
@@ -2714,6 +2941,12 @@ func (DesiredStatus) Values() []DesiredStatus {
 // DeviceCgroupPermission is the ECS enum DeviceCgroupPermission.
 type DeviceCgroupPermission string
 
+const (
+	DeviceCgroupPermissionRead  DeviceCgroupPermission = "read"
+	DeviceCgroupPermissionWrite DeviceCgroupPermission = "write"
+	DeviceCgroupPermissionMknod DeviceCgroupPermission = "mknod"
+)
+
 // Values lists the values ECS accepts for DeviceCgroupPermission.
 func (DeviceCgroupPermission) Values() []DeviceCgroupPermission {
 	return []DeviceCgroupPermission{"read", "write", "mknod"}
@@ -2721,6 +2954,10 @@ func (DeviceCgroupPermission) Values() []DeviceCgroupPermission {
 
 // EBSResourceType is the ECS enum EBSResourceType.
 type EBSResourceType string
+
+const (
+	EBSResourceTypeVolume EBSResourceType = "volume"
+)
 
 // Values lists the values ECS accepts for EBSResourceType.
 func (EBSResourceType) Values() []EBSResourceType {
@@ -2730,6 +2967,11 @@ func (EBSResourceType) Values() []EBSResourceType {
 // EFSAuthorizationConfigIAM is the ECS enum EFSAuthorizationConfigIAM.
 type EFSAuthorizationConfigIAM string
 
+const (
+	EFSAuthorizationConfigIAMEnabled  EFSAuthorizationConfigIAM = "ENABLED"
+	EFSAuthorizationConfigIAMDisabled EFSAuthorizationConfigIAM = "DISABLED"
+)
+
 // Values lists the values ECS accepts for EFSAuthorizationConfigIAM.
 func (EFSAuthorizationConfigIAM) Values() []EFSAuthorizationConfigIAM {
 	return []EFSAuthorizationConfigIAM{"ENABLED", "DISABLED"}
@@ -2737,6 +2979,11 @@ func (EFSAuthorizationConfigIAM) Values() []EFSAuthorizationConfigIAM {
 
 // EFSTransitEncryption is the ECS enum EFSTransitEncryption.
 type EFSTransitEncryption string
+
+const (
+	EFSTransitEncryptionEnabled  EFSTransitEncryption = "ENABLED"
+	EFSTransitEncryptionDisabled EFSTransitEncryption = "DISABLED"
+)
 
 // Values lists the values ECS accepts for EFSTransitEncryption.
 func (EFSTransitEncryption) Values() []EFSTransitEncryption {
@@ -2746,6 +2993,10 @@ func (EFSTransitEncryption) Values() []EFSTransitEncryption {
 // EnvironmentFileType is the ECS enum EnvironmentFileType.
 type EnvironmentFileType string
 
+const (
+	EnvironmentFileTypeS3 EnvironmentFileType = "s3"
+)
+
 // Values lists the values ECS accepts for EnvironmentFileType.
 func (EnvironmentFileType) Values() []EnvironmentFileType {
 	return []EnvironmentFileType{"s3"}
@@ -2753,6 +3004,12 @@ func (EnvironmentFileType) Values() []EnvironmentFileType {
 
 // ExecuteCommandLogging is the ECS enum ExecuteCommandLogging.
 type ExecuteCommandLogging string
+
+const (
+	ExecuteCommandLoggingNone     ExecuteCommandLogging = "NONE"
+	ExecuteCommandLoggingDefault  ExecuteCommandLogging = "DEFAULT"
+	ExecuteCommandLoggingOverride ExecuteCommandLogging = "OVERRIDE"
+)
 
 // Values lists the values ECS accepts for ExecuteCommandLogging.
 func (ExecuteCommandLogging) Values() []ExecuteCommandLogging {
@@ -2762,6 +3019,11 @@ func (ExecuteCommandLogging) Values() []ExecuteCommandLogging {
 // FirelensConfigurationType is the ECS enum FirelensConfigurationType.
 type FirelensConfigurationType string
 
+const (
+	FirelensConfigurationTypeFluentd   FirelensConfigurationType = "fluentd"
+	FirelensConfigurationTypeFluentbit FirelensConfigurationType = "fluentbit"
+)
+
 // Values lists the values ECS accepts for FirelensConfigurationType.
 func (FirelensConfigurationType) Values() []FirelensConfigurationType {
 	return []FirelensConfigurationType{"fluentd", "fluentbit"}
@@ -2769,6 +3031,11 @@ func (FirelensConfigurationType) Values() []FirelensConfigurationType {
 
 // GatewayConnectorHealthCheckProtocol is the ECS enum GatewayConnectorHealthCheckProtocol.
 type GatewayConnectorHealthCheckProtocol string
+
+const (
+	GatewayConnectorHealthCheckProtocolHttp  GatewayConnectorHealthCheckProtocol = "HTTP"
+	GatewayConnectorHealthCheckProtocolHttps GatewayConnectorHealthCheckProtocol = "HTTPS"
+)
 
 // Values lists the values ECS accepts for GatewayConnectorHealthCheckProtocol.
 func (GatewayConnectorHealthCheckProtocol) Values() []GatewayConnectorHealthCheckProtocol {
@@ -2778,6 +3045,16 @@ func (GatewayConnectorHealthCheckProtocol) Values() []GatewayConnectorHealthChec
 // GatewayRouteStatus is the ECS enum GatewayRouteStatus.
 type GatewayRouteStatus string
 
+const (
+	GatewayRouteStatusActive           GatewayRouteStatus = "ACTIVE"
+	GatewayRouteStatusCreateInProgress GatewayRouteStatus = "CREATE_IN_PROGRESS"
+	GatewayRouteStatusCreateFailed     GatewayRouteStatus = "CREATE_FAILED"
+	GatewayRouteStatusUpdateInProgress GatewayRouteStatus = "UPDATE_IN_PROGRESS"
+	GatewayRouteStatusUpdateFailed     GatewayRouteStatus = "UPDATE_FAILED"
+	GatewayRouteStatusDeleteInProgress GatewayRouteStatus = "DELETE_IN_PROGRESS"
+	GatewayRouteStatusDeleteFailed     GatewayRouteStatus = "DELETE_FAILED"
+)
+
 // Values lists the values ECS accepts for GatewayRouteStatus.
 func (GatewayRouteStatus) Values() []GatewayRouteStatus {
 	return []GatewayRouteStatus{"ACTIVE", "CREATE_IN_PROGRESS", "CREATE_FAILED", "UPDATE_IN_PROGRESS", "UPDATE_FAILED", "DELETE_IN_PROGRESS", "DELETE_FAILED"}
@@ -2785,6 +3062,12 @@ func (GatewayRouteStatus) Values() []GatewayRouteStatus {
 
 // GpuSharingMode is the ECS enum GpuSharingMode.
 type GpuSharingMode string
+
+const (
+	GpuSharingModeIdle      GpuSharingMode = "IDLE"
+	GpuSharingModeNvidiaMps GpuSharingMode = "NVIDIA_MPS"
+	GpuSharingModeDedicated GpuSharingMode = "DEDICATED"
+)
 
 // Values lists the values ECS accepts for GpuSharingMode.
 func (GpuSharingMode) Values() []GpuSharingMode {
@@ -2794,6 +3077,12 @@ func (GpuSharingMode) Values() []GpuSharingMode {
 // HealthStatus is the ECS enum HealthStatus.
 type HealthStatus string
 
+const (
+	HealthStatusHealthy   HealthStatus = "HEALTHY"
+	HealthStatusUnhealthy HealthStatus = "UNHEALTHY"
+	HealthStatusUnknown   HealthStatus = "UNKNOWN"
+)
+
 // Values lists the values ECS accepts for HealthStatus.
 func (HealthStatus) Values() []HealthStatus {
 	return []HealthStatus{"HEALTHY", "UNHEALTHY", "UNKNOWN"}
@@ -2801,6 +3090,11 @@ func (HealthStatus) Values() []HealthStatus {
 
 // InstanceGeneration is the ECS enum InstanceGeneration.
 type InstanceGeneration string
+
+const (
+	InstanceGenerationCurrent  InstanceGeneration = "current"
+	InstanceGenerationPrevious InstanceGeneration = "previous"
+)
 
 // Values lists the values ECS accepts for InstanceGeneration.
 func (InstanceGeneration) Values() []InstanceGeneration {
@@ -2810,6 +3104,13 @@ func (InstanceGeneration) Values() []InstanceGeneration {
 // InstanceHealthCheckState is the ECS enum InstanceHealthCheckState.
 type InstanceHealthCheckState string
 
+const (
+	InstanceHealthCheckStateOk               InstanceHealthCheckState = "OK"
+	InstanceHealthCheckStateImpaired         InstanceHealthCheckState = "IMPAIRED"
+	InstanceHealthCheckStateInsufficientData InstanceHealthCheckState = "INSUFFICIENT_DATA"
+	InstanceHealthCheckStateInitializing     InstanceHealthCheckState = "INITIALIZING"
+)
+
 // Values lists the values ECS accepts for InstanceHealthCheckState.
 func (InstanceHealthCheckState) Values() []InstanceHealthCheckState {
 	return []InstanceHealthCheckState{"OK", "IMPAIRED", "INSUFFICIENT_DATA", "INITIALIZING"}
@@ -2817,6 +3118,13 @@ func (InstanceHealthCheckState) Values() []InstanceHealthCheckState {
 
 // InstanceHealthCheckType is the ECS enum InstanceHealthCheckType.
 type InstanceHealthCheckType string
+
+const (
+	InstanceHealthCheckTypeContainerRuntime   InstanceHealthCheckType = "CONTAINER_RUNTIME"
+	InstanceHealthCheckTypeAcceleratedCompute InstanceHealthCheckType = "ACCELERATED_COMPUTE"
+	InstanceHealthCheckTypeDaemon             InstanceHealthCheckType = "DAEMON"
+	InstanceHealthCheckTypeAgentConnectivity  InstanceHealthCheckType = "AGENT_CONNECTIVITY"
+)
 
 // Values lists the values ECS accepts for InstanceHealthCheckType.
 func (InstanceHealthCheckType) Values() []InstanceHealthCheckType {
@@ -2826,6 +3134,12 @@ func (InstanceHealthCheckType) Values() []InstanceHealthCheckType {
 // IpcMode is the ECS enum IpcMode.
 type IpcMode string
 
+const (
+	IpcModeHost IpcMode = "host"
+	IpcModeTask IpcMode = "task"
+	IpcModeNone IpcMode = "none"
+)
+
 // Values lists the values ECS accepts for IpcMode.
 func (IpcMode) Values() []IpcMode {
 	return []IpcMode{"host", "task", "none"}
@@ -2833,6 +3147,13 @@ func (IpcMode) Values() []IpcMode {
 
 // LaunchType is the ECS enum LaunchType.
 type LaunchType string
+
+const (
+	LaunchTypeEc2              LaunchType = "EC2"
+	LaunchTypeFargate          LaunchType = "FARGATE"
+	LaunchTypeExternal         LaunchType = "EXTERNAL"
+	LaunchTypeManagedInstances LaunchType = "MANAGED_INSTANCES"
+)
 
 // Values lists the values ECS accepts for LaunchType.
 func (LaunchType) Values() []LaunchType {
@@ -2842,6 +3163,12 @@ func (LaunchType) Values() []LaunchType {
 // LocalStorage is the ECS enum LocalStorage.
 type LocalStorage string
 
+const (
+	LocalStorageIncluded LocalStorage = "included"
+	LocalStorageRequired LocalStorage = "required"
+	LocalStorageExcluded LocalStorage = "excluded"
+)
+
 // Values lists the values ECS accepts for LocalStorage.
 func (LocalStorage) Values() []LocalStorage {
 	return []LocalStorage{"included", "required", "excluded"}
@@ -2849,6 +3176,11 @@ func (LocalStorage) Values() []LocalStorage {
 
 // LocalStorageType is the ECS enum LocalStorageType.
 type LocalStorageType string
+
+const (
+	LocalStorageTypeHdd LocalStorageType = "hdd"
+	LocalStorageTypeSsd LocalStorageType = "ssd"
+)
 
 // Values lists the values ECS accepts for LocalStorageType.
 func (LocalStorageType) Values() []LocalStorageType {
@@ -2858,6 +3190,17 @@ func (LocalStorageType) Values() []LocalStorageType {
 // LogDriver is the ECS enum LogDriver.
 type LogDriver string
 
+const (
+	LogDriverJsonFile    LogDriver = "json-file"
+	LogDriverSyslog      LogDriver = "syslog"
+	LogDriverJournald    LogDriver = "journald"
+	LogDriverGelf        LogDriver = "gelf"
+	LogDriverFluentd     LogDriver = "fluentd"
+	LogDriverAwslogs     LogDriver = "awslogs"
+	LogDriverSplunk      LogDriver = "splunk"
+	LogDriverAwsfirelens LogDriver = "awsfirelens"
+)
+
 // Values lists the values ECS accepts for LogDriver.
 func (LogDriver) Values() []LogDriver {
 	return []LogDriver{"json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "awsfirelens"}
@@ -2865,6 +3208,10 @@ func (LogDriver) Values() []LogDriver {
 
 // ManagedAgentName is the ECS enum ManagedAgentName.
 type ManagedAgentName string
+
+const (
+	ManagedAgentNameExecuteCommandAgent ManagedAgentName = "ExecuteCommandAgent"
+)
 
 // Values lists the values ECS accepts for ManagedAgentName.
 func (ManagedAgentName) Values() []ManagedAgentName {
@@ -2874,6 +3221,11 @@ func (ManagedAgentName) Values() []ManagedAgentName {
 // ManagedDraining is the ECS enum ManagedDraining.
 type ManagedDraining string
 
+const (
+	ManagedDrainingEnabled  ManagedDraining = "ENABLED"
+	ManagedDrainingDisabled ManagedDraining = "DISABLED"
+)
+
 // Values lists the values ECS accepts for ManagedDraining.
 func (ManagedDraining) Values() []ManagedDraining {
 	return []ManagedDraining{"ENABLED", "DISABLED"}
@@ -2881,6 +3233,11 @@ func (ManagedDraining) Values() []ManagedDraining {
 
 // ManagedInstancesMonitoringOptions is the ECS enum ManagedInstancesMonitoringOptions.
 type ManagedInstancesMonitoringOptions string
+
+const (
+	ManagedInstancesMonitoringOptionsBasic    ManagedInstancesMonitoringOptions = "BASIC"
+	ManagedInstancesMonitoringOptionsDetailed ManagedInstancesMonitoringOptions = "DETAILED"
+)
 
 // Values lists the values ECS accepts for ManagedInstancesMonitoringOptions.
 func (ManagedInstancesMonitoringOptions) Values() []ManagedInstancesMonitoringOptions {
@@ -2890,6 +3247,14 @@ func (ManagedInstancesMonitoringOptions) Values() []ManagedInstancesMonitoringOp
 // ManagedResourceStatus is the ECS enum ManagedResourceStatus.
 type ManagedResourceStatus string
 
+const (
+	ManagedResourceStatusProvisioning   ManagedResourceStatus = "PROVISIONING"
+	ManagedResourceStatusActive         ManagedResourceStatus = "ACTIVE"
+	ManagedResourceStatusDeprovisioning ManagedResourceStatus = "DEPROVISIONING"
+	ManagedResourceStatusDeleted        ManagedResourceStatus = "DELETED"
+	ManagedResourceStatusFailed         ManagedResourceStatus = "FAILED"
+)
+
 // Values lists the values ECS accepts for ManagedResourceStatus.
 func (ManagedResourceStatus) Values() []ManagedResourceStatus {
 	return []ManagedResourceStatus{"PROVISIONING", "ACTIVE", "DEPROVISIONING", "DELETED", "FAILED"}
@@ -2897,6 +3262,11 @@ func (ManagedResourceStatus) Values() []ManagedResourceStatus {
 
 // ManagedScalingStatus is the ECS enum ManagedScalingStatus.
 type ManagedScalingStatus string
+
+const (
+	ManagedScalingStatusEnabled  ManagedScalingStatus = "ENABLED"
+	ManagedScalingStatusDisabled ManagedScalingStatus = "DISABLED"
+)
 
 // Values lists the values ECS accepts for ManagedScalingStatus.
 func (ManagedScalingStatus) Values() []ManagedScalingStatus {
@@ -2906,6 +3276,11 @@ func (ManagedScalingStatus) Values() []ManagedScalingStatus {
 // ManagedTerminationProtection is the ECS enum ManagedTerminationProtection.
 type ManagedTerminationProtection string
 
+const (
+	ManagedTerminationProtectionEnabled  ManagedTerminationProtection = "ENABLED"
+	ManagedTerminationProtectionDisabled ManagedTerminationProtection = "DISABLED"
+)
+
 // Values lists the values ECS accepts for ManagedTerminationProtection.
 func (ManagedTerminationProtection) Values() []ManagedTerminationProtection {
 	return []ManagedTerminationProtection{"ENABLED", "DISABLED"}
@@ -2913,6 +3288,13 @@ func (ManagedTerminationProtection) Values() []ManagedTerminationProtection {
 
 // NetworkMode is the ECS enum NetworkMode.
 type NetworkMode string
+
+const (
+	NetworkModeBridge NetworkMode = "bridge"
+	NetworkModeHost   NetworkMode = "host"
+	NetworkModeAwsvpc NetworkMode = "awsvpc"
+	NetworkModeNone   NetworkMode = "none"
+)
 
 // Values lists the values ECS accepts for NetworkMode.
 func (NetworkMode) Values() []NetworkMode {
@@ -2922,6 +3304,19 @@ func (NetworkMode) Values() []NetworkMode {
 // OSFamily is the ECS enum OSFamily.
 type OSFamily string
 
+const (
+	OSFamilyWindowsServer2019Full OSFamily = "WINDOWS_SERVER_2019_FULL"
+	OSFamilyWindowsServer2019Core OSFamily = "WINDOWS_SERVER_2019_CORE"
+	OSFamilyWindowsServer2016Full OSFamily = "WINDOWS_SERVER_2016_FULL"
+	OSFamilyWindowsServer2004Core OSFamily = "WINDOWS_SERVER_2004_CORE"
+	OSFamilyWindowsServer2022Core OSFamily = "WINDOWS_SERVER_2022_CORE"
+	OSFamilyWindowsServer2022Full OSFamily = "WINDOWS_SERVER_2022_FULL"
+	OSFamilyWindowsServer2025Core OSFamily = "WINDOWS_SERVER_2025_CORE"
+	OSFamilyWindowsServer2025Full OSFamily = "WINDOWS_SERVER_2025_FULL"
+	OSFamilyWindowsServer20h2Core OSFamily = "WINDOWS_SERVER_20H2_CORE"
+	OSFamilyLinux                 OSFamily = "LINUX"
+)
+
 // Values lists the values ECS accepts for OSFamily.
 func (OSFamily) Values() []OSFamily {
 	return []OSFamily{"WINDOWS_SERVER_2019_FULL", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2016_FULL", "WINDOWS_SERVER_2004_CORE", "WINDOWS_SERVER_2022_CORE", "WINDOWS_SERVER_2022_FULL", "WINDOWS_SERVER_2025_CORE", "WINDOWS_SERVER_2025_FULL", "WINDOWS_SERVER_20H2_CORE", "LINUX"}
@@ -2929,6 +3324,11 @@ func (OSFamily) Values() []OSFamily {
 
 // PidMode is the ECS enum PidMode.
 type PidMode string
+
+const (
+	PidModeHost PidMode = "host"
+	PidModeTask PidMode = "task"
+)
 
 // Values lists the values ECS accepts for PidMode.
 func (PidMode) Values() []PidMode {
@@ -2938,6 +3338,11 @@ func (PidMode) Values() []PidMode {
 // PlacementConstraintType is the ECS enum PlacementConstraintType.
 type PlacementConstraintType string
 
+const (
+	PlacementConstraintTypeDistinctInstance PlacementConstraintType = "distinctInstance"
+	PlacementConstraintTypeMemberOf         PlacementConstraintType = "memberOf"
+)
+
 // Values lists the values ECS accepts for PlacementConstraintType.
 func (PlacementConstraintType) Values() []PlacementConstraintType {
 	return []PlacementConstraintType{"distinctInstance", "memberOf"}
@@ -2945,6 +3350,12 @@ func (PlacementConstraintType) Values() []PlacementConstraintType {
 
 // PlacementStrategyType is the ECS enum PlacementStrategyType.
 type PlacementStrategyType string
+
+const (
+	PlacementStrategyTypeRandom  PlacementStrategyType = "random"
+	PlacementStrategyTypeSpread  PlacementStrategyType = "spread"
+	PlacementStrategyTypeBinpack PlacementStrategyType = "binpack"
+)
 
 // Values lists the values ECS accepts for PlacementStrategyType.
 func (PlacementStrategyType) Values() []PlacementStrategyType {
@@ -2954,6 +3365,11 @@ func (PlacementStrategyType) Values() []PlacementStrategyType {
 // PlatformDeviceType is the ECS enum PlatformDeviceType.
 type PlatformDeviceType string
 
+const (
+	PlatformDeviceTypeGpu          PlatformDeviceType = "GPU"
+	PlatformDeviceTypeNeuronDevice PlatformDeviceType = "NEURON_DEVICE"
+)
+
 // Values lists the values ECS accepts for PlatformDeviceType.
 func (PlatformDeviceType) Values() []PlatformDeviceType {
 	return []PlatformDeviceType{"GPU", "NEURON_DEVICE"}
@@ -2961,6 +3377,11 @@ func (PlatformDeviceType) Values() []PlatformDeviceType {
 
 // PropagateMITags is the ECS enum PropagateMITags.
 type PropagateMITags string
+
+const (
+	PropagateMITagsCapacityProvider PropagateMITags = "CAPACITY_PROVIDER"
+	PropagateMITagsNone             PropagateMITags = "NONE"
+)
 
 // Values lists the values ECS accepts for PropagateMITags.
 func (PropagateMITags) Values() []PropagateMITags {
@@ -2970,6 +3391,12 @@ func (PropagateMITags) Values() []PropagateMITags {
 // PropagateTags is the ECS enum PropagateTags.
 type PropagateTags string
 
+const (
+	PropagateTagsTaskDefinition PropagateTags = "TASK_DEFINITION"
+	PropagateTagsService        PropagateTags = "SERVICE"
+	PropagateTagsNone           PropagateTags = "NONE"
+)
+
 // Values lists the values ECS accepts for PropagateTags.
 func (PropagateTags) Values() []PropagateTags {
 	return []PropagateTags{"TASK_DEFINITION", "SERVICE", "NONE"}
@@ -2977,6 +3404,10 @@ func (PropagateTags) Values() []PropagateTags {
 
 // ProxyConfigurationType is the ECS enum ProxyConfigurationType.
 type ProxyConfigurationType string
+
+const (
+	ProxyConfigurationTypeAppmesh ProxyConfigurationType = "APPMESH"
+)
 
 // Values lists the values ECS accepts for ProxyConfigurationType.
 func (ProxyConfigurationType) Values() []ProxyConfigurationType {
@@ -2986,6 +3417,11 @@ func (ProxyConfigurationType) Values() []ProxyConfigurationType {
 // ResourceManagementType is the ECS enum ResourceManagementType.
 type ResourceManagementType string
 
+const (
+	ResourceManagementTypeCustomer ResourceManagementType = "CUSTOMER"
+	ResourceManagementTypeEcs      ResourceManagementType = "ECS"
+)
+
 // Values lists the values ECS accepts for ResourceManagementType.
 func (ResourceManagementType) Values() []ResourceManagementType {
 	return []ResourceManagementType{"CUSTOMER", "ECS"}
@@ -2993,6 +3429,12 @@ func (ResourceManagementType) Values() []ResourceManagementType {
 
 // ResourceType is the ECS enum ResourceType.
 type ResourceType string
+
+const (
+	ResourceTypeGpu                  ResourceType = "GPU"
+	ResourceTypeInferenceAccelerator ResourceType = "InferenceAccelerator"
+	ResourceTypeNeuronDevice         ResourceType = "NeuronDevice"
+)
 
 // Values lists the values ECS accepts for ResourceType.
 func (ResourceType) Values() []ResourceType {
@@ -3002,6 +3444,10 @@ func (ResourceType) Values() []ResourceType {
 // ScaleUnit is the ECS enum ScaleUnit.
 type ScaleUnit string
 
+const (
+	ScaleUnitPercent ScaleUnit = "PERCENT"
+)
+
 // Values lists the values ECS accepts for ScaleUnit.
 func (ScaleUnit) Values() []ScaleUnit {
 	return []ScaleUnit{"PERCENT"}
@@ -3009,6 +3455,11 @@ func (ScaleUnit) Values() []ScaleUnit {
 
 // SchedulingStrategy is the ECS enum SchedulingStrategy.
 type SchedulingStrategy string
+
+const (
+	SchedulingStrategyReplica SchedulingStrategy = "REPLICA"
+	SchedulingStrategyDaemon  SchedulingStrategy = "DAEMON"
+)
 
 // Values lists the values ECS accepts for SchedulingStrategy.
 func (SchedulingStrategy) Values() []SchedulingStrategy {
@@ -3018,6 +3469,11 @@ func (SchedulingStrategy) Values() []SchedulingStrategy {
 // Scope is the ECS enum Scope.
 type Scope string
 
+const (
+	ScopeTask   Scope = "task"
+	ScopeShared Scope = "shared"
+)
+
 // Values lists the values ECS accepts for Scope.
 func (Scope) Values() []Scope {
 	return []Scope{"task", "shared"}
@@ -3025,6 +3481,11 @@ func (Scope) Values() []Scope {
 
 // ServiceConnectAccessLoggingFormat is the ECS enum ServiceConnectAccessLoggingFormat.
 type ServiceConnectAccessLoggingFormat string
+
+const (
+	ServiceConnectAccessLoggingFormatText ServiceConnectAccessLoggingFormat = "TEXT"
+	ServiceConnectAccessLoggingFormatJson ServiceConnectAccessLoggingFormat = "JSON"
+)
 
 // Values lists the values ECS accepts for ServiceConnectAccessLoggingFormat.
 func (ServiceConnectAccessLoggingFormat) Values() []ServiceConnectAccessLoggingFormat {
@@ -3034,6 +3495,11 @@ func (ServiceConnectAccessLoggingFormat) Values() []ServiceConnectAccessLoggingF
 // ServiceConnectIncludeQueryParameters is the ECS enum ServiceConnectIncludeQueryParameters.
 type ServiceConnectIncludeQueryParameters string
 
+const (
+	ServiceConnectIncludeQueryParametersDisabled ServiceConnectIncludeQueryParameters = "DISABLED"
+	ServiceConnectIncludeQueryParametersEnabled  ServiceConnectIncludeQueryParameters = "ENABLED"
+)
+
 // Values lists the values ECS accepts for ServiceConnectIncludeQueryParameters.
 func (ServiceConnectIncludeQueryParameters) Values() []ServiceConnectIncludeQueryParameters {
 	return []ServiceConnectIncludeQueryParameters{"DISABLED", "ENABLED"}
@@ -3041,6 +3507,19 @@ func (ServiceConnectIncludeQueryParameters) Values() []ServiceConnectIncludeQuer
 
 // ServiceDeploymentLifecycleStage is the ECS enum ServiceDeploymentLifecycleStage.
 type ServiceDeploymentLifecycleStage string
+
+const (
+	ServiceDeploymentLifecycleStageReconcileService           ServiceDeploymentLifecycleStage = "RECONCILE_SERVICE"
+	ServiceDeploymentLifecycleStagePreScaleUp                 ServiceDeploymentLifecycleStage = "PRE_SCALE_UP"
+	ServiceDeploymentLifecycleStageScaleUp                    ServiceDeploymentLifecycleStage = "SCALE_UP"
+	ServiceDeploymentLifecycleStagePostScaleUp                ServiceDeploymentLifecycleStage = "POST_SCALE_UP"
+	ServiceDeploymentLifecycleStageTestTrafficShift           ServiceDeploymentLifecycleStage = "TEST_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStagePostTestTrafficShift       ServiceDeploymentLifecycleStage = "POST_TEST_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStageProductionTrafficShift     ServiceDeploymentLifecycleStage = "PRODUCTION_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStagePostProductionTrafficShift ServiceDeploymentLifecycleStage = "POST_PRODUCTION_TRAFFIC_SHIFT"
+	ServiceDeploymentLifecycleStageBakeTime                   ServiceDeploymentLifecycleStage = "BAKE_TIME"
+	ServiceDeploymentLifecycleStageCleanUp                    ServiceDeploymentLifecycleStage = "CLEAN_UP"
+)
 
 // Values lists the values ECS accepts for ServiceDeploymentLifecycleStage.
 func (ServiceDeploymentLifecycleStage) Values() []ServiceDeploymentLifecycleStage {
@@ -3050,6 +3529,13 @@ func (ServiceDeploymentLifecycleStage) Values() []ServiceDeploymentLifecycleStag
 // ServiceDeploymentRollbackMonitorsStatus is the ECS enum ServiceDeploymentRollbackMonitorsStatus.
 type ServiceDeploymentRollbackMonitorsStatus string
 
+const (
+	ServiceDeploymentRollbackMonitorsStatusTriggered          ServiceDeploymentRollbackMonitorsStatus = "TRIGGERED"
+	ServiceDeploymentRollbackMonitorsStatusMonitoring         ServiceDeploymentRollbackMonitorsStatus = "MONITORING"
+	ServiceDeploymentRollbackMonitorsStatusMonitoringComplete ServiceDeploymentRollbackMonitorsStatus = "MONITORING_COMPLETE"
+	ServiceDeploymentRollbackMonitorsStatusDisabled           ServiceDeploymentRollbackMonitorsStatus = "DISABLED"
+)
+
 // Values lists the values ECS accepts for ServiceDeploymentRollbackMonitorsStatus.
 func (ServiceDeploymentRollbackMonitorsStatus) Values() []ServiceDeploymentRollbackMonitorsStatus {
 	return []ServiceDeploymentRollbackMonitorsStatus{"TRIGGERED", "MONITORING", "MONITORING_COMPLETE", "DISABLED"}
@@ -3057,6 +3543,18 @@ func (ServiceDeploymentRollbackMonitorsStatus) Values() []ServiceDeploymentRollb
 
 // ServiceDeploymentStatus is the ECS enum ServiceDeploymentStatus.
 type ServiceDeploymentStatus string
+
+const (
+	ServiceDeploymentStatusPending            ServiceDeploymentStatus = "PENDING"
+	ServiceDeploymentStatusSuccessful         ServiceDeploymentStatus = "SUCCESSFUL"
+	ServiceDeploymentStatusStopped            ServiceDeploymentStatus = "STOPPED"
+	ServiceDeploymentStatusStopRequested      ServiceDeploymentStatus = "STOP_REQUESTED"
+	ServiceDeploymentStatusInProgress         ServiceDeploymentStatus = "IN_PROGRESS"
+	ServiceDeploymentStatusRollbackRequested  ServiceDeploymentStatus = "ROLLBACK_REQUESTED"
+	ServiceDeploymentStatusRollbackInProgress ServiceDeploymentStatus = "ROLLBACK_IN_PROGRESS"
+	ServiceDeploymentStatusRollbackSuccessful ServiceDeploymentStatus = "ROLLBACK_SUCCESSFUL"
+	ServiceDeploymentStatusRollbackFailed     ServiceDeploymentStatus = "ROLLBACK_FAILED"
+)
 
 // Values lists the values ECS accepts for ServiceDeploymentStatus.
 func (ServiceDeploymentStatus) Values() []ServiceDeploymentStatus {
@@ -3066,6 +3564,10 @@ func (ServiceDeploymentStatus) Values() []ServiceDeploymentStatus {
 // ServiceField is the ECS enum ServiceField.
 type ServiceField string
 
+const (
+	ServiceFieldTags ServiceField = "TAGS"
+)
+
 // Values lists the values ECS accepts for ServiceField.
 func (ServiceField) Values() []ServiceField {
 	return []ServiceField{"TAGS"}
@@ -3073,6 +3575,11 @@ func (ServiceField) Values() []ServiceField {
 
 // ServiceRevisionCleanup is the ECS enum ServiceRevisionCleanup.
 type ServiceRevisionCleanup string
+
+const (
+	ServiceRevisionCleanupBlocking ServiceRevisionCleanup = "BLOCKING"
+	ServiceRevisionCleanupDeferred ServiceRevisionCleanup = "DEFERRED"
+)
 
 // Values lists the values ECS accepts for ServiceRevisionCleanup.
 func (ServiceRevisionCleanup) Values() []ServiceRevisionCleanup {
@@ -3082,6 +3589,20 @@ func (ServiceRevisionCleanup) Values() []ServiceRevisionCleanup {
 // SettingName is the ECS enum SettingName.
 type SettingName string
 
+const (
+	SettingNameServiceLongArnFormat            SettingName = "serviceLongArnFormat"
+	SettingNameTaskLongArnFormat               SettingName = "taskLongArnFormat"
+	SettingNameContainerInstanceLongArnFormat  SettingName = "containerInstanceLongArnFormat"
+	SettingNameAwsvpcTrunking                  SettingName = "awsvpcTrunking"
+	SettingNameContainerInsights               SettingName = "containerInsights"
+	SettingNameFargateFipsMode                 SettingName = "fargateFIPSMode"
+	SettingNameTagResourceAuthorization        SettingName = "tagResourceAuthorization"
+	SettingNameFargateTaskRetirementWaitPeriod SettingName = "fargateTaskRetirementWaitPeriod"
+	SettingNameGuardDutyActivate               SettingName = "guardDutyActivate"
+	SettingNameDefaultLogDriverMode            SettingName = "defaultLogDriverMode"
+	SettingNameFargateEventWindows             SettingName = "fargateEventWindows"
+)
+
 // Values lists the values ECS accepts for SettingName.
 func (SettingName) Values() []SettingName {
 	return []SettingName{"serviceLongArnFormat", "taskLongArnFormat", "containerInstanceLongArnFormat", "awsvpcTrunking", "containerInsights", "fargateFIPSMode", "tagResourceAuthorization", "fargateTaskRetirementWaitPeriod", "guardDutyActivate", "defaultLogDriverMode", "fargateEventWindows"}
@@ -3089,6 +3610,11 @@ func (SettingName) Values() []SettingName {
 
 // SettingType is the ECS enum SettingType.
 type SettingType string
+
+const (
+	SettingTypeUser       SettingType = "user"
+	SettingTypeAwsManaged SettingType = "aws_managed"
+)
 
 // Values lists the values ECS accepts for SettingType.
 func (SettingType) Values() []SettingType {
@@ -3098,6 +3624,11 @@ func (SettingType) Values() []SettingType {
 // SortOrder is the ECS enum SortOrder.
 type SortOrder string
 
+const (
+	SortOrderAsc  SortOrder = "ASC"
+	SortOrderDesc SortOrder = "DESC"
+)
+
 // Values lists the values ECS accepts for SortOrder.
 func (SortOrder) Values() []SortOrder {
 	return []SortOrder{"ASC", "DESC"}
@@ -3105,6 +3636,11 @@ func (SortOrder) Values() []SortOrder {
 
 // StabilityStatus is the ECS enum StabilityStatus.
 type StabilityStatus string
+
+const (
+	StabilityStatusSteadyState StabilityStatus = "STEADY_STATE"
+	StabilityStatusStabilizing StabilityStatus = "STABILIZING"
+)
 
 // Values lists the values ECS accepts for StabilityStatus.
 func (StabilityStatus) Values() []StabilityStatus {
@@ -3114,6 +3650,11 @@ func (StabilityStatus) Values() []StabilityStatus {
 // StopServiceDeploymentStopType is the ECS enum StopServiceDeploymentStopType.
 type StopServiceDeploymentStopType string
 
+const (
+	StopServiceDeploymentStopTypeAbort    StopServiceDeploymentStopType = "ABORT"
+	StopServiceDeploymentStopTypeRollback StopServiceDeploymentStopType = "ROLLBACK"
+)
+
 // Values lists the values ECS accepts for StopServiceDeploymentStopType.
 func (StopServiceDeploymentStopType) Values() []StopServiceDeploymentStopType {
 	return []StopServiceDeploymentStopType{"ABORT", "ROLLBACK"}
@@ -3121,6 +3662,10 @@ func (StopServiceDeploymentStopType) Values() []StopServiceDeploymentStopType {
 
 // TargetType is the ECS enum TargetType.
 type TargetType string
+
+const (
+	TargetTypeContainerInstance TargetType = "container-instance"
+)
 
 // Values lists the values ECS accepts for TargetType.
 func (TargetType) Values() []TargetType {
@@ -3130,6 +3675,12 @@ func (TargetType) Values() []TargetType {
 // TaskDefinitionFamilyStatus is the ECS enum TaskDefinitionFamilyStatus.
 type TaskDefinitionFamilyStatus string
 
+const (
+	TaskDefinitionFamilyStatusActive   TaskDefinitionFamilyStatus = "ACTIVE"
+	TaskDefinitionFamilyStatusInactive TaskDefinitionFamilyStatus = "INACTIVE"
+	TaskDefinitionFamilyStatusAll      TaskDefinitionFamilyStatus = "ALL"
+)
+
 // Values lists the values ECS accepts for TaskDefinitionFamilyStatus.
 func (TaskDefinitionFamilyStatus) Values() []TaskDefinitionFamilyStatus {
 	return []TaskDefinitionFamilyStatus{"ACTIVE", "INACTIVE", "ALL"}
@@ -3137,6 +3688,10 @@ func (TaskDefinitionFamilyStatus) Values() []TaskDefinitionFamilyStatus {
 
 // TaskDefinitionField is the ECS enum TaskDefinitionField.
 type TaskDefinitionField string
+
+const (
+	TaskDefinitionFieldTags TaskDefinitionField = "TAGS"
+)
 
 // Values lists the values ECS accepts for TaskDefinitionField.
 func (TaskDefinitionField) Values() []TaskDefinitionField {
@@ -3146,6 +3701,10 @@ func (TaskDefinitionField) Values() []TaskDefinitionField {
 // TaskDefinitionPlacementConstraintType is the ECS enum TaskDefinitionPlacementConstraintType.
 type TaskDefinitionPlacementConstraintType string
 
+const (
+	TaskDefinitionPlacementConstraintTypeMemberOf TaskDefinitionPlacementConstraintType = "memberOf"
+)
+
 // Values lists the values ECS accepts for TaskDefinitionPlacementConstraintType.
 func (TaskDefinitionPlacementConstraintType) Values() []TaskDefinitionPlacementConstraintType {
 	return []TaskDefinitionPlacementConstraintType{"memberOf"}
@@ -3153,6 +3712,12 @@ func (TaskDefinitionPlacementConstraintType) Values() []TaskDefinitionPlacementC
 
 // TaskDefinitionStatus is the ECS enum TaskDefinitionStatus.
 type TaskDefinitionStatus string
+
+const (
+	TaskDefinitionStatusActive           TaskDefinitionStatus = "ACTIVE"
+	TaskDefinitionStatusInactive         TaskDefinitionStatus = "INACTIVE"
+	TaskDefinitionStatusDeleteInProgress TaskDefinitionStatus = "DELETE_IN_PROGRESS"
+)
 
 // Values lists the values ECS accepts for TaskDefinitionStatus.
 func (TaskDefinitionStatus) Values() []TaskDefinitionStatus {
@@ -3162,6 +3727,10 @@ func (TaskDefinitionStatus) Values() []TaskDefinitionStatus {
 // TaskField is the ECS enum TaskField.
 type TaskField string
 
+const (
+	TaskFieldTags TaskField = "TAGS"
+)
+
 // Values lists the values ECS accepts for TaskField.
 func (TaskField) Values() []TaskField {
 	return []TaskField{"TAGS"}
@@ -3169,6 +3738,13 @@ func (TaskField) Values() []TaskField {
 
 // TaskFilesystemType is the ECS enum TaskFilesystemType.
 type TaskFilesystemType string
+
+const (
+	TaskFilesystemTypeExt3 TaskFilesystemType = "ext3"
+	TaskFilesystemTypeExt4 TaskFilesystemType = "ext4"
+	TaskFilesystemTypeXfs  TaskFilesystemType = "xfs"
+	TaskFilesystemTypeNtfs TaskFilesystemType = "ntfs"
+)
 
 // Values lists the values ECS accepts for TaskFilesystemType.
 func (TaskFilesystemType) Values() []TaskFilesystemType {
@@ -3178,6 +3754,10 @@ func (TaskFilesystemType) Values() []TaskFilesystemType {
 // TaskSetField is the ECS enum TaskSetField.
 type TaskSetField string
 
+const (
+	TaskSetFieldTags TaskSetField = "TAGS"
+)
+
 // Values lists the values ECS accepts for TaskSetField.
 func (TaskSetField) Values() []TaskSetField {
 	return []TaskSetField{"TAGS"}
@@ -3185,6 +3765,16 @@ func (TaskSetField) Values() []TaskSetField {
 
 // TaskStopCode is the ECS enum TaskStopCode.
 type TaskStopCode string
+
+const (
+	TaskStopCodeTaskFailedToStart         TaskStopCode = "TaskFailedToStart"
+	TaskStopCodeEssentialContainerExited  TaskStopCode = "EssentialContainerExited"
+	TaskStopCodeUserInitiated             TaskStopCode = "UserInitiated"
+	TaskStopCodeServiceSchedulerInitiated TaskStopCode = "ServiceSchedulerInitiated"
+	TaskStopCodeSpotInterruption          TaskStopCode = "SpotInterruption"
+	TaskStopCodeTerminationNotice         TaskStopCode = "TerminationNotice"
+	TaskStopCodeInfrastructureHealth      TaskStopCode = "InfrastructureHealth"
+)
 
 // Values lists the values ECS accepts for TaskStopCode.
 func (TaskStopCode) Values() []TaskStopCode {
@@ -3194,6 +3784,12 @@ func (TaskStopCode) Values() []TaskStopCode {
 // ThresholdType is the ECS enum ThresholdType.
 type ThresholdType string
 
+const (
+	ThresholdTypeCount            ThresholdType = "COUNT"
+	ThresholdTypeBoundedPercent   ThresholdType = "BOUNDED_PERCENT"
+	ThresholdTypeUnboundedPercent ThresholdType = "UNBOUNDED_PERCENT"
+)
+
 // Values lists the values ECS accepts for ThresholdType.
 func (ThresholdType) Values() []ThresholdType {
 	return []ThresholdType{"COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT"}
@@ -3201,6 +3797,11 @@ func (ThresholdType) Values() []ThresholdType {
 
 // TransportProtocol is the ECS enum TransportProtocol.
 type TransportProtocol string
+
+const (
+	TransportProtocolTcp TransportProtocol = "tcp"
+	TransportProtocolUdp TransportProtocol = "udp"
+)
 
 // Values lists the values ECS accepts for TransportProtocol.
 func (TransportProtocol) Values() []TransportProtocol {
@@ -3210,6 +3811,24 @@ func (TransportProtocol) Values() []TransportProtocol {
 // UlimitName is the ECS enum UlimitName.
 type UlimitName string
 
+const (
+	UlimitNameCore       UlimitName = "core"
+	UlimitNameCpu        UlimitName = "cpu"
+	UlimitNameData       UlimitName = "data"
+	UlimitNameFsize      UlimitName = "fsize"
+	UlimitNameLocks      UlimitName = "locks"
+	UlimitNameMemlock    UlimitName = "memlock"
+	UlimitNameMsgqueue   UlimitName = "msgqueue"
+	UlimitNameNice       UlimitName = "nice"
+	UlimitNameNofile     UlimitName = "nofile"
+	UlimitNameNproc      UlimitName = "nproc"
+	UlimitNameRss        UlimitName = "rss"
+	UlimitNameRtprio     UlimitName = "rtprio"
+	UlimitNameRttime     UlimitName = "rttime"
+	UlimitNameSigpending UlimitName = "sigpending"
+	UlimitNameStack      UlimitName = "stack"
+)
+
 // Values lists the values ECS accepts for UlimitName.
 func (UlimitName) Values() []UlimitName {
 	return []UlimitName{"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
@@ -3217,6 +3836,11 @@ func (UlimitName) Values() []UlimitName {
 
 // VersionConsistency is the ECS enum VersionConsistency.
 type VersionConsistency string
+
+const (
+	VersionConsistencyEnabled  VersionConsistency = "enabled"
+	VersionConsistencyDisabled VersionConsistency = "disabled"
+)
 
 // Values lists the values ECS accepts for VersionConsistency.
 func (VersionConsistency) Values() []VersionConsistency {

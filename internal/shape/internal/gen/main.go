@@ -60,6 +60,7 @@ type field struct {
 type sdk struct {
 	structs map[string][]field           // Go type name -> fields (types package and op inputs/outputs)
 	enums   map[string][]string          // enum type -> values
+	consts  map[string][][2]string       // enum type -> (const name, value)
 	unions  map[string]bool              // interface (union) types
 	members map[string]map[string]string // schema shape -> lower(member) -> member name
 	docs    map[string]string
@@ -79,6 +80,7 @@ func main() {
 	s := &sdk{
 		structs: map[string][]field{},
 		enums:   map[string][]string{},
+		consts:  map[string][][2]string{},
 		unions:  map[string]bool{},
 		members: map[string]map[string]string{},
 		needed:  map[string]bool{},
@@ -159,7 +161,9 @@ func (s *sdk) load(dir string) error {
 					if !ok {
 						continue
 					}
-					s.enums[id.Name] = append(s.enums[id.Name], strings.Trim(lit.Value, `"`))
+					v := strings.Trim(lit.Value, `"`)
+					s.enums[id.Name] = append(s.enums[id.Name], v)
+					s.consts[id.Name] = append(s.consts[id.Name], [2]string{vs.Names[0].Name, v})
 				}
 			}
 		}
@@ -359,6 +363,11 @@ func (s *sdk) render(dir string) ([]byte, error) {
 	for _, n := range enums {
 		vals := s.enums[n]
 		fmt.Fprintf(&b, "// %s is the ECS enum %s.\ntype %s string\n\n", n, n, n)
+		b.WriteString("const (\n")
+		for _, c := range s.consts[n] {
+			fmt.Fprintf(&b, "\t%s %s = %q\n", c[0], n, c[1])
+		}
+		b.WriteString(")\n\n")
 		fmt.Fprintf(&b, "// Values lists the values ECS accepts for %s.\nfunc (%s) Values() []%s {\n\treturn []%s{", n, n, n, n)
 		for i, v := range vals {
 			if i > 0 {

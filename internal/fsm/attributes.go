@@ -1,0 +1,125 @@
+package fsm
+
+import (
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// AttributeChange names one attribute on one instance.
+type AttributeChange struct {
+	Name     string  `json:"name"`
+	Value    *string `json:"value,omitempty"`
+	TargetID string  `json:"targetId"`
+	// Target is the identifier as the caller wrote it (ID or ARN).
+	Target string `json:"target"`
+}
+
+// PutAttributes creates or updates attributes on container instances.
+type PutAttributes struct {
+	Meta
+	Cluster    string            `json:"cluster"`
+	Attributes []AttributeChange `json:"attributes"`
+}
+
+func (PutAttributes) Type() Type     { return TypePutAttributes }
+func (PutAttributes) Version() uint8 { return 1 }
+
+// DeleteAttributes removes attributes from container instances.
+type DeleteAttributes struct {
+	Meta
+	Cluster    string            `json:"cluster"`
+	Attributes []AttributeChange `json:"attributes"`
+}
+
+func (DeleteAttributes) Type() Type     { return TypeDeleteAttributes }
+func (DeleteAttributes) Version() uint8 { return 1 }
+
+func init() {
+	register(applyPutAttributes)
+	register(applyDeleteAttributes)
+}
+
+// attributeTargets loads every target instance once, checking it exists.
+func attributeTargets(tx *state.Txn, cluster string, changes []AttributeChange) (map[string]*shape.ContainerInstance, error) {
+	targets := map[string]*shape.ContainerInstance{}
+	for _, a := range changes {
+		if _, ok := targets[a.TargetID]; ok {
+			continue
+		}
+		ci := tx.Instance(a.TargetID)
+		if ci == nil || ci.Cluster != cluster || deref(ci.Shape.Status) == "INACTIVE" {
+			return nil, apierr.Newf(apierr.TargetNotFound, "Could not find container instance %s in cluster %s.", a.Target, cluster)
+		}
+		cp := *ci.Shape
+		cp.Attributes = append([]shape.Attribute{}, ci.Shape.Attributes...)
+		targets[a.TargetID] = &cp
+	}
+	return targets, nil
+}
+
+func saveTargets(tx *state.Txn, cluster string, targets map[string]*shape.ContainerInstance) error {
+	for id, ci := range targets {
+		ci.Version++
+		if err := tx.Put(state.TableInstances, &state.ContainerInstance{ID: id, Cluster: cluster, Shape: ci}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyPutAttributes(m *Machine, tx *state.Txn, c *PutAttributes) (any, error) {
+	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
+		return nil, err
+	}
+	targets, err := attributeTargets(tx, c.Cluster, c.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range c.Attributes {
+		ci := targets[a.TargetID]
+		replaced := false
+		for i := range ci.Attributes {
+			if deref(ci.Attributes[i].Name) == a.Name {
+				ci.Attributes[i] = shape.Attribute{Name: ptr(a.Name), Value: a.Value}
+				replaced = true
+			}
+		}
+		if !replaced {
+			ci.Attributes = append(ci.Attributes, shape.Attribute{Name: ptr(a.Name), Value: a.Value})
+		}
+	}
+	for _, ci := range targets {
+		if countCustom(ci.Attributes) > MaxCustomAttributes {
+			return nil, apierr.Newf(apierr.AttributeLimitExceeded, "Container instance %s would have more than %d custom attributes.", deref(ci.ContainerInstanceArn), MaxCustomAttributes)
+		}
+	}
+	if err := saveTargets(tx, c.Cluster, targets); err != nil {
+		return nil, err
+	}
+	return c.Attributes, nil
+}
+
+func applyDeleteAttributes(m *Machine, tx *state.Txn, c *DeleteAttributes) (any, error) {
+	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
+		return nil, err
+	}
+	targets, err := attributeTargets(tx, c.Cluster, c.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range c.Attributes {
+		ci := targets[a.TargetID]
+		kept := ci.Attributes[:0]
+		for _, x := range ci.Attributes {
+			if deref(x.Name) != a.Name {
+				kept = append(kept, x)
+			}
+		}
+		ci.Attributes = kept
+	}
+	if err := saveTargets(tx, c.Cluster, targets); err != nil {
+		return nil, err
+	}
+	return c.Attributes, nil
+}

@@ -1,0 +1,214 @@
+package fsm
+
+import (
+	"strings"
+
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// MaxCustomAttributes is ECS's limit of custom attributes per resource.
+const MaxCustomAttributes = 10
+
+// RegisterContainerInstance registers a container instance, or re-registers
+// an existing one (same previous ARN, or same EC2 instance ID in the cluster).
+type RegisterContainerInstance struct {
+	Meta
+	Cluster string `json:"cluster"`
+	// NewID is the ID a new instance gets.
+	NewID string `json:"newId"`
+	// PreviousID is the ID of the caller's previous registration, if any.
+	PreviousID      string                 `json:"previousId,omitempty"`
+	EC2InstanceID   string                 `json:"ec2InstanceId,omitempty"`
+	TotalResources  []shape.Resource       `json:"totalResources,omitempty"`
+	VersionInfo     *shape.VersionInfo     `json:"versionInfo,omitempty"`
+	Attributes      []shape.Attribute      `json:"attributes,omitempty"`
+	PlatformDevices []shape.PlatformDevice `json:"platformDevices,omitempty"`
+	Tags            []shape.Tag            `json:"tags,omitempty"`
+}
+
+func (RegisterContainerInstance) Type() Type     { return TypeRegisterContainerInstance }
+func (RegisterContainerInstance) Version() uint8 { return 1 }
+
+// DeregisterContainerInstance marks an instance INACTIVE.
+type DeregisterContainerInstance struct {
+	Meta
+	Cluster string `json:"cluster"`
+	ID      string `json:"id"`
+	Force   bool   `json:"force,omitempty"`
+}
+
+func (DeregisterContainerInstance) Type() Type     { return TypeDeregisterContainerInstance }
+func (DeregisterContainerInstance) Version() uint8 { return 1 }
+
+// InstanceRef names an instance as the caller wrote it.
+type InstanceRef struct {
+	Input string `json:"input"`
+	ID    string `json:"id"`
+}
+
+// UpdateContainerInstancesState moves instances between ACTIVE and DRAINING.
+type UpdateContainerInstancesState struct {
+	Meta
+	Cluster string        `json:"cluster"`
+	Refs    []InstanceRef `json:"refs"`
+	Status  string        `json:"status"`
+}
+
+func (UpdateContainerInstancesState) Type() Type     { return TypeUpdateContainerInstancesState }
+func (UpdateContainerInstancesState) Version() uint8 { return 1 }
+
+// InstancesResult answers UpdateContainerInstancesState.
+type InstancesResult struct {
+	Instances []*state.ContainerInstance
+	Failures  []shape.Failure
+}
+
+func init() {
+	register(applyRegisterContainerInstance)
+	register(applyDeregisterContainerInstance)
+	register(applyUpdateContainerInstancesState)
+}
+
+// IsBuiltinAttribute reports whether name is set by ECS or its agent rather
+// than by users (it does not count against the custom attribute limit).
+func IsBuiltinAttribute(name string) bool {
+	return strings.HasPrefix(name, "ecs.") || strings.HasPrefix(name, "com.amazonaws.ecs.")
+}
+
+func countCustom(attrs []shape.Attribute) int {
+	n := 0
+	for _, a := range attrs {
+		if !IsBuiltinAttribute(deref(a.Name)) {
+			n++
+		}
+	}
+	return n
+}
+
+func applyRegisterContainerInstance(m *Machine, tx *state.Txn, c *RegisterContainerInstance) (any, error) {
+	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
+		return nil, apierr.New(apierr.Client, "Cluster not found.")
+	}
+	if countCustom(c.Attributes) > MaxCustomAttributes {
+		return nil, apierr.Newf(apierr.AttributeLimitExceeded, "A container instance can have at most %d custom attributes.", MaxCustomAttributes)
+	}
+	var old *state.ContainerInstance
+	if c.PreviousID != "" {
+		old = tx.Instance(c.PreviousID)
+		if old == nil || old.Cluster != c.Cluster || deref(old.Shape.Status) == "INACTIVE" {
+			return nil, apierr.Clientf("Container instance %s is not registered in cluster %s or has been deregistered; register it as a new instance.", c.PreviousID, c.Cluster)
+		}
+	} else if c.EC2InstanceID != "" {
+		tx.Instances(c.Cluster, "", func(ci *state.ContainerInstance) bool {
+			if deref(ci.Shape.Ec2InstanceId) == c.EC2InstanceID && deref(ci.Shape.Status) != "INACTIVE" {
+				old = ci
+				return false
+			}
+			return true
+		})
+	}
+	id := c.NewID
+	ci := &shape.ContainerInstance{
+		Status:       ptr("ACTIVE"),
+		RegisteredAt: shape.NewTimestamp(c.Now),
+		Version:      1,
+		Tags:         orEmpty(c.Tags),
+	}
+	if old != nil {
+		id = old.ID
+		prev := *old.Shape
+		ci = &prev
+		ci.Version++
+		if c.Tags != nil {
+			ci.Tags = c.Tags
+		}
+	}
+	ci.ContainerInstanceArn = ptr(m.namer.ContainerInstance(c.Cluster, id))
+	if c.EC2InstanceID != "" {
+		ci.Ec2InstanceId = ptr(c.EC2InstanceID)
+	}
+	ci.RegisteredResources = orEmpty(c.TotalResources)
+	ci.VersionInfo = c.VersionInfo
+	if ci.VersionInfo == nil {
+		ci.VersionInfo = &shape.VersionInfo{}
+	}
+	ci.Attributes = orEmpty(c.Attributes)
+	ci.Attachments = []shape.Attachment{}
+	rec := &state.ContainerInstance{ID: id, Cluster: c.Cluster, Shape: ci}
+	if err := tx.Put(state.TableInstances, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// ErrInstanceNotFound is the error for an unknown instance in a cluster.
+func ErrInstanceNotFound(input string) *apierr.Error {
+	return apierr.InvalidParameterf("Container instance %s was not found in the cluster.", input)
+}
+
+func applyDeregisterContainerInstance(m *Machine, tx *state.Txn, c *DeregisterContainerInstance) (any, error) {
+	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
+		return nil, err
+	}
+	old := tx.Instance(c.ID)
+	if old == nil || old.Cluster != c.Cluster || deref(old.Shape.Status) == "INACTIVE" {
+		return nil, ErrInstanceNotFound(c.ID)
+	}
+	if !c.Force {
+		running := false
+		tx.Tasks(c.Cluster, "", func(t *state.Task) bool {
+			running = deref(t.Shape.ContainerInstanceArn) == deref(old.Shape.ContainerInstanceArn) && deref(t.Shape.LastStatus) != "STOPPED"
+			return !running
+		})
+		if running {
+			return nil, apierr.InvalidParameterf("Found running tasks on the instance. Stop the tasks or deregister with force.")
+		}
+	}
+	ci := *old.Shape
+	ci.Status = ptr("INACTIVE")
+	ci.AgentConnected = false
+	ci.Version++
+	rec := &state.ContainerInstance{ID: old.ID, Cluster: old.Cluster, Shape: &ci}
+	if err := tx.Put(state.TableInstances, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func applyUpdateContainerInstancesState(m *Machine, tx *state.Txn, c *UpdateContainerInstancesState) (any, error) {
+	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
+		return nil, err
+	}
+	out := &InstancesResult{Instances: []*state.ContainerInstance{}, Failures: []shape.Failure{}}
+	for _, ref := range c.Refs {
+		old := tx.Instance(ref.ID)
+		if old == nil || old.Cluster != c.Cluster {
+			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(m.namer.ContainerInstance(c.Cluster, ref.ID)), Reason: ptr("MISSING")})
+			continue
+		}
+		status := deref(old.Shape.Status)
+		if status != "ACTIVE" && status != "DRAINING" {
+			out.Failures = append(out.Failures, shape.Failure{
+				Arn:    old.Shape.ContainerInstanceArn,
+				Reason: ptr(status),
+				Detail: ptr("Only ACTIVE and DRAINING container instances can change state."),
+			})
+			continue
+		}
+		if status == c.Status {
+			out.Instances = append(out.Instances, old)
+			continue
+		}
+		ci := *old.Shape
+		ci.Status = ptr(c.Status)
+		ci.Version++
+		rec := &state.ContainerInstance{ID: old.ID, Cluster: old.Cluster, Shape: &ci}
+		if err := tx.Put(state.TableInstances, rec); err != nil {
+			return nil, err
+		}
+		out.Instances = append(out.Instances, rec)
+	}
+	return out, nil
+}

@@ -1,0 +1,89 @@
+package fsm
+
+import (
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// PutAccountSetting sets a setting for a principal. The account default is
+// the setting of the account's root principal.
+type PutAccountSetting struct {
+	Meta
+	Principal string `json:"principalArn"`
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+}
+
+func (PutAccountSetting) Type() Type     { return TypePutAccountSetting }
+func (PutAccountSetting) Version() uint8 { return 1 }
+
+// DeleteAccountSetting removes a principal's explicit setting.
+type DeleteAccountSetting struct {
+	Meta
+	Principal string `json:"principalArn"`
+	Name      string `json:"name"`
+}
+
+func (DeleteAccountSetting) Type() Type     { return TypeDeleteAccountSetting }
+func (DeleteAccountSetting) Version() uint8 { return 1 }
+
+// AccountSettingDefaults are the values AWS manages when nobody set one.
+var AccountSettingDefaults = map[string]string{
+	"serviceLongArnFormat":            "enabled",
+	"taskLongArnFormat":               "enabled",
+	"containerInstanceLongArnFormat":  "enabled",
+	"awsvpcTrunking":                  "disabled",
+	"containerInsights":               "disabled",
+	"fargateFIPSMode":                 "disabled",
+	"tagResourceAuthorization":        "on",
+	"fargateTaskRetirementWaitPeriod": "7",
+	"guardDutyActivate":               "off",
+	"defaultLogDriverMode":            "non-blocking",
+	"fargateEventWindows":             "disabled",
+}
+
+func init() {
+	register(applyPutAccountSetting)
+	register(applyDeleteAccountSetting)
+}
+
+// EffectiveSetting returns the value that applies to principal: its own
+// setting, else the account default (root's), else AWS's default.
+func EffectiveSetting(s *state.Snapshot, root, principal, name string) string {
+	v, _ := ResolveSetting(s, root, principal, name)
+	return v
+}
+
+// ResolveSetting is EffectiveSetting that also says who set the value:
+// SettingTypeUser when a principal or the account did, SettingTypeAwsManaged
+// for AWS's default.
+func ResolveSetting(s *state.Snapshot, root, principal, name string) (string, shape.SettingType) {
+	if st := s.Setting(principal, name); st != nil {
+		return st.Value, shape.SettingTypeUser
+	}
+	if st := s.Setting(root, name); st != nil {
+		return st.Value, shape.SettingTypeUser
+	}
+	return AccountSettingDefaults[name], shape.SettingTypeAwsManaged
+}
+
+func applyPutAccountSetting(m *Machine, tx *state.Txn, c *PutAccountSetting) (any, error) {
+	rec := &state.AccountSetting{Principal: c.Principal, Name: c.Name, Value: c.Value}
+	if err := tx.Put(state.TableSettings, rec); err != nil {
+		return nil, err
+	}
+	return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(c.Value), PrincipalArn: ptr(c.Principal), Type: shape.SettingTypeUser}, nil
+}
+
+func applyDeleteAccountSetting(m *Machine, tx *state.Txn, c *DeleteAccountSetting) (any, error) {
+	rec := tx.Setting(c.Principal, c.Name)
+	if rec == nil {
+		// Nothing to delete: answer with what now applies, as a repeated delete would.
+		v, typ := ResolveSetting(&tx.Snapshot, m.namer.Root(), c.Principal, c.Name)
+		return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(v), PrincipalArn: ptr(c.Principal), Type: typ}, nil
+	}
+	if err := tx.Delete(state.TableSettings, rec); err != nil {
+		return nil, err
+	}
+	return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(rec.Value), PrincipalArn: ptr(c.Principal), Type: shape.SettingTypeUser}, nil
+}

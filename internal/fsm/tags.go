@@ -1,0 +1,157 @@
+package fsm
+
+import (
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// MaxTags is ECS's limit of tags per resource.
+const MaxTags = 50
+
+// ResourceRef names a taggable resource, parsed from its ARN.
+type ResourceRef struct {
+	ARN      string `json:"arn"`
+	Kind     string `json:"kind"` // an arn.Type* constant
+	Cluster  string `json:"cluster,omitempty"`
+	ID       string `json:"id,omitempty"` // cluster name, instance ID or task ID
+	Family   string `json:"family,omitempty"`
+	Revision int32  `json:"revision,omitempty"`
+}
+
+// TagResource adds or overwrites tags.
+type TagResource struct {
+	Meta
+	Resource ResourceRef `json:"resource"`
+	Tags     []shape.Tag `json:"tags"`
+}
+
+func (TagResource) Type() Type     { return TypeTagResource }
+func (TagResource) Version() uint8 { return 1 }
+
+// UntagResource removes tags by key.
+type UntagResource struct {
+	Meta
+	Resource ResourceRef `json:"resource"`
+	Keys     []string    `json:"keys"`
+}
+
+func (UntagResource) Type() Type     { return TypeUntagResource }
+func (UntagResource) Version() uint8 { return 1 }
+
+func init() {
+	register(applyTagResource)
+	register(applyUntagResource)
+}
+
+// ErrResourceNotFound is the error for a tag request on a missing resource.
+func ErrResourceNotFound() *apierr.Error {
+	return apierr.New(apierr.ResourceNotFound, "The specified resource could not be found.")
+}
+
+// ResourceTags returns the tags of the resource ref names.
+func ResourceTags(s *state.Snapshot, ref ResourceRef) ([]shape.Tag, error) {
+	switch ref.Kind {
+	case arn.TypeCluster:
+		c := s.Cluster(ref.ID)
+		if c == nil || deref(c.Status) != "ACTIVE" {
+			return nil, ErrClusterNotFound()
+		}
+		return c.Tags, nil
+	case arn.TypeTaskDefinition:
+		td := s.TaskDefinition(ref.Family, ref.Revision)
+		if td == nil || td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress {
+			return nil, ErrResourceNotFound()
+		}
+		return td.Tags, nil
+	case arn.TypeContainerInstance:
+		ci := s.Instance(ref.ID)
+		if ci == nil || ci.Cluster != ref.Cluster {
+			return nil, ErrResourceNotFound()
+		}
+		return ci.Shape.Tags, nil
+	case arn.TypeTask:
+		t := s.Task(ref.ID)
+		if t == nil || t.Cluster != ref.Cluster {
+			return nil, ErrResourceNotFound()
+		}
+		return t.Shape.Tags, nil
+	}
+	return nil, apierr.InvalidParameterf("The ARN %s does not name a resource that supports tagging.", ref.ARN)
+}
+
+// setTags replaces the tags of the resource ref names.
+func setTags(tx *state.Txn, ref ResourceRef, tags []shape.Tag) error {
+	switch ref.Kind {
+	case arn.TypeCluster:
+		c := *tx.Cluster(ref.ID)
+		c.Tags = tags
+		return tx.Put(state.TableClusters, &c)
+	case arn.TypeTaskDefinition:
+		td := *tx.TaskDefinition(ref.Family, ref.Revision)
+		td.Tags = tags
+		return tx.Put(state.TableTaskDefinitions, &td)
+	case arn.TypeContainerInstance:
+		old := tx.Instance(ref.ID)
+		ci := *old.Shape
+		ci.Tags = tags
+		return tx.Put(state.TableInstances, &state.ContainerInstance{ID: old.ID, Cluster: old.Cluster, Shape: &ci})
+	case arn.TypeTask:
+		old := tx.Task(ref.ID)
+		t := *old.Shape
+		t.Tags = tags
+		cp := *old
+		cp.Shape = &t
+		return tx.Put(state.TableTasks, &cp)
+	}
+	return apierr.InvalidParameterf("The ARN %s does not name a resource that supports tagging.", ref.ARN)
+}
+
+// MergeTags returns old with tags added or overwritten by key.
+func MergeTags(old, add []shape.Tag) []shape.Tag {
+	out := append([]shape.Tag{}, old...)
+	for _, t := range add {
+		replaced := false
+		for i := range out {
+			if deref(out[i].Key) == deref(t.Key) {
+				out[i] = t
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func applyTagResource(m *Machine, tx *state.Txn, c *TagResource) (any, error) {
+	old, err := ResourceTags(&tx.Snapshot, c.Resource)
+	if err != nil {
+		return nil, err
+	}
+	merged := MergeTags(old, c.Tags)
+	if len(merged) > MaxTags {
+		return nil, apierr.InvalidParameterf("A resource can have at most %d tags; this request would leave %d.", MaxTags, len(merged))
+	}
+	return nil, setTags(tx, c.Resource, merged)
+}
+
+func applyUntagResource(m *Machine, tx *state.Txn, c *UntagResource) (any, error) {
+	old, err := ResourceTags(&tx.Snapshot, c.Resource)
+	if err != nil {
+		return nil, err
+	}
+	drop := map[string]bool{}
+	for _, k := range c.Keys {
+		drop[k] = true
+	}
+	kept := []shape.Tag{}
+	for _, t := range old {
+		if !drop[deref(t.Key)] {
+			kept = append(kept, t)
+		}
+	}
+	return nil, setTags(tx, c.Resource, kept)
+}

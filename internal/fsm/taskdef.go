@@ -1,0 +1,181 @@
+package fsm
+
+import (
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// MaxRevisions is the revision limit of one family.
+const MaxRevisions = 1_000_000
+
+// RegisterTaskDefinition stores the next revision of a family. Def has been
+// validated and completed (package taskdef); Apply assigns the revision, ARN,
+// status and registration stamp.
+type RegisterTaskDefinition struct {
+	Meta
+	Def  *shape.TaskDefinition `json:"def"`
+	Tags []shape.Tag           `json:"tags,omitempty"`
+}
+
+func (RegisterTaskDefinition) Type() Type     { return TypeRegisterTaskDefinition }
+func (RegisterTaskDefinition) Version() uint8 { return 1 }
+
+// DeregisterTaskDefinition marks one revision INACTIVE.
+type DeregisterTaskDefinition struct {
+	Meta
+	Family   string `json:"family"`
+	Revision int32  `json:"revision"`
+}
+
+func (DeregisterTaskDefinition) Type() Type     { return TypeDeregisterTaskDefinition }
+func (DeregisterTaskDefinition) Version() uint8 { return 1 }
+
+// TaskDefinitionRef names one revision as the caller wrote it.
+type TaskDefinitionRef struct {
+	Input    string `json:"input"`
+	Family   string `json:"family"`
+	Revision int32  `json:"revision"`
+}
+
+// DeleteTaskDefinitions deletes INACTIVE revisions.
+type DeleteTaskDefinitions struct {
+	Meta
+	Refs []TaskDefinitionRef `json:"refs"`
+}
+
+func (DeleteTaskDefinitions) Type() Type     { return TypeDeleteTaskDefinitions }
+func (DeleteTaskDefinitions) Version() uint8 { return 1 }
+
+// RegisteredTaskDefinition is the result of RegisterTaskDefinition.
+type RegisteredTaskDefinition struct {
+	Def  *shape.TaskDefinition
+	Tags []shape.Tag
+}
+
+// DeletedTaskDefinitions is the result of DeleteTaskDefinitions.
+type DeletedTaskDefinitions struct {
+	Defs     []shape.TaskDefinition
+	Failures []shape.Failure
+}
+
+func init() {
+	register(applyRegisterTaskDefinition)
+	register(applyDeregisterTaskDefinition)
+	register(applyDeleteTaskDefinitions)
+}
+
+// ErrTaskDefinitionNotFound is the error for a revision that does not exist.
+func ErrTaskDefinitionNotFound() *apierr.Error {
+	return apierr.New(apierr.Client, "The specified task definition does not exist.")
+}
+
+func applyRegisterTaskDefinition(m *Machine, tx *state.Txn, c *RegisterTaskDefinition) (any, error) {
+	family := deref(c.Def.Family)
+	fam := &state.Family{Name: family}
+	if old := tx.Family(family); old != nil {
+		*fam = *old
+	}
+	if fam.LastRevision >= MaxRevisions {
+		return nil, apierr.Clientf("Too many revisions of task definition family %s: the limit is %d.", family, MaxRevisions)
+	}
+	fam.LastRevision++
+	fam.Active++
+	fam.Live++
+	def := *c.Def
+	def.Revision = fam.LastRevision
+	def.TaskDefinitionArn = ptr(m.namer.TaskDefinition(family, fam.LastRevision))
+	def.Status = shape.TaskDefinitionStatusActive
+	def.RegisteredAt = shape.NewTimestamp(c.Now)
+	if c.Principal != "" {
+		def.RegisteredBy = ptr(c.Principal)
+	}
+	rec := &state.TaskDefinition{Family: family, Revision: fam.LastRevision, Def: &def, Tags: c.Tags}
+	if err := tx.Put(state.TableFamilies, fam); err != nil {
+		return nil, err
+	}
+	if err := tx.Put(state.TableTaskDefinitions, rec); err != nil {
+		return nil, err
+	}
+	return &RegisteredTaskDefinition{Def: &def, Tags: c.Tags}, nil
+}
+
+func applyDeregisterTaskDefinition(m *Machine, tx *state.Txn, c *DeregisterTaskDefinition) (any, error) {
+	old := tx.TaskDefinition(c.Family, c.Revision)
+	if old == nil || old.Def.Status == shape.TaskDefinitionStatusDeleteInProgress {
+		return nil, ErrTaskDefinitionNotFound()
+	}
+	if old.Def.Status == shape.TaskDefinitionStatusInactive {
+		// Deregistering twice changes nothing and answers the same.
+		return old.Def, nil
+	}
+	def := *old.Def
+	def.Status = shape.TaskDefinitionStatusInactive
+	def.DeregisteredAt = shape.NewTimestamp(c.Now)
+	rec := *old
+	rec.Def = &def
+	fam := *tx.Family(c.Family)
+	fam.Active--
+	if err := tx.Put(state.TableFamilies, &fam); err != nil {
+		return nil, err
+	}
+	if err := tx.Put(state.TableTaskDefinitions, &rec); err != nil {
+		return nil, err
+	}
+	return &def, nil
+}
+
+func applyDeleteTaskDefinitions(m *Machine, tx *state.Txn, c *DeleteTaskDefinitions) (any, error) {
+	out := &DeletedTaskDefinitions{Defs: []shape.TaskDefinition{}, Failures: []shape.Failure{}}
+	for _, ref := range c.Refs {
+		old := tx.TaskDefinition(ref.Family, ref.Revision)
+		arn := m.namer.TaskDefinition(ref.Family, ref.Revision)
+		switch {
+		case old == nil:
+			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(arn), Reason: ptr("The specified task definition does not exist.")})
+			continue
+		case old.Def.Status == shape.TaskDefinitionStatusActive:
+			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(arn), Reason: ptr("The specified task definition is still in ACTIVE status. Please deregister the target and try again.")})
+			continue
+		}
+		def := *old.Def
+		def.Status = shape.TaskDefinitionStatusDeleteInProgress
+		if def.DeleteRequestedAt == nil {
+			def.DeleteRequestedAt = shape.NewTimestamp(c.Now)
+		}
+		out.Defs = append(out.Defs, def)
+		if old.Def.Status == shape.TaskDefinitionStatusDeleteInProgress {
+			continue
+		}
+		fam := *tx.Family(ref.Family)
+		fam.Live--
+		if err := tx.Put(state.TableFamilies, &fam); err != nil {
+			return nil, err
+		}
+		if referenced(tx, arn) {
+			rec := *old
+			rec.Def = &def
+			if err := tx.Put(state.TableTaskDefinitions, &rec); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := tx.Delete(state.TableTaskDefinitions, old); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// referenced reports whether a task that has not stopped uses the revision.
+func referenced(tx *state.Txn, taskDefinitionArn string) bool {
+	found := false
+	tx.Clusters("", func(cl *shape.Cluster) bool {
+		tx.Tasks(deref(cl.ClusterName), "", func(t *state.Task) bool {
+			found = deref(t.Shape.TaskDefinitionArn) == taskDefinitionArn && deref(t.Shape.LastStatus) != "STOPPED"
+			return !found
+		})
+		return !found
+	})
+	return found
+}

@@ -1,0 +1,247 @@
+package state
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/go-memdb"
+
+	"berth.dev/berth/internal/shape"
+)
+
+// Store is the in-memory state. The zero value is not usable; call New.
+type Store struct {
+	db *memdb.MemDB
+}
+
+// New returns an empty Store.
+func New() *Store {
+	db, err := memdb.NewMemDB(schema())
+	if err != nil {
+		panic(fmt.Sprintf("state: invalid schema: %v", err)) // a programming error, caught by every test
+	}
+	return &Store{db: db}
+}
+
+// Snapshot returns a consistent read-only view of the current state.
+func (s *Store) Snapshot() *Snapshot { return &Snapshot{txn: s.db.Txn(false)} }
+
+// Txn starts the (single) write transaction. Call Commit or Abort.
+func (s *Store) Txn() *Txn {
+	t := s.db.Txn(true)
+	return &Txn{Snapshot: Snapshot{txn: t}, w: t}
+}
+
+// Snapshot is a read-only, point-in-time view. Safe for concurrent use.
+type Snapshot struct {
+	txn *memdb.Txn
+}
+
+// Txn is a write transaction. Reads through it see its own writes.
+type Txn struct {
+	Snapshot
+	w *memdb.Txn
+}
+
+// Commit makes the transaction's writes visible to new snapshots.
+func (t *Txn) Commit() { t.w.Commit() }
+
+// Abort discards the transaction's writes.
+func (t *Txn) Abort() { t.w.Abort() }
+
+// Put inserts or replaces a record in table.
+func (t *Txn) Put(table string, rec any) error {
+	if err := t.w.Insert(table, rec); err != nil {
+		return fmt.Errorf("put %s: %w", table, err)
+	}
+	return nil
+}
+
+// Delete removes a record from table.
+func (t *Txn) Delete(table string, rec any) error {
+	if err := t.w.Delete(table, rec); err != nil {
+		return fmt.Errorf("delete %s: %w", table, err)
+	}
+	return nil
+}
+
+func first[T any](txn *memdb.Txn, table, index string, args ...any) T {
+	var zero T
+	raw, err := txn.First(table, index, args...)
+	if err != nil || raw == nil {
+		return zero
+	}
+	return raw.(T)
+}
+
+// each calls fn for every record the iterator yields until fn returns false.
+func each[T any](it memdb.ResultIterator, err error, fn func(T) bool) {
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !fn(raw.(T)) {
+			return
+		}
+	}
+}
+
+// Cluster returns the cluster named name (ACTIVE or INACTIVE), or nil.
+func (s *Snapshot) Cluster(name string) *shape.Cluster {
+	return first[*shape.Cluster](s.txn, TableClusters, "id", name)
+}
+
+// Clusters calls fn for each cluster with a name greater than after, in name order.
+func (s *Snapshot) Clusters(after string, fn func(*shape.Cluster) bool) {
+	it, err := s.txn.LowerBound(TableClusters, "id", after)
+	each(it, err, func(c *shape.Cluster) bool {
+		if after != "" && deref(c.ClusterName) == after {
+			return true
+		}
+		return fn(c)
+	})
+}
+
+// TaskDefinition returns one revision, or nil.
+func (s *Snapshot) TaskDefinition(family string, revision int32) *TaskDefinition {
+	return first[*TaskDefinition](s.txn, TableTaskDefinitions, "id", TaskDefinitionKey(family, revision))
+}
+
+// TaskDefinitions calls fn for each revision whose family starts with
+// prefix, ordered by family then revision (descending when reverse), strictly
+// after the key after ("" for the start; keys come from TaskDefinitionKey).
+func (s *Snapshot) TaskDefinitions(prefix, after string, reverse bool, fn func(*TaskDefinition) bool) {
+	var it memdb.ResultIterator
+	var err error
+	switch {
+	case reverse && after != "":
+		it, err = s.txn.ReverseLowerBound(TableTaskDefinitions, "id", after)
+	case reverse:
+		it, err = s.txn.GetReverse(TableTaskDefinitions, "id_prefix", prefix)
+	case after != "":
+		it, err = s.txn.LowerBound(TableTaskDefinitions, "id", after)
+	default:
+		it, err = s.txn.Get(TableTaskDefinitions, "id_prefix", prefix)
+	}
+	each(it, err, func(td *TaskDefinition) bool {
+		k := td.key()
+		if k == after {
+			return true
+		}
+		if len(td.Family) < len(prefix) || td.Family[:len(prefix)] != prefix {
+			// Lower bounds run past the prefix: stop once outside it.
+			if reverse {
+				return k > prefix
+			}
+			return k < prefix
+		}
+		return fn(td)
+	})
+}
+
+// Revisions calls fn for each revision of family in ascending order.
+func (s *Snapshot) Revisions(family string, fn func(*TaskDefinition) bool) {
+	it, err := s.txn.Get(TableTaskDefinitions, "id_prefix", family+":")
+	each(it, err, fn)
+}
+
+// LatestActive returns the highest ACTIVE revision of family, or nil.
+func (s *Snapshot) LatestActive(family string) *TaskDefinition {
+	it, err := s.txn.GetReverse(TableTaskDefinitions, "id_prefix", family+":")
+	var found *TaskDefinition
+	each(it, err, func(td *TaskDefinition) bool {
+		if td.Def.Status == shape.TaskDefinitionStatusActive {
+			found = td
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// Family returns a family's counter record, or nil.
+func (s *Snapshot) Family(name string) *Family {
+	return first[*Family](s.txn, TableFamilies, "id", name)
+}
+
+// Families calls fn for each family whose name starts with prefix and is
+// greater than after, in name order.
+func (s *Snapshot) Families(prefix, after string, fn func(*Family) bool) {
+	var it memdb.ResultIterator
+	var err error
+	if after != "" && after >= prefix {
+		it, err = s.txn.LowerBound(TableFamilies, "id", after)
+	} else {
+		it, err = s.txn.Get(TableFamilies, "id_prefix", prefix)
+	}
+	each(it, err, func(f *Family) bool {
+		if f.Name == after {
+			return true
+		}
+		if len(f.Name) < len(prefix) || f.Name[:len(prefix)] != prefix {
+			return false
+		}
+		return fn(f)
+	})
+}
+
+// Instance returns a container instance by ID, or nil.
+func (s *Snapshot) Instance(id string) *ContainerInstance {
+	return first[*ContainerInstance](s.txn, TableInstances, "id", id)
+}
+
+// Instances calls fn for each container instance of cluster with an ID
+// greater than after, in ID order.
+func (s *Snapshot) Instances(cluster, after string, fn func(*ContainerInstance) bool) {
+	var it memdb.ResultIterator
+	var err error
+	if after != "" {
+		it, err = s.txn.LowerBound(TableInstances, "cluster", cluster, after)
+	} else {
+		it, err = s.txn.Get(TableInstances, "cluster_prefix", cluster)
+	}
+	each(it, err, func(ci *ContainerInstance) bool {
+		if ci.Cluster != cluster {
+			return false
+		}
+		if ci.ID == after {
+			return true
+		}
+		return fn(ci)
+	})
+}
+
+// Task returns a task by ID, or nil.
+func (s *Snapshot) Task(id string) *Task {
+	return first[*Task](s.txn, TableTasks, "id", id)
+}
+
+// Tasks calls fn for each task of cluster with an ID greater than after.
+func (s *Snapshot) Tasks(cluster, after string, fn func(*Task) bool) {
+	var it memdb.ResultIterator
+	var err error
+	if after != "" {
+		it, err = s.txn.LowerBound(TableTasks, "cluster", cluster, after)
+	} else {
+		it, err = s.txn.Get(TableTasks, "cluster_prefix", cluster)
+	}
+	each(it, err, func(t *Task) bool {
+		if t.Cluster != cluster {
+			return false
+		}
+		if t.ID == after {
+			return true
+		}
+		return fn(t)
+	})
+}
+
+// Setting returns a principal's explicit setting, or nil.
+func (s *Snapshot) Setting(principal, name string) *AccountSetting {
+	return first[*AccountSetting](s.txn, TableSettings, "id", principal+"\x00"+name)
+}
+
+// Settings calls fn for every explicit setting, ordered by principal and name.
+func (s *Snapshot) Settings(fn func(*AccountSetting) bool) {
+	it, err := s.txn.Get(TableSettings, "id_prefix", "")
+	each(it, err, fn)
+}
