@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/state"
@@ -71,7 +72,13 @@ func Open(ctx context.Context, cfg Config, machine *fsm.Machine, log *slog.Logge
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create raft dir: %w", err)
 	}
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	store, err := raftboltdb.New(raftboltdb.Options{
+		Path:        filepath.Join(dir, "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: 2 * time.Second},
+	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open raft log: %s is in use by another berth process", cfg.DataDir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open raft log: %w", err)
 	}
@@ -239,10 +246,9 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 	switch {
 	case strings.Contains(line, "[ERROR]"):
 		w.log.Error(line, "component", "raft")
-	case strings.Contains(line, "[WARN]"):
-		w.log.Warn(line, "component", "raft")
 	default:
-		w.log.Info(line, "component", "raft")
+		// raft warns on every single-node election; keep it out of the way.
+		w.log.Debug(line, "component", "raft")
 	}
 	return len(p), nil
 }

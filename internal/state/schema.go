@@ -126,11 +126,11 @@ func schema() *memdb.DBSchema {
 			"id": {Name: "id", Unique: true, Indexer: keyIndex[*Family](func(f *Family) string { return f.Name })},
 		}},
 		TableInstances: {Name: TableInstances, Indexes: map[string]*memdb.IndexSchema{
-			"id": {Name: "id", Unique: true, Indexer: keyIndex[*ContainerInstance](func(c *ContainerInstance) string { return c.ID })},
+			"id":      {Name: "id", Unique: true, Indexer: keyIndex[*ContainerInstance](func(c *ContainerInstance) string { return c.ID })},
 			"cluster": {Name: "cluster", Unique: true, Indexer: compoundIndex[*ContainerInstance](func(c *ContainerInstance) (string, string) { return c.Cluster, c.ID })},
 		}},
 		TableTasks: {Name: TableTasks, Indexes: map[string]*memdb.IndexSchema{
-			"id": {Name: "id", Unique: true, Indexer: keyIndex[*Task](func(t *Task) string { return t.ID })},
+			"id":      {Name: "id", Unique: true, Indexer: keyIndex[*Task](func(t *Task) string { return t.ID })},
 			"cluster": {Name: "cluster", Unique: true, Indexer: compoundIndex[*Task](func(t *Task) (string, string) { return t.Cluster, t.ID })},
 		}},
 		TableSettings: {Name: TableSettings, Indexes: map[string]*memdb.IndexSchema{

@@ -377,7 +377,16 @@ func (s *sdk) render(dir string) ([]byte, error) {
 		}
 		b.WriteString("}\n}\n\n")
 	}
-	_ = dir
+	all, err := filepath.Glob(filepath.Join(dir, "api_op_*.go"))
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString("// Operations lists every operation of the ECS API model, implemented or not.\nvar Operations = []string{\n")
+	for _, f := range all {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "api_op_"), ".go")
+		fmt.Fprintf(&b, "\t%q,\n", name)
+	}
+	b.WriteString("}\n")
 	return format.Source(b.Bytes())
 }
 

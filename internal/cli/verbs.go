@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/spf13/cobra"
+)
+
+func addClientCommands(root *cobra.Command, env *Env) {
+	f := &clientFlags{}
+	group := []*cobra.Command{
+		newClustersCmd(env, f),
+		newTaskDefinitionsCmd(env, f),
+		newRegisterCmd(env, f),
+	}
+	for _, c := range group {
+		f.register(c)
+		root.AddCommand(c)
+	}
+}
+
+func newClustersCmd(env *Env, f *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "clusters",
+		Short: "List clusters with their instance and task counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			var arns []string
+			p := ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return err
+				}
+				arns = append(arns, page.ClusterArns...)
+			}
+			var clusters []types.Cluster
+			for i := 0; i < len(arns); i += 100 {
+				out, err := c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: arns[i:min(i+100, len(arns))]})
+				if err != nil {
+					return err
+				}
+				clusters = append(clusters, out.Clusters...)
+			}
+			if f.output == "json" {
+				return writeJSONOut(env.Stdout, clusters)
+			}
+			tw := table(env.Stdout, "NAME", "STATUS", "INSTANCES", "RUNNING", "PENDING", "SERVICES")
+			for _, cl := range clusters {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", aws.ToString(cl.ClusterName), aws.ToString(cl.Status),
+					cl.RegisteredContainerInstancesCount, cl.RunningTasksCount, cl.PendingTasksCount, cl.ActiveServicesCount)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newTaskDefinitionsCmd(env *Env, f *clientFlags) *cobra.Command {
+	var status, prefix string
+	cmd := &cobra.Command{
+		Use:     "task-definitions",
+		Aliases: []string{"taskdefs"},
+		Short:   "List task definition revisions",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			in := &ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatus(strings.ToUpper(status))}
+			if prefix != "" {
+				in.FamilyPrefix = aws.String(prefix)
+			}
+			var arns []string
+			p := ecs.NewListTaskDefinitionsPaginator(c, in)
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return err
+				}
+				arns = append(arns, page.TaskDefinitionArns...)
+			}
+			if f.output == "json" {
+				return writeJSONOut(env.Stdout, arns)
+			}
+			tw := table(env.Stdout, "FAMILY", "REVISION", "ARN")
+			for _, a := range arns {
+				_, famRev, _ := strings.Cut(a, ":task-definition/")
+				fam, rev, _ := strings.Cut(famRev, ":")
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", fam, rev, a)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&status, "status", "ACTIVE", "ACTIVE, INACTIVE or DELETE_IN_PROGRESS")
+	cmd.Flags().StringVar(&prefix, "family-prefix", "", "only families that start with this prefix")
+	return cmd
+}
+
+func newRegisterCmd(env *Env, f *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "register FILE",
+		Short: "Register a task definition from a JSON file (the register-task-definition input, as for aws ecs --cli-input-json)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			raw, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			var in ecs.RegisterTaskDefinitionInput
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			out, err := c.RegisterTaskDefinition(ctx, &in)
+			if err != nil {
+				return err
+			}
+			if f.output == "json" {
+				return writeJSONOut(env.Stdout, out.TaskDefinition)
+			}
+			fmt.Fprintln(env.Stdout, aws.ToString(out.TaskDefinition.TaskDefinitionArn))
+			return nil
+		},
+	}
+}
+
+func table(w io.Writer, headers ...string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	return tw
+}
+
+func writeJSONOut(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,181 @@
+package ecsapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/state"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of the ECS API.
+const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
+
+// DefaultMaxBody bounds request bodies (a task definition is at most 64 KiB).
+const DefaultMaxBody = 1 << 20
+
+// Authenticator verifies a request's signature and names its caller.
+type Authenticator interface {
+	// Authenticate returns the caller's principal ARN, or an *apierr.Error.
+	Authenticate(r *http.Request, body []byte) (principal string, err error)
+}
+
+// Reader gives consistent read-only views of the state.
+type Reader interface {
+	Snapshot() *state.Snapshot
+}
+
+// Proposer commits commands to the replicated state machine.
+type Proposer interface {
+	Apply(ctx context.Context, c fsm.Command) (any, error)
+}
+
+// Config wires an API.
+type Config struct {
+	Namer    arn.Namer
+	Auth     Authenticator
+	State    Reader
+	Proposer Proposer
+	Log      *slog.Logger
+	// Metrics registers the API's metrics; nil registers none.
+	Metrics prometheus.Registerer
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// MaxBody bounds request bodies; default DefaultMaxBody.
+	MaxBody int64
+}
+
+// API is the ECS HTTP handler.
+type API struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New returns an API.
+func New(cfg Config) *API {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &API{cfg: cfg, log: cfg.Log.With("component", "ecsapi"), metrics: newMetrics(cfg.Metrics)}
+}
+
+// call is one request in flight.
+type call struct {
+	ctx       context.Context
+	principal string
+	now       time.Time
+	requestID string
+	op        string
+}
+
+func (c *call) meta() fsm.Meta { return fsm.Meta{Now: c.now, Principal: c.principal} }
+
+// ServeHTTP answers one ECS API request.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c := &call{ctx: r.Context(), now: a.cfg.Now().UTC(), requestID: newUUID(), op: "unknown"}
+	w.Header().Set("x-amzn-RequestId", c.requestID)
+	out, err := a.serve(c, w, r)
+	if err != nil {
+		a.writeError(w, c, err)
+	} else {
+		writeJSON(w, http.StatusOK, out)
+	}
+	a.metrics.observe(c.op, apierr.CodeOf(err), err != nil, time.Since(start))
+}
+
+func (a *API) serve(c *call, w http.ResponseWriter, r *http.Request) (any, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, apierr.Clientf("The request body is larger than the limit of %d bytes.", a.cfg.MaxBody)
+		}
+		return nil, apierr.Newf(apierr.Serialization, "Unable to read the request body: %v", err)
+	}
+	principal, err := a.cfg.Auth.Authenticate(r, body)
+	if err != nil {
+		return nil, err
+	}
+	c.principal = principal
+	if r.Method != http.MethodPost {
+		return nil, apierr.Newf(apierr.UnknownOperation, "Operations are called with POST, not %s.", r.Method)
+	}
+	prefix, name, ok := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	if !ok || prefix != TargetPrefix {
+		return nil, apierr.New(apierr.UnknownOperation, "The X-Amz-Target header must be "+TargetPrefix+".<Operation>.")
+	}
+	handler, ok := operations[name]
+	if !ok {
+		if isModelOperation(name) {
+			c.op = name
+			return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support the %s operation yet.", name)
+		}
+		return nil, apierr.Newf(apierr.UnknownOperation, "Unknown operation %s.", name)
+	}
+	c.op = name
+	return handler(a, c, body)
+}
+
+func (a *API) writeError(w http.ResponseWriter, c *call, err error) {
+	e, ok := apierr.As(err)
+	if !ok {
+		a.log.Error("request failed", "op", c.op, "request_id", c.requestID, "err", err)
+		e = apierr.New(apierr.Server, "The server encountered an internal error. Request ID: "+c.requestID)
+	} else if e.Code == apierr.Server {
+		a.log.Error("request failed", "op", c.op, "request_id", c.requestID, "err", err)
+	}
+	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	writeJSON(w, e.Status(), struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{e.Code, e.Message})
+}
+
+// apply proposes a command and maps consensus failures to server errors.
+func (a *API) apply(c *call, cmd fsm.Command) (any, error) {
+	v, err := a.cfg.Proposer.Apply(c.ctx, cmd)
+	if err != nil {
+		if _, ok := apierr.As(err); ok {
+			return nil, err
+		}
+		return nil, &apierr.Error{Code: apierr.Server, Message: "The write could not be committed; retry the request. Request ID: " + c.requestID, Err: err}
+	}
+	return v, nil
+}
+
+func (a *API) snapshot() *state.Snapshot { return a.cfg.State.Snapshot() }
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// NewID returns a 32-character lowercase hex ID, the form ECS gives tasks
+// and container instances.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x", b)
+}

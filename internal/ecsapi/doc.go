@@ -1,0 +1,23 @@
+// Package ecsapi serves the Amazon ECS API: AWS JSON 1.1 over HTTP, exactly as
+// the AWS CLI, the SDKs and Terraform speak it.
+//
+// A request is POST / (any base path) with X-Amz-Target
+// "AmazonEC2ContainerServiceV20141113.<Operation>" and a JSON body. The
+// handler reads the body (bounded), authenticates the caller (SigV4, through
+// the Authenticator the server injects), decodes the body strictly into the
+// operation's shape (unknown members and wrong types are errors), validates
+// it, and then either reads a state snapshot or proposes a command to the
+// replicated state machine and renders its result.
+//
+// Answers: 200 with the operation's output shape, or 400 with
+// {"__type": "<Exception>", "message": "..."} for anything the caller can
+// fix, and 500 ServerException only for real server faults. Every answer
+// carries x-amzn-RequestId.
+//
+// Invariants:
+//   - A request that fails validation proposes nothing: bad input never
+//     changes state.
+//   - Reads come from one immutable snapshot, so a response is consistent
+//     with itself.
+//   - Writes return only after the command is committed and applied.
+package ecsapi

@@ -1,0 +1,196 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/ecsapi"
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/raftnode"
+)
+
+// Config configures a control-plane server.
+type Config struct {
+	DataDir   string
+	Listen    string // host:port; port 0 picks a free port
+	Region    string
+	AccountID string
+	// Partition of the ARNs; default "aws".
+	Partition string
+	// Getenv reads the environment (root credentials); default os.Getenv.
+	Getenv func(string) string
+	Log    *slog.Logger
+	Raft   raftnode.Config
+	// ShutdownTimeout bounds how long Close waits for requests in flight.
+	ShutdownTimeout time.Duration
+}
+
+// EndpointFile in the data dir records the endpoint of the running server.
+const EndpointFile = "endpoint"
+
+// Server is a running control plane.
+type Server struct {
+	cfg     Config
+	node    *raftnode.Node
+	machine *fsm.Machine
+	http    *http.Server
+	ln      net.Listener
+	creds   Credentials
+	credSrc string
+	served  chan error
+	log     *slog.Logger
+	once    sync.Once
+	closed  error
+}
+
+// Start opens the state in cfg.DataDir and starts serving.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: a data dir is required")
+	}
+	if cfg.Partition == "" {
+		cfg.Partition = "aws"
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if err := validateIdentity(cfg.Region, cfg.AccountID); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("server: data dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: create data dir: %w", err)
+	}
+	creds, src, err := RootCredentials(dir, cfg.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	namer := arn.Namer{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID}
+	machine := fsm.New(namer, cfg.Log.With("component", "fsm"))
+	rcfg := cfg.Raft
+	rcfg.DataDir = dir
+	node, err := raftnode.Open(ctx, rcfg, machine, cfg.Log)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := ecsapi.New(ecsapi.Config{
+		Namer:    namer,
+		Auth:     newAuthenticator(creds, namer.Root(), time.Now),
+		State:    machine,
+		Proposer: node,
+		Log:      cfg.Log,
+		Metrics:  reg,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !node.IsLeader() {
+			http.Error(w, "not leader", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("/", api)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		node.Close()
+		return nil, fmt.Errorf("server: listen on %s: %w", cfg.Listen, err)
+	}
+	s := &Server{
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src,
+		served: make(chan error, 1), log: cfg.Log,
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute},
+	}
+	// Local clients (berth's CLI run from the same folder) find the endpoint here.
+	if err := os.WriteFile(filepath.Join(dir, EndpointFile), []byte(s.Endpoint()+"\n"), 0o600); err != nil {
+		ln.Close()
+		node.Close()
+		return nil, fmt.Errorf("server: write endpoint file: %w", err)
+	}
+	go func() { s.served <- s.http.Serve(ln) }()
+	cfg.Log.Info("berth server started", "endpoint", s.Endpoint(), "data_dir", dir)
+	return s, nil
+}
+
+func validateIdentity(region, account string) error {
+	if region == "" {
+		return errors.New("server: a region is required")
+	}
+	if len(account) != 12 {
+		return fmt.Errorf("server: account ID %q must be 12 digits", account)
+	}
+	for _, c := range account {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("server: account ID %q must be 12 digits", account)
+		}
+	}
+	return nil
+}
+
+// Endpoint is the URL clients use.
+func (s *Server) Endpoint() string { return "http://" + s.ln.Addr().String() }
+
+// Credentials returns the root credentials and where they came from.
+func (s *Server) Credentials() (Credentials, string) { return s.creds, s.credSrc }
+
+// Region returns the server's region.
+func (s *Server) Region() string { return s.cfg.Region }
+
+// Node exposes the raft node (snapshots, stats) to tests and tools.
+func (s *Server) Node() *raftnode.Node { return s.node }
+
+// Wait blocks until ctx ends or the listener fails, then closes the server.
+func (s *Server) Wait(ctx context.Context) error {
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-s.served:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close stops serving (letting requests in flight finish) and stops raft.
+// Calling it again returns the first call's result.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		err := s.http.Shutdown(ctx)
+		if rerr := s.node.Close(); err == nil {
+			err = rerr
+		}
+		s.closed = err
+		s.log.Info("berth server stopped")
+	})
+	return s.closed
+}
