@@ -160,6 +160,9 @@ func (s *Server) Credentials() (Credentials, string) { return s.creds, s.credSrc
 // Region returns the server's region.
 func (s *Server) Region() string { return s.cfg.Region }
 
+// StateCounts returns how many records each state table holds.
+func (s *Server) StateCounts() map[string]int { return s.machine.Snapshot().Counts() }
+
 // Node exposes the raft node (snapshots, stats) to tests and tools.
 func (s *Server) Node() *raftnode.Node { return s.node }
 
