@@ -1,0 +1,4 @@
+// Package archtest enforces berth's import rules with a test: pure packages
+// stay pure, only raftnode touches the consensus library, the API writes only
+// through a Proposer, and client code reaches the server only over the wire.
+package archtest
