@@ -166,7 +166,7 @@ func TestClusters_UpdateSettingsAndCapacityProviders(t *testing.T) {
 	}
 
 	p, err := e.ecs.PutClusterCapacityProviders(c, &ecs.PutClusterCapacityProvidersInput{Cluster: aws.String("a"),
-		CapacityProviders: []string{"FARGATE"},
+		CapacityProviders:               []string{"FARGATE"},
 		DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE"), Weight: 1}}})
 	if err != nil {
 		t.Fatal(err)
