@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -93,13 +94,29 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &call{ctx: r.Context(), now: a.cfg.Now().UTC(), requestID: newUUID(), op: "unknown"}
 	w.Header().Set("x-amzn-RequestId", c.requestID)
-	out, err := a.serve(c, w, r)
+	out, err := a.serveSafely(c, w, r)
 	if err != nil {
 		a.writeError(w, c, err)
-	} else {
-		writeJSON(w, http.StatusOK, out)
+	} else if werr := writeJSON(w, http.StatusOK, out); werr != nil {
+		a.log.Error("response could not be encoded", "op", c.op, "request_id", c.requestID, "err", werr)
+		err = werr
 	}
 	a.metrics.observe(c.op, apierr.CodeOf(err), err != nil, time.Since(start))
+}
+
+// serveSafely runs serve, turning a panic into a server error so that the
+// client gets an answer with a request ID rather than a dropped connection.
+func (a *API) serveSafely(c *call, w http.ResponseWriter, r *http.Request) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			a.log.Error("request panicked", "op", c.op, "request_id", c.requestID, "panic", p, "stack", string(debug.Stack()))
+			out, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return a.serve(c, w, r)
 }
 
 func (a *API) serve(c *call, w http.ResponseWriter, r *http.Request) (any, error) {
@@ -120,7 +137,7 @@ func (a *API) serve(c *call, w http.ResponseWriter, r *http.Request) (any, error
 		return nil, apierr.Newf(apierr.UnknownOperation, "Operations are called with POST, not %s.", r.Method)
 	}
 	prefix, name, ok := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-	if !ok || prefix != TargetPrefix {
+	if !ok || prefix != TargetPrefix || name == "" {
 		return nil, apierr.New(apierr.UnknownOperation, "The X-Amz-Target header must be "+TargetPrefix+".<Operation>.")
 	}
 	handler, ok := operations[name]
@@ -144,7 +161,7 @@ func (a *API) writeError(w http.ResponseWriter, c *call, err error) {
 		a.log.Error("request failed", "op", c.op, "request_id", c.requestID, "err", err)
 	}
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
-	writeJSON(w, e.Status(), struct {
+	_ = writeJSON(w, e.Status(), struct { // two strings always encode
 		Type    string `json:"__type"`
 		Message string `json:"message"`
 	}{e.Code, e.Message})

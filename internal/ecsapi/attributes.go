@@ -32,6 +32,11 @@ func (a *API) attributeChanges(cluster string, attrs []shape.Attribute, put bool
 		if target == "" {
 			return nil, apierr.InvalidParameterf("The targetId of attribute %s cannot be empty.", *at.Name)
 		}
+		// ECS: targetType "is required if you use the short form ID for a
+		// resource instead of the full ARN".
+		if at.TargetType == "" && !isARN(target) {
+			return nil, apierr.InvalidParameterf("The targetType of attribute %s is required when its targetId %s is not an ARN.", *at.Name, target)
+		}
 		id, ok := a.resourceID(arn.TypeContainerInstance, cluster, target)
 		if !ok {
 			return nil, apierr.Newf(apierr.TargetNotFound, "Could not find container instance %s in cluster %s.", target, cluster)
@@ -41,15 +46,10 @@ func (a *API) attributeChanges(cluster string, attrs []shape.Attribute, put bool
 	return out, nil
 }
 
+// echoAttributes is the response of Put/DeleteAttributes: the request's
+// attributes as the caller wrote them (ECS adds no targetType).
 func echoAttributes(attrs []shape.Attribute) []shape.Attribute {
-	out := make([]shape.Attribute, len(attrs))
-	for i, at := range attrs {
-		out[i] = at
-		if out[i].TargetType == "" {
-			out[i].TargetType = shape.TargetTypeContainerInstance
-		}
-	}
-	return out
+	return append([]shape.Attribute{}, attrs...)
 }
 
 func putAttributes(a *API, c *call, in *shape.PutAttributesRequest) (any, error) {

@@ -23,7 +23,7 @@ func (a *API) clusterName(in *string) (string, error) {
 	if arn.IsARN(s) {
 		p, err := arn.Parse(s)
 		if err != nil || p.Type != arn.TypeCluster || len(p.Path) != 1 || !namePattern.MatchString(p.Path[0]) {
-			return "", apierr.InvalidParameterf("Cluster ARN %s is not valid. Specify a cluster name or a cluster ARN such as %s.", s, a.cfg.Namer.Cluster("name"))
+			return "", apierr.InvalidParameterf("Cluster ARN %s is not valid. Specify a cluster name or a cluster ARN such as %s.", echo(s), a.cfg.Namer.Cluster("name"))
 		}
 		if !a.cfg.Namer.Owns(p) {
 			return "", fsm.ErrClusterNotFound()
@@ -31,7 +31,7 @@ func (a *API) clusterName(in *string) (string, error) {
 		return p.Path[0], nil
 	}
 	if !namePattern.MatchString(s) {
-		return "", apierr.InvalidParameterf("Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %s", s)
+		return "", apierr.InvalidParameterf("Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %s", echo(s))
 	}
 	return s, nil
 }
@@ -80,14 +80,14 @@ func (a *API) taskDefRef(in string) (family string, revision int32, err error) {
 	if arn.IsARN(s) {
 		p, perr := arn.Parse(s)
 		if perr != nil || p.Type != arn.TypeTaskDefinition || len(p.Path) != 1 {
-			return "", 0, apierr.InvalidParameterf("Task definition ARN %s is not valid.", in)
+			return "", 0, apierr.InvalidParameterf("Task definition ARN %s is not valid.", echo(in))
 		}
 		if !a.cfg.Namer.Owns(p) {
 			return "", 0, errTaskDefNotFound()
 		}
 		s = p.Path[0]
 		if !strings.Contains(s, ":") {
-			return "", 0, apierr.InvalidParameterf("Task definition ARN %s has no revision.", in)
+			return "", 0, apierr.InvalidParameterf("Task definition ARN %s has no revision.", echo(in))
 		}
 	}
 	family, rev, hasRev := strings.Cut(s, ":")
@@ -99,7 +99,7 @@ func (a *API) taskDefRef(in string) (family string, revision int32, err error) {
 	}
 	n, perr := strconv.ParseInt(rev, 10, 32)
 	if perr != nil || n < 1 {
-		return "", 0, apierr.Clientf("Invalid revision number. Number: %s", rev)
+		return "", 0, apierr.Clientf("Invalid revision number. Number: %s", echo(rev))
 	}
 	return family, int32(n), nil
 }

@@ -35,7 +35,46 @@ type identityDocument struct {
 	InstanceID       string `json:"instanceId"`
 	AvailabilityZone string `json:"availabilityZone"`
 	InstanceType     string `json:"instanceType"`
+	ImageID          string `json:"imageId"`
 	Region           string `json:"region"`
+}
+
+// builtinAttributes are the attributes ECS itself derives from the instance
+// identity document (the agent does not send them): ecs.ami-id,
+// ecs.availability-zone and ecs.instance-type, as DescribeContainerInstances
+// shows them for every EC2 instance. Attributes the caller sent win.
+func (d identityDocument) builtinAttributes(sent []shape.Attribute) []shape.Attribute {
+	has := map[string]bool{}
+	for _, a := range sent {
+		has[deref(a.Name)] = true
+	}
+	out := append([]shape.Attribute{}, sent...)
+	for _, kv := range [][2]string{
+		{"ecs.ami-id", d.ImageID},
+		{"ecs.availability-zone", d.AvailabilityZone},
+		{"ecs.instance-type", d.InstanceType},
+	} {
+		if kv[1] != "" && !has[kv[0]] {
+			out = append(out, shape.Attribute{Name: ptr(kv[0]), Value: ptr(kv[1])})
+		}
+	}
+	return out
+}
+
+// withTypes returns rs with each resource's type filled in when the caller
+// left it out (ECS always shows it). Call after validateResources.
+func withTypes(rs []shape.Resource) []shape.Resource {
+	if rs == nil {
+		return nil
+	}
+	out := make([]shape.Resource, len(rs))
+	for i, r := range rs {
+		out[i] = r
+		if r.Type == nil {
+			out[i].Type = ptr(resourceTypes[deref(r.Name)])
+		}
+	}
+	return out
 }
 
 var resourceTypes = map[string]string{"CPU": "INTEGER", "MEMORY": "INTEGER", "PORTS": "STRINGSET", "PORTS_UDP": "STRINGSET", "GPU": "STRINGSET"}
@@ -85,17 +124,19 @@ func registerContainerInstance(a *API, c *call, in *shape.RegisterContainerInsta
 		}
 		cmd.PreviousID = id
 	}
+	if err := validateResources(in.TotalResources); err != nil {
+		return nil, err
+	}
+	cmd.TotalResources = withTypes(in.TotalResources)
 	if doc := deref(in.InstanceIdentityDocument); doc != "" {
 		var d identityDocument
 		if err := json.Unmarshal([]byte(doc), &d); err != nil {
 			return nil, apierr.InvalidParameterf("instanceIdentityDocument is not a JSON document: %v", err)
 		}
 		cmd.EC2InstanceID = d.InstanceID
+		cmd.Attributes = d.builtinAttributes(in.Attributes)
 	}
-	if err := validateResources(in.TotalResources); err != nil {
-		return nil, err
-	}
-	for _, at := range in.Attributes {
+	for _, at := range cmd.Attributes {
 		if err := validateAttribute(at); err != nil {
 			return nil, err
 		}
@@ -121,6 +162,10 @@ func deregisterContainerInstance(a *API, c *call, in *shape.DeregisterContainerI
 	}
 	id, ok := a.resourceID(arn.TypeContainerInstance, cluster, ref)
 	if !ok {
+		// An unknown cluster is reported as such, whatever the reference.
+		if _, err := fsm.ActiveCluster(a.snapshot(), cluster); err != nil {
+			return nil, err
+		}
 		return nil, fsm.ErrInstanceNotFound(ref)
 	}
 	v, err := a.apply(c, fsm.DeregisterContainerInstance{Meta: c.meta(), Cluster: cluster, ID: id, Force: in.Force != nil && *in.Force})
@@ -231,18 +276,23 @@ func updateContainerInstancesState(a *API, c *call, in *shape.UpdateContainerIns
 	if in.Status != shape.ContainerInstanceStatusActive && in.Status != shape.ContainerInstanceStatusDraining {
 		return nil, apierr.InvalidParameterf("Container instances can only be set to ACTIVE or DRAINING, not %s.", in.Status)
 	}
+	// Every reference goes to the state machine, which answers in input
+	// order; one that cannot name an instance (ID "") comes back MISSING.
 	cmd := fsm.UpdateContainerInstancesState{Meta: c.meta(), Cluster: cluster, Status: string(in.Status)}
 	failures := []shape.Failure{}
+	resolved := 0
 	for _, ref := range in.ContainerInstances {
 		id, ok := a.resourceID(arn.TypeContainerInstance, cluster, ref)
 		if !ok {
+			id = ""
 			failures = append(failures, shape.Failure{Arn: ptr(a.failureARN(arn.TypeContainerInstance, cluster, ref)), Reason: ptr("MISSING")})
-			continue
+		} else {
+			resolved++
 		}
 		cmd.Refs = append(cmd.Refs, fsm.InstanceRef{Input: ref, ID: id})
 	}
 	out := &shape.UpdateContainerInstancesStateResponse{ContainerInstances: []shape.ContainerInstance{}, Failures: failures}
-	if len(cmd.Refs) == 0 {
+	if resolved == 0 {
 		if _, err := fsm.ActiveCluster(a.snapshot(), cluster); err != nil {
 			return nil, err
 		}
@@ -257,6 +307,6 @@ func updateContainerInstancesState(a *API, c *call, in *shape.UpdateContainerIns
 	for _, ci := range r.Instances {
 		out.ContainerInstances = append(out.ContainerInstances, *a.renderInstance(snap, ci, false, false))
 	}
-	out.Failures = append(out.Failures, r.Failures...)
+	out.Failures = r.Failures
 	return out, nil
 }

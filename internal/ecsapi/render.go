@@ -46,11 +46,24 @@ func (a *API) renderInstance(snap *state.Snapshot, rec *state.ContainerInstance,
 	l := loadOf(snap, rec)
 	ci.RunningTasksCount = l.running
 	ci.PendingTasksCount = l.pending
-	ci.RegisteredResources = orEmpty(ci.RegisteredResources)
+	registered := make([]shape.Resource, 0, len(ci.RegisteredResources))
+	for _, r := range ci.RegisteredResources {
+		if r.Type == nil && resourceTypes[deref(r.Name)] != "" {
+			r.Type = ptr(resourceTypes[deref(r.Name)]) // stored before types were filled in
+		}
+		// ECS shows a STRINGSET's list even when it is empty ("PORTS_UDP": []).
+		if deref(r.Type) == "STRINGSET" {
+			r.StringSetValue = orEmpty(r.StringSetValue)
+		}
+		registered = append(registered, r)
+	}
+	ci.RegisteredResources = registered
 	ci.RemainingResources = make([]shape.Resource, 0, len(ci.RegisteredResources))
 	for _, r := range ci.RegisteredResources {
 		rem := r
-		rem.StringSetValue = append([]string(nil), r.StringSetValue...)
+		if r.StringSetValue != nil {
+			rem.StringSetValue = append([]string{}, r.StringSetValue...)
+		}
 		switch deref(r.Name) {
 		case "CPU":
 			rem.IntegerValue = r.IntegerValue - int32(l.cpu)

@@ -31,7 +31,7 @@ func validateSetting(name shape.SettingName, value *string) (string, error) {
 		return "", err
 	}
 	if name == shape.SettingNameGuardDutyActivate {
-		return "", apierr.InvalidParameterf("guardDutyActivate is read-only: it is managed by GuardDuty Runtime Monitoring.")
+		return "", errGuardDutyReadOnly()
 	}
 	v, err := required("value", value)
 	if err != nil {
@@ -41,6 +41,10 @@ func validateSetting(name shape.SettingName, value *string) (string, error) {
 		return "", apierr.InvalidParameterf("The value %q is not valid for %s. Valid values: %v.", v, name, settingValues[name])
 	}
 	return v, nil
+}
+
+func errGuardDutyReadOnly() error {
+	return apierr.InvalidParameterf("guardDutyActivate is read-only: it is managed by GuardDuty Runtime Monitoring.")
 }
 
 // principal resolves principalArn (default: the caller). Only IAM users,
@@ -71,6 +75,11 @@ func putAccountSetting(a *API, c *call, in *shape.PutAccountSettingRequest) (any
 	if err != nil {
 		return nil, err
 	}
+	// ECS: "You must use the root user when you set the Fargate wait time
+	// (fargateTaskRetirementWaitPeriod)".
+	if in.Name == shape.SettingNameFargateTaskRetirementWaitPeriod && p != a.cfg.Namer.Root() {
+		return nil, apierr.InvalidParameterf("fargateTaskRetirementWaitPeriod can only be set for the root user (%s), not for %s.", a.cfg.Namer.Root(), p)
+	}
 	res, err := a.apply(c, fsm.PutAccountSetting{Meta: c.meta(), Principal: p, Name: string(in.Name), Value: v})
 	if err != nil {
 		return nil, err
@@ -96,6 +105,9 @@ func deleteAccountSetting(a *API, c *call, in *shape.DeleteAccountSettingRequest
 	}
 	if err := checkEnum("name", in.Name); err != nil {
 		return nil, err
+	}
+	if in.Name == shape.SettingNameGuardDutyActivate {
+		return nil, errGuardDutyReadOnly()
 	}
 	p, err := a.principal(c, in.PrincipalArn)
 	if err != nil {
@@ -148,7 +160,7 @@ func listAccountSettings(a *API, c *call, in *shape.ListAccountSettingsRequest) 
 			if rec == nil {
 				continue
 			}
-			s = shape.Setting{Name: n, Value: ptr(rec.Value), PrincipalArn: ptr(p), Type: shape.SettingTypeUser}
+			s = shape.Setting{Name: n, Value: ptr(rec.Value), PrincipalArn: ptr(p), Type: fsm.SettingType(string(n))}
 		}
 		if in.Value != nil && deref(s.Value) != *in.Value {
 			continue

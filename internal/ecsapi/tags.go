@@ -25,6 +25,13 @@ func (a *API) resourceRef(in *string) (fsm.ResourceRef, error) {
 	}
 	ref := fsm.ResourceRef{ARN: s, Kind: p.Type}
 	switch p.Type {
+	case arn.TypeContainerInstance, arn.TypeTask, arn.TypeService:
+		// The old short forms (TYPE/ID) cannot be tagged; ECS's message.
+		if len(p.Path) == 1 {
+			return fsm.ResourceRef{}, apierr.InvalidParameterf("Long arn format must be used for tagging operations")
+		}
+	}
+	switch p.Type {
 	case arn.TypeCluster:
 		if len(p.Path) == 1 {
 			ref.ID = p.Path[0]

@@ -144,7 +144,7 @@ func deregisterTaskDefinition(a *API, c *call, in *shape.DeregisterTaskDefinitio
 		return nil, err
 	}
 	if rev == 0 {
-		return nil, apierr.Clientf("The task definition %s has no revision: specify family:revision or the full ARN.", ref)
+		return nil, apierr.Clientf("The task definition %s has no revision: specify family:revision or the full ARN.", echo(ref))
 	}
 	v, err := a.apply(c, fsm.DeregisterTaskDefinition{Meta: c.meta(), Family: family, Revision: rev})
 	if err != nil {
@@ -162,7 +162,7 @@ func deleteTaskDefinitions(a *API, c *call, in *shape.DeleteTaskDefinitionsReque
 	for _, ref := range in.TaskDefinitions {
 		family, rev, err := a.taskDefRef(ref)
 		if err != nil || rev == 0 {
-			failures = append(failures, shape.Failure{Arn: ptr(ref), Reason: ptr("The specified task definition does not exist."),
+			failures = append(failures, shape.Failure{Arn: ptr(echo(ref)), Reason: ptr("The specified task definition does not exist."),
 				Detail: ptr("Name each revision as family:revision or by its full ARN.")})
 			continue
 		}

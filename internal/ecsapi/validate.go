@@ -49,7 +49,7 @@ func checkEnum[T enum[T]](name string, v T) error {
 	for _, x := range v.Values() {
 		vals = append(vals, string(x))
 	}
-	return apierr.InvalidParameterf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", v, name, strings.Join(vals, ", "))
+	return apierr.InvalidParameterf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", echo(string(v)), name, strings.Join(vals, ", "))
 }
 
 func checkEnums[T enum[T]](name string, vs []T) error {
@@ -112,17 +112,17 @@ func validateTags(tags []shape.Tag) error {
 		k, v := *t.Key, deref(t.Value)
 		switch {
 		case len([]rune(k)) > 128:
-			return apierr.InvalidParameterf("Tag key %q is longer than 128 characters.", k)
+			return apierr.InvalidParameterf("Tag key %q is longer than 128 characters.", echo(k))
 		case len([]rune(v)) > 256:
-			return apierr.InvalidParameterf("The value of tag %q is longer than 256 characters.", k)
+			return apierr.InvalidParameterf("The value of tag %q is longer than 256 characters.", echo(k))
 		case !tagPattern.MatchString(k):
-			return apierr.InvalidParameterf("Tag key %q has characters that are not allowed. Tag keys and values may contain letters, numbers, spaces and _ . : / = + - @.", k)
+			return apierr.InvalidParameterf("Tag key %q has characters that are not allowed. Tag keys and values may contain letters, numbers, spaces and _ . : / = + - @.", echo(k))
 		case !tagPattern.MatchString(v):
-			return apierr.InvalidParameterf("The value of tag %q has characters that are not allowed. Tag keys and values may contain letters, numbers, spaces and _ . : / = + - @.", k)
+			return apierr.InvalidParameterf("The value of tag %q has characters that are not allowed. Tag keys and values may contain letters, numbers, spaces and _ . : / = + - @.", echo(k))
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			return apierr.InvalidParameterf("Tag keys with the aws: prefix are reserved for AWS use.")
 		case seen[k]:
-			return apierr.InvalidParameterf("Tag key %q appears more than once.", k)
+			return apierr.InvalidParameterf("Tag key %q appears more than once.", echo(k))
 		}
 		seen[k] = true
 	}

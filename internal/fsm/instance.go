@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -134,13 +135,43 @@ func applyRegisterContainerInstance(m *Machine, tx *state.Txn, c *RegisterContai
 	if ci.VersionInfo == nil {
 		ci.VersionInfo = &shape.VersionInfo{}
 	}
-	ci.Attributes = orEmpty(c.Attributes)
+	// A re-registration refreshes the attributes the agent reports and keeps
+	// those added since with PutAttributes.
+	ci.Attributes = mergeAttributes(ci.Attributes, c.Attributes)
+	if countCustom(ci.Attributes) > MaxCustomAttributes {
+		return nil, apierr.Newf(apierr.AttributeLimitExceeded, "A container instance can have at most %d custom attributes.", MaxCustomAttributes)
+	}
 	ci.Attachments = []shape.Attachment{}
 	rec := &state.ContainerInstance{ID: id, Cluster: c.Cluster, Shape: ci}
 	if err := tx.Put(state.TableInstances, rec); err != nil {
 		return nil, err
 	}
 	return rec, nil
+}
+
+// instanceFailureARN is the ARN a batch failure names for a reference as the
+// caller wrote it: the ARN itself, or the ARN an ID would have in cluster.
+func (m *Machine) instanceFailureARN(cluster, input string) string {
+	if arn.IsARN(input) {
+		return input
+	}
+	return m.namer.ContainerInstance(cluster, input)
+}
+
+// mergeAttributes returns old with every attribute of update added or
+// replaced by name.
+func mergeAttributes(old, update []shape.Attribute) []shape.Attribute {
+	out := make([]shape.Attribute, 0, len(old)+len(update))
+	replaced := map[string]bool{}
+	for _, a := range update {
+		replaced[deref(a.Name)] = true
+	}
+	for _, a := range old {
+		if !replaced[deref(a.Name)] {
+			out = append(out, a)
+		}
+	}
+	return append(out, update...)
 }
 
 // ErrInstanceNotFound is the error for an unknown instance in a cluster.
@@ -183,9 +214,12 @@ func applyUpdateContainerInstancesState(m *Machine, tx *state.Txn, c *UpdateCont
 	}
 	out := &InstancesResult{Instances: []*state.ContainerInstance{}, Failures: []shape.Failure{}}
 	for _, ref := range c.Refs {
-		old := tx.Instance(ref.ID)
+		var old *state.ContainerInstance
+		if ref.ID != "" {
+			old = tx.Instance(ref.ID)
+		}
 		if old == nil || old.Cluster != c.Cluster {
-			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(m.namer.ContainerInstance(c.Cluster, ref.ID)), Reason: ptr("MISSING")})
+			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(m.instanceFailureARN(c.Cluster, ref.Input)), Reason: ptr("MISSING")})
 			continue
 		}
 		status := deref(old.Shape.Status)

@@ -54,17 +54,27 @@ func EffectiveSetting(s *state.Snapshot, root, principal, name string) string {
 	return v
 }
 
-// ResolveSetting is EffectiveSetting that also says who set the value:
-// SettingTypeUser when a principal or the account did, SettingTypeAwsManaged
-// for AWS's default.
+// ResolveSetting is EffectiveSetting that also returns the setting's type.
+// The type belongs to the setting, not to who set the value: ECS documents
+// that "the guardDutyActivate account setting is the only one Amazon Web
+// Services manages" (aws_managed); every other setting is user, default
+// values included.
 func ResolveSetting(s *state.Snapshot, root, principal, name string) (string, shape.SettingType) {
 	if st := s.Setting(principal, name); st != nil {
-		return st.Value, shape.SettingTypeUser
+		return st.Value, SettingType(name)
 	}
 	if st := s.Setting(root, name); st != nil {
-		return st.Value, shape.SettingTypeUser
+		return st.Value, SettingType(name)
 	}
-	return AccountSettingDefaults[name], shape.SettingTypeAwsManaged
+	return AccountSettingDefaults[name], SettingType(name)
+}
+
+// SettingType is aws_managed for the settings AWS manages, else user.
+func SettingType(name string) shape.SettingType {
+	if name == string(shape.SettingNameGuardDutyActivate) {
+		return shape.SettingTypeAwsManaged
+	}
+	return shape.SettingTypeUser
 }
 
 func applyPutAccountSetting(m *Machine, tx *state.Txn, c *PutAccountSetting) (any, error) {
@@ -72,7 +82,7 @@ func applyPutAccountSetting(m *Machine, tx *state.Txn, c *PutAccountSetting) (an
 	if err := tx.Put(state.TableSettings, rec); err != nil {
 		return nil, err
 	}
-	return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(c.Value), PrincipalArn: ptr(c.Principal), Type: shape.SettingTypeUser}, nil
+	return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(c.Value), PrincipalArn: ptr(c.Principal), Type: SettingType(c.Name)}, nil
 }
 
 func applyDeleteAccountSetting(m *Machine, tx *state.Txn, c *DeleteAccountSetting) (any, error) {
@@ -85,5 +95,5 @@ func applyDeleteAccountSetting(m *Machine, tx *state.Txn, c *DeleteAccountSettin
 	if err := tx.Delete(state.TableSettings, rec); err != nil {
 		return nil, err
 	}
-	return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(rec.Value), PrincipalArn: ptr(c.Principal), Type: shape.SettingTypeUser}, nil
+	return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(rec.Value), PrincipalArn: ptr(c.Principal), Type: SettingType(c.Name)}, nil
 }

@@ -55,8 +55,13 @@ func ResourceTags(s *state.Snapshot, ref ResourceRef) ([]shape.Tag, error) {
 	switch ref.Kind {
 	case arn.TypeCluster:
 		c := s.Cluster(ref.ID)
-		if c == nil || deref(c.Status) != "ACTIVE" {
+		if c == nil {
 			return nil, ErrClusterNotFound()
+		}
+		if deref(c.Status) != "ACTIVE" {
+			// Real ECS's answer for a deleted cluster; Terraform's ECS tag
+			// code treats exactly this as "not found".
+			return nil, apierr.InvalidParameterf("The specified cluster is inactive. Specify an active cluster and try again.")
 		}
 		return c.Tags, nil
 	case arn.TypeTaskDefinition:
