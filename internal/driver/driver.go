@@ -97,7 +97,7 @@ type Spec struct {
 	User       string
 	Hostname   string
 
-	CPUShares         int64 // 0: runtime default
+	CPUShares         int64 // ECS cpu units; like ECS, runtimes raise 0 and 1 to 2
 	MemoryMiB         int64 // hard limit; 0: none
 	MemoryReservation int64 // soft limit MiB; 0: none
 

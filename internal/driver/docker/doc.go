@@ -1,0 +1,27 @@
+// Package docker implements driver.Driver on the Docker Engine API through
+// github.com/moby/moby/client (the client negotiates the API version down to
+// the engine's, 1.40 at least).
+//
+// Invariants:
+//   - Every container it creates carries the Spec's labels plus
+//     berth.managed=true, has no restart policy and is never auto-removed:
+//     containers outlive the agent, and only Stop and Remove end them. List
+//     finds them by that label, so a new Driver (an agent restarted after a
+//     crash) adopts what an earlier one created.
+//   - No state about containers lives in the Driver: every answer comes from
+//     the engine (inspect), so Wait can be abandoned (context cancelled) and
+//     called again later, by this or another Driver, without losing the
+//     exit code.
+//   - CPU shares follow the ECS agent: 0 and 1 (and anything below 2) become
+//     2, the kernel's minimum, and values above 262144 are capped.
+//   - Pull follows ECS_IMAGE_PULL_BEHAVIOR (see Pull). The only state the
+//     driver keeps is the record of images it pulled, for the "once" policy;
+//     it is a JSON file in Options.StateDir, or memory when that is empty.
+//   - Errors: an unknown container wraps driver.ErrNotFound; a failed pull
+//     wraps driver.ErrCannotPull, a failed create driver.ErrCannotCreate, a
+//     failed start driver.ErrCannotStart, each followed by the engine's text,
+//     so err.Error() reads like ECS's reasons:
+//     "CannotStartContainerError: Error response from daemon: ...".
+//   - A container whose start failed stays "created" in Docker with an exit
+//     code and an error; the driver reports it as exited with them.
+package docker
