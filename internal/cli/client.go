@@ -29,11 +29,11 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.dataDir, "data-dir", ".berth", "data dir of a local `berth dev`, where credentials and the endpoint are found")
 }
 
-// newECSClient builds an aws-sdk-go-v2 ECS client for the berth endpoint.
-// Credentials: BERTH_ROOT_* variables, else AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY, else the local dev data dir's credentials file.
-func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, error) {
-	endpoint := f.endpoint
+// resolveClient finds the endpoint, region and credentials. Credentials:
+// BERTH_ROOT_* variables, else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+// else the local dev data dir's credentials file.
+func resolveClient(env *Env, f *clientFlags) (endpoint, region string, creds aws.Credentials, err error) {
+	endpoint = f.endpoint
 	if endpoint == "" {
 		endpoint = env.Getenv("BERTH_ENDPOINT")
 	}
@@ -45,7 +45,7 @@ func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, e
 	if endpoint == "" {
 		endpoint = "http://127.0.0.1:4566"
 	}
-	region := f.region
+	region = f.region
 	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
 			region = env.Getenv(k)
@@ -61,13 +61,22 @@ func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, e
 	if id == "" || secret == "" {
 		c, err := server.ReadCredentials(filepath.Join(f.dataDir, server.CredentialsFile))
 		if err != nil {
-			return nil, errors.New("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or BERTH_ROOT_ACCESS_KEY_ID and BERTH_ROOT_SECRET_ACCESS_KEY), or run from the folder of `berth dev`")
+			return "", "", aws.Credentials{}, errors.New("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or BERTH_ROOT_ACCESS_KEY_ID and BERTH_ROOT_SECRET_ACCESS_KEY), or run from the folder of `berth dev`")
 		}
 		id, secret = c.AccessKeyID, c.SecretAccessKey
 	}
+	return endpoint, region, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: env.Getenv("AWS_SESSION_TOKEN")}, nil
+}
+
+// newECSClient builds an aws-sdk-go-v2 ECS client for the berth endpoint.
+func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, error) {
+	endpoint, region, creds, err := resolveClient(env, f)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, env.Getenv("AWS_SESSION_TOKEN"))),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("configure client: %w", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"berth.dev/berth/internal/agent"
 	"berth.dev/berth/internal/server"
 )
 
@@ -34,7 +35,7 @@ func newServerCmd(env *Env) *cobra.Command {
 			if f.dataDir == "" {
 				return &exitError{code: 2, msg: "--data-dir is required"}
 			}
-			return runServer(cmd, env, f, false)
+			return runServer(cmd, env, f, nil)
 		},
 	}
 	f.register(cmd, "")
@@ -43,6 +44,7 @@ func newServerCmd(env *Env) *cobra.Command {
 
 func newDevCmd(env *Env) *cobra.Command {
 	var f serverFlags
+	var af agentFlags
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run everything berth has on this machine, with state in ./.berth",
@@ -51,14 +53,17 @@ func newDevCmd(env *Env) *cobra.Command {
 			"the credentials and examples to copy.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runServer(cmd, env, f, true)
+			return runServer(cmd, env, f, &af)
 		},
 	}
 	f.register(cmd, ".berth")
+	af.register(cmd, false)
 	return cmd
 }
 
-func runServer(cmd *cobra.Command, env *Env, f serverFlags, dev bool) error {
+// runServer runs a server; with af (dev mode) it also runs an agent in the
+// same process, in cluster default.
+func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) error {
 	log, err := newLogger(env.Stderr, f.logLevel)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -72,13 +77,48 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, dev bool) error {
 	if err != nil {
 		return err
 	}
-	if dev {
-		printDevBanner(env, srv, f.dataDir)
+	if af == nil {
+		return srv.Wait(ctx)
 	}
-	return srv.Wait(ctx)
+	drv, why, closeDrv, err := openRuntime(ctx, af.runtime, filepath.Join(f.dataDir, "agent", "runtime"), log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer closeDrv()
+	creds, _ := srv.Credentials()
+	af.server, af.cluster, af.region = srv.Endpoint(), "default", f.region
+	af.dataDir = filepath.Join(f.dataDir, "agent")
+	acfg, err := af.config(env, drv)
+	if err != nil {
+		srv.Close()
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	acfg.AccessKeyID, acfg.SecretAccessKey = creds.AccessKeyID, creds.SecretAccessKey
+	acfg.Log = log
+	ag, err := agent.New(acfg)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	agentDone := make(chan error, 1)
+	go func() { agentDone <- ag.Run(ctx) }()
+	select {
+	case <-ag.Connected():
+	case err := <-agentDone:
+		srv.Close()
+		return fmt.Errorf("agent: %w", err)
+	case <-ctx.Done():
+	}
+	printDevBanner(env, srv, f.dataDir, why)
+	err = srv.Wait(ctx)
+	if aerr := <-agentDone; err == nil {
+		err = aerr
+	}
+	return err
 }
 
-func printDevBanner(env *Env, srv *server.Server, dataDir string) {
+func printDevBanner(env *Env, srv *server.Server, dataDir, runtime string) {
 	creds, src := srv.Credentials()
 	abs, _ := filepath.Abs(dataDir)
 	ep := srv.Endpoint()
@@ -92,22 +132,26 @@ berth %s is running (Ctrl-C to stop)
   secret key   %s
   (credentials from %s)
   state        %s
+  agent        one container instance in cluster default, runtime %s
 
 Use it with the AWS CLI:
 
   export AWS_ACCESS_KEY_ID=%s
   export AWS_SECRET_ACCESS_KEY=%s
   export AWS_REGION=%s
-  aws --endpoint-url %s ecs create-cluster --cluster-name demo
-  aws --endpoint-url %s ecs list-clusters
+  aws --endpoint-url %s ecs register-task-definition --cli-input-json file://examples/sleep.json
+  aws --endpoint-url %s ecs run-task --task-definition sleep
+  aws --endpoint-url %s ecs list-tasks
 
 or with berth (it finds this endpoint and these credentials by itself when
 run from this folder):
 
-  berth clusters
-  berth register examples/web.json
-  berth task-definitions
+  berth register examples/sleep.json
+  berth run sleep --wait
+  berth ps
+  berth logs TASK_ID
+  berth instances
 
-`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs,
-		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), ep, ep)
+`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime,
+		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), ep, ep, ep)
 }

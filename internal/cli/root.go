@@ -7,26 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/apierr"
+	bversion "berth.dev/berth/internal/version"
 )
 
-// Version is set at build time with -ldflags "-X berth.dev/berth/internal/cli.Version=...".
-var Version = ""
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+func version() string { return bversion.String() }
 
 // Env is what a command reads from its process.
 type Env struct {
@@ -93,6 +82,8 @@ func newRoot(env *Env) *cobra.Command {
 		newVersionCmd(env),
 		newServerCmd(env),
 		newDevCmd(env),
+		newAgentCmd(env),
+		newShimCmd(),
 	)
 	addClientCommands(root, env)
 	return root

@@ -21,6 +21,11 @@ func addClientCommands(root *cobra.Command, env *Env) {
 		newClustersCmd(env, f),
 		newTaskDefinitionsCmd(env, f),
 		newRegisterCmd(env, f),
+		newRunCmd(env, f),
+		newPsCmd(env, f),
+		newStopCmd(env, f),
+		newLogsCmd(env, f),
+		newInstancesCmd(env, f),
 	}
 	for _, c := range group {
 		f.register(c)

@@ -35,8 +35,13 @@ var operations = map[string]handler{
 	"PutAccountSettingDefault": op(putAccountSettingDefault),
 	"DeleteAccountSetting":     op(deleteAccountSetting),
 	// tasks
-	"ListTasks":     op(listTasks),
-	"DescribeTasks": op(describeTasks),
+	"ListTasks":                  op(listTasks),
+	"DescribeTasks":              op(describeTasks),
+	"RunTask":                    op(runTask),
+	"StartTask":                  op(startTask),
+	"StopTask":                   op(stopTask),
+	"SubmitTaskStateChange":      op(submitTaskStateChange),
+	"SubmitContainerStateChange": op(submitContainerStateChange),
 }
 
 // Implemented lists the operations berth serves.

@@ -29,6 +29,14 @@ const (
 	TypeUntagResource                 Type = 14
 	TypePutAccountSetting             Type = 15
 	TypeDeleteAccountSetting          Type = 16
+	TypeRunTask                       Type = 17
+	TypeStopTask                      Type = 18
+	TypeTaskStateChange               Type = 19
+	TypeContainerStateChange          Type = 20
+	TypeTaskHealth                    Type = 21
+	TypeInstanceConnection            Type = 22
+	TypeResetConnections              Type = 23
+	TypeCollectGarbage                Type = 24
 )
 
 // IgnorableFlag marks a command type that older servers may skip.

@@ -72,10 +72,11 @@ func init() {
 	register(applyUpdateContainerInstancesState)
 }
 
-// IsBuiltinAttribute reports whether name is set by ECS or its agent rather
-// than by users (it does not count against the custom attribute limit).
+// IsBuiltinAttribute reports whether name is set by ECS or its agent (or
+// berth's agent: berth.*) rather than by users; built-ins do not count
+// against the custom attribute limit.
 func IsBuiltinAttribute(name string) bool {
-	return strings.HasPrefix(name, "ecs.") || strings.HasPrefix(name, "com.amazonaws.ecs.")
+	return strings.HasPrefix(name, "ecs.") || strings.HasPrefix(name, "com.amazonaws.ecs.") || strings.HasPrefix(name, "berth.")
 }
 
 func countCustom(attrs []shape.Attribute) int {

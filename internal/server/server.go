@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"berth.dev/berth/internal/agentapi"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/fsm"
@@ -36,6 +37,9 @@ type Config struct {
 	Raft   raftnode.Config
 	// ShutdownTimeout bounds how long Close waits for requests in flight.
 	ShutdownTimeout time.Duration
+	// StoppedTaskRetention is how long STOPPED tasks stay describable;
+	// default DefaultStoppedTaskRetention.
+	StoppedTaskRetention time.Duration
 }
 
 // EndpointFile in the data dir records the endpoint of the running server.
@@ -54,6 +58,8 @@ type Server struct {
 	log     *slog.Logger
 	once    sync.Once
 	closed  error
+	stop    context.CancelFunc
+	loops   sync.WaitGroup
 }
 
 // Start opens the state in cfg.DataDir and starts serving.
@@ -114,24 +120,42 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	auth := newAuthenticator(creds, namer.Root(), time.Now)
+	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: auth, State: machine, Proposer: node, Log: cfg.Log})
+	mux.Handle("/agent/v1/", agents)
+	mux.Handle("/berth/v1/", agents)
 	mux.Handle("/", api)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		node.Close()
 		return nil, fmt.Errorf("server: listen on %s: %w", cfg.Listen, err)
 	}
+	// Streams (agents, log follows) end when the server closes: their
+	// requests' contexts derive from this one.
+	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src,
 		served: make(chan error, 1), log: cfg.Log,
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute},
+		stop: stop,
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			BaseContext: func(net.Listener) context.Context { return baseCtx }},
 	}
 	// Local clients (berth's CLI run from the same folder) find the endpoint here.
 	if err := os.WriteFile(filepath.Join(dir, EndpointFile), []byte(s.Endpoint()+"\n"), 0o600); err != nil {
+		stop()
 		ln.Close()
 		node.Close()
 		return nil, fmt.Errorf("server: write endpoint file: %w", err)
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
+	if cfg.StoppedTaskRetention == 0 {
+		cfg.StoppedTaskRetention = DefaultStoppedTaskRetention
+	}
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		s.housekeeping(baseCtx, cfg.StoppedTaskRetention)
+	}()
 	cfg.Log.Info("berth server started", "endpoint", s.Endpoint(), "data_dir", dir)
 	return s, nil
 }
@@ -188,7 +212,9 @@ func (s *Server) Close() error {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 		defer cancel()
+		s.stop()
 		err := s.http.Shutdown(ctx)
+		s.loops.Wait()
 		if rerr := s.node.Close(); err == nil {
 			err = rerr
 		}

@@ -19,6 +19,7 @@ var tables = []struct {
 	{TableInstances, func() any { return new(ContainerInstance) }},
 	{TableTasks, func() any { return new(Task) }},
 	{TableSettings, func() any { return new(AccountSetting) }},
+	{TableClientTokens, func() any { return new(ClientToken) }},
 }
 
 // Dump calls fn for every record of every table, table by table in a fixed

@@ -38,13 +38,50 @@ type ContainerInstance struct {
 	ID      string                   `json:"id"`
 	Cluster string                   `json:"cluster"`
 	Shape   *shape.ContainerInstance `json:"shape"`
+	// Session identifies the agent's current connection; "" when none.
+	Session string `json:"session,omitempty"`
 }
 
-// Task is a task. (Tasks are created by the scheduler; see later packages.)
+// Task is a task placed on a container instance.
 type Task struct {
-	ID      string      `json:"id"`
-	Cluster string      `json:"cluster"`
-	Shape   *shape.Task `json:"shape"`
+	ID      string `json:"id"`
+	Cluster string `json:"cluster"`
+	// InstanceID is the container instance the task is placed on.
+	InstanceID string      `json:"instanceId"`
+	Shape      *shape.Task `json:"shape"`
+	// Reserved is what the task holds on its instance while its desired
+	// status is RUNNING.
+	Reserved Reservation `json:"reserved"`
+	// Family and Revision name the task definition (kept so the agent gets
+	// it even after the revision is deregistered).
+	Family   string `json:"family"`
+	Revision int32  `json:"revision"`
+	// Health is the last health the agent reported per container name.
+	Health map[string]string `json:"health,omitempty"`
+}
+
+// HoldsResources reports whether the task counts against its instance.
+func (t *Task) HoldsResources() bool {
+	return t.Shape.DesiredStatus != nil && *t.Shape.DesiredStatus == "RUNNING"
+}
+
+// Reservation is what one task holds on its container instance.
+type Reservation struct {
+	CPU      int64 `json:"cpu"`
+	Memory   int64 `json:"memory"`
+	TCPPorts []int `json:"tcpPorts,omitempty"`
+	UDPPorts []int `json:"udpPorts,omitempty"`
+	GPUs     int   `json:"gpus,omitempty"`
+}
+
+// ClientToken remembers a RunTask clientToken for idempotency.
+type ClientToken struct {
+	Token   string   `json:"token"`
+	Request string   `json:"request"` // fingerprint of the request
+	Tasks   []string `json:"tasks"`   // task IDs it created
+	// Failures it answered, re-sent on a retry.
+	Failures []shape.Failure `json:"failures,omitempty"`
+	Expires  int64           `json:"expires"` // unix seconds
 }
 
 // AccountSetting is an account setting explicitly set for a principal. The

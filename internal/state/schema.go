@@ -17,6 +17,7 @@ const (
 	TableInstances       = "instances"
 	TableTasks           = "tasks"
 	TableSettings        = "settings"
+	TableClientTokens    = "tokens"
 )
 
 // keyIndex indexes a record by a string its function derives. It supports
@@ -130,8 +131,12 @@ func schema() *memdb.DBSchema {
 			"cluster": {Name: "cluster", Unique: true, Indexer: compoundIndex[*ContainerInstance](func(c *ContainerInstance) (string, string) { return c.Cluster, c.ID })},
 		}},
 		TableTasks: {Name: TableTasks, Indexes: map[string]*memdb.IndexSchema{
-			"id":      {Name: "id", Unique: true, Indexer: keyIndex[*Task](func(t *Task) string { return t.ID })},
-			"cluster": {Name: "cluster", Unique: true, Indexer: compoundIndex[*Task](func(t *Task) (string, string) { return t.Cluster, t.ID })},
+			"id":       {Name: "id", Unique: true, Indexer: keyIndex[*Task](func(t *Task) string { return t.ID })},
+			"cluster":  {Name: "cluster", Unique: true, Indexer: compoundIndex[*Task](func(t *Task) (string, string) { return t.Cluster, t.ID })},
+			"instance": {Name: "instance", Unique: true, Indexer: compoundIndex[*Task](func(t *Task) (string, string) { return t.InstanceID, t.ID })},
+		}},
+		TableClientTokens: {Name: TableClientTokens, Indexes: map[string]*memdb.IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: keyIndex[*ClientToken](func(c *ClientToken) string { return c.Token })},
 		}},
 		TableSettings: {Name: TableSettings, Indexes: map[string]*memdb.IndexSchema{
 			"id": {Name: "id", Unique: true, Indexer: keyIndex[*AccountSetting]((*AccountSetting).key)},

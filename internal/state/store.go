@@ -245,3 +245,43 @@ func (s *Snapshot) Settings(fn func(*AccountSetting) bool) {
 	it, err := s.txn.Get(TableSettings, "id_prefix", "")
 	each(it, err, fn)
 }
+
+// InstanceTasks calls fn for each task placed on the container instance id,
+// in task ID order.
+func (s *Snapshot) InstanceTasks(id string, fn func(*Task) bool) {
+	it, err := s.txn.Get(TableTasks, "instance_prefix", id)
+	each(it, err, fn)
+}
+
+// WatchInstanceTasks is InstanceTasks that also returns a channel closed
+// when the set of tasks on the instance, or any of them, changes.
+func (s *Snapshot) WatchInstanceTasks(id string, fn func(*Task) bool) <-chan struct{} {
+	it, err := s.txn.Get(TableTasks, "instance_prefix", id)
+	if err != nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	each(it, nil, fn)
+	return it.WatchCh()
+}
+
+// WatchInstance returns the instance and a channel closed when it changes.
+func (s *Snapshot) WatchInstance(id string) (*ContainerInstance, <-chan struct{}) {
+	ch, raw, err := s.txn.FirstWatch(TableInstances, "id", id)
+	if err != nil || raw == nil {
+		return nil, ch
+	}
+	return raw.(*ContainerInstance), ch
+}
+
+// ClientToken returns a remembered RunTask clientToken, or nil.
+func (s *Snapshot) ClientToken(token string) *ClientToken {
+	return first[*ClientToken](s.txn, TableClientTokens, "id", token)
+}
+
+// ClientTokens calls fn for every remembered clientToken.
+func (s *Snapshot) ClientTokens(fn func(*ClientToken) bool) {
+	it, err := s.txn.Get(TableClientTokens, "id_prefix", "")
+	each(it, err, fn)
+}

@@ -1,0 +1,102 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"berth.dev/berth/internal/driver"
+)
+
+// Config configures an agent.
+type Config struct {
+	Server  string // berth endpoint URL
+	Cluster string // default "default"
+	DataDir string
+	Region  string
+
+	AccessKeyID, SecretAccessKey string
+
+	// Driver runs the containers.
+	Driver driver.Driver
+
+	// Attributes are custom attributes applied at registration.
+	Attributes       map[string]string
+	AvailabilityZone string // ecs.availability-zone; default REGION + "a"
+	InstanceType     string // ecs.instance-type; default "berth"
+	// InstanceID names the host (ec2InstanceId); default derived from the
+	// machine ID or hostname.
+	InstanceID string
+
+	StopTimeout       time.Duration // ECS_CONTAINER_STOP_TIMEOUT; default 30s
+	StartTimeout      time.Duration // dependency resolution default; default 3m
+	PullPolicy        driver.PullPolicy
+	ReservedMemoryMiB int64
+	ReservedPorts     []int // default ECS's [22 2375 2376 51678 51679]
+	DisablePrivileged bool
+	// TaskCleanupWait is how long stopped tasks' containers are kept
+	// (ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION); default 3h.
+	TaskCleanupWait time.Duration
+
+	Log *slog.Logger
+}
+
+var attrName = regexp.MustCompile(`^[a-zA-Z0-9\-_./\\@:]{1,128}$`)
+
+func (c *Config) defaults() error {
+	if c.Server == "" {
+		return errors.New("agent: a server URL is required")
+	}
+	if c.DataDir == "" {
+		return errors.New("agent: a data dir is required")
+	}
+	if c.Driver == nil {
+		return errors.New("agent: a runtime driver is required")
+	}
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return errors.New("agent: credentials are required (BERTH_ROOT_ACCESS_KEY_ID/BERTH_ROOT_SECRET_ACCESS_KEY or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+	}
+	if c.Cluster == "" {
+		c.Cluster = "default"
+	}
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.AvailabilityZone == "" {
+		c.AvailabilityZone = c.Region + "a"
+	}
+	if c.InstanceType == "" {
+		c.InstanceType = "berth"
+	}
+	if c.StopTimeout == 0 {
+		c.StopTimeout = 30 * time.Second
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = 3 * time.Minute
+	}
+	if c.PullPolicy == "" {
+		c.PullPolicy = driver.PullDefault
+	}
+	switch c.PullPolicy {
+	case driver.PullDefault, driver.PullAlways, driver.PullOnce, driver.PullPreferCached:
+	default:
+		return fmt.Errorf("agent: image pull behavior %q: use default, always, once or prefer-cached", c.PullPolicy)
+	}
+	if c.ReservedPorts == nil {
+		c.ReservedPorts = []int{22, 2375, 2376, 51678, 51679}
+	}
+	if c.TaskCleanupWait == 0 {
+		c.TaskCleanupWait = 3 * time.Hour
+	}
+	for k := range c.Attributes {
+		if !attrName.MatchString(k) {
+			return fmt.Errorf("agent: attribute name %q is not valid", k)
+		}
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

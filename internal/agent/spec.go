@@ -1,0 +1,228 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/driver"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/taskplan"
+)
+
+// taskID is the last segment of a task ARN.
+func taskID(taskArn string) string {
+	return taskArn[strings.LastIndex(taskArn, "/")+1:]
+}
+
+// plannerSpecs turns a task definition into the planner's container specs.
+func plannerSpecs(def *shape.TaskDefinition) []taskplan.ContainerSpec {
+	out := make([]taskplan.ContainerSpec, 0, len(def.ContainerDefinitions))
+	for _, cd := range def.ContainerDefinitions {
+		s := taskplan.ContainerSpec{
+			Name:        deref(cd.Name),
+			Essential:   cd.Essential == nil || *cd.Essential,
+			HealthCheck: cd.HealthCheck != nil,
+		}
+		if cd.StartTimeout != nil {
+			s.StartTimeout = time.Duration(*cd.StartTimeout) * time.Second
+		}
+		if cd.StopTimeout != nil {
+			s.StopTimeout = time.Duration(*cd.StopTimeout) * time.Second
+		}
+		for _, d := range cd.DependsOn {
+			s.DependsOn = append(s.DependsOn, taskplan.Dependency{Container: deref(d.ContainerName), Condition: taskplan.Condition(d.Condition)})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// driverSpec builds the runtime spec of container i of t.
+func (a *Agent) driverSpec(t *agentproto.Task, i int) (driver.Spec, error) {
+	def := t.Definition
+	cd := def.ContainerDefinitions[i]
+	name := deref(cd.Name)
+	var co *shape.ContainerOverride
+	if t.Overrides != nil {
+		for j := range t.Overrides.ContainerOverrides {
+			if deref(t.Overrides.ContainerOverrides[j].Name) == name {
+				co = &t.Overrides.ContainerOverrides[j]
+			}
+		}
+	}
+	id := taskID(t.TaskArn)
+	s := driver.Spec{
+		Name:        fmt.Sprintf("ecs-%s-%d-%s-%s", deref(def.Family), def.Revision, sanitize(name), id),
+		Image:       deref(cd.Image),
+		EntryPoint:  cd.EntryPoint,
+		Command:     cd.Command,
+		WorkingDir:  deref(cd.WorkingDirectory),
+		User:        deref(cd.User),
+		Hostname:    deref(cd.Hostname),
+		CPUShares:   int64(cd.Cpu),
+		NetworkMode: string(def.NetworkMode),
+		DNSServers:  cd.DnsServers,
+		DNSSearch:   cd.DnsSearchDomains,
+		Labels: map[string]string{
+			driver.LabelManaged:       "true",
+			driver.LabelTaskARN:       t.TaskArn,
+			driver.LabelContainerName: name,
+			driver.LabelCluster:       t.ClusterArn,
+			driver.LabelFamily:        deref(def.Family),
+			driver.LabelRevision:      strconv.Itoa(int(def.Revision)),
+		},
+	}
+	if s.NetworkMode == "" {
+		s.NetworkMode = "bridge"
+	}
+	if cd.Memory != nil {
+		s.MemoryMiB = int64(*cd.Memory)
+	}
+	if cd.MemoryReservation != nil {
+		s.MemoryReservation = int64(*cd.MemoryReservation)
+	}
+	env := map[string]int{}
+	add := func(k, v string) {
+		if j, ok := env[k]; ok {
+			s.Env[j] = k + "=" + v
+			return
+		}
+		env[k] = len(s.Env)
+		s.Env = append(s.Env, k+"="+v)
+	}
+	for _, kv := range cd.Environment {
+		add(deref(kv.Name), deref(kv.Value))
+	}
+	if co != nil {
+		if co.Command != nil {
+			s.Command = co.Command
+		}
+		if co.Cpu != nil {
+			s.CPUShares = int64(*co.Cpu)
+		}
+		if co.Memory != nil {
+			s.MemoryMiB = int64(*co.Memory)
+		}
+		if co.MemoryReservation != nil {
+			s.MemoryReservation = int64(*co.MemoryReservation)
+		}
+		for _, kv := range co.Environment {
+			add(deref(kv.Name), deref(kv.Value))
+		}
+	}
+	for k, v := range cd.DockerLabels {
+		if _, reserved := s.Labels[k]; !reserved {
+			s.Labels[k] = v
+		}
+	}
+	for _, pm := range cd.PortMappings {
+		if pm.ContainerPort == nil {
+			continue // port ranges are not published by berth yet
+		}
+		p := driver.PortMapping{ContainerPort: int(*pm.ContainerPort), Protocol: string(pm.Protocol)}
+		if pm.HostPort != nil {
+			p.HostPort = int(*pm.HostPort)
+		}
+		if p.Protocol == "" {
+			p.Protocol = "tcp"
+		}
+		s.Ports = append(s.Ports, p)
+	}
+	for _, h := range cd.ExtraHosts {
+		s.ExtraHosts = append(s.ExtraHosts, deref(h.Hostname)+":"+deref(h.IpAddress))
+	}
+	for _, u := range cd.Ulimits {
+		s.Ulimits = append(s.Ulimits, driver.Ulimit{Name: string(u.Name), Soft: int64(u.SoftLimit), Hard: int64(u.HardLimit)})
+	}
+	s.ReadonlyRootfs = cd.ReadonlyRootFilesystem != nil && *cd.ReadonlyRootFilesystem
+	s.Privileged = cd.Privileged != nil && *cd.Privileged
+	if s.Privileged && a.cfg.DisablePrivileged {
+		return s, fmt.Errorf("%w: privileged containers are disabled on this container instance", driver.ErrCannotCreate)
+	}
+	if lp := cd.LinuxParameters; lp != nil {
+		if lp.Capabilities != nil {
+			s.CapAdd, s.CapDrop = lp.Capabilities.Add, lp.Capabilities.Drop
+		}
+		s.Init = lp.InitProcessEnabled != nil && *lp.InitProcessEnabled
+	}
+	mounts, err := a.mounts(t, cd)
+	if err != nil {
+		return s, err
+	}
+	s.Mounts = mounts
+	return s, nil
+}
+
+// mounts resolves mountPoints and volumesFrom to host paths. Host volumes
+// with a sourcePath bind it; other volumes are task-scoped directories in
+// the agent's data dir (shared docker volumes: one per volume name).
+func (a *Agent) mounts(t *agentproto.Task, cd shape.ContainerDefinition) ([]driver.Mount, error) {
+	def := t.Definition
+	var out []driver.Mount
+	resolve := func(mp shape.MountPoint, forceRO bool) error {
+		vol := deref(mp.SourceVolume)
+		var v *shape.Volume
+		for i := range def.Volumes {
+			if deref(def.Volumes[i].Name) == vol {
+				v = &def.Volumes[i]
+			}
+		}
+		if v == nil {
+			return fmt.Errorf("%w: unknown volume %q", driver.ErrCannotCreate, vol)
+		}
+		var src string
+		switch {
+		case v.Host != nil && deref(v.Host.SourcePath) != "":
+			src = *v.Host.SourcePath
+		case v.DockerVolumeConfiguration != nil && v.DockerVolumeConfiguration.Scope == shape.ScopeShared:
+			src = filepath.Join(a.cfg.DataDir, "volumes", "shared", sanitize(vol))
+		default:
+			src = filepath.Join(a.cfg.DataDir, "volumes", taskID(t.TaskArn), sanitize(vol))
+		}
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			return fmt.Errorf("%w: create volume %s: %v", driver.ErrCannotCreate, vol, err)
+		}
+		out = append(out, driver.Mount{Source: src, Target: deref(mp.ContainerPath),
+			ReadOnly: forceRO || (mp.ReadOnly != nil && *mp.ReadOnly)})
+		return nil
+	}
+	for _, mp := range cd.MountPoints {
+		if err := resolve(mp, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, vf := range cd.VolumesFrom {
+		for _, src := range def.ContainerDefinitions {
+			if deref(src.Name) != deref(vf.SourceContainer) {
+				continue
+			}
+			for _, mp := range src.MountPoints {
+				if err := resolve(mp, vf.ReadOnly != nil && *vf.ReadOnly); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

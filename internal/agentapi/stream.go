@@ -1,0 +1,186 @@
+package agentapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
+	var req agentproto.StreamRequest
+	if err := decode(body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ci, err := a.instanceOf(clusterName(req.Cluster), req.ContainerInstanceArn)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if deref(ci.Shape.Status) == "INACTIVE" {
+		writeError(w, apierr.InvalidParameterf("Container instance %s is deregistered.", req.ContainerInstanceArn))
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, apierr.New(apierr.Server, "streaming is not supported by this connection"))
+		return
+	}
+	s := &session{id: randomID(), instance: ci.ID, ctl: make(chan agentproto.Message, 16), done: make(chan struct{})}
+	a.mu.Lock()
+	if old := a.sessions[ci.ID]; old != nil {
+		close(old.done)
+	}
+	a.sessions[ci.ID] = s
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		if a.sessions[ci.ID] == s {
+			delete(a.sessions, ci.ID)
+		}
+		a.mu.Unlock()
+		a.applyBackground(fsm.InstanceConnection{Meta: fsm.Meta{Now: a.cfg.Now()}, InstanceID: ci.ID, Session: s.id, Connected: false})
+	}()
+	if _, err := a.cfg.Proposer.Apply(r.Context(), fsm.InstanceConnection{Meta: fsm.Meta{Now: a.cfg.Now()}, InstanceID: ci.ID, Session: s.id, Connected: true}); err != nil {
+		writeError(w, err)
+		return
+	}
+	a.log.Info("agent connected", "instance", ci.ID, "session", s.id)
+	defer a.log.Info("agent disconnected", "instance", ci.ID, "session", s.id)
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+	enc := json.NewEncoder(w)
+	send := func(m agentproto.Message) bool {
+		if err := enc.Encode(m); err != nil {
+			return false
+		}
+		flusher.Flush()
+		return true
+	}
+	heartbeat := time.NewTicker(a.cfg.Heartbeat)
+	defer heartbeat.Stop()
+	var last []byte
+	for {
+		snap := a.cfg.State.Snapshot()
+		inst, instCh := snap.WatchInstance(ci.ID)
+		if inst == nil || deref(inst.Shape.Status) == "INACTIVE" {
+			send(agentproto.Message{Type: agentproto.TypeDeregistered})
+			return
+		}
+		tasks := []agentproto.Task{}
+		tasksCh := snap.WatchInstanceTasks(ci.ID, func(t *state.Task) bool {
+			if deref(t.Shape.LastStatus) != "STOPPED" {
+				tasks = append(tasks, agentTask(snap, t))
+			}
+			return true
+		})
+		msg := agentproto.Message{Type: agentproto.TypeTasks, Tasks: tasks}
+		if b, _ := json.Marshal(msg); !bytes.Equal(b, last) {
+			if !send(msg) {
+				return
+			}
+			last = b
+		}
+		select {
+		case <-instCh:
+		case <-tasksCh:
+		case m := <-s.ctl:
+			if !send(m) {
+				return
+			}
+		case <-heartbeat.C:
+			if !send(agentproto.Message{Type: agentproto.TypeHeartbeat}) {
+				return
+			}
+		case <-s.done:
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// agentTask is what the agent needs to run or stop t.
+func agentTask(snap *state.Snapshot, t *state.Task) agentproto.Task {
+	sh := t.Shape
+	out := agentproto.Task{
+		TaskArn: deref(sh.TaskArn), ClusterArn: deref(sh.ClusterArn),
+		DesiredStatus: deref(sh.DesiredStatus), LastStatus: deref(sh.LastStatus),
+		StopCode: string(sh.StopCode), StoppedReason: deref(sh.StoppedReason),
+		Overrides: sh.Overrides, CreatedAt: sh.CreatedAt.Time(), Version: sh.Version,
+	}
+	if td := snap.TaskDefinition(t.Family, t.Revision); td != nil {
+		out.Definition = td.Def
+	}
+	for _, c := range sh.Containers {
+		out.Containers = append(out.Containers, agentproto.Container{Name: deref(c.Name), ContainerArn: deref(c.ContainerArn)})
+	}
+	return out
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request, body []byte) {
+	var rep agentproto.HealthReport
+	if err := decode(body, &rep); err != nil {
+		writeError(w, err)
+		return
+	}
+	for _, h := range rep.Health {
+		switch shape.HealthStatus(h) {
+		case shape.HealthStatusHealthy, shape.HealthStatusUnhealthy, shape.HealthStatusUnknown:
+		default:
+			writeError(w, apierr.InvalidParameterf("Health %q is not HEALTHY, UNHEALTHY or UNKNOWN.", h))
+			return
+		}
+	}
+	cluster, id, err := a.taskID(rep.Cluster, rep.TaskArn)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if _, err := a.cfg.Proposer.Apply(r.Context(), fsm.TaskHealth{Meta: fsm.Meta{Now: a.cfg.Now()}, Cluster: cluster, TaskID: id, Health: rep.Health}); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// taskID resolves a task ARN (long form) in a cluster.
+func (a *API) taskID(cluster, taskArn string) (string, string, error) {
+	cluster = clusterName(cluster)
+	const marker = ":task/"
+	i := bytes.LastIndex([]byte(taskArn), []byte(marker))
+	if i < 0 {
+		return "", "", apierr.InvalidParameterf("taskArn %s is not a task ARN.", taskArn)
+	}
+	rest := taskArn[i+len(marker):]
+	c, id, ok := cut(rest, "/")
+	if !ok || (cluster != "" && c != cluster) {
+		return "", "", apierr.InvalidParameterf("taskArn %s is not a task of cluster %s.", taskArn, cluster)
+	}
+	return c, id, nil
+}
+
+func cut(s, sep string) (string, string, bool) {
+	i := bytes.Index([]byte(s), []byte(sep))
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,105 @@
+// Package agentproto defines what berth's agent and server exchange beyond
+// the ECS API: the push stream that carries an instance's desired tasks, the
+// health reports, and the log relay. Both sides import it; neither imports
+// the other.
+//
+// Endpoints (all SigV4-signed with service "ecs", like the ECS API):
+//
+//	POST /agent/v1/stream   body StreamRequest → NDJSON stream of Message
+//	POST /agent/v1/health   body HealthReport  → 204
+//	POST /agent/v1/logs?request=ID  body: NDJSON LogLine until the end
+//	GET  /berth/v1/logs?cluster=C&task=T[&container=N][&follow=true]
+//	                        → NDJSON LogLine (for `berth logs`)
+//
+// Stream semantics: the server sends a Tasks message with the complete set
+// of tasks the instance must run or stop whenever that set changes (never a
+// diff, so a missed message cannot lose state), a Heartbeat every
+// HeartbeatInterval, and control messages (logs requests, deregistration).
+// The agent reconnects when the stream ends or stays silent for
+// 3 × HeartbeatInterval. While a stream is open the instance shows
+// agentConnected=true.
+//
+// The package is a leaf: standard library and package shape only.
+package agentproto
+
+import (
+	"time"
+
+	"berth.dev/berth/internal/shape"
+)
+
+// Paths of the agent endpoints.
+const (
+	PathStream = "/agent/v1/stream"
+	PathHealth = "/agent/v1/health"
+	PathLogs   = "/agent/v1/logs"
+	PathCLILog = "/berth/v1/logs"
+)
+
+// HeartbeatInterval is how often the server writes on an idle stream.
+const HeartbeatInterval = 5 * time.Second
+
+// StreamRequest opens an instance's stream.
+type StreamRequest struct {
+	Cluster              string `json:"cluster"`
+	ContainerInstanceArn string `json:"containerInstanceArn"`
+}
+
+// Message types.
+const (
+	TypeTasks        = "tasks"
+	TypeHeartbeat    = "heartbeat"
+	TypeLogs         = "logs"
+	TypeDeregistered = "deregistered"
+)
+
+// Message is one line of the stream.
+type Message struct {
+	Type  string      `json:"type"`
+	Tasks []Task      `json:"tasks,omitempty"`
+	Logs  *LogRequest `json:"logs,omitempty"`
+}
+
+// Task is one task as the agent needs it.
+type Task struct {
+	TaskArn       string                `json:"taskArn"`
+	ClusterArn    string                `json:"clusterArn"`
+	DesiredStatus string                `json:"desiredStatus"`
+	LastStatus    string                `json:"lastStatus"`
+	StopCode      string                `json:"stopCode,omitempty"`
+	StoppedReason string                `json:"stoppedReason,omitempty"`
+	Definition    *shape.TaskDefinition `json:"definition"`
+	Overrides     *shape.TaskOverride   `json:"overrides,omitempty"`
+	Containers    []Container           `json:"containers"`
+	CreatedAt     time.Time             `json:"createdAt"`
+	Version       int64                 `json:"version"`
+}
+
+// Container names one container of a task.
+type Container struct {
+	Name         string `json:"name"`
+	ContainerArn string `json:"containerArn"`
+}
+
+// LogRequest asks the agent to upload a container's log to PathLogs.
+type LogRequest struct {
+	ID        string `json:"id"`
+	TaskArn   string `json:"taskArn"`
+	Container string `json:"container,omitempty"` // "" = every container
+	Follow    bool   `json:"follow,omitempty"`
+}
+
+// HealthReport carries the health of a task's containers.
+type HealthReport struct {
+	Cluster string            `json:"cluster"`
+	TaskArn string            `json:"taskArn"`
+	Health  map[string]string `json:"health"` // container → HEALTHY | UNHEALTHY | UNKNOWN
+}
+
+// LogLine is one line of a container's output.
+type LogLine struct {
+	Time      time.Time `json:"time"`
+	Container string    `json:"container"`
+	Stream    string    `json:"stream"` // stdout | stderr
+	Text      string    `json:"text"`
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"berth.dev/berth/internal/agent"
+	"berth.dev/berth/internal/driver"
+	"berth.dev/berth/internal/driver/process"
+	"berth.dev/berth/internal/server"
+)
+
+// agentFlags are the `berth agent` flags (shared with `berth dev`).
+type agentFlags struct {
+	server, cluster, runtime, dataDir, az, instanceType, pull, region, logLevel string
+	attributes                                                                  []string
+	stopTimeout                                                                 time.Duration
+	reservedMemory                                                              int64
+	disablePrivileged                                                           bool
+}
+
+func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
+	fl := cmd.Flags()
+	if withServer {
+		fl.StringVar(&f.server, "server", "", "berth server URL (required)")
+		fl.StringVar(&f.cluster, "cluster", "default", "cluster to join (default is created when missing)")
+		fl.StringVar(&f.dataDir, "data-dir", "", "directory for the agent's state (required)")
+		fl.StringVar(&f.region, "region", "us-east-1", "region the server signs for")
+		fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	}
+	fl.StringVar(&f.runtime, "runtime", "", "container runtime: docker or process (default: docker when an engine answers, else process)")
+	fl.StringArrayVar(&f.attributes, "attribute", nil, "custom attribute name=value (repeatable)")
+	fl.StringVar(&f.az, "availability-zone", "", "ecs.availability-zone attribute (default REGIONa)")
+	fl.StringVar(&f.instanceType, "instance-type", "", "ecs.instance-type attribute (default berth)")
+	fl.DurationVar(&f.stopTimeout, "stop-timeout", 30*time.Second, "grace between SIGTERM and SIGKILL when a container sets no stopTimeout (ECS_CONTAINER_STOP_TIMEOUT)")
+	fl.StringVar(&f.pull, "image-pull-behavior", "default", "image pull behaviour: default, always, once or prefer-cached (ECS_IMAGE_PULL_BEHAVIOR)")
+	fl.Int64Var(&f.reservedMemory, "reserved-memory", 0, "MiB of host memory not offered to tasks (ECS_RESERVED_MEMORY)")
+	fl.BoolVar(&f.disablePrivileged, "disable-privileged", false, "refuse privileged containers (ECS_DISABLE_PRIVILEGED)")
+}
+
+func (f *agentFlags) config(env *Env, drv driver.Driver) (agent.Config, error) {
+	attrs := map[string]string{}
+	for _, kv := range f.attributes {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return agent.Config{}, fmt.Errorf("--attribute %q: use name=value", kv)
+		}
+		attrs[k] = v
+	}
+	id, secret := env.Getenv(server.EnvRootAccessKeyID), env.Getenv(server.EnvRootSecretAccessKey)
+	if id == "" || secret == "" {
+		id, secret = env.Getenv("AWS_ACCESS_KEY_ID"), env.Getenv("AWS_SECRET_ACCESS_KEY")
+	}
+	return agent.Config{
+		Server: f.server, Cluster: f.cluster, DataDir: f.dataDir, Region: f.region,
+		AccessKeyID: id, SecretAccessKey: secret, Driver: drv,
+		Attributes: attrs, AvailabilityZone: f.az, InstanceType: f.instanceType,
+		StopTimeout: f.stopTimeout, PullPolicy: driver.PullPolicy(f.pull),
+		ReservedMemoryMiB: f.reservedMemory, DisablePrivileged: f.disablePrivileged,
+	}, nil
+}
+
+func newAgentCmd(env *Env) *cobra.Command {
+	var f agentFlags
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a berth container agent on this host",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.server == "" || f.dataDir == "" {
+				return &exitError{code: 2, msg: "--server and --data-dir are required"}
+			}
+			log, err := newLogger(env.Stderr, f.logLevel)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			drv, why, closeDrv, err := openRuntime(ctx, f.runtime, filepath.Join(f.dataDir, "runtime"), log)
+			if err != nil {
+				return err
+			}
+			defer closeDrv()
+			cfg, err := f.config(env, drv)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			cfg.Log = log
+			a, err := agent.New(cfg)
+			if err != nil {
+				return err
+			}
+			log.Info("berth agent starting", "runtime", why, "server", f.server, "cluster", f.cluster)
+			return a.Run(ctx)
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+// newShimCmd is the process runtime's per-container supervisor; the agent
+// starts it, users never do.
+func newShimCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:                process.ShimCommand,
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			os.Exit(process.RunShim(args))
+			return nil
+		},
+	}
+}

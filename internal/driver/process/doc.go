@@ -1,0 +1,71 @@
+// Package process is berth's process runtime: it implements driver.Driver by
+// running a task container's entryPoint+command as host processes, for
+// machines without Docker. The task definition's image is recorded and
+// reported, never pulled; there is no filesystem, network, user or PID
+// isolation. docs/runtimes.md ("Process runtime") lists what is enforced.
+//
+// # Supervision
+//
+// Each container has a supervisor, the shim: the berth binary itself run as
+// `berth shim run DIR` (see ShimCommand and RunShim). The agent starts it in
+// a new session with its stdio on DIR/shim.log, so it survives the agent's
+// exit and crash. The shim starts the workload in its own process group
+// through a trampoline (`berth shim exec`) that applies ulimits, switches
+// user, changes directory, resolves the program through the container's PATH
+// and execs it, reporting a failure to exec on a close-on-exec pipe. The shim
+// copies stdout and stderr into size-bounded, rotated log files and records
+// the workload's exit status. A new agent adopts a container by reading its
+// directory: nothing but the state directory connects an agent to a shim.
+//
+// # State directory
+//
+// StateDir/ID/ holds one container; ID is 32 hex digits. Every file is
+// written whole (temporary file, rename), and each has one writer:
+//
+//	spec.json         agent (Create): the spec and everything derived from it
+//	started           agent (Start): created exclusively; a second Start does not launch a second shim
+//	shim.json         shim: its pid and start time
+//	workload.json     shim: the workload's pid (= its process group), start time, StartedAt
+//	start-error.json  shim, or the agent once the shim is proven dead: why the workload never ran
+//	exit.json         shim, or the agent once the shim is proven dead: the final status
+//	shim.log          the shim's own diagnostics
+//	logs/NNNNNNNN.log the workload's output, see below
+//
+// Invariants:
+//   - exit.json is written last: after the output is drained, the log files
+//     are closed and the cgroup is removed. Once present it never changes.
+//   - A process is alive only if /proc/PID/stat shows the recorded start time
+//     (field 22) and it is not a zombie, so a reused pid is never taken for
+//     the shim or the workload.
+//   - Only the shim signals the workload's process group while it lives: it
+//     is the workload's parent, so the group leader cannot be reaped and its
+//     pid reused before the shim is done with it. The agent signals the shim
+//     through a pidfd opened before the start time is checked. The agent
+//     signals the group itself only when the shim is gone and the leader is
+//     verified alive.
+//   - Shim signals: SIGTERM and SIGINT are forwarded to the process group,
+//     SIGUSR1 means SIGKILL the process group (and the cgroup), SIGHUP is
+//     ignored. Signals that arrive before the workload runs are delivered as
+//     soon as it does.
+//   - When the workload's main process exits, the rest of its process group
+//     (and of its cgroup) is killed, like a container's PID namespace.
+//   - The exit code is the process's exit status, or 128+signal when a signal
+//     killed it (SIGKILL and OOM kills read 137, SIGTERM 143). When the shim
+//     died before recording it, the code is 255 and Status.Error says so.
+//   - The agent's environment never reaches a workload: a workload gets a
+//     base PATH and HOME, then the spec's Env.
+//
+// # Logs
+//
+// Output lines are stored in the CRI log format, one record per line:
+//
+//	2006-01-02T15:04:05.000000000Z stdout F text
+//
+// The time is when the shim read the line (UTC), the stream is stdout or
+// stderr, and the flag is F for a full line or P for a piece of a line longer
+// than 16 KiB (the next record continues it). Files are numbered; the shim
+// appends to the highest number and, when a record would take the file past
+// the configured size, starts the next number and deletes the oldest beyond
+// the configured count. Files are never renamed, so a reader that holds a file
+// knows it is complete once a higher number exists.
+package process

@@ -1,0 +1,137 @@
+package fsm
+
+import (
+	"time"
+
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// InstanceConnection records that an agent's stream opened or closed.
+// A close only counts for the session that opened: a late close of an old
+// connection never hides a newer one.
+type InstanceConnection struct {
+	Meta
+	InstanceID string `json:"instanceId"`
+	Session    string `json:"session"`
+	Connected  bool   `json:"connected"`
+}
+
+func (InstanceConnection) Type() Type     { return TypeInstanceConnection }
+func (InstanceConnection) Version() uint8 { return 1 }
+
+// ResetConnections marks every agent disconnected: sessions live in the
+// leader's memory, so a new leader starts with none.
+type ResetConnections struct {
+	Meta
+}
+
+func (ResetConnections) Type() Type     { return TypeResetConnections }
+func (ResetConnections) Version() uint8 { return 1 }
+
+// CollectGarbage removes STOPPED tasks stopped before TasksBefore and
+// expired clientTokens.
+type CollectGarbage struct {
+	Meta
+	TasksBefore time.Time `json:"tasksBefore"`
+}
+
+func (CollectGarbage) Type() Type     { return TypeCollectGarbage }
+func (CollectGarbage) Version() uint8 { return 1 }
+
+func init() {
+	register(applyInstanceConnection)
+	register(applyResetConnections)
+	register(applyCollectGarbage)
+}
+
+func applyInstanceConnection(m *Machine, tx *state.Txn, c *InstanceConnection) (any, error) {
+	old := tx.Instance(c.InstanceID)
+	if old == nil {
+		return nil, ErrInstanceNotFound(c.InstanceID)
+	}
+	if !c.Connected && old.Session != c.Session {
+		return old, nil
+	}
+	if c.Connected && old.Session == c.Session && old.Shape.AgentConnected {
+		return old, nil
+	}
+	rec := *old
+	ci := *old.Shape
+	ci.AgentConnected = c.Connected && deref(ci.Status) != "INACTIVE"
+	ci.Version++
+	rec.Shape = &ci
+	rec.Session = ""
+	if c.Connected {
+		rec.Session = c.Session
+	}
+	return &rec, tx.Put(state.TableInstances, &rec)
+}
+
+func applyResetConnections(m *Machine, tx *state.Txn, c *ResetConnections) (any, error) {
+	var changed []*state.ContainerInstance
+	tx.Clusters("", func(cl *shape.Cluster) bool {
+		tx.Instances(deref(cl.ClusterName), "", func(ci *state.ContainerInstance) bool {
+			if ci.Shape.AgentConnected || ci.Session != "" {
+				changed = append(changed, ci)
+			}
+			return true
+		})
+		return true
+	})
+	for _, old := range changed {
+		rec := *old
+		ci := *old.Shape
+		ci.AgentConnected = false
+		ci.Version++
+		rec.Shape, rec.Session = &ci, ""
+		if err := tx.Put(state.TableInstances, &rec); err != nil {
+			return nil, err
+		}
+	}
+	return len(changed), nil
+}
+
+func applyCollectGarbage(m *Machine, tx *state.Txn, c *CollectGarbage) (any, error) {
+	var tasks []*state.Task
+	tx.Clusters("", func(cl *shape.Cluster) bool {
+		tx.Tasks(deref(cl.ClusterName), "", func(t *state.Task) bool {
+			if deref(t.Shape.LastStatus) == "STOPPED" && t.Shape.StoppedAt != nil && t.Shape.StoppedAt.Time().Before(c.TasksBefore) {
+				tasks = append(tasks, t)
+			}
+			return true
+		})
+		return true
+	})
+	for _, t := range tasks {
+		if err := tx.Delete(state.TableTasks, t); err != nil {
+			return nil, err
+		}
+	}
+	var tokens []*state.ClientToken
+	tx.ClientTokens(func(tok *state.ClientToken) bool {
+		if tok.Expires <= c.Now.Unix() {
+			tokens = append(tokens, tok)
+		}
+		return true
+	})
+	for _, tok := range tokens {
+		if err := tx.Delete(state.TableClientTokens, tok); err != nil {
+			return nil, err
+		}
+	}
+	// Revisions whose deletion waited for their last task go now.
+	var defs []*state.TaskDefinition
+	tx.TaskDefinitions("", "", false, func(td *state.TaskDefinition) bool {
+		if td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress && !referenced(tx, deref(td.Def.TaskDefinitionArn)) {
+			defs = append(defs, td)
+		}
+		return true
+	})
+	for _, td := range defs {
+		if err := tx.Delete(state.TableTaskDefinitions, td); err != nil {
+			return nil, err
+		}
+	}
+	return len(tasks), nil
+}

@@ -1,0 +1,77 @@
+package fsm
+
+import (
+	"strconv"
+
+	"berth.dev/berth/internal/scheduler"
+	"berth.dev/berth/internal/state"
+)
+
+// SchedulerInstance is the scheduler's view of a container instance: its
+// registered resources and what its tasks with desired status RUNNING hold.
+func SchedulerInstance(s *state.Snapshot, ci *state.ContainerInstance) *scheduler.Instance {
+	sh := ci.Shape
+	inst := &scheduler.Instance{
+		ID:            ci.ID,
+		ARN:           deref(sh.ContainerInstanceArn),
+		Status:        deref(sh.Status),
+		Connected:     sh.AgentConnected,
+		Attributes:    make(map[string]string, len(sh.Attributes)),
+		GroupCounts:   map[string]int{},
+		EC2InstanceID: deref(sh.Ec2InstanceId),
+		RegisteredAt:  sh.RegisteredAt.Time(),
+	}
+	if sh.VersionInfo != nil {
+		inst.AgentVersion = deref(sh.VersionInfo.AgentVersion)
+	}
+	for _, a := range sh.Attributes {
+		inst.Attributes[deref(a.Name)] = deref(a.Value)
+	}
+	for _, r := range sh.RegisteredResources {
+		switch deref(r.Name) {
+		case "CPU":
+			inst.Registered.CPU = int64(r.IntegerValue)
+		case "MEMORY":
+			inst.Registered.Memory = int64(r.IntegerValue)
+		case "PORTS":
+			inst.Registered.TCPPorts = ports(r.StringSetValue)
+		case "PORTS_UDP":
+			inst.Registered.UDPPorts = ports(r.StringSetValue)
+		case "GPU":
+			inst.Registered.GPUs = len(r.StringSetValue)
+		}
+	}
+	s.InstanceTasks(ci.ID, func(t *state.Task) bool {
+		if !t.HoldsResources() {
+			return true
+		}
+		inst.Tasks++
+		inst.Used.CPU += t.Reserved.CPU
+		inst.Used.Memory += t.Reserved.Memory
+		inst.Used.GPUs += t.Reserved.GPUs
+		inst.Used.TCPPorts = append(inst.Used.TCPPorts, t.Reserved.TCPPorts...)
+		inst.Used.UDPPorts = append(inst.Used.UDPPorts, t.Reserved.UDPPorts...)
+		inst.GroupCounts[deref(t.Shape.Group)]++
+		return true
+	})
+	return inst
+}
+
+func ports(ss []string) []int {
+	out := make([]int, 0, len(ss))
+	for _, s := range ss {
+		if n, err := strconv.Atoi(s); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// SchedulerTask is a reservation in the scheduler's terms.
+func SchedulerTask(r state.Reservation) scheduler.Task {
+	return scheduler.Task{CPU: r.CPU, Memory: r.Memory, TCPPorts: r.TCPPorts, UDPPorts: r.UDPPorts, GPUs: r.GPUs}
+}
+
+func schedulerFits(inst *scheduler.Instance, r state.Reservation) (bool, string) {
+	return scheduler.Fits(inst, SchedulerTask(r))
+}

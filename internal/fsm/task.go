@@ -1,0 +1,287 @@
+package fsm
+
+import (
+	"strconv"
+
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// NewTask is one task a RunTask or StartTask places.
+type NewTask struct {
+	ID           string   `json:"id"`
+	InstanceID   string   `json:"instanceId"`
+	ContainerIDs []string `json:"containerIds"`
+}
+
+// RunTask creates tasks on the instances the scheduler chose. Apply
+// re-checks every placement against the instance's current resources, so
+// concurrent plans never over-commit an instance; a placement that no
+// longer fits becomes a failure.
+type RunTask struct {
+	Meta
+	Cluster              string              `json:"cluster"`
+	Family               string              `json:"family"`
+	Revision             int32               `json:"revision"`
+	Tasks                []NewTask           `json:"tasks"`
+	Group                string              `json:"group"`
+	StartedBy            string              `json:"startedBy,omitempty"`
+	Overrides            *shape.TaskOverride `json:"overrides,omitempty"`
+	Tags                 []shape.Tag         `json:"tags,omitempty"`
+	Reserved             state.Reservation   `json:"reserved"`
+	EnableExecuteCommand bool                `json:"enableExecuteCommand,omitempty"`
+	// DistinctInstance re-checks, at commit, that no task of Group holds
+	// resources on the chosen instance (a concurrent plan may have put one).
+	DistinctInstance bool `json:"distinctInstance,omitempty"`
+	// ClientToken makes the request idempotent for TokenTTL seconds.
+	ClientToken string `json:"clientToken,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Failures are the scheduler's, answered with the result.
+	Failures []shape.Failure `json:"failures,omitempty"`
+}
+
+func (RunTask) Type() Type     { return TypeRunTask }
+func (RunTask) Version() uint8 { return 1 }
+
+// TokenTTL is how long a RunTask clientToken is remembered.
+const TokenTTL = 12 * 60 * 60
+
+// RunTaskResult answers RunTask.
+type RunTaskResult struct {
+	Tasks    []*state.Task
+	Failures []shape.Failure
+}
+
+func init() {
+	register(applyRunTask)
+}
+
+func applyRunTask(m *Machine, tx *state.Txn, c *RunTask) (any, error) {
+	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
+		return nil, err
+	}
+	if c.ClientToken != "" {
+		if tok := tx.ClientToken(c.ClientToken); tok != nil && tok.Expires > c.Now.Unix() {
+			if tok.Request != c.Fingerprint {
+				return nil, apierr.Newf(apierr.Conflict, "The clientToken %s was already used by a request with different parameters.", c.ClientToken)
+			}
+			out := &RunTaskResult{Failures: orEmpty(tok.Failures)}
+			for _, id := range tok.Tasks {
+				if t := tx.Task(id); t != nil {
+					out.Tasks = append(out.Tasks, t)
+				}
+			}
+			return out, nil
+		}
+	}
+	td := tx.TaskDefinition(c.Family, c.Revision)
+	if td == nil || td.Def.Status != shape.TaskDefinitionStatusActive {
+		return nil, apierr.Clientf("TaskDefinition is inactive")
+	}
+	out := &RunTaskResult{Tasks: []*state.Task{}, Failures: append([]shape.Failure{}, c.Failures...)}
+	for _, nt := range c.Tasks {
+		ci := tx.Instance(nt.InstanceID)
+		reason := placeable(&tx.Snapshot, ci, c.Cluster, c.Reserved)
+		if reason == "" && c.DistinctInstance && groupOnInstance(&tx.Snapshot, nt.InstanceID, c.Group) {
+			reason = "DistinctInstance placement constraint unsatisfied."
+		}
+		if reason != "" {
+			arn := ""
+			if ci != nil {
+				arn = deref(ci.Shape.ContainerInstanceArn)
+			} else {
+				arn = m.namer.ContainerInstance(c.Cluster, nt.InstanceID)
+			}
+			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(arn), Reason: ptr(reason)})
+			continue
+		}
+		t := m.newTask(c, td, ci, nt)
+		if err := tx.Put(state.TableTasks, t); err != nil {
+			return nil, err
+		}
+		out.Tasks = append(out.Tasks, t)
+	}
+	if c.ClientToken != "" {
+		ids := make([]string, len(out.Tasks))
+		for i, t := range out.Tasks {
+			ids[i] = t.ID
+		}
+		tok := &state.ClientToken{Token: c.ClientToken, Request: c.Fingerprint, Tasks: ids, Failures: out.Failures, Expires: c.Now.Unix() + TokenTTL}
+		if err := tx.Put(state.TableClientTokens, tok); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// groupOnInstance reports whether a task of group holds resources on the
+// instance (tasks created earlier in the same command included).
+func groupOnInstance(s *state.Snapshot, instanceID, group string) bool {
+	found := false
+	s.InstanceTasks(instanceID, func(t *state.Task) bool {
+		found = t.HoldsResources() && deref(t.Shape.Group) == group
+		return !found
+	})
+	return found
+}
+
+// placeable re-checks one placement at commit time; "" means it fits.
+func placeable(s *state.Snapshot, ci *state.ContainerInstance, cluster string, r state.Reservation) string {
+	if ci == nil || ci.Cluster != cluster {
+		return "MISSING"
+	}
+	switch deref(ci.Shape.Status) {
+	case "ACTIVE":
+	case "INACTIVE":
+		return "INACTIVE"
+	default:
+		return deref(ci.Shape.Status)
+	}
+	if !ci.Shape.AgentConnected {
+		return "AGENT"
+	}
+	inst := SchedulerInstance(s, ci)
+	if ok, reason := schedulerFits(inst, r); !ok {
+		return reason
+	}
+	return ""
+}
+
+// newTask builds the task record ECS shows right after RunTask: PENDING,
+// desired RUNNING, its containers PENDING.
+func (m *Machine) newTask(c *RunTask, td *state.TaskDefinition, ci *state.ContainerInstance, nt NewTask) *state.Task {
+	taskArn := m.namer.Task(c.Cluster, nt.ID)
+	def := td.Def
+	overrides := c.Overrides
+	if overrides == nil {
+		overrides = &shape.TaskOverride{}
+	}
+	ov := *overrides
+	if ov.ContainerOverrides == nil {
+		ov.ContainerOverrides = []shape.ContainerOverride{}
+		for _, cd := range def.ContainerDefinitions {
+			ov.ContainerOverrides = append(ov.ContainerOverrides, shape.ContainerOverride{Name: cd.Name})
+		}
+	}
+	if ov.InferenceAcceleratorOverrides == nil {
+		ov.InferenceAcceleratorOverrides = []shape.InferenceAcceleratorOverride{}
+	}
+	containers := make([]shape.Container, 0, len(def.ContainerDefinitions))
+	for i, cd := range def.ContainerDefinitions {
+		co := containerOverride(&ov, deref(cd.Name))
+		ct := shape.Container{
+			ContainerArn:      ptr(m.namer.Container(c.Cluster, nt.ID, nt.ContainerIDs[i])),
+			TaskArn:           ptr(taskArn),
+			Name:              cd.Name,
+			Image:             cd.Image,
+			LastStatus:        ptr("PENDING"),
+			NetworkInterfaces: []shape.NetworkInterface{},
+			Cpu:               ptr(strconv.Itoa(int(cd.Cpu))),
+		}
+		if co != nil && co.Cpu != nil {
+			ct.Cpu = ptr(strconv.Itoa(int(*co.Cpu)))
+		}
+		if mem := firstInt(overrideMemory(co), cd.Memory); mem != nil {
+			ct.Memory = ptr(strconv.Itoa(int(*mem)))
+		}
+		if res := firstInt(overrideReservation(co), cd.MemoryReservation); res != nil {
+			ct.MemoryReservation = ptr(strconv.Itoa(int(*res)))
+		}
+		if len(cd.ResourceRequirements) > 0 {
+			ct.GpuIds = []string{}
+		}
+		containers = append(containers, ct)
+	}
+	shapeTask := &shape.Task{
+		TaskArn:              ptr(taskArn),
+		ClusterArn:           ptr(m.namer.Cluster(c.Cluster)),
+		TaskDefinitionArn:    def.TaskDefinitionArn,
+		ContainerInstanceArn: ci.Shape.ContainerInstanceArn,
+		Overrides:            &ov,
+		LastStatus:           ptr("PENDING"),
+		DesiredStatus:        ptr("RUNNING"),
+		Cpu:                  ptr(strconv.FormatInt(c.Reserved.CPU, 10)),
+		Memory:               ptr(strconv.FormatInt(c.Reserved.Memory, 10)),
+		Containers:           containers,
+		StartedBy:            optional(c.StartedBy),
+		Version:              1,
+		CreatedAt:            shape.NewTimestamp(c.Now),
+		Group:                ptr(c.Group),
+		LaunchType:           shape.LaunchTypeEc2,
+		Attachments:          []shape.Attachment{},
+		Tags:                 orEmpty(c.Tags),
+		EnableExecuteCommand: c.EnableExecuteCommand,
+		HealthStatus:         shape.HealthStatusUnknown,
+		Connectivity:         shape.ConnectivityConnected,
+		ConnectivityAt:       shape.NewTimestamp(c.Now),
+	}
+	if def.Cpu != nil {
+		shapeTask.Cpu = def.Cpu
+	}
+	if def.Memory != nil {
+		shapeTask.Memory = def.Memory
+	}
+	if ov.Cpu != nil {
+		shapeTask.Cpu = ov.Cpu
+	}
+	if ov.Memory != nil {
+		shapeTask.Memory = ov.Memory
+	}
+	for _, a := range ci.Shape.Attributes {
+		switch deref(a.Name) {
+		case "ecs.availability-zone":
+			shapeTask.AvailabilityZone = a.Value
+		case "ecs.cpu-architecture":
+			shapeTask.Attributes = append(shapeTask.Attributes, shape.Attribute{Name: a.Name, Value: a.Value})
+		}
+	}
+	return &state.Task{
+		ID: nt.ID, Cluster: c.Cluster, InstanceID: nt.InstanceID, Shape: shapeTask,
+		Reserved: c.Reserved, Family: c.Family, Revision: c.Revision,
+	}
+}
+
+func containerOverride(ov *shape.TaskOverride, name string) *shape.ContainerOverride {
+	for i := range ov.ContainerOverrides {
+		if deref(ov.ContainerOverrides[i].Name) == name {
+			return &ov.ContainerOverrides[i]
+		}
+	}
+	return nil
+}
+
+func overrideMemory(co *shape.ContainerOverride) *int32 {
+	if co == nil {
+		return nil
+	}
+	return co.Memory
+}
+
+func overrideReservation(co *shape.ContainerOverride) *int32 {
+	if co == nil {
+		return nil
+	}
+	return co.MemoryReservation
+}
+
+func firstInt(vs ...*int32) *int32 {
+	for _, v := range vs {
+		if v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ErrTaskNotFound is the error for an unknown task.
+func ErrTaskNotFound(input string) *apierr.Error {
+	return apierr.InvalidParameterf("The referenced task was not found: %s.", input)
+}

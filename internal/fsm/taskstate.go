@@ -1,0 +1,311 @@
+package fsm
+
+import (
+	"time"
+
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// Task statuses in lifecycle order.
+var statusOrder = map[string]int{
+	"PROVISIONING": 0, "PENDING": 1, "ACTIVATING": 2, "RUNNING": 3,
+	"DEACTIVATING": 4, "STOPPING": 5, "DEPROVISIONING": 6, "STOPPED": 7,
+}
+
+// StopTask asks for a task to stop (StopTask, or the control plane itself).
+type StopTask struct {
+	Meta
+	Cluster  string `json:"cluster"`
+	TaskID   string `json:"taskId"`
+	StopCode string `json:"stopCode"`
+	Reason   string `json:"reason"`
+}
+
+func (StopTask) Type() Type     { return TypeStopTask }
+func (StopTask) Version() uint8 { return 1 }
+
+// TaskStateChange is an agent's report on a task (SubmitTaskStateChange).
+type TaskStateChange struct {
+	Meta
+	Cluster            string                       `json:"cluster"`
+	TaskID             string                       `json:"taskId"`
+	Status             string                       `json:"status,omitempty"`
+	Reason             string                       `json:"reason,omitempty"`
+	Containers         []shape.ContainerStateChange `json:"containers,omitempty"`
+	PullStartedAt      *shape.Timestamp             `json:"pullStartedAt,omitempty"`
+	PullStoppedAt      *shape.Timestamp             `json:"pullStoppedAt,omitempty"`
+	ExecutionStoppedAt *shape.Timestamp             `json:"executionStoppedAt,omitempty"`
+}
+
+func (TaskStateChange) Type() Type     { return TypeTaskStateChange }
+func (TaskStateChange) Version() uint8 { return 1 }
+
+// ContainerStateChange is an agent's report on one container
+// (SubmitContainerStateChange).
+type ContainerStateChange struct {
+	Meta
+	Cluster string                     `json:"cluster"`
+	TaskID  string                     `json:"taskId"`
+	Change  shape.ContainerStateChange `json:"change"`
+}
+
+func (ContainerStateChange) Type() Type     { return TypeContainerStateChange }
+func (ContainerStateChange) Version() uint8 { return 1 }
+
+// TaskHealth is an agent's report of its containers' health.
+type TaskHealth struct {
+	Meta
+	Cluster string            `json:"cluster"`
+	TaskID  string            `json:"taskId"`
+	Health  map[string]string `json:"health"` // container name → HEALTHY|UNHEALTHY|UNKNOWN
+}
+
+func (TaskHealth) Type() Type     { return TypeTaskHealth }
+func (TaskHealth) Version() uint8 { return 1 }
+
+func init() {
+	register(applyStopTask)
+	register(applyTaskStateChange)
+	register(applyContainerStateChange)
+	register(applyTaskHealth)
+}
+
+func clusterTask(tx *state.Txn, cluster, id string) (*state.Task, error) {
+	if _, err := ActiveCluster(&tx.Snapshot, cluster); err != nil {
+		return nil, err
+	}
+	t := tx.Task(id)
+	if t == nil || t.Cluster != cluster {
+		return nil, ErrTaskNotFound(id)
+	}
+	return t, nil
+}
+
+// copyTask returns a copy of t whose shape and containers may be changed.
+func copyTask(t *state.Task) *state.Task {
+	cp := *t
+	sh := *t.Shape
+	sh.Containers = append([]shape.Container(nil), t.Shape.Containers...)
+	cp.Shape = &sh
+	return &cp
+}
+
+func applyStopTask(m *Machine, tx *state.Txn, c *StopTask) (any, error) {
+	old, err := clusterTask(tx, c.Cluster, c.TaskID)
+	if err != nil {
+		return nil, err
+	}
+	if deref(old.Shape.DesiredStatus) == "STOPPED" {
+		return old, nil // already stopping or stopped: StopTask answers the task
+	}
+	t := copyTask(old)
+	requestStop(t, c.Now, c.StopCode, c.Reason)
+	return t, tx.Put(state.TableTasks, t)
+}
+
+// requestStop moves a task's desired status to STOPPED and its last status
+// to STOPPING, as ECS shows a task being stopped.
+func requestStop(t *state.Task, now time.Time, code, reason string) {
+	sh := t.Shape
+	sh.DesiredStatus = ptr("STOPPED")
+	if deref(sh.LastStatus) != "STOPPED" {
+		sh.LastStatus = ptr("STOPPING")
+		sh.StoppingAt = shape.NewTimestamp(now)
+	}
+	if sh.StopCode == "" {
+		sh.StopCode = shape.TaskStopCode(code)
+		sh.StoppedReason = optional(reason)
+	}
+	sh.Version++
+}
+
+func applyTaskStateChange(m *Machine, tx *state.Txn, c *TaskStateChange) (any, error) {
+	old, err := clusterTask(tx, c.Cluster, c.TaskID)
+	if err != nil {
+		return nil, err
+	}
+	t := copyTask(old)
+	sh := t.Shape
+	changed := false
+	for _, cc := range c.Containers {
+		if i := containerIndex(sh, deref(cc.ContainerName)); i >= 0 {
+			changed = applyContainerChange(&sh.Containers[i], cc) || changed
+		}
+	}
+	if c.PullStartedAt != nil && sh.PullStartedAt == nil {
+		sh.PullStartedAt, changed = c.PullStartedAt, true
+	}
+	if c.PullStoppedAt != nil {
+		sh.PullStoppedAt, changed = c.PullStoppedAt, true
+	}
+	if c.ExecutionStoppedAt != nil && sh.ExecutionStoppedAt == nil {
+		sh.ExecutionStoppedAt, changed = c.ExecutionStoppedAt, true
+	}
+	cur := deref(sh.LastStatus)
+	next := c.Status
+	if next != "" && statusOrder[next] > statusOrder[cur] {
+		changed = true
+		switch next {
+		case "RUNNING":
+			sh.LastStatus = ptr("RUNNING")
+			if sh.StartedAt == nil {
+				sh.StartedAt = shape.NewTimestamp(c.Now)
+			}
+		case "STOPPING", "DEACTIVATING":
+			// The agent is stopping the task on its own (an essential
+			// container exited, or it failed to start).
+			requestStop(t, c.Now, agentStopCode(sh), c.Reason)
+			sh.Version-- // counted once below
+		case "STOPPED":
+			if deref(sh.DesiredStatus) != "STOPPED" || sh.StopCode == "" {
+				sh.DesiredStatus = ptr("STOPPED")
+				if sh.StopCode == "" {
+					sh.StopCode = shape.TaskStopCode(agentStopCode(sh))
+					sh.StoppedReason = optional(c.Reason)
+				}
+			}
+			if sh.StoppingAt == nil {
+				sh.StoppingAt = shape.NewTimestamp(c.Now)
+			}
+			sh.LastStatus = ptr("STOPPED")
+			sh.StoppedAt = shape.NewTimestamp(c.Now)
+			if sh.ExecutionStoppedAt == nil {
+				sh.ExecutionStoppedAt = shape.NewTimestamp(c.Now)
+			}
+			for i := range sh.Containers {
+				if deref(sh.Containers[i].LastStatus) != "STOPPED" {
+					sh.Containers[i].LastStatus = ptr("STOPPED")
+				}
+			}
+		default:
+			sh.LastStatus = ptr(next)
+		}
+	}
+	if !changed {
+		return old, nil
+	}
+	sh.Version++
+	return t, tx.Put(state.TableTasks, t)
+}
+
+// agentStopCode is the stop code of a task the agent stops on its own: it
+// failed to start if it never ran, else an essential container exited.
+func agentStopCode(sh *shape.Task) string {
+	if sh.StartedAt == nil {
+		return string(shape.TaskStopCodeTaskFailedToStart)
+	}
+	return string(shape.TaskStopCodeEssentialContainerExited)
+}
+
+func containerIndex(sh *shape.Task, name string) int {
+	for i := range sh.Containers {
+		if deref(sh.Containers[i].Name) == name {
+			return i
+		}
+	}
+	return -1
+}
+
+var containerOrder = map[string]int{"PENDING": 0, "RUNNING": 1, "STOPPED": 2}
+
+// applyContainerChange merges an agent's container report; statuses only
+// move forward.
+func applyContainerChange(ct *shape.Container, cc shape.ContainerStateChange) bool {
+	changed := false
+	if cc.RuntimeId != nil && deref(ct.RuntimeId) != *cc.RuntimeId {
+		ct.RuntimeId, changed = cc.RuntimeId, true
+	}
+	if cc.ImageDigest != nil && deref(ct.ImageDigest) != *cc.ImageDigest {
+		ct.ImageDigest, changed = cc.ImageDigest, true
+	}
+	if cc.NetworkBindings != nil {
+		ct.NetworkBindings, changed = cc.NetworkBindings, true
+	}
+	if cc.ExitCode != nil && (ct.ExitCode == nil || *ct.ExitCode != *cc.ExitCode) {
+		ct.ExitCode, changed = cc.ExitCode, true
+	}
+	if cc.Reason != nil && deref(ct.Reason) != *cc.Reason {
+		r := *cc.Reason
+		if len(r) > 255 {
+			r = r[:255]
+		}
+		ct.Reason, changed = &r, true
+	}
+	if s := deref(cc.Status); s != "" && containerOrder[s] > containerOrder[deref(ct.LastStatus)] {
+		ct.LastStatus, changed = ptr(s), true
+	}
+	return changed
+}
+
+func applyContainerStateChange(m *Machine, tx *state.Txn, c *ContainerStateChange) (any, error) {
+	old, err := clusterTask(tx, c.Cluster, c.TaskID)
+	if err != nil {
+		return nil, err
+	}
+	t := copyTask(old)
+	i := containerIndex(t.Shape, deref(c.Change.ContainerName))
+	if i < 0 {
+		return nil, apierr.InvalidParameterf("The task has no container named %s.", deref(c.Change.ContainerName))
+	}
+	if !applyContainerChange(&t.Shape.Containers[i], c.Change) {
+		return old, nil
+	}
+	t.Shape.Version++
+	return t, tx.Put(state.TableTasks, t)
+}
+
+func applyTaskHealth(m *Machine, tx *state.Txn, c *TaskHealth) (any, error) {
+	old, err := clusterTask(tx, c.Cluster, c.TaskID)
+	if err != nil {
+		return nil, err
+	}
+	t := copyTask(old)
+	sh := t.Shape
+	changed := false
+	for i := range sh.Containers {
+		h, ok := c.Health[deref(sh.Containers[i].Name)]
+		if ok && string(sh.Containers[i].HealthStatus) != h {
+			sh.Containers[i].HealthStatus = shape.HealthStatus(h)
+			changed = true
+		}
+	}
+	if !changed {
+		return old, nil
+	}
+	t.Health = c.Health
+	sh.HealthStatus = taskHealth(tx.TaskDefinition(t.Family, t.Revision), sh.Containers)
+	sh.Version++
+	return t, tx.Put(state.TableTasks, t)
+}
+
+// taskHealth is ECS's task health over the essential containers: any
+// UNHEALTHY → UNHEALTHY; else any UNKNOWN → UNKNOWN; else HEALTHY. A task
+// without health checks stays UNKNOWN (its containers report UNKNOWN).
+func taskHealth(td *state.TaskDefinition, containers []shape.Container) shape.HealthStatus {
+	essential := map[string]bool{}
+	if td != nil {
+		for _, cd := range td.Def.ContainerDefinitions {
+			essential[deref(cd.Name)] = cd.Essential == nil || *cd.Essential
+		}
+	}
+	unknown, any := false, false
+	for _, ct := range containers {
+		if td != nil && !essential[deref(ct.Name)] {
+			continue
+		}
+		any = true
+		switch ct.HealthStatus {
+		case shape.HealthStatusUnhealthy:
+			return shape.HealthStatusUnhealthy
+		case shape.HealthStatusHealthy:
+		default:
+			unknown = true
+		}
+	}
+	if unknown || !any {
+		return shape.HealthStatusUnknown
+	}
+	return shape.HealthStatusHealthy
+}
