@@ -95,6 +95,7 @@ func (r *runner) run() {
 	}
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
+	forgot := r.forgot // set to nil once handled: a closed channel is always ready
 	for {
 		d := taskplan.Next(r.plan, time.Now())
 		r.report(d)
@@ -111,8 +112,9 @@ func (r *runner) run() {
 			r.apply(ctx, ev)
 		case t := <-r.updates:
 			r.setDesired(t)
-		case <-r.forgot:
-			if !r.forgotten {
+		case <-forgot:
+			forgot = nil
+			{
 				r.forgotten = true
 				r.a.reporter.drop(r.arn)
 				if r.plan.Desired != taskplan.DesiredStopped {

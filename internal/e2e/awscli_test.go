@@ -20,6 +20,17 @@ const awsCLI = "/usr/bin/aws"
 // TestAWSCLI runs scripts/awscli-e2e.sh, which drives `berth dev` with the
 // real AWS CLI and checks every answer.
 func TestAWSCLI(t *testing.T) {
+	runAWSCLIScript(t, "awscli-e2e.sh")
+}
+
+// TestAWSCLITasks runs scripts/awscli-tasks.sh against `berth dev` with the
+// process runtime: run-task, the CLI's tasks-running and tasks-stopped
+// waiters, stop-task.
+func TestAWSCLITasks(t *testing.T) {
+	runAWSCLIScript(t, "awscli-tasks.sh", "--runtime", "process")
+}
+
+func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
 	if _, err := os.Stat(awsCLI); err != nil {
 		if os.Getenv("BERTH_REQUIRE_AWSCLI") == "1" || os.Getenv("CI") != "" {
 			t.Fatalf("%s is required (BERTH_REQUIRE_AWSCLI=1 or CI is set): %v; install the Debian package awscli", awsCLI, err)
@@ -30,12 +41,12 @@ func TestAWSCLI(t *testing.T) {
 		t.Fatalf("bash is required to run the AWS CLI script: %v", err)
 	}
 	_, here, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(here), "..", "..", "scripts", "awscli-e2e.sh")
+	script := filepath.Join(filepath.Dir(here), "..", "..", "scripts", name)
 	if _, err := os.Stat(script); err != nil {
 		t.Fatalf("script: %v", err)
 	}
 
-	p := startProcess(t, "dev", t.TempDir())
+	p := startProcess(t, "dev", t.TempDir(), devArgs...)
 
 	c, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
