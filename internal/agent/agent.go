@@ -183,7 +183,7 @@ func (a *Agent) stream(ctx context.Context, backoff *backoff) error {
 			}
 			switch m.Type {
 			case agentproto.TypeTasks:
-				a.reconcile(ctx, m.Tasks)
+				a.reconcile(m)
 			case agentproto.TypeLogs:
 				if m.Logs != nil {
 					go a.uploadLogs(context.WithoutCancel(ctx), *m.Logs)
@@ -195,17 +195,22 @@ func (a *Agent) stream(ctx context.Context, backoff *backoff) error {
 	}
 }
 
-// reconcile makes the running tasks match the server's complete set:
-// new tasks start, changed ones update, and tasks the server no longer
-// lists are stopped (the server forgot them, e.g. after this host was
-// declared lost).
-func (a *Agent) reconcile(ctx context.Context, tasks []agentproto.Task) {
-	want := make(map[string]bool, len(tasks))
-	for _, t := range tasks {
+// reconcile applies a Tasks message: new tasks start, changed ones update,
+// and tasks that left the server's set (Removed, or missing from a Full
+// message) are forgotten: their runners stop what still runs (the server
+// forgot them, e.g. after this host was declared lost) and clean up.
+func (a *Agent) reconcile(m agentproto.Message) {
+	want := make(map[string]bool, len(m.Tasks))
+	for _, t := range m.Tasks {
 		want[t.TaskArn] = true
 		a.mu.Lock()
 		r := a.runners[t.TaskArn]
 		if r == nil {
+			if t.Definition == nil {
+				a.mu.Unlock()
+				a.log.Warn("the server sent a task update for an unknown task", "task", t.TaskArn)
+				continue
+			}
 			r = a.newRunner(t, nil)
 			a.runners[t.TaskArn] = r
 			a.startRunner(r)
@@ -213,15 +218,22 @@ func (a *Agent) reconcile(ctx context.Context, tasks []agentproto.Task) {
 		a.mu.Unlock()
 		r.update(t)
 	}
+	var gone []*runner
 	a.mu.Lock()
-	var orphans []*runner
-	for arn, r := range a.runners {
-		if !want[arn] {
-			orphans = append(orphans, r)
+	if m.Full {
+		for arn, r := range a.runners {
+			if !want[arn] {
+				gone = append(gone, r)
+			}
+		}
+	}
+	for _, arn := range m.Removed {
+		if r := a.runners[arn]; r != nil {
+			gone = append(gone, r)
 		}
 	}
 	a.mu.Unlock()
-	for _, r := range orphans {
+	for _, r := range gone {
 		r.forget()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,9 @@ import (
 
 	"berth.dev/berth/internal/agentproto"
 )
+
+// reportConcurrency bounds the reports in flight at once.
+const reportConcurrency = 16
 
 // report is a task's full observed state. Reports are idempotent: the
 // server only moves statuses forward, so sending one twice is harmless.
@@ -103,24 +107,36 @@ func (r *reporter) run(ctx context.Context) {
 		case <-r.kick:
 		case <-retry.C:
 		}
-		failed := false
+		// Reports go out concurrently (bounded): the server commits them in
+		// shared raft batches, so many tasks' reports cost few fsyncs.
+		var failed atomic.Bool
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, reportConcurrency)
 		for _, rep := range r.due() {
-			if err := r.send(ctx, rep); err != nil {
-				if ctx.Err() != nil {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if err := r.send(ctx, rep); err != nil {
+					if ctx.Err() == nil {
+						r.a.log.Debug("report not delivered; will retry", "task", rep.TaskArn, "err", err)
+					}
+					failed.Store(true)
 					return
 				}
-				r.a.log.Debug("report not delivered; will retry", "task", rep.TaskArn, "err", err)
-				failed = true
-				continue
-			}
-			r.mu.Lock()
-			r.sent[rep.TaskArn] = rep
-			r.mu.Unlock()
-			if rep.Status == "STOPPED" {
-				r.a.taskReported(rep.TaskArn)
-			}
+				r.mu.Lock()
+				r.sent[rep.TaskArn] = rep
+				r.mu.Unlock()
+				if rep.Status == "STOPPED" {
+					r.a.taskReported(rep.TaskArn)
+				}
+			}()
 		}
-		if failed {
+		wg.Wait()
+		if ctx.Err() != nil {
+			return
+		}
+		if failed.Load() {
 			retry.Reset(delay)
 			delay = min(delay*2, 5*time.Second)
 		} else {

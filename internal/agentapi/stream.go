@@ -69,7 +69,8 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	heartbeat := time.NewTicker(a.cfg.Heartbeat)
 	defer heartbeat.Stop()
-	var last []byte
+	sent := map[string]sentTask{} // what this stream carried, by task ARN
+	full := true
 	for {
 		snap := a.cfg.State.Snapshot()
 		inst, instCh := snap.WatchInstance(ci.ID)
@@ -77,19 +78,38 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 			send(agentproto.Message{Type: agentproto.TypeDeregistered})
 			return
 		}
-		tasks := []agentproto.Task{}
+		msg := agentproto.Message{Type: agentproto.TypeTasks, Full: full, Tasks: []agentproto.Task{}}
+		seen := make(map[string]bool, len(sent))
 		tasksCh := snap.WatchInstanceTasks(ci.ID, func(t *state.Task) bool {
-			if deref(t.Shape.LastStatus) != "STOPPED" {
-				tasks = append(tasks, agentTask(snap, t))
+			if deref(t.Shape.LastStatus) == "STOPPED" {
+				return true
 			}
+			arn := deref(t.Shape.TaskArn)
+			seen[arn] = true
+			now := sentTask{desired: deref(t.Shape.DesiredStatus), stopCode: string(t.Shape.StopCode)}
+			prev, carried := sent[arn]
+			switch {
+			case !carried:
+				msg.Tasks = append(msg.Tasks, agentTask(snap, t))
+			case prev != now:
+				msg.Tasks = append(msg.Tasks, desiredOnly(t))
+			default:
+				return true
+			}
+			sent[arn] = now
 			return true
 		})
-		msg := agentproto.Message{Type: agentproto.TypeTasks, Tasks: tasks}
-		if b, _ := json.Marshal(msg); !bytes.Equal(b, last) {
+		for arn := range sent {
+			if !seen[arn] {
+				msg.Removed = append(msg.Removed, arn)
+				delete(sent, arn)
+			}
+		}
+		if full || len(msg.Tasks) > 0 || len(msg.Removed) > 0 {
 			if !send(msg) {
 				return
 			}
-			last = b
+			full = false
 		}
 		select {
 		case <-instCh:
@@ -108,6 +128,16 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 			return
 		}
 	}
+}
+
+// sentTask is what a stream last told its agent about a task.
+type sentTask struct{ desired, stopCode string }
+
+// desiredOnly is a delta entry for a task the stream already carried.
+func desiredOnly(t *state.Task) agentproto.Task {
+	sh := t.Shape
+	return agentproto.Task{TaskArn: deref(sh.TaskArn), DesiredStatus: deref(sh.DesiredStatus), LastStatus: deref(sh.LastStatus),
+		StopCode: string(sh.StopCode), StoppedReason: deref(sh.StoppedReason), Version: sh.Version}
 }
 
 // agentTask is what the agent needs to run or stop t.

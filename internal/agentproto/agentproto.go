@@ -11,10 +11,14 @@
 //	GET  /berth/v1/logs?cluster=C&task=T[&container=N][&follow=true]
 //	                        → NDJSON LogLine (for `berth logs`)
 //
-// Stream semantics: the server sends a Tasks message with the complete set
-// of tasks the instance must run or stop whenever that set changes (never a
-// diff, so a missed message cannot lose state), a Heartbeat every
-// HeartbeatInterval, and control messages (logs requests, deregistration).
+// Stream semantics: the first Tasks message of a stream is Full: the
+// complete set of tasks the instance must run or stop, each with its
+// definition. Later Tasks messages are deltas on the same ordered
+// connection: tasks new to the stream (in full), tasks whose desired state
+// changed (TaskArn and the desired fields only), and Removed, the tasks that
+// left the set. A new stream always starts with a Full message, so nothing
+// can be lost across reconnects. The server also sends a Heartbeat every
+// HeartbeatInterval and control messages (logs requests, deregistration).
 // The agent reconnects when the stream ends or stays silent for
 // 3 × HeartbeatInterval. While a stream is open the instance shows
 // agentConnected=true.
@@ -55,12 +59,16 @@ const (
 
 // Message is one line of the stream.
 type Message struct {
-	Type  string      `json:"type"`
-	Tasks []Task      `json:"tasks,omitempty"`
-	Logs  *LogRequest `json:"logs,omitempty"`
+	Type string `json:"type"`
+	// Full marks a Tasks message that carries the complete set.
+	Full    bool        `json:"full,omitempty"`
+	Tasks   []Task      `json:"tasks,omitempty"`
+	Removed []string    `json:"removed,omitempty"`
+	Logs    *LogRequest `json:"logs,omitempty"`
 }
 
-// Task is one task as the agent needs it.
+// Task is one task as the agent needs it. In a delta, a task the stream
+// already carried has only TaskArn and the desired fields (Definition nil).
 type Task struct {
 	TaskArn       string                `json:"taskArn"`
 	ClusterArn    string                `json:"clusterArn"`
