@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"berth.dev/berth/internal/agent"
 	"berth.dev/berth/internal/driver"
-	"berth.dev/berth/internal/driver/process"
 	"berth.dev/berth/internal/server"
 )
 
@@ -103,18 +101,4 @@ func newAgentCmd(env *Env) *cobra.Command {
 	}
 	f.register(cmd, true)
 	return cmd
-}
-
-// newShimCmd is the process runtime's per-container supervisor; the agent
-// starts it, users never do.
-func newShimCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:                process.ShimCommand,
-		Hidden:             true,
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			os.Exit(process.RunShim(args))
-			return nil
-		},
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/driver/process"
 	bversion "berth.dev/berth/internal/version"
 )
 
@@ -26,6 +27,11 @@ type Env struct {
 
 // Main runs the berth command line and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
+	// The process runtime's per-container supervisor: handled before any
+	// command-line parsing (see docs/runtimes.md).
+	if len(args) > 0 && args[0] == process.ShimCommand {
+		return process.RunShim(args[1:])
+	}
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
@@ -83,7 +89,6 @@ func newRoot(env *Env) *cobra.Command {
 		newServerCmd(env),
 		newDevCmd(env),
 		newAgentCmd(env),
-		newShimCmd(),
 	)
 	addClientCommands(root, env)
 	return root
