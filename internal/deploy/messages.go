@@ -1,0 +1,137 @@
+package deploy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Stop reasons the reconciler writes (stoppedReason).
+const (
+	// ReasonHealthCheck: the task failed its container health checks.
+	ReasonHealthCheck = "Task failed container health checks"
+	// scalingPrefix starts the reason of every other stop the service
+	// scheduler makes: deployments, scale-in, draining, DAEMON placement.
+	scalingPrefix = "Scaling activity initiated by (deployment "
+)
+
+// ScalingReason is the stoppedReason of a task the service scheduler stops
+// for a deployment, a scale-in or a draining instance.
+func ScalingReason(deploymentID string) string {
+	return scalingPrefix + deploymentID + ")"
+}
+
+// LostReason is the stoppedReason of a task whose container instance lost
+// its agent for longer than the timeout.
+func LostReason(instanceID string, timeout time.Duration) string {
+	return fmt.Sprintf("Task stopped because its container instance %s lost its agent connection for longer than %s.", instanceID, timeout)
+}
+
+// GoneReason is the stoppedReason of a task whose container instance was
+// deregistered.
+func GoneReason(instanceID string) string {
+	return fmt.Sprintf("Task stopped because its container instance %s was deregistered.", instanceID)
+}
+
+// Rollout state reasons.
+func inProgressReason(id string) string { return "ECS deployment " + id + " in progress." }
+func completedReason(id string) string  { return "ECS deployment " + id + " completed." }
+
+// BreakerReason is the rolloutStateReason of a deployment the circuit
+// breaker failed. ECS uses it for both stages.
+const BreakerReason = "ECS deployment circuit breaker: tasks failed to start."
+
+func rollbackReason(id string) string {
+	return "ECS deployment circuit breaker: rolling back to deploymentId " + id + "."
+}
+
+// Event messages. berth uses the "(service NAME)" prefix throughout.
+func steadyMessage(svc string) string { return "(service " + svc + ") has reached a steady state." }
+
+func completedMessage(svc, id string) string {
+	return "(service " + svc + ") (deployment " + id + ") deployment completed."
+}
+
+func failedMessage(svc, id string) string {
+	return "(service " + svc + ") (deployment " + id + ") deployment failed: tasks failed to start."
+}
+
+func rollingBackMessage(svc, id string) string {
+	return "(service " + svc + ") rolling back to deployment " + id + "."
+}
+
+func unhealthyMessage(svc, task string) string {
+	return "(service " + svc + ") (task " + task + ") failed container health checks."
+}
+
+func throttleMessage(svc string) string {
+	return "(service " + svc + ") is unable to consistently start tasks successfully."
+}
+
+func deadlockMessage(svc string) string {
+	return "(service " + svc + ") was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
+}
+
+func stoppedMessage(svc string, ids []string) string {
+	return fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", svc, len(ids), taskList(ids))
+}
+
+// StartedMessage is the event the shell records after placing a Start:
+// "(service NAME) has started 2 tasks: (task a) (task b)." with, when
+// some of them replace unhealthy tasks, " Amazon ECS replaced N tasks due
+// to an unhealthy status." appended.
+func StartedMessage(svc string, taskIDs []string, replacedUnhealthy int) string {
+	m := fmt.Sprintf("(service %s) has started %d tasks: %s.", svc, len(taskIDs), taskList(taskIDs))
+	if n := min(replacedUnhealthy, len(taskIDs)); n > 0 {
+		m += fmt.Sprintf(" Amazon ECS replaced %d tasks due to an unhealthy status.", n)
+	}
+	return m
+}
+
+func taskList(ids []string) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = "(task " + id + ")"
+	}
+	return strings.Join(parts, " ")
+}
+
+// placementMessage is the event for a placement failure.
+func placementMessage(svc string, f *PlacementFailure) string {
+	const head = ") was unable to place a task because no container instance met all of its requirements."
+	const tail = " For more information, see the Troubleshooting section of the Amazon ECS Developer Guide."
+	if f.InstanceID == "" {
+		return "(service " + svc + head + " Reason: No Container Instances were found in your cluster." + tail
+	}
+	var why string
+	switch f.Reason {
+	case "RESOURCE:MEMORY":
+		why = "has insufficient memory available."
+	case "RESOURCE:CPU":
+		why = "has insufficient CPU units available."
+	case "RESOURCE:PORTS", "RESOURCE:PORTS_UDP":
+		why = "is already using a port required by your task."
+	case "ATTRIBUTE":
+		why = "is missing an attribute required by your task."
+	default:
+		why = `encountered error "` + f.Reason + `".`
+	}
+	return "(service " + svc + head + " The closest matching (container-instance " + f.InstanceID + ") " + why + tail
+}
+
+// activity reports whether a message records something the scheduler did
+// (as opposed to a condition it reports). Activity resets duplicate
+// suppression: a condition reported again after an activity is a new
+// occurrence.
+func activity(svc, msg string) bool {
+	p := "(service " + svc + ") "
+	if !strings.HasPrefix(msg, p) {
+		return false
+	}
+	rest := msg[len(p):]
+	return strings.HasPrefix(rest, "has started ") ||
+		strings.HasPrefix(rest, "has stopped ") ||
+		strings.HasPrefix(rest, "rolling back to ") ||
+		strings.HasPrefix(rest, "(task ") ||
+		strings.HasPrefix(rest, "(deployment ")
+}
