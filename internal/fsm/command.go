@@ -37,6 +37,11 @@ const (
 	TypeInstanceConnection            Type = 22
 	TypeResetConnections              Type = 23
 	TypeCollectGarbage                Type = 24
+	TypeCreateService                 Type = 25
+	TypeUpdateService                 Type = 26
+	TypeDeleteService                 Type = 27
+	TypeServiceRound                  Type = 28
+	TypeServicePlacement              Type = 29
 )
 
 // IgnorableFlag marks a command type that older servers may skip.

@@ -62,8 +62,10 @@ func applyInstanceConnection(m *Machine, tx *state.Txn, c *InstanceConnection) (
 	ci.Version++
 	rec.Shape = &ci
 	rec.Session = ""
+	rec.DisconnectedAt = c.Now
 	if c.Connected {
 		rec.Session = c.Session
+		rec.DisconnectedAt = time.Time{}
 	}
 	return &rec, tx.Put(state.TableInstances, &rec)
 }
@@ -84,7 +86,7 @@ func applyResetConnections(m *Machine, tx *state.Txn, c *ResetConnections) (any,
 		ci := *old.Shape
 		ci.AgentConnected = false
 		ci.Version++
-		rec.Shape, rec.Session = &ci, ""
+		rec.Shape, rec.Session, rec.DisconnectedAt = &ci, "", c.Now
 		if err := tx.Put(state.TableInstances, &rec); err != nil {
 			return nil, err
 		}

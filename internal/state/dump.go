@@ -20,6 +20,8 @@ var tables = []struct {
 	{TableTasks, func() any { return new(Task) }},
 	{TableSettings, func() any { return new(AccountSetting) }},
 	{TableClientTokens, func() any { return new(ClientToken) }},
+	{TableServices, func() any { return new(Service) }},
+	{TableServiceDeploys, func() any { return new(ServiceDeployment) }},
 }
 
 // Dump calls fn for every record of every table, table by table in a fixed

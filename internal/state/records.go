@@ -2,7 +2,9 @@ package state
 
 import (
 	"fmt"
+	"time"
 
+	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -40,6 +42,9 @@ type ContainerInstance struct {
 	Shape   *shape.ContainerInstance `json:"shape"`
 	// Session identifies the agent's current connection; "" when none.
 	Session string `json:"session,omitempty"`
+	// DisconnectedAt is when the agent's connection was last lost (zero
+	// while connected, or if it never connected).
+	DisconnectedAt time.Time `json:"disconnectedAt,omitzero"`
 }
 
 // Task is a task placed on a container instance.
@@ -94,3 +99,33 @@ type AccountSetting struct {
 }
 
 func (a *AccountSetting) key() string { return a.Principal + "\x00" + a.Name }
+
+// Service is an ECS service: its stored configuration (Shape, whose counts,
+// deployments and events are rendered at read time), the reconciler's
+// deployments with their bookkeeping, and its events.
+type Service struct {
+	Cluster string         `json:"cluster"`
+	Name    string         `json:"name"`
+	Shape   *shape.Service `json:"shape"`
+	// Generation changes on every user change (create, update, delete); a
+	// controller round computed at another generation is refused.
+	Generation    int64               `json:"generation"`
+	Deployments   []deploy.Deployment `json:"deployments"`
+	LastCompleted *deploy.Deployment  `json:"lastCompleted,omitempty"`
+	// Events holds the 100 most recent events, oldest first.
+	Events      []deploy.Event `json:"events,omitempty"`
+	ClientToken string         `json:"clientToken,omitempty"`
+	// InactiveAt is when the service became INACTIVE.
+	InactiveAt time.Time `json:"inactiveAt,omitzero"`
+}
+
+func (s *Service) key() (string, string) { return s.Cluster, s.Name }
+
+// ServiceDeployment is the history record of one deployment
+// (ListServiceDeployments / DescribeServiceDeployments).
+type ServiceDeployment struct {
+	Cluster string                   `json:"cluster"`
+	Service string                   `json:"service"`
+	ID      string                   `json:"id"`
+	Shape   *shape.ServiceDeployment `json:"shape"`
+}

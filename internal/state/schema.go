@@ -18,6 +18,8 @@ const (
 	TableTasks           = "tasks"
 	TableSettings        = "settings"
 	TableClientTokens    = "tokens"
+	TableServices        = "services"
+	TableServiceDeploys  = "servicedeployments"
 )
 
 // keyIndex indexes a record by a string its function derives. It supports
@@ -72,13 +74,17 @@ func (f compoundIndex[T]) FromArgs(args ...any) ([]byte, error) {
 	return []byte(a + "\x00" + b + "\x00"), nil
 }
 
-// PrefixFromArgs with one argument selects every record of that first key.
+// PrefixFromArgs with one argument selects every record of that first key;
+// with "" it selects every record.
 func (f compoundIndex[T]) PrefixFromArgs(args ...any) ([]byte, error) {
 	switch len(args) {
 	case 1:
 		a, ok := args[0].(string)
 		if !ok {
 			return nil, errors.New("index: argument must be a string")
+		}
+		if a == "" {
+			return []byte{}, nil
 		}
 		return []byte(a + "\x00"), nil
 	case 2:
@@ -134,6 +140,14 @@ func schema() *memdb.DBSchema {
 			"id":       {Name: "id", Unique: true, Indexer: keyIndex[*Task](func(t *Task) string { return t.ID })},
 			"cluster":  {Name: "cluster", Unique: true, Indexer: compoundIndex[*Task](func(t *Task) (string, string) { return t.Cluster, t.ID })},
 			"instance": {Name: "instance", Unique: true, Indexer: compoundIndex[*Task](func(t *Task) (string, string) { return t.InstanceID, t.ID })},
+		}},
+		TableServices: {Name: TableServices, Indexes: map[string]*memdb.IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: compoundIndex[*Service]((*Service).key)},
+		}},
+		TableServiceDeploys: {Name: TableServiceDeploys, Indexes: map[string]*memdb.IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: compoundIndex[*ServiceDeployment](func(d *ServiceDeployment) (string, string) {
+				return d.Cluster + "\x00" + d.Service, d.ID
+			})},
 		}},
 		TableClientTokens: {Name: TableClientTokens, Indexes: map[string]*memdb.IndexSchema{
 			"id": {Name: "id", Unique: true, Indexer: keyIndex[*ClientToken](func(c *ClientToken) string { return c.Token })},

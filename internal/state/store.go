@@ -285,3 +285,80 @@ func (s *Snapshot) ClientTokens(fn func(*ClientToken) bool) {
 	it, err := s.txn.Get(TableClientTokens, "id_prefix", "")
 	each(it, err, fn)
 }
+
+// Service returns the service name of cluster (any status), or nil.
+func (s *Snapshot) Service(cluster, name string) *Service {
+	return first[*Service](s.txn, TableServices, "id", cluster, name)
+}
+
+// Services calls fn for each service of cluster with a name greater than
+// after, in name order.
+func (s *Snapshot) Services(cluster, after string, fn func(*Service) bool) {
+	var it memdb.ResultIterator
+	var err error
+	if after != "" {
+		it, err = s.txn.LowerBound(TableServices, "id", cluster, after)
+	} else {
+		it, err = s.txn.Get(TableServices, "id_prefix", cluster)
+	}
+	each(it, err, func(svc *Service) bool {
+		if svc.Cluster != cluster {
+			return false
+		}
+		if svc.Name == after {
+			return true
+		}
+		return fn(svc)
+	})
+}
+
+// WatchServices calls fn for every service of every cluster and returns a
+// channel closed when any service changes.
+func (s *Snapshot) WatchServices(fn func(*Service) bool) <-chan struct{} {
+	it, err := s.txn.Get(TableServices, "id_prefix", "")
+	if err != nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	each(it, nil, fn)
+	return it.WatchCh()
+}
+
+// WatchClusterTasks returns a channel closed when any task of cluster
+// changes, with the cluster's tasks passed to fn.
+func (s *Snapshot) WatchClusterTasks(cluster string, fn func(*Task) bool) <-chan struct{} {
+	it, err := s.txn.Get(TableTasks, "cluster_prefix", cluster)
+	if err != nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	each(it, nil, fn)
+	return it.WatchCh()
+}
+
+// WatchClusterInstances returns a channel closed when any container
+// instance of cluster changes, with them passed to fn.
+func (s *Snapshot) WatchClusterInstances(cluster string, fn func(*ContainerInstance) bool) <-chan struct{} {
+	it, err := s.txn.Get(TableInstances, "cluster_prefix", cluster)
+	if err != nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	each(it, nil, fn)
+	return it.WatchCh()
+}
+
+// ServiceDeployments calls fn for each deployment record of a service, in
+// ID order.
+func (s *Snapshot) ServiceDeployments(cluster, service string, fn func(*ServiceDeployment) bool) {
+	it, err := s.txn.Get(TableServiceDeploys, "id_prefix", cluster+"\x00"+service)
+	each(it, err, fn)
+}
+
+// ServiceDeployment returns one deployment record, or nil.
+func (s *Snapshot) ServiceDeployment(cluster, service, id string) *ServiceDeployment {
+	return first[*ServiceDeployment](s.txn, TableServiceDeploys, "id", cluster+"\x00"+service, id)
+}
