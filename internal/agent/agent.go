@@ -35,6 +35,9 @@ type Agent struct {
 	mu      sync.Mutex
 	runners map[string]*runner // by task ARN
 	wg      sync.WaitGroup
+	// runCtx is Run's context: runners end with it (their containers go
+	// on), so Run can return.
+	runCtx context.Context
 
 	connected chan struct{} // closed on first stream open (tests, dev banner)
 	connOnce  sync.Once
@@ -73,6 +76,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	a.store = st
+	a.runCtx = ctx
 	if a.ecs, a.creds, err = newECSClient(ctx, &a.cfg); err != nil {
 		return err
 	}
@@ -242,7 +246,7 @@ func (a *Agent) startRunner(r *runner) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		r.run()
+		r.run(a.runCtx)
 		a.mu.Lock()
 		if a.runners[r.arn] == r {
 			delete(a.runners, r.arn)

@@ -30,6 +30,8 @@ type report struct {
 	PullStoppedAt      *time.Time
 	ExecutionStoppedAt *time.Time
 	Health             map[string]string
+	// Started says the task reached RUNNING (the planner's StartedAt).
+	Started bool
 }
 
 type containerReport struct {
@@ -181,6 +183,19 @@ func (r *reporter) send(ctx context.Context, rep *report) error {
 			return err
 		}
 	case prev == nil || !reflect.DeepEqual(withoutHealth(prev), withoutHealth(rep)):
+		// A task that ran is shown RUNNING before it stops, even when its
+		// RUNNING report was coalesced away (a container that exits at
+		// once): the server sets startedAt from it, and tells an essential
+		// container's exit (EssentialContainerExited) from a task that
+		// never started (TaskFailedToStart) by it.
+		if rep.Started && (rep.Status == "STOPPING" || rep.Status == "STOPPED") && (prev == nil || prev.Status == "PENDING") {
+			if _, err := r.a.ecs.SubmitTaskStateChange(ctx, &ecs.SubmitTaskStateChangeInput{
+				Cluster: cluster, Task: aws.String(rep.TaskArn), Status: aws.String("RUNNING"),
+				PullStartedAt: rep.PullStartedAt, PullStoppedAt: rep.PullStoppedAt,
+			}); err != nil {
+				return err
+			}
+		}
 		in := &ecs.SubmitTaskStateChangeInput{
 			Cluster: cluster, Task: aws.String(rep.TaskArn), Status: aws.String(rep.Status), Reason: optional(rep.Reason),
 			PullStartedAt: rep.PullStartedAt, PullStoppedAt: rep.PullStoppedAt, ExecutionStoppedAt: rep.ExecutionStoppedAt,

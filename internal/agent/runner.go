@@ -27,6 +27,7 @@ type runner struct {
 	updates chan agentproto.Task // the server's latest view (buffer 1)
 	events  chan event
 	forgot  chan struct{} // closed when the server no longer lists the task
+	ended   chan struct{} // closed when run returns: events are no longer read
 
 	// Owned by run.
 	task      agentproto.Task
@@ -62,7 +63,7 @@ type event struct {
 func (a *Agent) newRunner(t agentproto.Task, adopted *savedTask) *runner {
 	return &runner{
 		a: a, arn: t.TaskArn, log: a.log.With("task", taskID(t.TaskArn)),
-		updates: make(chan agentproto.Task, 1), events: make(chan event, 16), forgot: make(chan struct{}),
+		updates: make(chan agentproto.Task, 1), events: make(chan event, 16), forgot: make(chan struct{}), ended: make(chan struct{}),
 		task: t, adopted: adopted,
 	}
 }
@@ -85,11 +86,22 @@ func (r *runner) forget() {
 	}
 }
 
-func (r *runner) send(ev event) { r.events <- ev }
+// send delivers an event to run, or drops it once run has returned.
+func (r *runner) send(ev event) {
+	select {
+	case r.events <- ev:
+	case <-r.ended:
+	}
+}
 
-func (r *runner) run() {
-	ctx, cancel := context.WithCancel(context.Background())
+// run drives the task until it is stopped and forgotten, or until
+// agentCtx ends (the agent is stopping): then it abandons the runtime calls
+// in flight and returns, leaving the containers as they are for the next
+// agent to adopt.
+func (r *runner) run(agentCtx context.Context) {
+	ctx, cancel := context.WithCancel(agentCtx)
 	defer cancel()
+	defer close(r.ended)
 	if err := r.init(ctx); err != nil {
 		r.log.Error("task cannot run", "err", err)
 	}
@@ -117,7 +129,7 @@ func (r *runner) run() {
 			{
 				r.forgotten = true
 				r.a.reporter.drop(r.arn)
-				if r.plan.Desired != taskplan.DesiredStopped {
+				if d.Desired != taskplan.DesiredStopped { // not already stopping, on request or on its own
 					r.log.Warn("the control plane no longer knows this task; stopping it")
 					r.plan.Desired = taskplan.DesiredStopped
 					r.plan.StopCode = taskplan.StopCodeUserInitiated
@@ -126,6 +138,8 @@ func (r *runner) run() {
 				}
 			}
 		case <-wake.C:
+		case <-ctx.Done():
+			return
 		}
 	}
 }
@@ -148,8 +162,9 @@ func (r *runner) init(ctx context.Context) error {
 	r.checks = make([]context.CancelFunc, len(def.ContainerDefinitions))
 	r.setDesired(r.task)
 	if r.adopted == nil {
+		spec := r.task // a copy: the store encodes it while this runner changes r.task
 		return r.a.store.update(func(s *savedState) {
-			s.Tasks[r.arn] = &savedTask{Spec: &r.task, Containers: map[string]string{}}
+			s.Tasks[r.arn] = &savedTask{Spec: &spec, Containers: map[string]string{}}
 		})
 	}
 	for i, spec := range r.plan.Containers {
@@ -375,7 +390,7 @@ func (r *runner) report(d taskplan.Decision) {
 	if r.forgotten {
 		return
 	}
-	rep := &report{TaskArn: r.arn, Status: d.Status, PullStartedAt: r.pullStart, PullStoppedAt: r.pullStop}
+	rep := &report{TaskArn: r.arn, Status: d.Status, PullStartedAt: r.pullStart, PullStoppedAt: r.pullStop, Started: !d.StartedAt.IsZero()}
 	if d.Status != taskplan.StatusStopped && d.Desired == taskplan.DesiredStopped && r.task.DesiredStatus != taskplan.DesiredStopped {
 		rep.Status = "STOPPING" // stopping on its own: an essential container exited, or it failed to start
 	}

@@ -181,6 +181,9 @@ func (a *API) apply(c *call, cmd fsm.Command) (any, error) {
 
 func (a *API) snapshot() *state.Snapshot { return a.cfg.State.Snapshot() }
 
+// NewUUID returns a random (version 4) UUID.
+func NewUUID() string { return newUUID() }
+
 func newUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])

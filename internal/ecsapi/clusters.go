@@ -289,6 +289,12 @@ func (a *API) renderCluster(snap *state.Snapshot, stored *shape.Cluster, f clust
 		}
 		return true
 	})
+	snap.Services(name, "", func(svc *state.Service) bool {
+		if deref(svc.Shape.Status) == "ACTIVE" {
+			cl.ActiveServicesCount++
+		}
+		return true
+	})
 	cl.CapacityProviders = orEmpty(cl.CapacityProviders)
 	cl.DefaultCapacityProviderStrategy = orEmpty(cl.DefaultCapacityProviderStrategy)
 	if !f.tags {

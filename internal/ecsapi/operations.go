@@ -42,6 +42,14 @@ var operations = map[string]handler{
 	"StopTask":                   op(stopTask),
 	"SubmitTaskStateChange":      op(submitTaskStateChange),
 	"SubmitContainerStateChange": op(submitContainerStateChange),
+	// services
+	"CreateService":              op(createService),
+	"UpdateService":              op(updateService),
+	"DeleteService":              op(deleteService),
+	"DescribeServices":           op(describeServices),
+	"ListServices":               op(listServices),
+	"ListServiceDeployments":     op(listServiceDeployments),
+	"DescribeServiceDeployments": op(describeServiceDeployments),
 }
 
 // Implemented lists the operations berth serves.

@@ -100,7 +100,7 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 		return nil, apierr.InvalidParameterf("A task can have at most %d tags.", fsm.MaxTags)
 	}
 	p.tags = tags
-	p.reserved = reservation(td.Def, overrides)
+	p.reserved = fsm.Reservation(td.Def, overrides)
 	for _, at := range td.Def.RequiresAttributes {
 		p.requiredAttrs = append(p.requiredAttrs, scheduler.Attribute{Name: deref(at.Name), Value: at.Value})
 	}
@@ -157,88 +157,6 @@ func validateOverrides(def *shape.TaskDefinition, ov *shape.TaskOverride) error 
 		}
 	}
 	return nil
-}
-
-// reservation is what one task of def holds on its instance: the task-level
-// cpu and memory when set, else the containers' sums (memoryReservation when
-// set, else memory), and its static host ports.
-func reservation(def *shape.TaskDefinition, ov *shape.TaskOverride) state.Reservation {
-	var r state.Reservation
-	var cpuSum, memSum int64
-	for _, cd := range def.ContainerDefinitions {
-		var co *shape.ContainerOverride
-		if ov != nil {
-			for i := range ov.ContainerOverrides {
-				if deref(ov.ContainerOverrides[i].Name) == deref(cd.Name) {
-					co = &ov.ContainerOverrides[i]
-				}
-			}
-		}
-		cpu, mem, res := int64(cd.Cpu), int32p(cd.Memory), int32p(cd.MemoryReservation)
-		if co != nil {
-			if co.Cpu != nil {
-				cpu = int64(*co.Cpu)
-			}
-			if co.Memory != nil {
-				mem = int64(*co.Memory)
-			}
-			if co.MemoryReservation != nil {
-				res = int64(*co.MemoryReservation)
-			}
-		}
-		cpuSum += cpu
-		if res > 0 {
-			memSum += res
-		} else {
-			memSum += mem
-		}
-		for _, pm := range cd.PortMappings {
-			host := 0
-			switch def.NetworkMode {
-			case shape.NetworkModeHost:
-				host = int(int32p(pm.ContainerPort))
-			default:
-				host = int(int32p(pm.HostPort))
-			}
-			if host == 0 {
-				continue
-			}
-			if pm.Protocol == shape.TransportProtocolUdp {
-				r.UDPPorts = append(r.UDPPorts, host)
-			} else {
-				r.TCPPorts = append(r.TCPPorts, host)
-			}
-		}
-		for _, rr := range cd.ResourceRequirements {
-			if rr.Type == shape.ResourceTypeGpu {
-				n, _ := strconv.Atoi(deref(rr.Value))
-				r.GPUs += n
-			}
-		}
-	}
-	r.CPU, r.Memory = cpuSum, memSum
-	if n, err := strconv.ParseInt(deref(def.Cpu), 10, 64); err == nil {
-		r.CPU = n
-	}
-	if n, err := strconv.ParseInt(deref(def.Memory), 10, 64); err == nil {
-		r.Memory = n
-	}
-	if ov != nil {
-		if n, err := strconv.ParseInt(deref(ov.Cpu), 10, 64); err == nil {
-			r.CPU = n
-		}
-		if n, err := strconv.ParseInt(deref(ov.Memory), 10, 64); err == nil {
-			r.Memory = n
-		}
-	}
-	return r
-}
-
-func int32p(p *int32) int64 {
-	if p == nil {
-		return 0
-	}
-	return int64(*p)
 }
 
 // placementConstraints parses runtime constraints (≤ 10 with the

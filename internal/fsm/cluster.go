@@ -199,6 +199,16 @@ func applyDeleteCluster(m *Machine, tx *state.Txn, c *DeleteCluster) (any, error
 	if instances > 0 {
 		return nil, apierr.New(apierr.ClusterContainsContainerInstances, "The Cluster cannot be deleted while Container Instances are active or draining.")
 	}
+	services := 0
+	tx.Services(c.Name, "", func(svc *state.Service) bool {
+		if st := deref(svc.Shape.Status); st == "ACTIVE" || st == "DRAINING" {
+			services++
+		}
+		return services == 0
+	})
+	if services > 0 {
+		return nil, apierr.New(apierr.ClusterContainsServices, "The Cluster cannot be deleted while Services are active.")
+	}
 	tasks := 0
 	tx.Tasks(c.Name, "", func(t *state.Task) bool {
 		if deref(t.Shape.LastStatus) != "STOPPED" {

@@ -254,7 +254,7 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *UpdateService) (any, error
 	if newDef || c.ForceNewDeployment {
 		family, rev := c.Family, c.Revision
 		if family == "" {
-			family, rev = familyRevision(deref(sh.TaskDefinition))
+			family, rev = FamilyRevision(deref(sh.TaskDefinition))
 		}
 		td, err := activeTaskDefinition(tx, family, rev)
 		if err != nil {
@@ -276,8 +276,8 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *UpdateService) (any, error
 	return svc, tx.Put(state.TableServices, svc)
 }
 
-// familyRevision splits a task definition ARN.
-func familyRevision(arn string) (string, int32) {
+// FamilyRevision splits a task definition ARN.
+func FamilyRevision(arn string) (string, int32) {
 	i := len(arn) - 1
 	for i >= 0 && arn[i] != '/' {
 		i--

@@ -34,6 +34,9 @@ type RunTask struct {
 	// DistinctInstance re-checks, at commit, that no task of Group holds
 	// resources on the chosen instance (a concurrent plan may have put one).
 	DistinctInstance bool `json:"distinctInstance,omitempty"`
+	// AllowInactive lets a service scale on a deregistered revision, as ECS
+	// lets existing services do.
+	AllowInactive bool `json:"allowInactive,omitempty"`
 	// ClientToken makes the request idempotent for TokenTTL seconds.
 	ClientToken string `json:"clientToken,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
@@ -76,7 +79,7 @@ func applyRunTask(m *Machine, tx *state.Txn, c *RunTask) (any, error) {
 		}
 	}
 	td := tx.TaskDefinition(c.Family, c.Revision)
-	if td == nil || td.Def.Status != shape.TaskDefinitionStatusActive {
+	if td == nil || td.Def.Status == shape.TaskDefinitionStatusInactive && !c.AllowInactive || td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress {
 		return nil, apierr.Clientf("TaskDefinition is inactive")
 	}
 	out := &RunTaskResult{Tasks: []*state.Task{}, Failures: append([]shape.Failure{}, c.Failures...)}
@@ -178,6 +181,9 @@ func (m *Machine) newTask(c *RunTask, td *state.TaskDefinition, ci *state.Contai
 			LastStatus:        ptr("PENDING"),
 			NetworkInterfaces: []shape.NetworkInterface{},
 			Cpu:               ptr(strconv.Itoa(int(cd.Cpu))),
+			// ECS: a container without a health check, or whose check is
+			// still being evaluated, reports UNKNOWN.
+			HealthStatus: shape.HealthStatusUnknown,
 		}
 		if co != nil && co.Cpu != nil {
 			ct.Cpu = ptr(strconv.Itoa(int(*co.Cpu)))

@@ -7,21 +7,22 @@ import (
 	"berth.dev/berth/internal/fsm"
 )
 
-// Retention of STOPPED tasks: ECS keeps them describable for at least an hour.
+// Retention of STOPPED tasks: ECS keeps them describable for at least an
+// hour. They are collected every DefaultGCInterval.
 const (
 	DefaultStoppedTaskRetention = time.Hour
-	gcInterval                  = time.Minute
+	DefaultGCInterval           = time.Minute
 )
 
 // housekeeping runs the leader's periodic work until ctx ends: it marks
 // every agent disconnected at start (sessions live in memory, so a
 // restarted server has none), then collects STOPPED tasks past retention
 // and expired clientTokens.
-func (s *Server) housekeeping(ctx context.Context, retention time.Duration) {
+func (s *Server) housekeeping(ctx context.Context, retention, interval time.Duration) {
 	if _, err := s.node.Apply(ctx, fsm.ResetConnections{Meta: fsm.Meta{Now: time.Now()}}); err != nil && ctx.Err() == nil {
 		s.log.Warn("reset agent connections", "err", err)
 	}
-	t := time.NewTicker(gcInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {

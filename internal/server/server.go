@@ -18,6 +18,8 @@ import (
 
 	"berth.dev/berth/internal/agentapi"
 	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/controller"
+	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/raftnode"
@@ -40,6 +42,12 @@ type Config struct {
 	// StoppedTaskRetention is how long STOPPED tasks stay describable;
 	// default DefaultStoppedTaskRetention.
 	StoppedTaskRetention time.Duration
+	// Deploy configures the service reconciler (settle time, lost-host
+	// timeout); nil means deploy.DefaultConfig().
+	Deploy *deploy.Config
+	// GCInterval is how often STOPPED tasks past retention and expired
+	// clientTokens are collected; default DefaultGCInterval.
+	GCInterval time.Duration
 }
 
 // EndpointFile in the data dir records the endpoint of the running server.
@@ -151,10 +159,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.StoppedTaskRetention == 0 {
 		cfg.StoppedTaskRetention = DefaultStoppedTaskRetention
 	}
+	if cfg.GCInterval == 0 {
+		cfg.GCInterval = DefaultGCInterval
+	}
+	services := controller.NewServices(controller.Config{State: machine, Proposer: node, Log: cfg.Log,
+		Deploy: cfg.Deploy, NewTaskID: ecsapi.NewID, NewUUID: ecsapi.NewUUID})
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
-		s.housekeeping(baseCtx, cfg.StoppedTaskRetention)
+		services.Run(baseCtx)
+	}()
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		s.housekeeping(baseCtx, cfg.StoppedTaskRetention, cfg.GCInterval)
 	}()
 	cfg.Log.Info("berth server started", "endpoint", s.Endpoint(), "data_dir", dir)
 	return s, nil

@@ -1,0 +1,13 @@
+// Package controller runs the leader's service scheduler: for every ACTIVE
+// or DRAINING service it builds the reconciler's input from a state
+// snapshot, calls deploy.Reconcile (pure), and applies the result: a
+// ServiceRound command (stops, lost tasks, deployments, events), then the
+// starts, placed with the scheduler and committed as RunTask commands whose
+// placements the state machine re-checks.
+//
+// It is driven by state watches (services, and the tasks and container
+// instances of the clusters with services) and by the reconciler's wake
+// times, not by a polling interval. Rounds are optimistic: a round computed
+// on a service that changed since (its generation) is refused by the state
+// machine and computed again.
+package controller

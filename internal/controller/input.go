@@ -1,0 +1,146 @@
+package controller
+
+import (
+	"time"
+
+	"berth.dev/berth/internal/cql"
+	"berth.dev/berth/internal/deploy"
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/scheduler"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
+)
+
+// input builds the reconciler's view of svc from a snapshot.
+func (s *Services) input(snap *state.Snapshot, svc *state.Service, now time.Time) deploy.Input {
+	sh := svc.Shape
+	dc := sh.DeploymentConfiguration
+	in := deploy.Input{
+		Now: now,
+		Service: deploy.Service{
+			Name: svc.Name, SchedulingStrategy: string(sh.SchedulingStrategy), DesiredCount: int(sh.DesiredCount),
+			MinimumHealthyPercent: int(deref32(dc.MinimumHealthyPercent)), MaximumPercent: int(deref32(dc.MaximumPercent)),
+			LastCompleted: svc.LastCompleted,
+		},
+		Deployments: append([]deploy.Deployment(nil), svc.Deployments...),
+		Events:      svc.Events,
+		Config:      *s.cfg.Deploy,
+	}
+	if cb := dc.DeploymentCircuitBreaker; cb != nil {
+		in.Service.CircuitBreaker = deploy.CircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
+	}
+	if g := sh.HealthCheckGracePeriodSeconds; g != nil {
+		in.Service.HealthCheckGracePeriod = time.Duration(*g) * time.Second
+	}
+	if in.Service.SchedulingStrategy == "" {
+		in.Service.SchedulingStrategy = deploy.Replica
+	}
+	var version uint64
+	group := fsm.ServiceGroup(svc.Name)
+	snap.Tasks(svc.Cluster, "", func(t *state.Task) bool {
+		version += uint64(t.Shape.Version) + 1
+		if deref(t.Shape.Group) != group {
+			return true
+		}
+		ts := t.Shape
+		in.Tasks = append(in.Tasks, deploy.Task{
+			ID: t.ID, DeploymentID: deref(ts.StartedBy), InstanceID: t.InstanceID, AvailabilityZone: deref(ts.AvailabilityZone),
+			LastStatus: deref(ts.LastStatus), DesiredStatus: deref(ts.DesiredStatus), Health: string(ts.HealthStatus),
+			CreatedAt: ts.CreatedAt.Time(), StartedAt: ts.StartedAt.Time(), StoppingAt: ts.StoppingAt.Time(), StoppedAt: ts.StoppedAt.Time(),
+			StopCode: string(ts.StopCode), StoppedReason: deref(ts.StoppedReason),
+		})
+		return true
+	})
+	daemon := in.Service.SchedulingStrategy == deploy.Daemon
+	var eligible func(*state.ContainerInstance) bool
+	if daemon {
+		eligible = s.daemonEligibility(snap, svc)
+	}
+	snap.Instances(svc.Cluster, "", func(ci *state.ContainerInstance) bool {
+		version += uint64(ci.Shape.Version) + 1
+		st := deref(ci.Shape.Status)
+		if st == "INACTIVE" {
+			return true // deregistered: its tasks count as on a missing instance
+		}
+		inst := deploy.Instance{ID: ci.ID, Status: st, Connected: ci.Shape.AgentConnected, DisconnectedAt: ci.DisconnectedAt}
+		for _, a := range ci.Shape.Attributes {
+			if deref(a.Name) == "ecs.availability-zone" {
+				inst.AvailabilityZone = deref(a.Value)
+			}
+		}
+		if !inst.Connected && inst.DisconnectedAt.IsZero() {
+			inst.DisconnectedAt = ci.Shape.RegisteredAt.Time()
+		}
+		if daemon {
+			inst.Eligible = eligible(ci)
+		}
+		in.Instances = append(in.Instances, inst)
+		return true
+	})
+	in.ClusterVersion = version
+	return in
+}
+
+// daemonEligibility returns whether an instance matches a DAEMON
+// service's constraints and its task definition's required attributes,
+// whatever its resources: the scheduler decides, on a copy of the instance
+// that is ACTIVE and connected, for a task that needs nothing.
+func (s *Services) daemonEligibility(snap *state.Snapshot, svc *state.Service) func(*state.ContainerInstance) bool {
+	var req scheduler.Request
+	req.Group = fsm.ServiceGroup(svc.Name)
+	if len(svc.Deployments) > 0 {
+		fam, rev := fsm.FamilyRevision(svc.Deployments[0].TaskDefinition)
+		if td := snap.TaskDefinition(fam, rev); td != nil {
+			for _, a := range td.Def.RequiresAttributes {
+				req.RequiredAttributes = append(req.RequiredAttributes, scheduler.Attribute{Name: deref(a.Name), Value: a.Value})
+			}
+			req.Constraints = append(req.Constraints, memberOf(td.Def.PlacementConstraints)...)
+		}
+	}
+	req.Constraints = append(req.Constraints, serviceConstraints(svc.Shape.PlacementConstraints)...)
+	return func(ci *state.ContainerInstance) bool {
+		inst := fsm.SchedulerInstance(snap, ci)
+		inst.Status, inst.Connected = "ACTIVE", true
+		inst.Used = scheduler.Resources{}
+		inst.GroupCounts = map[string]int{}
+		r := req
+		r.Instances, r.Count = []string{ci.ID}, 1
+		plan := scheduler.Place([]*scheduler.Instance{inst}, r, s.rng)
+		return len(plan.Placements) == 1
+	}
+}
+
+// memberOf parses a task definition's memberOf constraints.
+func memberOf(pcs []shape.TaskDefinitionPlacementConstraint) []scheduler.Constraint {
+	var out []scheduler.Constraint
+	for _, pc := range pcs {
+		if expr, err := cql.Parse(deref(pc.Expression)); err == nil {
+			out = append(out, scheduler.Constraint{Type: "memberOf", Expression: expr})
+		}
+	}
+	return out
+}
+
+// serviceConstraints parses a service's placement constraints (validated
+// when the service was created or updated).
+func serviceConstraints(pcs []shape.PlacementConstraint) []scheduler.Constraint {
+	var out []scheduler.Constraint
+	for _, pc := range pcs {
+		switch pc.Type {
+		case shape.PlacementConstraintTypeDistinctInstance:
+			out = append(out, scheduler.Constraint{Type: "distinctInstance"})
+		case shape.PlacementConstraintTypeMemberOf:
+			if expr, err := cql.Parse(deref(pc.Expression)); err == nil {
+				out = append(out, scheduler.Constraint{Type: "memberOf", Expression: expr})
+			}
+		}
+	}
+	return out
+}
+
+func deref32(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
