@@ -26,6 +26,10 @@ func addClientCommands(root *cobra.Command, env *Env) {
 		newStopCmd(env, f),
 		newLogsCmd(env, f),
 		newInstancesCmd(env, f),
+		newDeployCmd(env, f),
+		newServicesCmd(env, f),
+		newEventsCmd(env, f),
+		newScaleCmd(env, f),
 	}
 	for _, c := range group {
 		f.register(c)

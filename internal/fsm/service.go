@@ -389,6 +389,13 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) 
 	}
 	svc.Deployments = r.Deployments
 	svc.LastCompleted = r.LastCompleted
+	for _, d := range r.Deployments {
+		if d.Status == deploy.StatusPrimary {
+			// The service runs its PRIMARY deployment's definition (after a
+			// rollback, the one rolled back to).
+			svc.Shape.TaskDefinition = ptr(d.TaskDefinition)
+		}
+	}
 	if svc.Shape.SchedulingStrategy == shape.SchedulingStrategyDaemon || deref(svc.Shape.Status) == "ACTIVE" {
 		svc.Shape.DesiredCount = int32(r.DesiredCount)
 	}

@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+)
+
+// manifest is `berth deploy`'s file: a service with its task definition
+// inline. Field names are ECS's (the task definition is a
+// RegisterTaskDefinition input, as for --cli-input-json).
+type manifest struct {
+	Cluster                       string          `json:"cluster"`
+	Service                       string          `json:"service"`
+	DesiredCount                  *int32          `json:"desiredCount"`
+	SchedulingStrategy            string          `json:"schedulingStrategy"`
+	DeploymentConfiguration       json.RawMessage `json:"deploymentConfiguration"`
+	HealthCheckGracePeriodSeconds *int32          `json:"healthCheckGracePeriodSeconds"`
+	PlacementConstraints          json.RawMessage `json:"placementConstraints"`
+	PlacementStrategy             json.RawMessage `json:"placementStrategy"`
+	PropagateTags                 string          `json:"propagateTags"`
+	EnableECSManagedTags          bool            `json:"enableECSManagedTags"`
+	Tags                          json.RawMessage `json:"tags"`
+	TaskDefinition                json.RawMessage `json:"taskDefinition"`
+	deploymentConfig              *types.DeploymentConfiguration
+}
+
+// decodeStrict decodes JSON into v, refusing unknown members, so a typo in
+// a manifest is an error and not a silently ignored setting.
+func decodeStrict(raw []byte, v any) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var m manifest
+	if err := decodeStrict(js, &m); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.Service == "" {
+		return nil, nil, fmt.Errorf("%s: service is required", path)
+	}
+	if len(m.TaskDefinition) == 0 {
+		return nil, nil, fmt.Errorf("%s: taskDefinition is required", path)
+	}
+	if m.Cluster == "" {
+		m.Cluster = "default"
+	}
+	var td ecs.RegisterTaskDefinitionInput
+	if err := decodeStrict(m.TaskDefinition, &td); err != nil {
+		return nil, nil, fmt.Errorf("%s: taskDefinition: %w", path, err)
+	}
+	if td.Family == nil {
+		td.Family = aws.String(m.Service)
+	}
+	if len(m.DeploymentConfiguration) > 0 {
+		m.deploymentConfig = &types.DeploymentConfiguration{}
+		if err := decodeStrict(m.DeploymentConfiguration, m.deploymentConfig); err != nil {
+			return nil, nil, fmt.Errorf("%s: deploymentConfiguration: %w", path, err)
+		}
+	}
+	return &m, &td, nil
+}
+
+func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
+	var file string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "deploy -f SERVICE.yaml",
+		Short: "Register the manifest's task definition, create or update its service, and follow the deployment",
+		Long: "deploy registers the task definition in the manifest, creates the service or updates it to\n" +
+			"the new revision, then shows the deployment's progress (deployments, counts, events) until it\n" +
+			"completes (exit 0), fails or is rolled back by the circuit breaker (exit 1), or --timeout\n" +
+			"passes (exit 2). See examples/ for manifests.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file == "" {
+				return &exitError{code: 2, msg: "-f MANIFEST is required"}
+			}
+			m, td, err := readManifest(file)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			ctx := cmd.Context()
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			reg, err := c.RegisterTaskDefinition(ctx, td)
+			if err != nil {
+				return err
+			}
+			tdArn := aws.ToString(reg.TaskDefinition.TaskDefinitionArn)
+			fmt.Fprintf(env.Stdout, "registered %s\n", tdArn[strings.LastIndex(tdArn, "/")+1:])
+			svc, err := applyService(ctx, c, m, tdArn)
+			if err != nil {
+				return err
+			}
+			primary := ""
+			for _, d := range svc.Deployments {
+				if aws.ToString(d.Status) == "PRIMARY" {
+					primary = aws.ToString(d.Id)
+				}
+			}
+			fmt.Fprintf(env.Stdout, "service %s: deployment %s\n", m.Service, primary)
+			wctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			return followDeployment(wctx, c, env.Stdout, m.Cluster, m.Service, primary)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "service manifest (YAML or JSON)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 15*time.Minute, "give up following after this long (exit 2)")
+	return cmd
+}
+
+// applyService creates the service, or updates it when it exists.
+func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string) (*types.Service, error) {
+	var constraints []types.PlacementConstraint
+	var strategy []types.PlacementStrategy
+	var tags []types.Tag
+	for _, x := range []struct {
+		raw json.RawMessage
+		v   any
+	}{{m.PlacementConstraints, &constraints}, {m.PlacementStrategy, &strategy}, {m.Tags, &tags}} {
+		if err := decodeStrict(x.raw, x.v); err != nil {
+			return nil, &exitError{code: 2, msg: "manifest: " + err.Error()}
+		}
+	}
+	d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(m.Cluster), Services: []string{m.Service}})
+	if err != nil {
+		return nil, err
+	}
+	if len(d.Services) == 1 && aws.ToString(d.Services[0].Status) == "ACTIVE" {
+		out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{
+			Cluster: aws.String(m.Cluster), Service: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
+			DesiredCount: m.DesiredCount, DeploymentConfiguration: m.deploymentConfig,
+			HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
+			PlacementConstraints:          constraints, PlacementStrategy: strategy,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out.Service, nil
+	}
+	out, err := c.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String(m.Cluster), ServiceName: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
+		DesiredCount: m.DesiredCount, SchedulingStrategy: types.SchedulingStrategy(m.SchedulingStrategy),
+		DeploymentConfiguration: m.deploymentConfig, HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
+		PlacementConstraints: constraints, PlacementStrategy: strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
+		EnableECSManagedTags: m.EnableECSManagedTags, Tags: tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Service, nil
+}
+
+// followDeployment prints the service's progress until the deployment
+// completes, fails, or is rolled back.
+func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, service, id string) error {
+	seen := map[string]bool{}
+	lastLine := ""
+	first := true
+	for {
+		d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return &exitError{code: 2, msg: "timed out following the deployment"}
+			}
+			return err
+		}
+		if len(d.Services) != 1 {
+			return fmt.Errorf("service %s is gone", service)
+		}
+		svc := d.Services[0]
+		for i := len(svc.Events) - 1; i >= 0; i-- {
+			e := svc.Events[i]
+			if !seen[aws.ToString(e.Id)] {
+				seen[aws.ToString(e.Id)] = true
+				if !first || i < 5 {
+					fmt.Fprintf(w, "%s  %s\n", aws.ToTime(e.CreatedAt).Local().Format("15:04:05"), aws.ToString(e.Message))
+				}
+			}
+		}
+		first = false
+		var line strings.Builder
+		var mine *types.Deployment
+		for i := range svc.Deployments {
+			dep := &svc.Deployments[i]
+			fmt.Fprintf(&line, "  %-7s %-11s %s desired %d running %d pending %d failed %d\n", aws.ToString(dep.Status), dep.RolloutState,
+				shortDef(aws.ToString(dep.TaskDefinition)), dep.DesiredCount, dep.RunningCount, dep.PendingCount, dep.FailedTasks)
+			if aws.ToString(dep.Id) == id {
+				mine = dep
+			}
+		}
+		if s := line.String(); s != lastLine {
+			fmt.Fprint(w, s)
+			lastLine = s
+		}
+		switch {
+		case mine == nil && len(svc.Deployments) > 0:
+			return &exitError{code: 1, msg: fmt.Sprintf("deployment %s was replaced; service %s now runs %s", id, service, shortDef(aws.ToString(svc.Deployments[0].TaskDefinition)))}
+		case mine != nil && mine.RolloutState == types.DeploymentRolloutStateCompleted:
+			fmt.Fprintf(w, "deployment %s completed\n", id)
+			return nil
+		case mine != nil && mine.RolloutState == types.DeploymentRolloutStateFailed:
+			msg := fmt.Sprintf("deployment %s failed: %s", id, aws.ToString(mine.RolloutStateReason))
+			if len(svc.Deployments) > 0 && aws.ToString(svc.Deployments[0].Id) != id {
+				msg += "; rolled back to " + shortDef(aws.ToString(svc.Deployments[0].TaskDefinition))
+			}
+			return &exitError{code: 1, msg: msg}
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return &exitError{code: 2, msg: "timed out following the deployment"}
+			}
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func shortDef(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

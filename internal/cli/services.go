@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/spf13/cobra"
+)
+
+func newServicesCmd(env *Env, f *clientFlags) *cobra.Command {
+	var cluster string
+	cmd := &cobra.Command{
+		Use:   "services",
+		Short: "List services with their counts and deployments",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			var arns []string
+			p := ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return err
+				}
+				arns = append(arns, page.ServiceArns...)
+			}
+			var services []types.Service
+			for i := 0; i < len(arns); i += 10 {
+				out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: arns[i:min(i+10, len(arns))]})
+				if err != nil {
+					return err
+				}
+				services = append(services, out.Services...)
+			}
+			if f.output == "json" {
+				return writeJSONOut(env.Stdout, services)
+			}
+			tw := table(env.Stdout, "SERVICE", "STATUS", "DESIRED", "RUNNING", "PENDING", "TASK DEFINITION", "DEPLOYMENTS")
+			for _, s := range services {
+				deps := ""
+				for _, d := range s.Deployments {
+					deps += fmt.Sprintf("%s:%s ", aws.ToString(d.Status), d.RolloutState)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", aws.ToString(s.ServiceName), aws.ToString(s.Status), s.DesiredCount,
+					s.RunningCount, s.PendingCount, shortDef(aws.ToString(s.TaskDefinition)), deps)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
+	return cmd
+}
+
+func newEventsCmd(env *Env, f *clientFlags) *cobra.Command {
+	var cluster string
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "events SERVICE",
+		Short: "Print a service's events, oldest first (-f to keep printing new ones)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			seen := map[string]bool{}
+			for {
+				out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{args[0]}})
+				if err != nil {
+					return err
+				}
+				if len(out.Services) == 0 {
+					return &exitError{code: 1, msg: "service " + args[0] + " not found"}
+				}
+				evs := out.Services[0].Events
+				for i := len(evs) - 1; i >= 0; i-- {
+					e := evs[i]
+					if seen[aws.ToString(e.Id)] {
+						continue
+					}
+					seen[aws.ToString(e.Id)] = true
+					if f.output == "json" {
+						if err := writeJSONOut(env.Stdout, e); err != nil {
+							return err
+						}
+						continue
+					}
+					fmt.Fprintf(env.Stdout, "%s  %s\n", aws.ToTime(e.CreatedAt).Local().Format(time.DateTime), aws.ToString(e.Message))
+				}
+				if !follow {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(2 * time.Second):
+				}
+			}
+		},
+	}
+	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events")
+	return cmd
+}
+
+func newScaleCmd(env *Env, f *clientFlags) *cobra.Command {
+	var cluster string
+	cmd := &cobra.Command{
+		Use:   "scale SERVICE COUNT",
+		Short: "Set a service's desired count",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 0 {
+				return &exitError{code: 2, msg: "COUNT must be a whole number ≥ 0"}
+			}
+			ctx := cmd.Context()
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(args[0]), DesiredCount: aws.Int32(int32(n))})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s: desired %d (running %d)\n", aws.ToString(out.Service.ServiceName), out.Service.DesiredCount, out.Service.RunningCount)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
+	return cmd
+}
