@@ -5,16 +5,19 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/agent"
+	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/server"
 )
 
 // serverFlags are shared by `server` and `dev`.
 type serverFlags struct {
 	dataDir, listen, region, account, logLevel string
+	settleTime, lostHostTimeout                time.Duration
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
@@ -23,6 +26,8 @@ func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
 	cmd.Flags().StringVar(&f.region, "region", "us-east-1", "region used in ARNs and accepted in signatures")
 	cmd.Flags().StringVar(&f.account, "account-id", "000000000000", "12-digit account ID used in ARNs")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().DurationVar(&f.settleTime, "task-settle-time", 40*time.Second, "how long a service task without health checks must run to count as healthy in a deployment")
+	cmd.Flags().DurationVar(&f.lostHostTimeout, "lost-host-timeout", time.Minute, "how long an agent may stay disconnected before its service tasks are marked STOPPED and replaced")
 }
 
 func newServerCmd(env *Env) *cobra.Command {
@@ -72,7 +77,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	defer stop()
 	srv, err := server.Start(ctx, server.Config{
 		DataDir: f.dataDir, Listen: f.listen, Region: f.region, AccountID: f.account,
-		Getenv: env.Getenv, Log: log,
+		Getenv: env.Getenv, Log: log, Deploy: deployConfig(f),
 	})
 	if err != nil {
 		return err
@@ -116,6 +121,12 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 		err = aerr
 	}
 	return err
+}
+
+func deployConfig(f serverFlags) *deploy.Config {
+	d := deploy.DefaultConfig()
+	d.SettleTime, d.LostHostTimeout = f.settleTime, f.lostHostTimeout
+	return &d
 }
 
 func printDevBanner(env *Env, srv *server.Server, dataDir, runtime string) {

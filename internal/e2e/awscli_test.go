@@ -30,6 +30,14 @@ func TestAWSCLITasks(t *testing.T) {
 	runAWSCLIScript(t, "awscli-tasks.sh", "--runtime", "process")
 }
 
+// TestAWSCLIServices runs scripts/awscli-services.sh against `berth dev`
+// with the process runtime: create-service, services-stable, a rolling
+// update, delete-service, services-inactive. A short settle time keeps the
+// deployments quick.
+func TestAWSCLIServices(t *testing.T) {
+	runAWSCLIScript(t, "awscli-services.sh", "--runtime", "process", "--task-settle-time", "2s")
+}
+
 func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
 	if _, err := os.Stat(awsCLI); err != nil {
 		if os.Getenv("BERTH_REQUIRE_AWSCLI") == "1" || os.Getenv("CI") != "" {
