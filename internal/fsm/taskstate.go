@@ -280,22 +280,31 @@ func applyTaskHealth(m *Machine, tx *state.Txn, c *TaskHealth) (any, error) {
 	return t, tx.Put(state.TableTasks, t)
 }
 
-// taskHealth is ECS's task health over the essential containers: any
-// UNHEALTHY → UNHEALTHY; else any UNKNOWN → UNKNOWN; else HEALTHY. A task
-// without health checks stays UNKNOWN (its containers report UNKNOWN).
+// taskHealth is ECS's task health, as the ECS agent computes it: over the
+// essential containers that have a health check (containers without one
+// report nothing), any UNHEALTHY → UNHEALTHY, else any UNKNOWN → UNKNOWN,
+// else HEALTHY. When no essential container has a health check, the
+// non-essential containers' checks decide (AWS's documented rule). A task
+// without health checks stays UNKNOWN.
 func taskHealth(td *state.TaskDefinition, containers []shape.Container) shape.HealthStatus {
-	essential := map[string]bool{}
-	if td != nil {
-		for _, cd := range td.Def.ContainerDefinitions {
-			essential[deref(cd.Name)] = cd.Essential == nil || *cd.Essential
-		}
+	if td == nil {
+		return shape.HealthStatusUnknown
 	}
-	unknown, any := false, false
+	essential, checked := map[string]bool{}, map[string]bool{}
+	anyEssentialCheck := false
+	for _, cd := range td.Def.ContainerDefinitions {
+		name := deref(cd.Name)
+		essential[name] = cd.Essential == nil || *cd.Essential
+		checked[name] = cd.HealthCheck != nil
+		anyEssentialCheck = anyEssentialCheck || essential[name] && checked[name]
+	}
+	counted, unknown := 0, false
 	for _, ct := range containers {
-		if td != nil && !essential[deref(ct.Name)] {
+		name := deref(ct.Name)
+		if !checked[name] || anyEssentialCheck && !essential[name] {
 			continue
 		}
-		any = true
+		counted++
 		switch ct.HealthStatus {
 		case shape.HealthStatusUnhealthy:
 			return shape.HealthStatusUnhealthy
@@ -304,7 +313,7 @@ func taskHealth(td *state.TaskDefinition, containers []shape.Container) shape.He
 			unknown = true
 		}
 	}
-	if unknown || !any {
+	if counted == 0 || unknown {
 		return shape.HealthStatusUnknown
 	}
 	return shape.HealthStatusHealthy
