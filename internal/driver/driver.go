@@ -115,6 +115,22 @@ type Spec struct {
 	CapAdd         []string
 	CapDrop        []string
 	Init           bool
+
+	// HealthCheck is the task definition's health check, nil when it has
+	// none. A runtime that checks health itself (Docker) runs it; for the
+	// others the agent runs it through Exec.
+	HealthCheck *HealthCheck
+}
+
+// HealthCheck is a container health check with ECS's defaults applied.
+type HealthCheck struct {
+	// Test is ["CMD", argv...] or ["CMD-SHELL", "command line"]; empty or
+	// ["NONE"]: no check.
+	Test        []string
+	Interval    time.Duration // between checks (ECS default 30 s)
+	Timeout     time.Duration // bound of one check (ECS default 5 s)
+	Retries     int           // consecutive failures that make it unhealthy (ECS default 3)
+	StartPeriod time.Duration // failures before the first success in it do not count (ECS default 0)
 }
 
 // Handle names a created container.
@@ -124,7 +140,8 @@ type Handle struct {
 	Labels map[string]string
 }
 
-// Status is a container's state as the runtime reports it.
+// Status is a container's state as the runtime reports it. When both times
+// are set, StartedAt is never after FinishedAt.
 type Status struct {
 	Running    bool
 	Exited     bool

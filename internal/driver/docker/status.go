@@ -24,6 +24,12 @@ func status(c container.InspectResponse) driver.Status {
 	st.Error = s.Error
 	st.StartedAt = parseTime(s.StartedAt)
 	st.FinishedAt = parseTime(s.FinishedAt)
+	// The engine records StartedAt when its start call returns, which for
+	// a process that exits at once can be after containerd's exit time.
+	// The process cannot have started after it ended.
+	if !st.FinishedAt.IsZero() && st.FinishedAt.Before(st.StartedAt) {
+		st.StartedAt = st.FinishedAt
+	}
 	switch s.Status {
 	case container.StateExited, container.StateDead:
 		st.Exited = true

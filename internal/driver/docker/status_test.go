@@ -53,6 +53,25 @@ func TestStatusExitedAndRunning(t *testing.T) {
 	}
 }
 
+// A process that exits at once can carry an engine StartedAt (set when the
+// start call returned) after its FinishedAt (containerd's exit time).
+func TestStatusStartNeverAfterFinish(t *testing.T) {
+	st := status(container.InspectResponse{State: &container.State{
+		Status: container.StateExited, ExitCode: 3,
+		StartedAt: "2026-11-23T04:19:00.13588626Z", FinishedAt: "2026-11-23T04:19:00.101461416Z",
+	}})
+	if !st.StartedAt.Equal(st.FinishedAt) || st.FinishedAt.Nanosecond() != 101461416 {
+		t.Errorf("started %v finished %v, want both at the exit time", st.StartedAt, st.FinishedAt)
+	}
+	st = status(container.InspectResponse{State: &container.State{
+		Status: container.StateRunning, Running: true,
+		StartedAt: "2026-11-23T04:19:00.13588626Z", FinishedAt: "0001-01-01T00:00:00Z",
+	}})
+	if st.StartedAt.Nanosecond() != 135886260 || !st.FinishedAt.IsZero() {
+		t.Errorf("a running container keeps its start time: %+v", st)
+	}
+}
+
 func TestHostModeBindings(t *testing.T) {
 	p := network.MustParsePort("9000/udp")
 	st := status(container.InspectResponse{
