@@ -114,7 +114,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		if errors.Is(err, errDeregistered) {
 			a.log.Warn("this container instance was deregistered; registering again")
-			_ = a.store.update(func(s *savedState) { s.ContainerInstanceArn = "" })
+			_ = a.store.setInstance(func(s *instanceState) { s.ContainerInstanceArn = "" })
 			registered = false
 		} else if err != nil {
 			a.log.Warn("stream ended; reconnecting", "err", err)

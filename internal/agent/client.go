@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"berth.dev/berth/internal/sdkhttp"
 )
 
 // newECSClient builds the agent's ECS client (SigV4, the standard retryer).
@@ -29,7 +31,10 @@ func newECSClient(ctx context.Context, cfg *Config) (*ecs.Client, aws.Credential
 	if err != nil {
 		return nil, creds, fmt.Errorf("configure ECS client: %w", err)
 	}
-	client := ecs.NewFromConfig(awsCfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(strings.TrimRight(cfg.Server, "/")) })
+	client := ecs.NewFromConfig(awsCfg, func(o *ecs.Options) {
+		o.BaseEndpoint = aws.String(strings.TrimRight(cfg.Server, "/"))
+		o.HTTPClient = sdkhttp.New()
+	})
 	return client, creds, nil
 }
 

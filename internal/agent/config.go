@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"berth.dev/berth/internal/driver"
@@ -43,7 +44,7 @@ type Config struct {
 	Log *slog.Logger
 }
 
-var attrName = regexp.MustCompile(`^[a-zA-Z0-9\-_./\\@:]{1,128}$`)
+var attrName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-_./\\@:]{1,128}$`) })
 
 func (c *Config) defaults() error {
 	if c.Server == "" {
@@ -91,7 +92,7 @@ func (c *Config) defaults() error {
 		c.TaskCleanupWait = 3 * time.Hour
 	}
 	for k := range c.Attributes {
-		if !attrName.MatchString(k) {
+		if !attrName().MatchString(k) {
 			return fmt.Errorf("agent: attribute name %q is not valid", k)
 		}
 	}

@@ -94,9 +94,6 @@ func (a *Agent) uploadLogs(ctx context.Context, req agentproto.LogRequest) {
 
 // savedContainers returns the runtime IDs of a task's containers.
 func (a *Agent) savedContainers(taskArn string) map[string]string {
-	st := a.store.read()
-	if t := st.Tasks[taskArn]; t != nil {
-		return t.Containers
-	}
-	return nil
+	t, _ := a.store.task(taskArn)
+	return t.Containers
 }

@@ -1,25 +1,31 @@
 package agent
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/atomicfile"
 )
 
-// stateFile holds what the agent must remember across restarts.
-const stateFile = "agent-state.json"
+// Files of the data dir (see the package doc, "Persistence").
+const (
+	stateFile = "agent-state.json"
+	tasksDir  = "tasks"
+)
 
-// savedState is the agent's persisted memory.
-type savedState struct {
-	Cluster              string                `json:"cluster"`
-	ContainerInstanceArn string                `json:"containerInstanceArn,omitempty"`
-	Tasks                map[string]*savedTask `json:"tasks,omitempty"`
+// instanceState is agent-state.json.
+type instanceState struct {
+	Cluster              string `json:"cluster"`
+	ContainerInstanceArn string `json:"containerInstanceArn,omitempty"`
 }
 
 // savedTask remembers a task, its containers and what was last reported.
@@ -29,72 +35,233 @@ type savedTask struct {
 	Reported   string            `json:"reported,omitempty"`
 }
 
-// store persists savedState atomically (write to a temp file, fsync, rename).
+// store is the agent's persisted memory.
+//
+// Invariants: tasks holds one entry per task file; an entry's file is
+// written only under the entry's own lock, so a task's changes reach the
+// disk in the order they were made, while different tasks never wait for
+// each other. mu guards the map and inst, never I/O on task files.
 type store struct {
+	dir string
+
+	mu    sync.Mutex
+	inst  instanceState
+	tasks map[string]*taskEntry // by task ARN
+}
+
+// taskEntry is one task's file and its last written content.
+type taskEntry struct {
 	mu   sync.Mutex
 	path string
-	st   savedState
+	t    savedTask
+	gone bool // deleted: later changes are dropped
 }
 
 func openStore(dir string) (*store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, tasksDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create agent data dir: %w", err)
 	}
-	s := &store{path: filepath.Join(dir, stateFile)}
-	b, err := os.ReadFile(s.path)
+	s := &store{dir: dir, tasks: map[string]*taskEntry{}}
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return nil, fmt.Errorf("read agent state: %w", err)
 	default:
-		if err := json.Unmarshal(b, &s.st); err != nil {
-			return nil, fmt.Errorf("read agent state %s: %w", s.path, err)
+		if err := json.Unmarshal(b, &s.inst); err != nil {
+			return nil, fmt.Errorf("read agent state %s: %w", filepath.Join(dir, stateFile), err)
 		}
 	}
-	if s.st.Tasks == nil {
-		s.st.Tasks = map[string]*savedTask{}
+	entries, err := os.ReadDir(filepath.Join(dir, tasksDir))
+	if err != nil {
+		return nil, fmt.Errorf("read agent tasks: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(dir, tasksDir, name)
+		if strings.HasPrefix(name, ".") {
+			os.Remove(path) // a temporary file an interrupted write left
+			continue
+		}
+		if !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read agent task %s: %w", path, err)
+		}
+		var t savedTask
+		if err := json.Unmarshal(b, &t); err != nil {
+			return nil, fmt.Errorf("read agent task %s: %w", path, err)
+		}
+		if t.Spec == nil || t.Spec.TaskArn == "" {
+			return nil, fmt.Errorf("read agent task %s: no task", path)
+		}
+		if t.Containers == nil {
+			t.Containers = map[string]string{}
+		}
+		s.tasks[t.Spec.TaskArn] = &taskEntry{path: path, t: t}
 	}
 	return s, nil
 }
 
-// update changes the state under the lock and writes it.
-func (s *store) update(fn func(*savedState)) error {
+// instance returns the saved registration.
+func (s *store) instance() instanceState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fn(&s.st)
-	b, err := json.MarshalIndent(&s.st, "", "  ")
+	return s.inst
+}
+
+// setInstance changes the registration and writes it (fsynced).
+func (s *store) setInstance(fn func(*instanceState)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(&s.inst)
+	b, err := json.MarshalIndent(&s.inst, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode agent state: %w", err)
 	}
-	tmp := s.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("write agent state: %w", err)
-	}
-	if _, err := f.Write(b); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write agent state: %w", err)
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, stateFile), append(b, '\n'), 0o600, true); err != nil {
 		return fmt.Errorf("write agent state: %w", err)
 	}
 	return nil
 }
 
-// read returns a copy of the state.
-func (s *store) read() savedState {
+// addTask records a new task (fsynced): its spec, no container yet. A task
+// recorded before keeps its record.
+func (s *store) addTask(spec agentproto.Task) error {
+	s.mu.Lock()
+	if s.tasks[spec.TaskArn] != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	e := &taskEntry{path: filepath.Join(s.dir, tasksDir, taskFileName(spec.TaskArn)),
+		t: savedTask{Spec: &spec, Containers: map[string]string{}}}
+	e.mu.Lock() // before it is visible: its first write comes first
+	s.tasks[spec.TaskArn] = e
+	s.mu.Unlock()
+	defer e.mu.Unlock()
+	return e.write(true)
+}
+
+// updateTask changes a recorded task and writes its file (not fsynced: see
+// the package's persistence notes). An unknown or deleted task is left
+// alone.
+func (s *store) updateTask(taskArn string, fn func(*savedTask)) error {
+	e := s.entry(taskArn)
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return nil
+	}
+	fn(&e.t)
+	return e.write(false)
+}
+
+// deleteTask forgets a task and removes its file.
+func (s *store) deleteTask(taskArn string) error {
+	e := s.entry(taskArn)
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.gone = true
+	s.mu.Lock()
+	if s.tasks[taskArn] == e {
+		delete(s.tasks, taskArn)
+	}
+	s.mu.Unlock()
+	if err := os.Remove(e.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove agent task: %w", err)
+	}
+	return nil
+}
+
+// task returns a copy of a recorded task.
+func (s *store) task(taskArn string) (savedTask, bool) {
+	e := s.entry(taskArn)
+	if e == nil {
+		return savedTask{}, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return savedTask{}, false
+	}
+	return e.t.clone(), true
+}
+
+// allTasks returns a copy of every recorded task, by ARN.
+func (s *store) allTasks() map[string]savedTask {
+	s.mu.Lock()
+	entries := make([]*taskEntry, 0, len(s.tasks))
+	for _, e := range s.tasks {
+		entries = append(entries, e)
+	}
+	s.mu.Unlock()
+	out := make(map[string]savedTask, len(entries))
+	for _, e := range entries {
+		e.mu.Lock()
+		if !e.gone {
+			out[e.t.Spec.TaskArn] = e.t.clone()
+		}
+		e.mu.Unlock()
+	}
+	return out
+}
+
+func (s *store) entry(taskArn string) *taskEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, _ := json.Marshal(&s.st)
-	var cp savedState
-	_ = json.Unmarshal(b, &cp)
-	if cp.Tasks == nil {
-		cp.Tasks = map[string]*savedTask{}
+	return s.tasks[taskArn]
+}
+
+// write writes the entry's file; e.mu is held.
+func (e *taskEntry) write(sync bool) error {
+	b, err := json.Marshal(&e.t)
+	if err != nil {
+		return fmt.Errorf("encode agent task: %w", err)
+	}
+	if err := atomicfile.Write(e.path, b, 0o600, sync); err != nil {
+		return fmt.Errorf("write agent task: %w", err)
+	}
+	return nil
+}
+
+// clone copies what a caller may change: the containers map. The spec is
+// never changed once recorded.
+func (t savedTask) clone() savedTask {
+	cp := t
+	cp.Containers = make(map[string]string, len(t.Containers))
+	for k, v := range t.Containers {
+		cp.Containers[k] = v
 	}
 	return cp
+}
+
+// taskFileName names a task's file after its ID (the last segment of its
+// ARN), or after a hash of the ARN when the ID is not a safe file name.
+func taskFileName(taskArn string) string {
+	if id := taskID(taskArn); safeFileName(id) {
+		return id + ".json"
+	}
+	sum := sha256.Sum256([]byte(taskArn))
+	return hex.EncodeToString(sum[:16]) + ".json"
+}
+
+// safeFileName: 1 to 128 of [a-zA-Z0-9_-].
+func safeFileName(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
 }

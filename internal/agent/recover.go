@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"berth.dev/berth/internal/driver"
 )
@@ -18,13 +19,13 @@ func (a *Agent) recover(ctx context.Context) error {
 	}
 	found := map[string]map[string]string{} // task ARN → container name → runtime ID
 	var strays []driver.Handle
-	saved := a.store.read()
+	saved := a.store.allTasks()
 	for _, h := range handles {
 		if h.Labels[labelAgent] != a.instanceID {
 			continue // another agent's container on a shared engine
 		}
 		arn := h.Labels[driver.LabelTaskARN]
-		if _, ok := saved.Tasks[arn]; !ok {
+		if _, ok := saved[arn]; !ok {
 			strays = append(strays, h)
 			continue
 		}
@@ -33,16 +34,23 @@ func (a *Agent) recover(ctx context.Context) error {
 		}
 		found[arn][h.Labels[driver.LabelContainerName]] = h.ID
 	}
-	for arn, st := range saved.Tasks {
-		if st.Spec == nil {
-			continue
-		}
+	for arn, st := range saved {
+		var missing map[string]string // created, but the ID not saved (crash, power loss)
 		for name, id := range found[arn] {
 			if _, ok := st.Containers[name]; !ok {
 				st.Containers[name] = id
+				if missing == nil {
+					missing = map[string]string{}
+				}
+				missing[name] = id
 			}
 		}
-		r := a.newRunner(*st.Spec, st)
+		if missing != nil {
+			if err := a.store.updateTask(arn, func(t *savedTask) { maps.Copy(t.Containers, missing) }); err != nil {
+				a.log.Warn("persist adopted containers", "task", taskID(arn), "err", err)
+			}
+		}
+		r := a.newRunner(*st.Spec, &st)
 		a.mu.Lock()
 		a.runners[arn] = r
 		a.mu.Unlock()

@@ -112,7 +112,7 @@ func (a *Agent) registration(previous string) (*ecs.RegisterContainerInstanceInp
 // missing (as the ECS agent does), and re-registering as a new instance
 // when the previous registration is gone.
 func (a *Agent) register(ctx context.Context) error {
-	saved := a.store.read()
+	saved := a.store.instance()
 	previous := saved.ContainerInstanceArn
 	if saved.Cluster != "" && saved.Cluster != a.cfg.Cluster {
 		previous = "" // moved to another cluster: a new instance there
@@ -131,7 +131,7 @@ func (a *Agent) register(ctx context.Context) error {
 			if previous != "" && arn != previous {
 				a.log.Warn("registered as a new container instance", "previous", previous, "arn", arn)
 			}
-			return a.store.update(func(s *savedState) {
+			return a.store.setInstance(func(s *instanceState) {
 				s.Cluster = a.cfg.Cluster
 				s.ContainerInstanceArn = arn
 			})

@@ -46,22 +46,28 @@ type containerReport struct {
 // reporter sends the latest report of every task, coalescing changes that
 // arrive while a send is under way and retrying until the server
 // acknowledges: a control-plane outage delays reports, never loses them.
+//
+// Invariant: a task whose want may differ from its sent is in dirty, so a
+// round looks at the tasks that changed (or failed), not at every task.
 type reporter struct {
-	a    *Agent
-	mu   sync.Mutex
-	want map[string]*report // latest per task
-	sent map[string]*report // last acknowledged per task
-	kick chan struct{}
+	a     *Agent
+	mu    sync.Mutex
+	want  map[string]*report // latest per task
+	sent  map[string]*report // last acknowledged per task
+	dirty map[string]bool    // tasks to look at in the next round
+	kick  chan struct{}
 }
 
 func newReporter(a *Agent) *reporter {
-	return &reporter{a: a, want: map[string]*report{}, sent: map[string]*report{}, kick: make(chan struct{}, 1)}
+	return &reporter{a: a, want: map[string]*report{}, sent: map[string]*report{}, dirty: map[string]bool{},
+		kick: make(chan struct{}, 1)}
 }
 
 // put records a task's new state.
 func (r *reporter) put(rep *report) {
 	r.mu.Lock()
 	r.want[rep.TaskArn] = rep
+	r.dirty[rep.TaskArn] = true
 	r.mu.Unlock()
 	r.poke()
 }
@@ -71,6 +77,7 @@ func (r *reporter) drop(taskArn string) {
 	r.mu.Lock()
 	delete(r.want, taskArn)
 	delete(r.sent, taskArn)
+	delete(r.dirty, taskArn)
 	r.mu.Unlock()
 }
 
@@ -79,6 +86,9 @@ func (r *reporter) drop(taskArn string) {
 func (r *reporter) resync() {
 	r.mu.Lock()
 	r.sent = map[string]*report{}
+	for arn := range r.want {
+		r.dirty[arn] = true
+	}
 	r.mu.Unlock()
 	r.poke()
 }
@@ -124,10 +134,17 @@ func (r *reporter) run(ctx context.Context) {
 						r.a.log.Debug("report not delivered; will retry", "task", rep.TaskArn, "err", err)
 					}
 					failed.Store(true)
+					r.mu.Lock()
+					if r.want[rep.TaskArn] != nil {
+						r.dirty[rep.TaskArn] = true // again in the retry round
+					}
+					r.mu.Unlock()
 					return
 				}
 				r.mu.Lock()
-				r.sent[rep.TaskArn] = rep
+				if r.want[rep.TaskArn] != nil { // not dropped meanwhile
+					r.sent[rep.TaskArn] = rep
+				}
 				r.mu.Unlock()
 				if rep.Status == "STOPPED" {
 					r.a.taskReported(rep.TaskArn)
@@ -147,12 +164,18 @@ func (r *reporter) run(ctx context.Context) {
 	}
 }
 
-// due returns the reports that differ from what was acknowledged.
+// due returns the reports of the changed tasks that differ from what was
+// acknowledged, and clears the changed set.
 func (r *reporter) due() []*report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []*report
-	for arn, w := range r.want {
+	for arn := range r.dirty {
+		delete(r.dirty, arn)
+		w := r.want[arn]
+		if w == nil {
+			continue
+		}
 		if s := r.sent[arn]; s == nil || !reflect.DeepEqual(s, w) {
 			out = append(out, w)
 		}

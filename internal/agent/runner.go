@@ -162,10 +162,7 @@ func (r *runner) init(ctx context.Context) error {
 	r.checks = make([]context.CancelFunc, len(def.ContainerDefinitions))
 	r.setDesired(r.task)
 	if r.adopted == nil {
-		spec := r.task // a copy: the store encodes it while this runner changes r.task
-		return r.a.store.update(func(s *savedState) {
-			s.Tasks[r.arn] = &savedTask{Spec: &spec, Containers: map[string]string{}}
-		})
+		return r.a.store.addTask(r.task) // a copy: this runner changes r.task
 	}
 	for i, spec := range r.plan.Containers {
 		id, ok := r.adopted.Containers[spec.Name]
@@ -325,10 +322,8 @@ func (r *runner) apply(ctx context.Context, ev event) {
 		case taskplan.Create:
 			s.Phase = taskplan.PhaseCreated
 			r.handles[ev.container] = ev.handle
-			if err := r.a.store.update(func(st *savedState) {
-				if t := st.Tasks[r.arn]; t != nil {
-					t.Containers[name] = ev.handle.ID
-				}
+			if err := r.a.store.updateTask(r.arn, func(t *savedTask) {
+				t.Containers[name] = ev.handle.ID
 			}); err != nil {
 				r.log.Error("persist container", "err", err)
 			}
@@ -436,11 +431,9 @@ func (r *runner) finish() {
 
 // taskReported is called once a task's STOPPED report is acknowledged.
 func (a *Agent) taskReported(taskArn string) {
-	_ = a.store.update(func(s *savedState) {
-		if t := s.Tasks[taskArn]; t != nil {
-			t.Reported = "STOPPED"
-		}
-	})
+	if err := a.store.updateTask(taskArn, func(t *savedTask) { t.Reported = "STOPPED" }); err != nil {
+		a.log.Warn("persist a task's acknowledgement", "task", taskID(taskArn), "err", err)
+	}
 }
 
 // scheduleCleanup removes a finished task's containers and state after the
@@ -457,6 +450,8 @@ func (a *Agent) scheduleCleanup(taskArn string, handles []driver.Handle) {
 				a.log.Warn("remove container", "id", h.ID, "err", fmt.Sprint(err))
 			}
 		}
-		_ = a.store.update(func(s *savedState) { delete(s.Tasks, taskArn) })
+		if err := a.store.deleteTask(taskArn); err != nil {
+			a.log.Warn("forget a cleaned-up task", "task", taskID(taskArn), "err", err)
+		}
 	})
 }

@@ -68,6 +68,7 @@ func (a *Agent) driverSpec(t *agentproto.Task, i int) (driver.Spec, error) {
 		NetworkMode: string(def.NetworkMode),
 		DNSServers:  cd.DnsServers,
 		DNSSearch:   cd.DnsSearchDomains,
+		HealthCheck: healthSpec(cd.HealthCheck),
 		Labels: map[string]string{
 			driver.LabelManaged:       "true",
 			driver.LabelTaskARN:       t.TaskArn,

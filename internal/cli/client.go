@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/spf13/cobra"
 
+	"berth.dev/berth/internal/sdkhttp"
 	"berth.dev/berth/internal/server"
 )
 
@@ -81,5 +82,8 @@ func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, e
 	if err != nil {
 		return nil, fmt.Errorf("configure client: %w", err)
 	}
-	return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(endpoint) }), nil
+	return ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.HTTPClient = sdkhttp.New()
+	}), nil
 }

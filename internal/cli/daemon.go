@@ -149,7 +149,7 @@ Use it with the AWS CLI:
 
   export AWS_ACCESS_KEY_ID=%s
   export AWS_SECRET_ACCESS_KEY=%s
-  export AWS_REGION=%s
+  export AWS_REGION=%s AWS_DEFAULT_REGION=%s
   aws --endpoint-url %s ecs register-task-definition --cli-input-json file://examples/sleep.json
   aws --endpoint-url %s ecs run-task --task-definition sleep
   aws --endpoint-url %s ecs list-tasks
@@ -164,5 +164,5 @@ run from this folder):
   berth instances
 
 `, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime,
-		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), ep, ep, ep)
+		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), srv.Region(), ep, ep, ep)
 }

@@ -23,22 +23,20 @@ func newServicesCmd(env *Env, f *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var arns []string
-			p := ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return err
-				}
-				arns = append(arns, page.ServiceArns...)
+			arns, err := listAll(ctx, ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(cluster)}),
+				func(p *ecs.ListServicesOutput) []string { return p.ServiceArns })
+			if err != nil {
+				return err
 			}
-			var services []types.Service
-			for i := 0; i < len(arns); i += 10 {
-				out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: arns[i:min(i+10, len(arns))]})
+			services, err := describeAll(arns, 10, func(b []string) ([]types.Service, error) {
+				out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: b})
 				if err != nil {
-					return err
+					return nil, err
 				}
-				services = append(services, out.Services...)
+				return out.Services, nil
+			})
+			if err != nil {
+				return err
 			}
 			if f.output == "json" {
 				return writeJSONOut(env.Stdout, services)

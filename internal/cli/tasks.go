@@ -170,14 +170,12 @@ func newPsCmd(env *Env, f *clientFlags) *cobra.Command {
 			}
 			var arns []string
 			for _, s := range statuses {
-				p := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: aws.String(cluster), DesiredStatus: s})
-				for p.HasMorePages() {
-					page, err := p.NextPage(ctx)
-					if err != nil {
-						return err
-					}
-					arns = append(arns, page.TaskArns...)
+				got, err := listAll(ctx, ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: aws.String(cluster), DesiredStatus: s}),
+					func(p *ecs.ListTasksOutput) []string { return p.TaskArns })
+				if err != nil {
+					return err
 				}
+				arns = append(arns, got...)
 			}
 			tasks, err := describeTasks(ctx, c, cluster, arns)
 			if err != nil {
@@ -196,13 +194,15 @@ func newPsCmd(env *Env, f *clientFlags) *cobra.Command {
 }
 
 func describeTasks(ctx context.Context, c *ecs.Client, cluster string, arns []string) ([]types.Task, error) {
-	var tasks []types.Task
-	for i := 0; i < len(arns); i += 100 {
-		out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns[i:min(i+100, len(arns))]})
+	tasks, err := describeAll(arns, 100, func(b []string) ([]types.Task, error) {
+		out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: b})
 		if err != nil {
 			return nil, err
 		}
-		tasks = append(tasks, out.Tasks...)
+		return out.Tasks, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(tasks, func(i, j int) bool {
 		return aws.ToTime(tasks[i].CreatedAt).Before(aws.ToTime(tasks[j].CreatedAt))
@@ -257,22 +257,20 @@ func newInstancesCmd(env *Env, f *clientFlags) *cobra.Command {
 			if filter != "" {
 				in.Filter = aws.String(filter)
 			}
-			var arns []string
-			p := ecs.NewListContainerInstancesPaginator(c, in)
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return err
-				}
-				arns = append(arns, page.ContainerInstanceArns...)
+			arns, err := listAll(ctx, ecs.NewListContainerInstancesPaginator(c, in),
+				func(p *ecs.ListContainerInstancesOutput) []string { return p.ContainerInstanceArns })
+			if err != nil {
+				return err
 			}
-			var insts []types.ContainerInstance
-			for i := 0; i < len(arns); i += 100 {
-				out, err := c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: arns[i:min(i+100, len(arns))]})
+			insts, err := describeAll(arns, 100, func(b []string) ([]types.ContainerInstance, error) {
+				out, err := c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: b})
 				if err != nil {
-					return err
+					return nil, err
 				}
-				insts = append(insts, out.ContainerInstances...)
+				return out.ContainerInstances, nil
+			})
+			if err != nil {
+				return err
 			}
 			if f.output == "json" {
 				return writeJSONOut(env.Stdout, insts)

@@ -48,22 +48,20 @@ func newClustersCmd(env *Env, f *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var arns []string
-			p := ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return err
-				}
-				arns = append(arns, page.ClusterArns...)
+			arns, err := listAll(ctx, ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{}),
+				func(p *ecs.ListClustersOutput) []string { return p.ClusterArns })
+			if err != nil {
+				return err
 			}
-			var clusters []types.Cluster
-			for i := 0; i < len(arns); i += 100 {
-				out, err := c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: arns[i:min(i+100, len(arns))]})
+			clusters, err := describeAll(arns, 100, func(b []string) ([]types.Cluster, error) {
+				out, err := c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: b})
 				if err != nil {
-					return err
+					return nil, err
 				}
-				clusters = append(clusters, out.Clusters...)
+				return out.Clusters, nil
+			})
+			if err != nil {
+				return err
 			}
 			if f.output == "json" {
 				return writeJSONOut(env.Stdout, clusters)
@@ -95,14 +93,10 @@ func newTaskDefinitionsCmd(env *Env, f *clientFlags) *cobra.Command {
 			if prefix != "" {
 				in.FamilyPrefix = aws.String(prefix)
 			}
-			var arns []string
-			p := ecs.NewListTaskDefinitionsPaginator(c, in)
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return err
-				}
-				arns = append(arns, page.TaskDefinitionArns...)
+			arns, err := listAll(ctx, ecs.NewListTaskDefinitionsPaginator(c, in),
+				func(p *ecs.ListTaskDefinitionsOutput) []string { return p.TaskDefinitionArns })
+			if err != nil {
+				return err
 			}
 			if f.output == "json" {
 				return writeJSONOut(env.Stdout, arns)

@@ -5,13 +5,10 @@ import (
 	"time"
 )
 
-// launchFailure reports whether a STOPPED task failed to launch: it never
-// reached RUNNING and nobody stopped it on purpose (a user, the service
-// scheduler, or the loss of its host).
-func launchFailure(t *Task) bool {
-	if !t.StartedAt.IsZero() {
-		return false
-	}
+// stoppedByItself reports whether a STOPPED task ended on its own: nobody
+// stopped it on purpose (a user, the service scheduler, or the loss of its
+// host).
+func stoppedByItself(t *Task) bool {
 	switch t.StopCode {
 	case StopUserInitiated, StopServiceSchedulerInitiated, StopTerminationNotice, StopSpotInterruption:
 		return false
@@ -19,10 +16,29 @@ func launchFailure(t *Task) bool {
 	return true
 }
 
+// launchFailure reports whether a STOPPED task failed to launch: it never
+// reached RUNNING and stopped on its own.
+func launchFailure(t *Task) bool {
+	return t.StartedAt.IsZero() && stoppedByItself(t)
+}
+
+// healthFailure reports whether a STOPPED task of a deployment with health
+// checks failed before it passed them: it stopped on its own and its last
+// reported health was not HEALTHY (a container that exits as it starts
+// reaches RUNNING for a moment, then stops before its first check).
+func healthFailure(t *Task) bool {
+	return stoppedByItself(t) && t.Health != HealthHealthy
+}
+
 // account counts, once per task, the tasks that stopped before reaching
 // RUNNING: the launch throttle's consecutive failures and, while the
 // deployment has no task that reached RUNNING, the circuit breaker's
-// stage-1 failures.
+// stage-1 failures. In stage 2, a deployment with health checks also
+// counts for the circuit breaker the tasks that stopped on their own before
+// they passed their health checks, and reaching RUNNING does not reset its
+// count (ECS changed the breaker so in December 2021: "if a Task fails
+// before reporting a health check, the failedTask count is not reset",
+// aws/containers-roadmap#1206).
 func (r *round) account() {
 	present := map[string]bool{}
 	for i := range r.in.Tasks {
@@ -56,7 +72,7 @@ func (r *round) account() {
 		// zero").
 		if !lastStart.IsZero() && !d.ReachedRunning {
 			d.ReachedRunning = true
-			if inProgress {
+			if inProgress && !d.HealthChecks {
 				d.FailedTasks = 0
 			}
 		}
@@ -68,12 +84,21 @@ func (r *round) account() {
 		before := d.LaunchFailures
 		for _, t := range fresh {
 			d.Counted = append(d.Counted, t.ID)
-			if !launchFailure(t) {
-				continue
-			}
 			at := t.StoppedAt
 			if at.IsZero() {
 				at = r.now
+			}
+			// The circuit breaker: stage 1 counts launch failures until a
+			// task reaches RUNNING; with health checks, a task that ends
+			// before it passed them counts in either stage.
+			if inProgress && ((!d.ReachedRunning && launchFailure(t)) || (d.HealthChecks && healthFailure(t))) {
+				d.FailedTasks++
+				if at.After(d.LastFailureAt) {
+					d.LastFailureAt = at
+				}
+			}
+			if !launchFailure(t) {
+				continue
 			}
 			if at.Before(lastStart) {
 				continue // a task has run since: not consecutive
@@ -81,12 +106,6 @@ func (r *round) account() {
 			d.LaunchFailures++
 			if at.After(d.LastLaunchFailureAt) {
 				d.LastLaunchFailureAt = at
-			}
-			if inProgress && !d.ReachedRunning {
-				d.FailedTasks++
-				if at.After(d.LastFailureAt) {
-					d.LastFailureAt = at
-				}
 			}
 		}
 		if i == r.primary {

@@ -153,9 +153,15 @@
 //     until one task of the deployment reaches RUNNING; then the count
 //     resets to 0 (ECS failedTasks docs) and stage 2 counts PRIMARY tasks
 //     stopped for failing health checks. A healthy task started after the
-//     last failure resets the count (consecutive failures). Tasks that
-//     crash after RUNNING do not count (a known ECS limitation, verified in
-//     public issues).
+//     last failure resets the count (consecutive failures). Without health
+//     checks, tasks that crash after RUNNING do not count (a known ECS
+//     limitation, verified in public issues). With health checks, a task
+//     that stops on its own before it passed them (a container that exits
+//     as it starts reaches RUNNING for a moment) counts in either stage,
+//     and reaching RUNNING does not reset the count; verified: ECS's
+//     answer in aws/containers-roadmap#1206 (December 2021, "if a Task
+//     fails before reporting a health check, the failedTask count is not
+//     reset").
 //   - On the threshold: rolloutState FAILED, "ECS deployment circuit
 //     breaker: tasks failed to start.", event "(service X) (deployment ID)
 //     deployment failed: tasks failed to start."; no further launches.

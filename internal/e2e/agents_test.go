@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"berth.dev/berth/internal/agent"
+	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/driver/docker"
@@ -57,6 +58,7 @@ type serverOptions struct {
 	listen    string // default 127.0.0.1:0
 	retention time.Duration
 	gc        time.Duration
+	deploy    *deploy.Config // the service reconciler's timings; nil: the defaults
 }
 
 // startServer runs a server in process; Close runs when the test ends (and
@@ -78,6 +80,7 @@ func startServer(t *testing.T, o serverOptions) *env {
 		Log:                  testLogger("server"),
 		StoppedTaskRetention: o.retention,
 		GCInterval:           o.gc,
+		Deploy:               o.deploy,
 	})
 	if err != nil {
 		t.Fatalf("start server: %v", err)

@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 
+	"berth.dev/berth/internal/sdkhttp"
 	"berth.dev/berth/internal/server"
 )
 
@@ -91,25 +91,8 @@ func newClient(t *testing.T, endpoint, id, secret string) *ecs.Client {
 	}
 	return ecs.NewFromConfig(cfg, func(o *ecs.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
-		o.HTTPClient = plainBodyClient{awshttp.NewBuildableClient()}
+		o.HTTPClient = sdkhttp.New()
 	})
-}
-
-// plainBodyClient works around a race between the SDK and net/http that
-// fails a call now and then with "use of closed network connection": the
-// SDK closes a request's body as soon as the response arrives, and its
-// closed body's WriteTo answers io.EOF as an error. When net/http's write
-// loop reads the body once more after sending it (to check its length)
-// through WriteTo, that error closes the connection, sometimes while the
-// SDK still reads the response. Hiding WriteTo makes that last read a plain
-// Read, whose io.EOF is the normal end. It retries nothing.
-type plainBodyClient struct{ c *awshttp.BuildableClient }
-
-func (p plainBodyClient) Do(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		r.Body = struct{ io.ReadCloser }{r.Body}
-	}
-	return p.c.Do(r)
 }
 
 func ctx(t *testing.T) context.Context {

@@ -96,11 +96,7 @@ func listAttributes(a *API, c *call, in *shape.ListAttributesRequest) (any, erro
 	if in.AttributeValue != nil && in.AttributeName == nil {
 		return nil, apierr.InvalidParameterf("attributeValue can only be used together with attributeName.")
 	}
-	limit, err := pageSize(in.MaxResults, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 100, 100)
 	if err != nil {
 		return nil, err
 	}

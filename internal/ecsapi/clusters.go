@@ -14,7 +14,7 @@ func createCluster(a *API, c *call, in *shape.CreateClusterRequest) (any, error)
 	name := "default"
 	if in.ClusterName != nil {
 		name = *in.ClusterName
-		if !namePattern.MatchString(name) {
+		if !namePattern().MatchString(name) {
 			return nil, apierr.InvalidParameterf("Cluster name must be 1 to 255 characters: letters (upper and lower case), numbers, hyphens and underscores.")
 		}
 	}
@@ -235,11 +235,7 @@ func describeClusters(a *API, c *call, in *shape.DescribeClustersRequest) (any, 
 }
 
 func listClusters(a *API, c *call, in *shape.ListClustersRequest) (any, error) {
-	limit, err := pageSize(in.MaxResults, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 100, 100)
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
 )
 
-var namePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_]{1,255}$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-_]{1,255}$`) })
 
 // clusterName resolves a cluster parameter (name or ARN; absent = default).
 // A well-formed ARN of another region or account resolves to a name that
@@ -22,7 +23,7 @@ func (a *API) clusterName(in *string) (string, error) {
 	s := *in
 	if arn.IsARN(s) {
 		p, err := arn.Parse(s)
-		if err != nil || p.Type != arn.TypeCluster || len(p.Path) != 1 || !namePattern.MatchString(p.Path[0]) {
+		if err != nil || p.Type != arn.TypeCluster || len(p.Path) != 1 || !namePattern().MatchString(p.Path[0]) {
 			return "", apierr.InvalidParameterf("Cluster ARN %s is not valid. Specify a cluster name or a cluster ARN such as %s.", echo(s), a.cfg.Namer.Cluster("name"))
 		}
 		if !a.cfg.Namer.Owns(p) {
@@ -30,19 +31,21 @@ func (a *API) clusterName(in *string) (string, error) {
 		}
 		return p.Path[0], nil
 	}
-	if !namePattern.MatchString(s) {
+	if !namePattern().MatchString(s) {
 		return "", apierr.InvalidParameterf("Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %s", echo(s))
 	}
 	return s, nil
 }
 
-var idPattern = regexp.MustCompile(`^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+})
 
 // resourceID resolves a task or container instance reference (ID or ARN) in
 // cluster. ok is false when the reference cannot name a resource there.
 func (a *API) resourceID(kind, cluster, in string) (id string, ok bool) {
 	if !arn.IsARN(in) {
-		return in, idPattern.MatchString(in)
+		return in, idPattern().MatchString(in)
 	}
 	p, err := arn.Parse(in)
 	if err != nil || p.Type != kind || !a.cfg.Namer.Owns(p) {
@@ -50,9 +53,9 @@ func (a *API) resourceID(kind, cluster, in string) (id string, ok bool) {
 	}
 	switch len(p.Path) {
 	case 1: // old short form: TYPE/ID
-		return p.Path[0], idPattern.MatchString(p.Path[0])
+		return p.Path[0], idPattern().MatchString(p.Path[0])
 	case 2:
-		return p.Path[1], p.Path[0] == cluster && idPattern.MatchString(p.Path[1])
+		return p.Path[1], p.Path[0] == cluster && idPattern().MatchString(p.Path[1])
 	}
 	return "", false
 }
@@ -71,7 +74,7 @@ func (a *API) failureARN(kind, cluster, in string) string {
 	return in
 }
 
-var familyPattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+var familyPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`) })
 
 // taskDefRef splits "family", "family:rev" or a task definition ARN.
 // revision is 0 when none was given.
@@ -91,7 +94,7 @@ func (a *API) taskDefRef(in string) (family string, revision int32, err error) {
 		}
 	}
 	family, rev, hasRev := strings.Cut(s, ":")
-	if !familyPattern.MatchString(family) {
+	if !familyPattern().MatchString(family) {
 		return "", 0, errTaskDefNotFound()
 	}
 	if !hasRev {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
@@ -14,16 +15,18 @@ import (
 )
 
 var (
-	attrNamePattern  = regexp.MustCompile(`^[a-zA-Z0-9\-_./\\@:]{1,128}$`)
-	attrValuePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.@/\\:]([a-zA-Z0-9\-_.@/\\: ]{0,126}[a-zA-Z0-9\-_.@/\\:])?$`)
+	attrNamePattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-_./\\@:]{1,128}$`) })
+	attrValuePattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-zA-Z0-9\-_.@/\\:]([a-zA-Z0-9\-_.@/\\: ]{0,126}[a-zA-Z0-9\-_.@/\\:])?$`)
+	})
 )
 
 func validateAttribute(a shape.Attribute) error {
 	name := deref(a.Name)
-	if !attrNamePattern.MatchString(name) {
+	if !attrNamePattern().MatchString(name) {
 		return apierr.InvalidParameterf("Attribute name %q is not valid: use 1 to 128 letters, numbers, hyphens, underscores, periods, at signs, colons, forward slashes or back slashes.", name)
 	}
-	if a.Value != nil && !attrValuePattern.MatchString(*a.Value) {
+	if a.Value != nil && !attrValuePattern().MatchString(*a.Value) {
 		return apierr.InvalidParameterf("The value of attribute %s is not valid: use 1 to 128 letters, numbers, hyphens, underscores, periods, at signs, colons, forward slashes, back slashes or spaces (not first or last).", name)
 	}
 	return nil
@@ -219,11 +222,7 @@ func listContainerInstances(a *API, c *call, in *shape.ListContainerInstancesReq
 	if err := checkEnum("status", in.Status); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 100, 100)
 	if err != nil {
 		return nil, err
 	}

@@ -85,11 +85,7 @@ func listServiceDeployments(a *API, c *call, in *shape.ListServiceDeploymentsReq
 	if err := checkEnums("status", in.Status); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults, 20, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 20, 100)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
@@ -32,8 +33,8 @@ type runParams struct {
 	requiredAttrs []scheduler.Attribute
 }
 
-var startedByPattern = regexp.MustCompile(`^[a-zA-Z0-9\-/_]{1,128}$`)
-var groupPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_:]{1,255}$`)
+var startedByPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-/_]{1,128}$`) })
+var groupPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-_:]{1,255}$`) })
 
 // commonRunParams validates the members RunTask and StartTask share.
 func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group, startedBy *string, overrides *shape.TaskOverride,
@@ -66,13 +67,13 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	p := &runParams{cluster: cluster, td: td, enableExec: enableExec}
 	p.group = "family:" + td.Family
 	if group != nil {
-		if !groupPattern.MatchString(*group) {
+		if !groupPattern().MatchString(*group) {
 			return nil, apierr.InvalidParameterf("group %s is not valid: use up to 255 letters, numbers, hyphens, underscores and colons.", echo(*group))
 		}
 		p.group = *group
 	}
 	if startedBy != nil {
-		if !startedByPattern.MatchString(*startedBy) {
+		if !startedByPattern().MatchString(*startedBy) {
 			return nil, apierr.InvalidParameterf("startedBy %s is not valid: use up to 128 letters, numbers, hyphens, forward slashes and underscores.", echo(*startedBy))
 		}
 		p.startedBy = *startedBy
@@ -251,7 +252,7 @@ func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 	if len(in.CapacityProviderStrategy) > 0 {
 		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support capacity provider strategies for RunTask yet; use the EC2 launch type.")
 	}
-	if in.ClientToken != nil && (len(*in.ClientToken) > 64 || !clientTokenPattern.MatchString(*in.ClientToken)) {
+	if in.ClientToken != nil && (len(*in.ClientToken) > 64 || !clientTokenPattern().MatchString(*in.ClientToken)) {
 		return nil, apierr.InvalidParameterf("clientToken must be 1 to 64 printable ASCII characters.")
 	}
 	if err := placementConstraints(p, in.PlacementConstraints); err != nil {
@@ -267,7 +268,7 @@ func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 	return a.placeAndRun(c, snap, p, req, deref(in.ClientToken), in)
 }
 
-var clientTokenPattern = regexp.MustCompile(`^[\x21-\x7e]{1,64}$`)
+var clientTokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\x21-\x7e]{1,64}$`) })
 
 func startTask(a *API, c *call, in *shape.StartTaskRequest) (any, error) {
 	snap := a.snapshot()

@@ -5,9 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"regexp"
+	"sync"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
@@ -16,12 +16,19 @@ import (
 	"berth.dev/berth/internal/state"
 )
 
-var serviceNamePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_]{1,255}$`)
+var serviceNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-_]{1,255}$`) })
 
 // newDeploymentID returns an ECS deployment ID: ecs-svc/ and 19 digits.
 func newDeploymentID() string {
 	n, _ := rand.Int(rand.Reader, big.NewInt(9e18))
-	return fmt.Sprintf("ecs-svc/%019d", n.Int64()+1e18)
+	return deploymentID(n)
+}
+
+// deploymentID is ecs-svc/ and 10^18 + n, for n in [0, 9×10^18): 19
+// digits, the first not 0. (The sum does not fit an int64, whose largest
+// value is about 9.2×10^18: it is computed with big.Int.)
+func deploymentID(n *big.Int) string {
+	return "ecs-svc/" + new(big.Int).Add(n, big.NewInt(1e18)).String()
 }
 
 // serviceName resolves a service parameter (name or ARN) in cluster.
@@ -31,7 +38,7 @@ func (a *API) serviceName(cluster string, in *string) (string, error) {
 		return "", err
 	}
 	if !arn.IsARN(s) {
-		if !serviceNamePattern.MatchString(s) {
+		if !serviceNamePattern().MatchString(s) {
 			return "", apierr.InvalidParameterf("Service must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %s", echo(s))
 		}
 		return s, nil
@@ -126,7 +133,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if !serviceNamePattern.MatchString(name) {
+	if !serviceNamePattern().MatchString(name) {
 		return nil, apierr.InvalidParameterf("serviceName must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %s", echo(name))
 	}
 	if in.DeploymentController != nil && in.DeploymentController.Type != "" && in.DeploymentController.Type != shape.DeploymentControllerTypeEcs {
@@ -166,7 +173,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	if g := in.HealthCheckGracePeriodSeconds; g != nil && *g < 0 {
 		return nil, apierr.InvalidParameterf("healthCheckGracePeriodSeconds cannot be negative.")
 	}
-	if in.ClientToken != nil && (len(*in.ClientToken) > 36 || !clientTokenPattern.MatchString(*in.ClientToken)) {
+	if in.ClientToken != nil && (len(*in.ClientToken) > 36 || !clientTokenPattern().MatchString(*in.ClientToken)) {
 		return nil, apierr.InvalidParameterf("clientToken must be 1 to 36 printable ASCII characters.")
 	}
 	if err := validateTags(in.Tags); err != nil {
@@ -380,11 +387,7 @@ func listServices(a *API, c *call, in *shape.ListServicesRequest) (any, error) {
 			return nil, err
 		}
 	}
-	limit, err := pageSize(in.MaxResults, 10, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 10, 100)
 	if err != nil {
 		return nil, err
 	}

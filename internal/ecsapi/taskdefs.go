@@ -70,11 +70,7 @@ func listTaskDefinitions(a *API, c *call, in *shape.ListTaskDefinitionsRequest) 
 	if err := checkEnum("sort", in.Sort); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 100, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +100,7 @@ func listTaskDefinitionFamilies(a *API, c *call, in *shape.ListTaskDefinitionFam
 	if err := checkEnum("status", in.Status); err != nil {
 		return nil, err
 	}
-	limit, err := pageSize(in.MaxResults, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 100, 100)
 	if err != nil {
 		return nil, err
 	}

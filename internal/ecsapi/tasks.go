@@ -24,11 +24,7 @@ func listTasks(a *API, c *call, in *shape.ListTasksRequest) (any, error) {
 	if in.StartedBy != nil && (in.ContainerInstance != nil || in.Family != nil || in.ServiceName != nil || in.DaemonName != nil || in.LaunchType != "" || in.DesiredStatus != "") {
 		return nil, apierr.InvalidParameterf("startedBy must be the only filter when it is specified.")
 	}
-	limit, err := pageSize(in.MaxResults, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	after, err := resume(c.op, in.NextToken)
+	limit, after, err := pagination(c.op, in.MaxResults, in.NextToken, 100, 100)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/fsm"
@@ -84,6 +85,21 @@ func nextToken(op, key string) *string {
 	return &s
 }
 
+// pagination validates a List operation's maxResults (default def, at
+// most max) and nextToken, and returns the page size and the key to resume
+// after.
+func pagination(op string, maxResults *int32, tok *string, def, max int32) (int, string, error) {
+	limit, err := pageSize(maxResults, def, max)
+	if err != nil {
+		return 0, "", err
+	}
+	after, err := resume(op, tok)
+	if err != nil {
+		return 0, "", err
+	}
+	return limit, after, nil
+}
+
 // resume decodes a token given to op; "" starts from the beginning.
 func resume(op string, tok *string) (string, error) {
 	if tok == nil || *tok == "" {
@@ -97,7 +113,7 @@ func resume(op string, tok *string) (string, error) {
 	return t.Key, nil
 }
 
-var tagPattern = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
+var tagPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`) })
 
 // validateTags applies ECS's tag rules to a request's tags.
 func validateTags(tags []shape.Tag) error {
@@ -115,9 +131,9 @@ func validateTags(tags []shape.Tag) error {
 			return apierr.InvalidParameterf("Tag key %q is longer than 128 characters.", echo(k))
 		case len([]rune(v)) > 256:
 			return apierr.InvalidParameterf("The value of tag %q is longer than 256 characters.", echo(k))
-		case !tagPattern.MatchString(k):
+		case !tagPattern().MatchString(k):
 			return apierr.InvalidParameterf("Tag key %q has characters that are not allowed. Tag keys and values may contain letters, numbers, spaces and _ . : / = + - @.", echo(k))
-		case !tagPattern.MatchString(v):
+		case !tagPattern().MatchString(v):
 			return apierr.InvalidParameterf("The value of tag %q has characters that are not allowed. Tag keys and values may contain letters, numbers, spaces and _ . : / = + - @.", echo(k))
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			return apierr.InvalidParameterf("Tag keys with the aws: prefix are reserved for AWS use.")

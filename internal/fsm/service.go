@@ -362,27 +362,21 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) 
 		}
 	}
 	// Deployment history follows the deployments array.
-	now := map[string]deploy.Deployment{}
-	for _, d := range r.Deployments {
-		now[d.ID] = d
+	now := map[string]*deploy.Deployment{}
+	var primary *deploy.Deployment
+	for i, d := range r.Deployments {
+		now[d.ID] = &r.Deployments[i]
+		if d.Status == deploy.StatusPrimary {
+			primary = &r.Deployments[i]
+		}
 	}
 	for _, d := range old.Deployments {
-		status := ""
-		if nd, ok := now[d.ID]; ok {
-			switch {
-			case nd.RolloutState == deploy.RolloutCompleted && d.RolloutState != deploy.RolloutCompleted:
-				status = string(shape.ServiceDeploymentStatusSuccessful)
-			case nd.RolloutState == deploy.RolloutFailed && d.RolloutState != deploy.RolloutFailed:
-				status = string(shape.ServiceDeploymentStatusStopped)
-				if rollbackEnabled(svc.Shape) {
-					status = string(shape.ServiceDeploymentStatusRollbackSuccessful)
-				}
-			}
-		} else if d.RolloutState != deploy.RolloutCompleted {
-			status = string(shape.ServiceDeploymentStatusStopped)
+		var recorded shape.ServiceDeploymentStatus
+		if sd := tx.ServiceDeployment(c.Cluster, c.Name, d.ID); sd != nil {
+			recorded = sd.Shape.Status
 		}
-		if status != "" {
-			if err := m.finishDeployment(tx, c.Cluster, c.Name, d.ID, status, c.Now); err != nil {
+		if status := historyStatus(d, now[d.ID], primary, recorded); status != "" {
+			if err := m.finishDeployment(tx, c.Cluster, c.Name, d.ID, string(status), c.Now); err != nil {
 				return nil, err
 			}
 		}
@@ -412,13 +406,51 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) 
 	return svc, tx.Put(state.TableServices, svc)
 }
 
-// rollbackEnabled reports whether the circuit breaker rolls back.
-func rollbackEnabled(sh *shape.Service) bool {
-	dc := sh.DeploymentConfiguration
-	return dc != nil && dc.DeploymentCircuitBreaker != nil && dc.DeploymentCircuitBreaker.Rollback
+// historyStatus is the new status of deployment d's history record after
+// a reconciler round, or "" when it does not change. now is d after the
+// round (nil: it left the deployments array), primary the PRIMARY after
+// the round, recorded the record's status before it.
+//
+//   - d completes: SUCCESSFUL.
+//   - The circuit breaker fails d: ROLLBACK_IN_PROGRESS when another
+//     deployment took over as PRIMARY (the rollback), else STOPPED (no
+//     COMPLETED deployment to roll back to). ROLLBACK_FAILED when the
+//     circuit breaker fails the rollback too.
+//   - d leaves the array (the PRIMARY completed): an unfinished one is
+//     STOPPED (replaced); a failed one being rolled back is
+//     ROLLBACK_SUCCESSFUL when the rollback is what completed, STOPPED
+//     when a later deployment replaced the rollback; otherwise its record
+//     keeps its final status.
+func historyStatus(d deploy.Deployment, now, primary *deploy.Deployment, recorded shape.ServiceDeploymentStatus) shape.ServiceDeploymentStatus {
+	if now != nil {
+		switch {
+		case now.RolloutState == deploy.RolloutCompleted && d.RolloutState != deploy.RolloutCompleted:
+			return shape.ServiceDeploymentStatusSuccessful
+		case now.RolloutState == deploy.RolloutFailed && d.RolloutState != deploy.RolloutFailed:
+			if now.Status != deploy.StatusPrimary {
+				return shape.ServiceDeploymentStatusRollbackInProgress
+			}
+			return shape.ServiceDeploymentStatusStopped
+		case recorded == shape.ServiceDeploymentStatusRollbackInProgress && primary != nil && primary.Rollback &&
+			primary.RolloutState == deploy.RolloutFailed:
+			return shape.ServiceDeploymentStatusRollbackFailed
+		}
+		return ""
+	}
+	switch {
+	case recorded == shape.ServiceDeploymentStatusRollbackInProgress:
+		if primary != nil && primary.Rollback && primary.RolloutState == deploy.RolloutCompleted {
+			return shape.ServiceDeploymentStatusRollbackSuccessful
+		}
+		return shape.ServiceDeploymentStatusStopped
+	case d.RolloutState == deploy.RolloutInProgress || d.RolloutState == "":
+		return shape.ServiceDeploymentStatusStopped
+	}
+	return ""
 }
 
-// finishDeployment records how a deployment ended in its history record.
+// finishDeployment records how a deployment ended (or that it is being
+// rolled back) in its history record.
 func (m *Machine) finishDeployment(tx *state.Txn, cluster, service, id, status string, now time.Time) error {
 	old := tx.ServiceDeployment(cluster, service, id)
 	if old == nil {
@@ -428,9 +460,11 @@ func (m *Machine) finishDeployment(tx *state.Txn, cluster, service, id, status s
 	sh := *old.Shape
 	sh.Status = shape.ServiceDeploymentStatus(status)
 	sh.UpdatedAt = shape.NewTimestamp(now)
-	if status == string(shape.ServiceDeploymentStatusSuccessful) {
+	switch status {
+	case string(shape.ServiceDeploymentStatusSuccessful):
 		sh.FinishedAt = shape.NewTimestamp(now)
-	} else {
+	case string(shape.ServiceDeploymentStatusRollbackInProgress): // not finished yet
+	default:
 		sh.StoppedAt = shape.NewTimestamp(now)
 	}
 	cp.Shape = &sh

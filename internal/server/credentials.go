@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"berth.dev/berth/internal/atomicfile"
 )
 
 // Credentials is an access key pair.
@@ -44,11 +46,7 @@ func RootCredentials(dataDir string, getenv func(string) string) (Credentials, s
 	}
 	c := Credentials{AccessKeyID: "AKIA" + randomString(16, upperAlnum), SecretAccessKey: randomString(40, secretChars)}
 	b, _ := json.MarshalIndent(c, "", "  ")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return Credentials{}, "", fmt.Errorf("write credentials: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600, true); err != nil {
 		return Credentials{}, "", fmt.Errorf("write credentials: %w", err)
 	}
 	return c, path, nil

@@ -85,6 +85,20 @@ func each[T any](it memdb.ResultIterator, err error, fn func(T) bool) {
 	}
 }
 
+// watch passes the records of table whose index matches arg to fn and
+// returns a channel closed when any of them, or the set, changes (at once
+// if the index cannot be read).
+func watch[T any](s *Snapshot, table, index, arg string, fn func(T) bool) <-chan struct{} {
+	it, err := s.txn.Get(table, index, arg)
+	if err != nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	each(it, nil, fn)
+	return it.WatchCh()
+}
+
 // Cluster returns the cluster named name (ACTIVE or INACTIVE), or nil.
 func (s *Snapshot) Cluster(name string) *shape.Cluster {
 	return first[*shape.Cluster](s.txn, TableClusters, "id", name)
@@ -256,14 +270,7 @@ func (s *Snapshot) InstanceTasks(id string, fn func(*Task) bool) {
 // WatchInstanceTasks is InstanceTasks that also returns a channel closed
 // when the set of tasks on the instance, or any of them, changes.
 func (s *Snapshot) WatchInstanceTasks(id string, fn func(*Task) bool) <-chan struct{} {
-	it, err := s.txn.Get(TableTasks, "instance_prefix", id)
-	if err != nil {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	each(it, nil, fn)
-	return it.WatchCh()
+	return watch(s, TableTasks, "instance_prefix", id, fn)
 }
 
 // WatchInstance returns the instance and a channel closed when it changes.
@@ -315,40 +322,19 @@ func (s *Snapshot) Services(cluster, after string, fn func(*Service) bool) {
 // WatchServices calls fn for every service of every cluster and returns a
 // channel closed when any service changes.
 func (s *Snapshot) WatchServices(fn func(*Service) bool) <-chan struct{} {
-	it, err := s.txn.Get(TableServices, "id_prefix", "")
-	if err != nil {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	each(it, nil, fn)
-	return it.WatchCh()
+	return watch(s, TableServices, "id_prefix", "", fn)
 }
 
 // WatchClusterTasks returns a channel closed when any task of cluster
 // changes, with the cluster's tasks passed to fn.
 func (s *Snapshot) WatchClusterTasks(cluster string, fn func(*Task) bool) <-chan struct{} {
-	it, err := s.txn.Get(TableTasks, "cluster_prefix", cluster)
-	if err != nil {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	each(it, nil, fn)
-	return it.WatchCh()
+	return watch(s, TableTasks, "cluster_prefix", cluster, fn)
 }
 
 // WatchClusterInstances returns a channel closed when any container
 // instance of cluster changes, with them passed to fn.
 func (s *Snapshot) WatchClusterInstances(cluster string, fn func(*ContainerInstance) bool) <-chan struct{} {
-	it, err := s.txn.Get(TableInstances, "cluster_prefix", cluster)
-	if err != nil {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	each(it, nil, fn)
-	return it.WatchCh()
+	return watch(s, TableInstances, "cluster_prefix", cluster, fn)
 }
 
 // ServiceDeployments calls fn for each deployment record of a service, in

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"berth.dev/berth/internal/shape"
 )
@@ -42,7 +43,9 @@ const (
 )
 
 // ecrImageRE matches an image hosted in a private Amazon ECR registry.
-var ecrImageRE = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/`)
+var ecrImageRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/`)
+})
 
 // requiredAttributes derives requiresAttributes from the features the
 // definition uses; the mapping is documented in doc.go. The result is sorted by
@@ -107,7 +110,7 @@ func requiredAttributes(td *shape.TaskDefinition) []shape.Attribute {
 }
 
 func containerAttributes(c *shape.ContainerDefinition, execRole bool, add func(...string)) {
-	if ecrImageRE.MatchString(deref(c.Image)) {
+	if ecrImageRE().MatchString(deref(c.Image)) {
 		add(attrECRAuth)
 		if execRole {
 			add(attrECRPull)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/shape"
@@ -18,7 +19,7 @@ const (
 )
 
 // nameRE is the alphabet of family, container and volume names.
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`) })
 
 // Build validates req and returns the TaskDefinition to store, with every
 // default ECS fills in and its computed fields (compatibilities,
@@ -112,14 +113,14 @@ func (b *builder) checkFamily() *apierr.Error {
 		return clientf("Family should not be null or empty.")
 	case len(*f) > 255:
 		return clientf("Family name cannot be longer than 255 characters.")
-	case !nameRE.MatchString(*f):
+	case !nameRE().MatchString(*f):
 		return clientf("Family contains invalid characters.")
 	}
 	return nil
 }
 
 // imageRE is the documented image alphabet plus "@" for digests.
-var imageRE = regexp.MustCompile(`^[a-zA-Z0-9_:./#@-]{1,255}$`)
+var imageRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_:./#@-]{1,255}$`) })
 
 func (b *builder) checkContainerIdentity() *apierr.Error {
 	cs := b.td.ContainerDefinitions
@@ -135,11 +136,11 @@ func (b *builder) checkContainerIdentity() *apierr.Error {
 		switch {
 		case c.Name == nil || *c.Name == "":
 			return clientf("Container.name should not be null or empty.")
-		case !nameRE.MatchString(*c.Name):
+		case !nameRE().MatchString(*c.Name):
 			return clientf("Container.name contains invalid characters.")
 		case c.Image == nil || *c.Image == "":
 			return clientf("Container.image should not be null or empty.")
-		case !imageRE.MatchString(*c.Image):
+		case !imageRE().MatchString(*c.Image):
 			return clientf("Container.image contains invalid characters.")
 		}
 		if _, dup := b.byName[*c.Name]; dup {

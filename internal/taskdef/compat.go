@@ -87,7 +87,7 @@ func fargateUnsupported(member string) *apierr.Error {
 }
 
 func (b *builder) fargateContainerProblem(c *shape.ContainerDefinition) *apierr.Error {
-	if ecrImageRE.MatchString(deref(c.Image)) && deref(b.td.ExecutionRoleArn) == "" {
+	if ecrImageRE().MatchString(deref(c.Image)) && deref(b.td.ExecutionRoleArn) == "" {
 		return clientf("Fargate requires task definition to have execution role ARN to support ECR images.")
 	}
 	if deref(c.Privileged) {

@@ -3,6 +3,7 @@ package taskdef
 import (
 	"regexp"
 	"strconv"
+	"sync"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/shape"
@@ -16,7 +17,7 @@ const (
 )
 
 // portNameRE is the alphabet of a port mapping name (Service Connect).
-var portNameRE = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]*$`)
+var portNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]*$`) })
 
 // checkNetwork applies the network mode rules to every container: port
 // mappings, links, hostname and extraHosts.
@@ -67,7 +68,7 @@ func checkPortMappings(name string, mode shape.NetworkMode, pms []shape.PortMapp
 		}
 		if pm.Name != nil {
 			n := *pm.Name
-			if len(n) > maxPortNameLen || !portNameRE.MatchString(n) {
+			if len(n) > maxPortNameLen || !portNameRE().MatchString(n) {
 				return inContainer(name, "Port mapping name '%s' is invalid. It can have up to %d lowercase letters, numbers, underscores and hyphens, and cannot start with a hyphen.", n, maxPortNameLen)
 			}
 			if portNames[n] {
@@ -130,11 +131,11 @@ func checkPortMappings(name string, mode shape.NetworkMode, pms []shape.PortMapp
 	return nil
 }
 
-var portRangeRE = regexp.MustCompile(`^([0-9]{1,5})-([0-9]{1,5})$`)
+var portRangeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]{1,5})-([0-9]{1,5})$`) })
 
 // parsePortRange parses "start-end" with 1 <= start < end <= 65535.
 func parsePortRange(s string) (lo, hi int32, ok bool) {
-	m := portRangeRE.FindStringSubmatch(s)
+	m := portRangeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, 0, false
 	}

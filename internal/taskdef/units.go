@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Task size limits.
@@ -15,7 +16,7 @@ const (
 	maxUnits      = math.MaxInt32 // cpu and memory must fit an int32
 )
 
-var decimal = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
+var decimal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)$`) })
 
 // parseCPU parses a task-level cpu: whole CPU units ("1024") or vCPUs
 // ("1 vCPU", "0.5 vcpu", "2vCPU"). It returns the CPU units and false when the
@@ -55,7 +56,7 @@ func whole(num string) (int64, bool) {
 // scaled multiplies a non-negative decimal by scale exactly and reports
 // whether the result is a whole number that fits an int32.
 func scaled(num string, scale int64) (int64, bool) {
-	if !decimal.MatchString(num) {
+	if !decimal().MatchString(num) {
 		return 0, false
 	}
 	if !strings.Contains(num, ".") {

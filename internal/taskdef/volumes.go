@@ -13,7 +13,7 @@ func (b *builder) checkVolumes() *apierr.Error {
 	for _, v := range b.td.Volumes {
 		label := deref(v.Name)
 		if v.Name != nil {
-			if !nameRE.MatchString(*v.Name) {
+			if !nameRE().MatchString(*v.Name) {
 				return clientf("Volume.name contains invalid characters.")
 			}
 			if names[*v.Name] {

@@ -46,17 +46,15 @@ func createOptions(spec driver.Spec) (client.ContainerCreateOptions, error) {
 	labels[driver.LabelManaged] = "true"
 
 	cfg := &container.Config{
-		Image:      spec.Image,
-		Entrypoint: nilIfEmpty(spec.EntryPoint),
-		Cmd:        nilIfEmpty(spec.Command),
-		Env:        slices.Clone(spec.Env),
-		WorkingDir: spec.WorkingDir,
-		User:       spec.User,
-		Hostname:   spec.Hostname,
-		Labels:     labels,
-		// ECS monitors only the task definition's health checks (the agent
-		// runs them); an image's own HEALTHCHECK is switched off.
-		Healthcheck: &container.HealthConfig{Test: []string{"NONE"}},
+		Image:       spec.Image,
+		Entrypoint:  nilIfEmpty(spec.EntryPoint),
+		Cmd:         nilIfEmpty(spec.Command),
+		Env:         slices.Clone(spec.Env),
+		WorkingDir:  spec.WorkingDir,
+		User:        spec.User,
+		Hostname:    spec.Hostname,
+		Labels:      labels,
+		Healthcheck: healthConfig(spec.HealthCheck),
 	}
 	hc := &container.HostConfig{
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
@@ -108,6 +106,24 @@ func createOptions(spec driver.Spec) (client.ContainerCreateOptions, error) {
 		hc.Ulimits = append(hc.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
 	return client.ContainerCreateOptions{Name: spec.Name, Config: cfg, HostConfig: hc}, nil
+}
+
+// healthConfig is the container's Healthcheck: the task definition's health
+// check, which the engine runs and reports in State.Health (see
+// WatchHealth). ECS monitors only the task definition's health checks, so
+// it replaces an image's own HEALTHCHECK, and without one that is switched
+// off.
+func healthConfig(hc *driver.HealthCheck) *container.HealthConfig {
+	if hc == nil || len(hc.Test) == 0 || hc.Test[0] == "NONE" {
+		return &container.HealthConfig{Test: []string{"NONE"}}
+	}
+	return &container.HealthConfig{
+		Test:        slices.Clone(hc.Test),
+		Interval:    hc.Interval,
+		Timeout:     hc.Timeout,
+		Retries:     hc.Retries,
+		StartPeriod: hc.StartPeriod,
+	}
 }
 
 func networkMode(m string) (container.NetworkMode, error) {

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"berth.dev/berth/internal/driver"
 	"github.com/moby/moby/api/types/container"
@@ -50,6 +51,8 @@ func TestCreateOptionsMapsEverySpecMember(t *testing.T) {
 		CapAdd:         []string{"NET_ADMIN"},
 		CapDrop:        []string{"MKNOD"},
 		Init:           true,
+		HealthCheck: &driver.HealthCheck{Test: []string{"CMD", "/berth-testapp", "health"},
+			Interval: 5 * time.Second, Timeout: 2 * time.Second, Retries: 4, StartPeriod: 10 * time.Second},
 	}
 	opts, err := createOptions(spec)
 	if err != nil {
@@ -102,6 +105,31 @@ func TestCreateOptionsMapsEverySpecMember(t *testing.T) {
 	}
 	eq("auto remove", hc.AutoRemove, false)
 	eq("restart policy", hc.RestartPolicy.Name, container.RestartPolicyDisabled)
+	eq("healthcheck", *cfg.Healthcheck, container.HealthConfig{Test: []string{"CMD", "/berth-testapp", "health"},
+		Interval: 5 * time.Second, Timeout: 2 * time.Second, Retries: 4, StartPeriod: 10 * time.Second})
+}
+
+func TestCreateOptionsHealthcheck(t *testing.T) {
+	none := container.HealthConfig{Test: []string{"NONE"}}
+	for name, c := range map[string]struct {
+		in   *driver.HealthCheck
+		want container.HealthConfig
+	}{
+		// Without a task definition health check the image's is switched off.
+		"none":       {nil, none},
+		"empty test": {&driver.HealthCheck{Interval: time.Second}, none},
+		"NONE":       {&driver.HealthCheck{Test: []string{"NONE"}, Interval: time.Second}, none},
+		"shell": {&driver.HealthCheck{Test: []string{"CMD-SHELL", "exit 0"}, Interval: 30 * time.Second, Timeout: 5 * time.Second, Retries: 3},
+			container.HealthConfig{Test: []string{"CMD-SHELL", "exit 0"}, Interval: 30 * time.Second, Timeout: 5 * time.Second, Retries: 3}},
+	} {
+		opts, err := createOptions(driver.Spec{Name: "n", Image: "img", HealthCheck: c.in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := opts.Config.Healthcheck; got == nil || !equal(*got, c.want) {
+			t.Errorf("%s: healthcheck %+v, want %+v", name, got, c.want)
+		}
+	}
 }
 
 func TestCreateOptionsDefaults(t *testing.T) {

@@ -22,6 +22,9 @@
 //     failed start driver.ErrCannotStart, each followed by the engine's text,
 //     so err.Error() reads like ECS's reasons:
 //     "CannotStartContainerError: Error response from daemon: ...".
+//   - The Spec's health check becomes the container's Healthcheck, run by
+//     the engine; WatchHealth reads the result (the agent does not exec
+//     checks on this runtime). Without one the image's HEALTHCHECK is off.
 //   - A container whose start failed stays "created" in Docker with an exit
 //     code and an error; the driver reports it as exited with them.
 package docker

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"berth.dev/berth/internal/atomicfile"
 )
 
 // pullRecord remembers which images this agent pulled (or adopted from the
@@ -76,7 +78,8 @@ func (r *pullRecord) forget(image string) {
 	}
 }
 
-// saveLocked writes the record atomically (temp file, rename). r.mu must be held.
+// saveLocked writes the record atomically (not fsynced: a lost record only
+// means an image is pulled once more). r.mu must be held.
 func (r *pullRecord) saveLocked() error {
 	if r.path == "" {
 		return nil
@@ -85,9 +88,5 @@ func (r *pullRecord) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp := r.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, r.path)
+	return atomicfile.Write(r.path, b, 0o644, false)
 }

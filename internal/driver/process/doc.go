@@ -7,20 +7,49 @@
 // # Supervision
 //
 // Each container has a supervisor, the shim: the berth binary itself run as
-// `berth shim run DIR` (see ShimCommand and RunShim). The agent starts it in
-// a new session with its stdio on DIR/shim.log, so it survives the agent's
-// exit and crash. The shim starts the workload in its own process group
-// through a trampoline (`berth shim exec`) that applies ulimits, switches
-// user, changes directory, resolves the program through the container's PATH
-// and execs it, reporting a failure to exec on a close-on-exec pipe. The shim
-// copies stdout and stderr into size-bounded, rotated log files and records
-// the workload's exit status. A new agent adopts a container by reading its
-// directory: nothing but the state directory connects an agent to a shim.
+// `berth shim run --ready-fd 3 DIR` (see ShimCommand and RunShim). The agent
+// starts it in a new session with its stdio on DIR/shim.log, so it survives
+// the agent's exit and crash. The shim starts the workload in its own
+// process group: with Go's fork/exec (process group, working directory,
+// environment, and the cgroup through clone3's CLONE_INTO_CGROUP) when the
+// container has no ulimits and no user to switch to, otherwise through a
+// trampoline (`berth shim exec`) that applies ulimits, switches user,
+// changes directory, resolves the program through the container's PATH as
+// that user and execs it, reporting a failure to exec on a close-on-exec
+// pipe. Both ways report the same failures with the same exit codes. The
+// shim copies stdout and stderr into size-bounded, rotated log files and
+// records the workload's exit status. A new agent adopts a container by
+// reading its directory: nothing but the state directory connects an agent
+// to a shim.
+//
+// # Waiting without polling
+//
+// Start, Wait and Stop do not poll the state directory. Start waits on a
+// pipe whose write end the shim holds as fd 3 and closes once
+// workload.json or start-error.json is written (or when it dies). Wait and
+// Stop wait for the exit of the process the records show alive, the shim
+// or else an unsupervised workload, on its pidfd (pidfd_open, registered
+// with the Go runtime's poller: no thread per container), then read the
+// records once: the shim writes exit.json before it exits, and a workload
+// without a shim gets its lost record from the snapshot. They re-read the
+// records every recheckInterval (seconds) as a safety net, and fall back
+// to polling every PollInterval for what has no event: a container another
+// driver is starting, and kernels without pidfd (before 5.3).
+//
+// # Memory of the state directory
+//
+// The driver keeps every container's spec.json (never changed once
+// written) and a name → ID index in memory, read at New and refreshed by
+// List, so Create checks a name without reading the directory. Names are
+// unique per driver: one agent owns a state directory.
 //
 // # State directory
 //
 // StateDir/ID/ holds one container; ID is 32 hex digits. Every file is
-// written whole (temporary file, rename), and each has one writer:
+// written whole (temporary file, rename), and each has one writer. The
+// records of live processes (shim.json, workload.json) are not fsynced: a
+// power loss ends the processes they describe, and one found torn reads as
+// missing. The others are fsynced before the rename.
 //
 //	spec.json         agent (Create): the spec and everything derived from it
 //	started           agent (Start): created exclusively; a second Start does not launch a second shim

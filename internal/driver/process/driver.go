@@ -27,8 +27,15 @@ type Driver struct {
 	limits      Limits
 	euid, egid  int
 
-	createMu sync.Mutex // names are unique
-	children sync.Map   // ID -> chan struct{} closed when a shim this driver started is reaped
+	// index caches spec.json (written once by Create) and maps names to
+	// IDs, so that Create checks a name and resolve finds a container
+	// without reading the state directory.
+	index *index
+
+	children sync.Map // ID -> *child: a shim this driver started
+
+	launchMu sync.Mutex
+	launched chan struct{} // closed (and replaced) when this driver launches a shim
 }
 
 var _ driver.Driver = (*Driver)(nil)
@@ -93,6 +100,11 @@ func New(opts Options) (*Driver, error) {
 			}
 		}
 	}
+	d.index = newIndex()
+	d.launched = make(chan struct{})
+	if _, err := d.List(context.Background()); err != nil {
+		return nil, fmt.Errorf("process runtime: reading %s: %w", stateDir, err)
+	}
 	return d, nil
 }
 
@@ -132,18 +144,12 @@ func (d *Driver) Create(_ context.Context, spec driver.Spec) (driver.Handle, err
 	rec.LogMaxBytes, rec.LogFiles = d.logMaxBytes, d.logFiles
 	rec.ShimArgs = d.shimArgs
 
-	d.createMu.Lock()
-	defer d.createMu.Unlock()
-	handles, err := d.List(context.Background())
-	if err != nil {
-		return driver.Handle{}, err
-	}
-	for _, h := range handles {
-		if h.Name == rec.Name {
-			return driver.Handle{}, cannotCreate("the container name %q is already in use by container %s", rec.Name, h.ID)
-		}
-	}
 	dir := d.dir(id)
+	d.index.mu.Lock()
+	defer d.index.mu.Unlock()
+	if other, taken := d.index.names[rec.Name]; taken {
+		return driver.Handle{}, cannotCreate("the container name %q is already in use by container %s", rec.Name, other)
+	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return driver.Handle{}, fmt.Errorf("%w: %v", driver.ErrCannotCreate, err)
 	}
@@ -151,40 +157,63 @@ func (d *Driver) Create(_ context.Context, spec driver.Spec) (driver.Handle, err
 		os.RemoveAll(dir)
 		return driver.Handle{}, fmt.Errorf("%w: %v", driver.ErrCannotCreate, err)
 	}
+	d.index.putLocked(rec)
 	return driver.Handle{ID: id, Name: rec.Name, Labels: rec.Labels}, nil
 }
 
-// List returns every container in the state directory.
+// List returns every container in the state directory. It reads the
+// directory (containers another driver created on it are found too) and
+// refreshes the index.
 func (d *Driver) List(context.Context) ([]driver.Handle, error) {
 	entries, err := os.ReadDir(d.stateDir)
 	if err != nil {
 		return nil, err
 	}
 	var out []driver.Handle
+	seen := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		if !e.IsDir() || !validID(e.Name()) {
 			continue
 		}
-		rec, err := readRecord(d.dir(e.Name()))
+		rec, err := d.record(e.Name())
 		if err != nil {
 			continue // half-created or removed meanwhile
 		}
+		seen[rec.ID] = true
 		out = append(out, driver.Handle{ID: rec.ID, Name: rec.Name, Labels: rec.Labels})
 	}
+	d.index.retain(seen)
 	return out, nil
+}
+
+// record returns container id's spec.json, from the index or else from the
+// state directory (a container another driver created), which it indexes.
+func (d *Driver) record(id string) (*record, error) {
+	if rec := d.index.get(id); rec != nil {
+		return rec, nil
+	}
+	rec, err := readRecord(d.dir(id))
+	if err != nil {
+		return nil, err
+	}
+	if rec.ID != id {
+		return nil, fmt.Errorf("%s: spec.json is for container %q", d.dir(id), rec.ID)
+	}
+	d.index.put(rec)
+	return rec, nil
 }
 
 // resolve finds a handle's ID (by name when the ID is empty).
 func (d *Driver) resolve(h driver.Handle) (string, error) {
 	if h.ID == "" && h.Name != "" {
-		handles, err := d.List(context.Background())
-		if err != nil {
+		if id := d.index.byName(h.Name); id != "" {
+			return id, nil
+		}
+		if _, err := d.List(context.Background()); err != nil { // created by another driver?
 			return "", err
 		}
-		for _, x := range handles {
-			if x.Name == h.Name {
-				return x.ID, nil
-			}
+		if id := d.index.byName(h.Name); id != "" {
+			return id, nil
 		}
 		return "", fmt.Errorf("%w: %s", driver.ErrNotFound, h.Name)
 	}
@@ -193,6 +222,7 @@ func (d *Driver) resolve(h driver.Handle) (string, error) {
 	}
 	if _, err := os.Stat(filepath.Join(d.dir(h.ID), fileSpec)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			d.index.remove(h.ID)
 			return "", fmt.Errorf("%w: %s", driver.ErrNotFound, h.ID)
 		}
 		return "", err
@@ -223,17 +253,6 @@ func (d *Driver) Remove(_ context.Context, h driver.Handle) error {
 		return err
 	}
 	d.children.Delete(id)
+	d.index.remove(id)
 	return os.RemoveAll(trash)
-}
-
-// sleep waits one poll interval or until ctx ends.
-func (d *Driver) sleep(ctx context.Context) error {
-	t := time.NewTimer(d.poll)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

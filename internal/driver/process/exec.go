@@ -62,7 +62,7 @@ func (d *Driver) Exec(ctx context.Context, h driver.Handle, cmd []string, timeou
 		io.Copy(out, r)
 		close(copied)
 	}()
-	l, failure, err := launch(d.shimPath, append(append([]string{}, d.shimArgs...), "exec"), plan, w, w, cg)
+	l, failure, err := startWorkload(plan, w, w, cg, trampoline{d.shimPath, append(append([]string{}, d.shimArgs...), "exec")})
 	w.Close()
 	if err != nil || failure != nil {
 		<-copied

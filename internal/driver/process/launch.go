@@ -19,11 +19,111 @@ type execFailure struct {
 	ExitCode int    `json:"exitCode"`
 }
 
-// launched is a trampoline that exec'd its program: it leads its own
-// process group.
+// launched is a workload that runs: it leads its own process group.
 type launched struct {
 	proc *os.Process
 	ref  procRef
+}
+
+// trampoline is how to run the trampoline: `prog args...` must reach
+// RunShim with "exec".
+type trampoline struct {
+	prog string
+	args []string
+}
+
+// errNoCgroupFD: the kernel cannot start a process in a cgroup (clone3
+// with CLONE_INTO_CGROUP needs Linux 5.7).
+var errNoCgroupFD = errors.New("cannot clone into a cgroup")
+
+// startWorkload starts plan's program with stdout and stderr, in its own
+// process group and in cg. Go's fork/exec does all a plan asks (process
+// group, cgroup via CLONE_INTO_CGROUP, working directory, environment)
+// except ulimits and a user switch: those plans go through the
+// trampoline, which applies them and resolves the program as the
+// container's user. A failure to exec comes back as *execFailure.
+func startWorkload(plan execPlan, stdout, stderr *os.File, cg *cgroupConfig, tr trampoline) (*launched, *execFailure, error) {
+	if len(plan.Rlimits) == 0 && (plan.User == nil || !plan.User.Switch) {
+		l, f, err := launchDirect(plan, stdout, stderr, cg)
+		if !errors.Is(err, errNoCgroupFD) {
+			return l, f, err
+		}
+	}
+	return launch(tr.prog, tr.args, plan, stdout, stderr, cg)
+}
+
+// launchDirect execs plan's program as the caller's user, with the
+// trampoline's outcomes: the same messages and exit codes for a missing
+// working directory, a program not found and a failed exec.
+func launchDirect(plan execPlan, stdout, stderr *os.File, cg *cgroupConfig) (*launched, *execFailure, error) {
+	if len(plan.Argv) == 0 {
+		return nil, &execFailure{Error: "bad exec plan: no argv", ExitCode: 128}, nil
+	}
+	pathEnv, _ := lookupEnv(plan.Env, "PATH")
+	prog, err := lookPath(plan.Argv[0], pathEnv)
+	if err != nil {
+		if f := dirFailure(plan.Dir); f != nil {
+			return nil, f, nil // the trampoline changes directory first
+		}
+		return nil, &execFailure{Error: err.Error(), ExitCode: 127}, nil
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer devnull.Close()
+	sys := &syscall.SysProcAttr{Setpgid: true}
+	if cg != nil {
+		fd, err := unix.Open(cg.Path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &execFailure{Error: fmt.Sprintf("cgroup: joining %s: %v", cg.Path, err), ExitCode: 128}, nil
+		}
+		defer unix.Close(fd)
+		sys.UseCgroupFD, sys.CgroupFD = true, fd
+	}
+	proc, err := os.StartProcess(prog, plan.Argv, &os.ProcAttr{
+		Dir:   plan.Dir,
+		Env:   plan.Env,
+		Files: []*os.File{devnull, stdout, stderr},
+		Sys:   sys,
+	})
+	if err != nil {
+		var errno syscall.Errno
+		if !errors.As(err, &errno) {
+			return nil, nil, err
+		}
+		if cg != nil && errno == syscall.ENOSYS {
+			return nil, nil, errNoCgroupFD
+		}
+		if f := dirFailure(plan.Dir); f != nil {
+			return nil, f, nil
+		}
+		return nil, &execFailure{Error: fmt.Sprintf("exec: %q: %v", prog, errno), ExitCode: codeFor(errno)}, nil
+	}
+	ref, err := refOf(proc.Pid) // an unreaped child: the pid is stable
+	if err != nil {
+		proc.Kill()
+		proc.Wait()
+		return nil, &execFailure{Error: err.Error(), ExitCode: 128}, nil
+	}
+	return &launched{proc: proc, ref: ref}, nil, nil
+}
+
+// dirFailure is the trampoline's failure to change into dir, if it would
+// fail: dir must be a directory the caller may search.
+func dirFailure(dir string) *execFailure {
+	var st unix.Stat_t
+	err := unix.Stat(dir, &st)
+	if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		err = syscall.ENOTDIR
+	}
+	if err == nil {
+		err = unix.Access(dir, unix.X_OK)
+	}
+	if err == nil {
+		return nil
+	}
+	return &execFailure{Error: fmt.Sprintf("chdir to cwd (%q) set in config: %v", dir, err), ExitCode: codeFor(err)}
 }
 
 // launch starts the trampoline (prog args...) with stdout and stderr, in its

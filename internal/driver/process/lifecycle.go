@@ -42,6 +42,7 @@ func (d *Driver) Start(ctx context.Context, h driver.Handle) (driver.Status, err
 			return driver.Status{Exited: true, ExitCode: 128, Error: msg}, fmt.Errorf("%w: %s", driver.ErrCannotStart, msg)
 		}
 	}
+	c := d.child(id)
 	for {
 		s, err := d.snapshot(id, 0)
 		if err != nil {
@@ -53,14 +54,52 @@ func (d *Driver) Start(ctx context.Context, h driver.Handle) (driver.Status, err
 		case s.work != nil || s.exit != nil:
 			return s.status(), nil
 		}
-		if err := d.sleep(ctx); err != nil {
+		// A shim this driver started says when the workload's record is
+		// written (or it failed); one started elsewhere is polled for.
+		switch {
+		case c == nil:
+			err = d.await(ctx, nil, nil, time.Now().Add(d.poll))
+		case isClosed(c.ready):
+			// It said, and there is no record: it died. Once it is
+			// reaped, the snapshot records the failure.
+			err = d.await(ctx, nil, c.done, time.Time{})
+			c = nil
+		default:
+			err = d.await(ctx, c.ready, c.done, time.Time{})
+		}
+		if err != nil {
 			return driver.Status{}, err
 		}
 	}
 }
 
-// launchShim starts `shim run DIR` in a new session, its stdio on
-// shim.log, and reaps it when it exits.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// child is a shim this driver started.
+type child struct {
+	ready chan struct{} // closed when the shim has recorded the workload or why it did not start, or exited
+	done  chan struct{} // closed when the shim is reaped
+}
+
+// child returns the shim this driver started for container id, if any.
+func (d *Driver) child(id string) *child {
+	if v, ok := d.children.Load(id); ok {
+		return v.(*child)
+	}
+	return nil
+}
+
+// launchShim starts `shim run --ready-fd 3 DIR` in a new session, its stdio
+// on shim.log, and reaps it when it exits. The shim closes fd 3 (the write
+// end of a pipe) once workload.json or start-error.json is written, so
+// Start waits on the pipe, not on the state directory.
 func (d *Driver) launchShim(id string) error {
 	dir := d.dir(id)
 	logf, err := os.OpenFile(filepath.Join(dir, fileShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -68,21 +107,53 @@ func (d *Driver) launchShim(id string) error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(d.shimPath, append(slices.Clone(d.shimArgs), "run", dir)...)
-	cmd.Dir = "/"
-	cmd.Env = []string{}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	d.children.Store(id, done)
+	defer readyW.Close()
+	args := append(slices.Clone(d.shimArgs), "run", "--ready-fd", "3", dir)
+	cmd := exec.Command(d.shimPath, args...)
+	cmd.Dir = "/"
+	// One P is all a shim needs (it waits and copies output), and the
+	// runtime starts a little faster with one. Nothing of the shim's
+	// environment reaches the workload.
+	cmd.Env = []string{"GOMAXPROCS=1"}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		readyR.Close()
+		return err
+	}
+	c := &child{ready: make(chan struct{}), done: make(chan struct{})}
+	d.children.Store(id, c)
+	d.notifyLaunch()
+	go func() {
+		var b [1]byte
+		_, _ = readyR.Read(b[:]) // EOF (or a byte): the shim has said
+		readyR.Close()
+		close(c.ready)
+	}()
 	go func() {
 		cmd.Wait()
-		close(done)
+		close(c.done)
 	}()
 	return nil
+}
+
+// notifyLaunch wakes the waiters of containers that were not started.
+func (d *Driver) notifyLaunch() {
+	d.launchMu.Lock()
+	close(d.launched)
+	d.launched = make(chan struct{})
+	d.launchMu.Unlock()
+}
+
+func (d *Driver) launchedCh() <-chan struct{} {
+	d.launchMu.Lock()
+	defer d.launchMu.Unlock()
+	return d.launched
 }
 
 // Wait blocks until the container has exited (or failed to start) and
@@ -93,6 +164,7 @@ func (d *Driver) Wait(ctx context.Context, h driver.Handle) (driver.Status, erro
 		return driver.Status{}, err
 	}
 	for {
+		launched := d.launchedCh() // before the snapshot: a launch after it wakes us
 		s, err := d.snapshot(id, 0)
 		if err != nil {
 			return driver.Status{}, err
@@ -100,7 +172,7 @@ func (d *Driver) Wait(ctx context.Context, h driver.Handle) (driver.Status, erro
 		if s.terminal() {
 			return s.status(), nil
 		}
-		if err := d.sleep(ctx); err != nil {
+		if err := d.awaitChange(ctx, s, launched, time.Time{}); err != nil {
 			return driver.Status{}, err
 		}
 	}
@@ -141,7 +213,7 @@ func (d *Driver) Stop(ctx context.Context, h driver.Handle, timeout time.Duratio
 			return nil
 		}
 		now := time.Now()
-		kill := !now.Before(killAt) && now.Sub(lastKill) >= time.Second
+		kill := !now.Before(killAt) && now.Sub(lastKill) >= killRepeat
 		switch {
 		case s.shimAlive && !termSent:
 			termSent = s.shim.signal(syscall.SIGTERM) == nil
@@ -156,8 +228,20 @@ func (d *Driver) Stop(ctx context.Context, h driver.Handle, timeout time.Duratio
 				lastKill, lostCode = now, 128+int(syscall.SIGKILL)
 			}
 		}
-		if err := d.sleep(ctx); err != nil {
+		// Until the exit, or until the next signal is due.
+		next := killAt
+		if !lastKill.IsZero() {
+			next = lastKill.Add(killRepeat)
+		}
+		if !next.After(now) {
+			next = now.Add(d.poll) // a signal that could not be sent: try again soon
+		}
+		if err := d.awaitChange(ctx, s, nil, next); err != nil {
 			return err
 		}
 	}
 }
+
+// killRepeat is how often Stop repeats a kill that has not ended the
+// container.
+const killRepeat = time.Second

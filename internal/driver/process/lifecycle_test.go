@@ -125,30 +125,40 @@ func TestStartErrors(t *testing.T) {
 	if err := os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name     string
-		spec     driver.Spec
-		code     int
-		contains string
-	}{
-		{"not found", driver.Spec{Command: []string{"berth-no-such-program"}}, 127, "executable file not found in $PATH"},
-		{"absolute not found", driver.Spec{Command: []string{"/nonexistent/prog"}}, 127, "no such file or directory"},
-		{"not executable", driver.Spec{Command: []string{noexec}}, 126, "permission denied"},
-		{"no working dir", driver.Spec{Command: []string{"true"}, WorkingDir: "/nonexistent/dir"}, 127, `chdir to cwd ("/nonexistent/dir")`},
-		{"working dir is a file", driver.Spec{Command: []string{"true"}, WorkingDir: noexec}, 127, "not a directory"},
-		{"directory as program", driver.Spec{Command: []string{"/"}}, 126, "permission denied"},
-	} {
-		h := mustCreate(t, d, tc.spec)
-		st, err := d.Start(ctxT(t), h)
-		if !errors.Is(err, driver.ErrCannotStart) || !strings.HasPrefix(err.Error(), "CannotStartContainerError: ") || !strings.Contains(err.Error(), tc.contains) {
-			t.Errorf("%s: start error %v", tc.name, err)
-			continue
-		}
-		if !st.Exited || st.Running || st.ExitCode != tc.code || !strings.Contains(st.Error, tc.contains) {
-			t.Errorf("%s: status %+v", tc.name, st)
-		}
-		if st2, err := d.Inspect(ctxT(t), h); err != nil || st2.ExitCode != tc.code || !st2.Exited {
-			t.Errorf("%s: inspect %+v, %v", tc.name, st2, err)
+	// Without ulimits the shim execs the workload itself; with them, through
+	// the trampoline. Both give the same outcomes.
+	for _, via := range []struct {
+		name    string
+		ulimits []driver.Ulimit
+	}{{"direct", nil}, {"trampoline", []driver.Ulimit{{Name: "nofile", Soft: 512, Hard: 512}}}} {
+		for _, tc := range []struct {
+			name     string
+			spec     driver.Spec
+			code     int
+			contains string
+		}{
+			{"not found", driver.Spec{Command: []string{"berth-no-such-program"}}, 127, "executable file not found in $PATH"},
+			{"absolute not found", driver.Spec{Command: []string{"/nonexistent/prog"}}, 127, `exec: "/nonexistent/prog": no such file or directory`},
+			{"not executable", driver.Spec{Command: []string{noexec}}, 126, "permission denied"},
+			{"no working dir", driver.Spec{Command: []string{"true"}, WorkingDir: "/nonexistent/dir"}, 127, `chdir to cwd ("/nonexistent/dir") set in config: no such file or directory`},
+			{"no working dir, no program", driver.Spec{Command: []string{"berth-no-such-program"}, WorkingDir: "/nonexistent/dir"}, 127, `chdir to cwd ("/nonexistent/dir")`},
+			{"working dir is a file", driver.Spec{Command: []string{"true"}, WorkingDir: noexec}, 127, "not a directory"},
+			{"directory as program", driver.Spec{Command: []string{"/"}}, 126, "permission denied"},
+		} {
+			name := via.name + ": " + tc.name
+			tc.spec.Ulimits = via.ulimits
+			h := mustCreate(t, d, tc.spec)
+			st, err := d.Start(ctxT(t), h)
+			if !errors.Is(err, driver.ErrCannotStart) || !strings.HasPrefix(err.Error(), "CannotStartContainerError: ") || !strings.Contains(err.Error(), tc.contains) {
+				t.Errorf("%s: start error %v", name, err)
+				continue
+			}
+			if !st.Exited || st.Running || st.ExitCode != tc.code || !strings.Contains(st.Error, tc.contains) {
+				t.Errorf("%s: status %+v", name, st)
+			}
+			if st2, err := d.Inspect(ctxT(t), h); err != nil || st2.ExitCode != tc.code || !st2.Exited {
+				t.Errorf("%s: inspect %+v, %v", name, st2, err)
+			}
 		}
 	}
 }
@@ -388,7 +398,9 @@ func TestShimThatDiesEarly(t *testing.T) {
 	if err != nil {
 		t.Skip("no false program")
 	}
-	d := newDriver(t, Options{ShimPath: falseBin})
+	// An hour's poll interval: the shim's exit (its ready pipe closing,
+	// then its reaping) is what Start hears.
+	d := newDriver(t, Options{ShimPath: falseBin, PollInterval: time.Hour})
 	h := mustCreate(t, d, driver.Spec{Command: []string{"true"}})
 	st, err := d.Start(ctxT(t), h)
 	if !errors.Is(err, driver.ErrCannotStart) || !strings.Contains(err.Error(), "the shim exited before starting the workload") {

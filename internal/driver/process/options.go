@@ -3,8 +3,9 @@ package process
 import "time"
 
 // ShimCommand is the hidden berth subcommand that must call RunShim with the
-// arguments after it: `berth shim run DIR` supervises one container and
-// `berth shim exec` is the trampoline that execs a workload.
+// arguments after it: `berth shim run --ready-fd 3 DIR` supervises one
+// container and `berth shim exec` is the trampoline that execs a workload
+// with ulimits or as another user.
 const ShimCommand = "shim"
 
 // Defaults of Options.
@@ -20,8 +21,8 @@ type Options struct {
 	// with mode 0700: specs carry environment variables.
 	StateDir string
 	// ShimPath is the program that runs RunShim, invoked as
-	// ShimPath ShimArgs... run DIR (and ShimPath ShimArgs... exec for the
-	// trampoline of Exec). When empty: os.Executable(), and ShimArgs
+	// ShimPath ShimArgs... run --ready-fd 3 DIR (and ShimPath ShimArgs...
+	// exec for the trampoline of Exec). When empty: os.Executable(), and ShimArgs
 	// [ShimCommand] unless ShimArgs is set.
 	ShimPath string
 	ShimArgs []string
@@ -29,8 +30,10 @@ type Options struct {
 	// at least 1 KiB); LogFiles is how many files are kept (default 3).
 	LogMaxBytes int64
 	LogFiles    int
-	// PollInterval is how often Start, Wait, Stop and followed Logs look at
-	// the state directory (default 25ms).
+	// PollInterval is how often followed Logs look for output, and how
+	// often Start, Wait and Stop look at the state directory when they have
+	// no event to wait for: a container another driver is starting, or a
+	// kernel without pidfd (default 25ms).
 	PollInterval time.Duration
 	// CgroupParent is the cgroup v2 directory per-container cgroups are
 	// created in, as a path under /sys/fs/cgroup or relative to it. Empty

@@ -46,7 +46,8 @@ func TestRealProcStat(t *testing.T) {
 }
 
 func TestRunShimUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"run"}, {"run", "relative/dir"}, {"exec", "x"}, {"bogus"}} {
+	for _, args := range [][]string{nil, {"run"}, {"run", "/abs/dir"}, {"run", "--ready-fd", "3", "relative/dir"},
+		{"run", "--ready-fd", "x", "/abs/dir"}, {"run", "--ready-fd", "1", "/abs/dir"}, {"exec", "x"}, {"bogus"}} {
 		if code := RunShim(args); code != 2 {
 			t.Errorf("RunShim(%q) = %d, want 2", args, code)
 		}

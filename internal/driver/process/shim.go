@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -19,16 +20,24 @@ const drainTimeout = 2 * time.Second
 // RunShim runs the hidden shim subcommand with the arguments after it and
 // returns the exit code:
 //
-//	run DIR   supervise the container whose state directory is DIR
-//	exec      the trampoline: read a plan on fd 3, exec it, report on fd 4
+//	run --ready-fd N DIR  supervise the container whose state directory is
+//	                      DIR; close fd N once the workload runs (its record
+//	                      written) or cannot start
+//	exec                  the trampoline: read a plan on fd 3, exec it,
+//	                      report on fd 4
 func RunShim(args []string) int {
 	switch {
-	case len(args) == 2 && args[0] == "run" && filepath.IsAbs(args[1]):
-		return runSupervisor(args[1])
+	case len(args) == 4 && args[0] == "run" && args[1] == "--ready-fd" && filepath.IsAbs(args[3]):
+		fd, err := strconv.Atoi(args[2])
+		if err != nil || fd < 3 {
+			break
+		}
+		syscall.CloseOnExec(fd) // the workload must not hold it
+		return runSupervisor(args[3], os.NewFile(uintptr(fd), "ready"))
 	case len(args) == 1 && args[0] == "exec":
 		return runTrampoline()
 	}
-	fmt.Fprintln(os.Stderr, "usage: shim run DIR | shim exec (internal to the berth process runtime)")
+	fmt.Fprintln(os.Stderr, "usage: shim run --ready-fd N DIR | shim exec (internal to the berth process runtime)")
 	return 2
 }
 
@@ -37,8 +46,10 @@ func shimLogf(format string, args ...any) {
 }
 
 // runSupervisor starts the workload, forwards signals to its process group,
-// copies its output and records how it ended.
-func runSupervisor(dir string) int {
+// copies its output and records how it ended. It closes ready once
+// workload.json or start-error.json is written.
+func runSupervisor(dir string, ready *os.File) int {
+	defer ready.Close()
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGHUP)
 	_ = os.Chdir("/")
@@ -50,7 +61,7 @@ func runSupervisor(dir string) int {
 	}
 	self, err := refOf(os.Getpid())
 	if err == nil {
-		err = writeJSON(filepath.Join(dir, fileShim), self)
+		err = writeProcJSON(filepath.Join(dir, fileShim), self)
 	}
 	if err != nil {
 		shimLogf("recording the shim: %v", err)
@@ -62,6 +73,7 @@ func runSupervisor(dir string) int {
 		if err := writeJSON(filepath.Join(dir, fileStartError), startErrorRec{Error: msg, ExitCode: code, Time: time.Now()}); err != nil {
 			shimLogf("recording the start error: %v", err)
 		}
+		ready.Close()
 		return 1
 	}
 	lw, err := openLogWriter(filepath.Join(dir, dirLogs), rec.LogMaxBytes, rec.LogFiles)
@@ -87,7 +99,8 @@ func runSupervisor(dir string) int {
 	copiers.Go(func() { copyStream(outR, "stdout", lw) })
 	copiers.Go(func() { copyStream(errR, "stderr", lw) })
 
-	l, failure, err := launch("/proc/self/exe", append(append([]string{}, rec.ShimArgs...), "exec"), rec.Plan, outW, errW, rec.Cgroup)
+	l, failure, err := startWorkload(rec.Plan, outW, errW, rec.Cgroup,
+		trampoline{"/proc/self/exe", append(append([]string{}, rec.ShimArgs...), "exec")})
 	outW.Close()
 	errW.Close()
 	if err != nil || failure != nil {
@@ -97,13 +110,14 @@ func runSupervisor(dir string) int {
 			rec.Cgroup.remove()
 		}
 		if err != nil {
-			return fail(128, "starting the trampoline: %v", err)
+			return fail(128, "starting the workload: %v", err)
 		}
 		return fail(failure.ExitCode, "%s", failure.Error)
 	}
-	if err := writeJSON(filepath.Join(dir, fileWorkload), workloadRec{procRef: l.ref, StartedAt: time.Now()}); err != nil {
+	if err := writeProcJSON(filepath.Join(dir, fileWorkload), workloadRec{procRef: l.ref, StartedAt: time.Now()}); err != nil {
 		shimLogf("recording the workload: %v", err) // it runs; exit.json will tell
 	}
+	ready.Close()
 	shimLogf("workload pid %d started", l.ref.Pid)
 
 	exited := make(chan struct{})

@@ -52,13 +52,14 @@ func (s *snapshot) load() error {
 		name string
 		v    any
 		set  func()
+		read func(string, any) (bool, error)
 	}{
-		{fileExit, &exit, func() { s.exit = &exit }},
-		{fileStartError, &startErr, func() { s.startErr = &startErr }},
-		{fileWorkload, &work, func() { s.work = &work }},
-		{fileShim, &shim, func() { s.shim = &shim }},
+		{fileExit, &exit, func() { s.exit = &exit }, readJSON},
+		{fileStartError, &startErr, func() { s.startErr = &startErr }, readJSON},
+		{fileWorkload, &work, func() { s.work = &work }, readProcJSON},
+		{fileShim, &shim, func() { s.shim = &shim }, readProcJSON},
 	} {
-		ok, err := readJSON(filepath.Join(s.dir, f.name), f.v)
+		ok, err := f.read(filepath.Join(s.dir, f.name), f.v)
 		if err != nil {
 			return err
 		}
@@ -81,7 +82,13 @@ func (s *snapshot) load() error {
 // when 0) for a workload that ran, a start error for one that never did.
 func (d *Driver) snapshot(id string, lostCode int) (*snapshot, error) {
 	dir := d.dir(id)
-	rec, err := readRecord(dir)
+	rec, err := d.record(id)
+	if err == nil {
+		// The record may be the index's: is the container still there?
+		if _, err = os.Stat(filepath.Join(dir, fileSpec)); errors.Is(err, fs.ErrNotExist) {
+			d.index.remove(id)
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", driver.ErrNotFound, id)
 	}
@@ -132,13 +139,8 @@ func (d *Driver) snapshot(id string, lostCode int) (*snapshot, error) {
 // shimGone reports whether a started container that has no shim record
 // will never get one.
 func (d *Driver) shimGone(id string, startedAt time.Time) bool {
-	if v, ok := d.children.Load(id); ok {
-		select {
-		case <-v.(chan struct{}):
-			return true
-		default:
-			return false
-		}
+	if c := d.child(id); c != nil {
+		return isClosed(c.done)
 	}
 	return time.Since(startedAt) > startGrace
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"berth.dev/berth/internal/atomicfile"
 	"berth.dev/berth/internal/driver"
 )
 
@@ -52,7 +53,7 @@ type record struct {
 	ShimArgs []string `json:"shimArgs"`
 }
 
-// execPlan is what the trampoline applies before it execs a program.
+// execPlan is what the shim (or the trampoline) applies to start a program.
 type execPlan struct {
 	Argv    []string    `json:"argv"`
 	Env     []string    `json:"env"`
@@ -128,36 +129,25 @@ func validID(s string) bool {
 	return true
 }
 
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
+// writeJSON writes a record that must survive a power loss (fsynced).
 func writeJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'))
+	return atomicfile.Write(path, append(data, '\n'), 0o600, true)
+}
+
+// writeProcJSON writes a record of a live process (shim.json,
+// workload.json), not fsynced: a power loss ends the process, and with it
+// what the record says. Such a record read after one may be empty or
+// missing; loadProcJSON reads it as missing.
+func writeProcJSON(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, append(data, '\n'), 0o600, false)
 }
 
 // readJSON reads path into v; ok is false when the file does not exist.
@@ -173,6 +163,19 @@ func readJSON(path string, v any) (ok bool, err error) {
 		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	return true, nil
+}
+
+// readProcJSON reads a record writeProcJSON wrote; one that does not parse
+// (torn by a power loss) counts as missing.
+func readProcJSON(path string, v any) (ok bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return json.Unmarshal(data, v) == nil, nil
 }
 
 func readRecord(dir string) (*record, error) {

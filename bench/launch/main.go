@@ -1,0 +1,155 @@
+// Command launch measures how fast berth launches tasks to RUNNING, with
+// the process runtime and with the Docker runtime, and how fast Docker Swarm
+// starts the same image on the same engine; and what memory berth's server
+// and agent use while doing it. It is a program, not a test: it asserts
+// nothing, it prints what it measured.
+//
+// Every run starts `berth server` and one `berth agent` (built from this
+// module, or --berth-bin) as processes with fresh data dirs, launches the
+// test application (internal/e2e/testapp) with RunTask from many concurrent
+// callers, waits until every task is RUNNING, stops them all and waits until
+// every task is STOPPED. The Swarm run does `docker swarm init` (only when
+// the engine is in no swarm), `docker service create --replicas N` of the
+// same image, waits until N tasks run, removes the service and leaves the
+// swarm again (only when it joined it). --state-scale adds a run that loads
+// one server with many fake agents (see fleet.go). See docs/benchmarks.md.
+//
+//	go run ./bench/launch                         # 1,000 process tasks once; 50 Docker tasks and Swarm 3 times each
+//	go run ./bench/launch --phases process --repeat 1
+//	go run ./bench/launch --state-scale --out bench-results.md
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"berth.dev/berth/bench/internal/harness"
+)
+
+type options struct {
+	phases        []string
+	processTasks  int
+	dockerTasks   int
+	repeat        int
+	processRepeat int
+	callers       int
+	perCall       int
+	poll          time.Duration
+	timeout       time.Duration
+	settle        time.Duration
+	memory        int
+	cpu           int
+	stopTimeout   time.Duration
+
+	stateScale     bool
+	scaleInstances int
+	scaleTasks     int
+	scaleMemory    int
+
+	berthBin  string
+	dataRoot  string
+	out       string
+	image     string
+	keepImage bool
+	region    string
+
+	targetProcessRate float64
+	targetRatio       float64
+	targetServerMiB   float64
+	targetAgentMiB    float64
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/launch:", err)
+		os.Exit(2)
+	}
+	// The first Ctrl-C (or SIGTERM) ends the measurement: the bench then
+	// stops the tasks it launched and cleans up. A second one also gives up
+	// waiting for the tasks to stop; the processes, containers and swarm are
+	// still cleaned up.
+	ctx, hard, stop := harness.Interrupts(
+		"interrupted: stopping the tasks and cleaning up (interrupt again to stop waiting for the tasks)",
+		"interrupted again: cleaning up without waiting for the tasks")
+	err = benchmark(ctx, hard, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/launch:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (*options, error) {
+	fs := flag.NewFlagSet("launch", flag.ContinueOnError)
+	o := &options{}
+	phases := fs.String("phases", "process,docker,swarm", "runs to make, in this order per repetition: process, docker, swarm")
+	fs.IntVar(&o.processTasks, "process-tasks", 1000, "tasks the process-runtime run launches")
+	fs.IntVar(&o.dockerTasks, "docker-tasks", 50, "tasks the Docker-runtime run launches, and Swarm replicas")
+	fs.IntVar(&o.repeat, "repeat", 3, "repetitions of the docker and swarm runs; the summary shows medians")
+	fs.IntVar(&o.processRepeat, "process-repeat", 1, "repetitions of the process run (the long one)")
+	fs.IntVar(&o.callers, "callers", 20, "concurrent RunTask (and StopTask) callers")
+	fs.IntVar(&o.perCall, "count", 10, "tasks per RunTask call (1-10)")
+	fs.DurationVar(&o.poll, "poll-interval", 250*time.Millisecond, "pause between two rounds of DescribeTasks (or Swarm TaskList) while waiting")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "how long to wait for all tasks to be RUNNING, and then STOPPED")
+	fs.DurationVar(&o.settle, "settle", 3*time.Second, "pause before the idle and after memory readings")
+	fs.IntVar(&o.memory, "task-memory", 16, "container memory (MiB, hard limit) of every task")
+	fs.IntVar(&o.cpu, "task-cpu", 0, "container cpu units of every task")
+	fs.DurationVar(&o.stopTimeout, "agent-stop-timeout", 30*time.Second, "the agents' --stop-timeout (the test app exits at once on SIGTERM)")
+	fs.BoolVar(&o.stateScale, "state-scale", false, "also run the state-scale run: one server, --scale-instances fake agents, --scale-tasks tasks")
+	fs.IntVar(&o.scaleInstances, "scale-instances", 1000, "fake container instances of the state-scale run")
+	fs.IntVar(&o.scaleTasks, "scale-tasks", 10000, "tasks of the state-scale run")
+	fs.IntVar(&o.scaleMemory, "scale-instance-memory", 4096, "MiB each fake instance registers")
+	fs.StringVar(&o.berthBin, "berth-bin", "", "berth binary to run (default: go build ./cmd/berth)")
+	fs.StringVar(&o.dataRoot, "data-root", "", "where the runs keep their data dirs (default: the system temp dir)")
+	fs.StringVar(&o.out, "out", "", "append the Markdown report to this file")
+	fs.StringVar(&o.image, "image", "berth-bench-launch:testapp", "tag of the test application image the Docker and Swarm runs use (built from internal/e2e/testapp)")
+	fs.BoolVar(&o.keepImage, "keep-image", false, "keep the image tag at the end (default: remove it)")
+	fs.StringVar(&o.region, "region", "us-east-1", "region of the started servers")
+	fs.Float64Var(&o.targetProcessRate, "target-process-rate", 200, "target tasks/s to RUNNING with the process runtime (reported, not asserted)")
+	fs.Float64Var(&o.targetRatio, "target-swarm-ratio", 2, "target ratio of berth's Docker-runtime rate to Swarm's (reported, not asserted)")
+	fs.Float64Var(&o.targetServerMiB, "target-server-rss", 300, "target server RSS in MiB at the state scale (reported, not asserted)")
+	fs.Float64Var(&o.targetAgentMiB, "target-agent-rss", 50, "target idle agent RSS in MiB (reported, not asserted)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for p := range strings.SplitSeq(*phases, ",") {
+		p = strings.TrimSpace(p)
+		switch p {
+		case "":
+			continue
+		case "process", "docker", "swarm":
+		default:
+			return nil, fmt.Errorf("--phases: unknown run %q (process, docker, swarm)", p)
+		}
+		if !slices.Contains(o.phases, p) {
+			o.phases = append(o.phases, p)
+		}
+	}
+	switch {
+	case len(o.phases) == 0 && !o.stateScale:
+		return nil, errors.New("nothing to run: give --phases or --state-scale")
+	case o.perCall < 1 || o.perCall > 10:
+		return nil, errors.New("--count must be between 1 and 10 (RunTask's limit)")
+	case o.processTasks < 1 || o.dockerTasks < 1 || o.repeat < 1 || o.processRepeat < 1 || o.callers < 1:
+		return nil, errors.New("--process-tasks, --docker-tasks, --repeat, --process-repeat and --callers must be positive")
+	case o.poll <= 0 || o.timeout <= 0 || o.settle < 0:
+		return nil, errors.New("--poll-interval and --timeout must be positive, --settle not negative")
+	case o.memory < 6 || o.cpu < 0:
+		return nil, errors.New("--task-memory must be at least 6 (Docker's minimum) and --task-cpu not negative")
+	case o.stateScale && (o.scaleInstances < 1 || o.scaleTasks < 1):
+		return nil, errors.New("--scale-instances and --scale-tasks must be positive")
+	}
+	return o, nil
+}

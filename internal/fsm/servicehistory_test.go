@@ -1,0 +1,56 @@
+package fsm
+
+import (
+	"testing"
+
+	"berth.dev/berth/internal/deploy"
+	"berth.dev/berth/internal/shape"
+)
+
+// TestHistoryStatus checks how a reconciler round moves a deployment's
+// history record (ListServiceDeployments / DescribeServiceDeployments),
+// including a circuit breaker rollback from start to end.
+func TestHistoryStatus(t *testing.T) {
+	dep := func(id, status, rollout string, rollback bool) *deploy.Deployment {
+		return &deploy.Deployment{ID: id, Status: status, RolloutState: rollout, Rollback: rollback}
+	}
+	const (
+		P, A            = deploy.StatusPrimary, deploy.StatusActive
+		run, done, fail = deploy.RolloutInProgress, deploy.RolloutCompleted, deploy.RolloutFailed
+		none            = shape.ServiceDeploymentStatus("")
+		inProgress      = shape.ServiceDeploymentStatusInProgress
+		successful      = shape.ServiceDeploymentStatusSuccessful
+		stopped         = shape.ServiceDeploymentStatusStopped
+		rollingBack     = shape.ServiceDeploymentStatusRollbackInProgress
+		rolledBack      = shape.ServiceDeploymentStatusRollbackSuccessful
+		rollbackFailed  = shape.ServiceDeploymentStatusRollbackFailed
+	)
+	cases := []struct {
+		name     string
+		before   *deploy.Deployment
+		after    *deploy.Deployment // nil: left the array
+		primary  *deploy.Deployment
+		recorded shape.ServiceDeploymentStatus
+		want     shape.ServiceDeploymentStatus
+	}{
+		{"completes", dep("2", P, run, false), dep("2", P, done, false), dep("2", P, done, false), inProgress, successful},
+		{"still running", dep("2", P, run, false), dep("2", P, run, false), dep("2", P, run, false), inProgress, none},
+		{"replaced before it completed", dep("1", A, run, false), nil, dep("2", P, done, false), inProgress, stopped},
+		{"completed one leaves", dep("1", A, done, false), nil, dep("2", P, done, false), successful, none},
+		{"breaker fails it and rolls back", dep("3", P, run, false), dep("3", A, fail, false), dep("2", P, run, true), inProgress, rollingBack},
+		{"breaker fails it, nothing to roll back to", dep("3", P, run, false), dep("3", P, fail, false), dep("3", P, fail, false), inProgress, stopped},
+		{"rollback running", dep("3", A, fail, false), dep("3", A, fail, false), dep("2", P, run, true), rollingBack, none},
+		{"rollback completed", dep("3", A, fail, false), nil, dep("2", P, done, true), rollingBack, rolledBack},
+		{"rollback failed too", dep("3", A, fail, false), dep("3", A, fail, false), dep("2", P, fail, true), rollingBack, rollbackFailed},
+		{"rollback replaced by a new deployment", dep("3", A, fail, false), nil, dep("4", P, done, false), rollingBack, stopped},
+		{"failed without rollback leaves", dep("3", A, fail, false), nil, dep("4", P, done, false), stopped, none},
+		{"rolled back one leaves later", dep("3", A, fail, false), nil, dep("4", P, done, false), rolledBack, none},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := historyStatus(*tc.before, tc.after, tc.primary, tc.recorded); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
