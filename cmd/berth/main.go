@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"berth.dev/berth/internal/cli"
+	// Runs `berth shim ...` during package initialisation (see its doc).
+	_ "berth.dev/berth/internal/shimentry"
 )
 
 func main() {

@@ -27,8 +27,9 @@ type Env struct {
 
 // Main runs the berth command line and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
-	// The process runtime's per-container supervisor: handled before any
-	// command-line parsing (see docs/runtimes.md).
+	// The process runtime's per-container supervisor: the berth binary runs
+	// it from package initialisation (internal/shimentry); here for callers
+	// of Main in a process that did not, before any command-line parsing.
 	if len(args) > 0 && args[0] == process.ShimCommand {
 		return process.RunShim(args[1:])
 	}
