@@ -216,7 +216,7 @@ func runBerth(ctx, hard context.Context, e *env, cfg config, p plan, rep int) (r
 			err = fmt.Errorf("%w\nserver log (end):\n%s", err, t)
 		}
 	}()
-	c, err := harness.NewClientWithoutBodyRace(ctx, srv)
+	c, err := harness.NewClient(ctx, srv, 0)
 	if err != nil {
 		return r, err
 	}

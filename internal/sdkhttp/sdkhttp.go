@@ -33,6 +33,10 @@ type doer interface {
 // New returns a Client over the SDK's default buildable client.
 func New() Client { return Client{awshttp.NewBuildableClient()} }
 
+// Wrap returns a Client over c (a buildable client with its own transport
+// options, such as a sized connection pool).
+func Wrap(c *awshttp.BuildableClient) Client { return Client{c} }
+
 // Do sends r with its body reduced to Read and Close.
 func (p Client) Do(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {

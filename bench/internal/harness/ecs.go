@@ -20,50 +20,34 @@ import (
 
 // NewClient returns an ECS client of s that signs with SigV4 and makes one
 // attempt per call, so errors are counted, never hidden by a retry. conns
-// is the size of its connection pool.
+// is the size of its connection pool (0: the SDK's default). It sends
+// through internal/sdkhttp, which avoids the SDK/net-http race that fails a
+// call now and then with "use of closed network connection"
+// (aws/aws-sdk-go-v2#2737).
 func NewClient(ctx context.Context, s *Server, conns int) (*ecs.Client, error) {
-	httpc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConnsPerHost = conns
-	}).WithTimeout(60 * time.Second)
-	return newClient(ctx, s, httpc, nil)
-}
-
-// NewClientWithoutBodyRace is NewClient (one attempt per call, the SDK's
-// default connection pool, no timeout) over internal/sdkhttp's HTTP client,
-// which avoids the SDK/net-http race that fails a call now and then with
-// "use of closed network connection" (aws/aws-sdk-go-v2#2737). It is for
-// benches that poll for a state, where such failures are noise.
-func NewClientWithoutBodyRace(ctx context.Context, s *Server) (*ecs.Client, error) {
-	// Set on the client, not in the configuration: the configuration adds
-	// AWS_CA_BUNDLE's roots to its HTTP client, which only the SDK's own
-	// client supports (the server is plain HTTP anyway).
-	return newClient(ctx, s, nil, sdkhttp.New())
-}
-
-// newClient builds the client with httpc in its configuration, or with
-// override on the client itself.
-func newClient(ctx context.Context, s *Server, httpc *awshttp.BuildableClient, override aws.HTTPClient) (*ecs.Client, error) {
-	opts := []func(*config.LoadOptions) error{
+	httpc := awshttp.NewBuildableClient()
+	if conns > 0 {
+		httpc = httpc.WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxIdleConnsPerHost = conns
+		}).WithTimeout(60 * time.Second)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(s.Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s.KeyID, s.Secret, "")),
 		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }),
-		// The SDK's own warnings (a response body it could not drain after
-		// the client-side race described in docs/benchmarks.md) would
-		// interleave with the progress lines; the errors are counted.
+		// The SDK's own warnings would interleave with the progress lines;
+		// the errors are counted.
 		config.WithLogger(logging.Nop{}),
-	}
-	if httpc != nil {
-		opts = append(opts, config.WithHTTPClient(httpc))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	)
 	if err != nil {
 		return nil, err
 	}
 	return ecs.NewFromConfig(cfg, func(o *ecs.Options) {
 		o.BaseEndpoint = aws.String(s.Endpoint)
-		if override != nil {
-			o.HTTPClient = override
-		}
+		// Set on the client, not in the configuration: the configuration
+		// adds AWS_CA_BUNDLE's roots to its HTTP client, which only the
+		// SDK's own client supports (the server is plain HTTP anyway).
+		o.HTTPClient = sdkhttp.Wrap(httpc)
 	}), nil
 }
 
