@@ -46,3 +46,20 @@ func Write(path string, data []byte, perm os.FileMode, sync bool) error {
 	}
 	return nil
 }
+
+// SyncDir flushes dir's entries (names created, renamed or removed in it)
+// to disk.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"berth.dev/berth/internal/atomicfile"
 	"berth.dev/berth/internal/driver"
 )
 
@@ -33,7 +34,18 @@ func (d *Driver) Start(ctx context.Context, h driver.Handle) (driver.Status, err
 	case err != nil:
 		return driver.Status{}, fmt.Errorf("%w: %v", driver.ErrCannotStart, err)
 	default:
-		marker.Close()
+		// On disk before the shim runs: after a power loss, a container
+		// whose marker was lost would look never started and run again.
+		err := marker.Sync()
+		if cerr := marker.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = atomicfile.SyncDir(dir)
+		}
+		if err != nil {
+			return driver.Status{}, fmt.Errorf("%w: recording the start: %v", driver.ErrCannotStart, err)
+		}
 		if err := d.launchShim(id); err != nil {
 			msg := "starting the shim: " + err.Error()
 			if werr := writeJSON(filepath.Join(dir, fileStartError), startErrorRec{Error: msg, ExitCode: 128, Time: time.Now()}); werr != nil {
