@@ -27,6 +27,7 @@ type Driver struct {
 	ownClient bool
 	log       *slog.Logger
 	pulled    *pullRecord
+	healthEv  *healthEvents
 }
 
 var _ driver.Driver = (*Driver)(nil)
@@ -54,6 +55,7 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 		return nil, err
 	}
 	d.pulled = rec
+	d.healthEv = newHealthEvents(d.cli, d.log)
 	return d, nil
 }
 

@@ -22,12 +22,15 @@ type healthWatch struct {
 	done   chan struct{}
 }
 
-func watchHealth(e *env, h driver.Handle) *healthWatch {
+func watchHealth(e *env, h driver.Handle) *healthWatch { return watchHealthEvery(e, h, time.Second) }
+
+// watchHealthEvery is watchHealth with WatchHealth's poll interval.
+func watchHealthEvery(e *env, h driver.Handle, poll time.Duration) *healthWatch {
 	ctx, cancel := context.WithCancel(e.ctx)
 	w := &healthWatch{latest: "(no reading)", seen: map[string]bool{}, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		e.d.WatchHealth(ctx, h, time.Second, func(s string) {
+		e.d.WatchHealth(ctx, h, poll, func(s string) {
 			w.mu.Lock()
 			w.latest, w.seen[s] = s, true
 			w.mu.Unlock()
@@ -87,6 +90,59 @@ func TestNativeHealthCheckHealthyThenUnhealthy(t *testing.T) {
 	}
 	resp.Body.Close()
 	w.await(t, "unhealthy")
+}
+
+// With polling out of the way, changes reach each watch through the
+// driver's one shared events stream, and only the watch of the container
+// that changed.
+func TestHealthEventsReachWatchesWithoutPolling(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	type ctr struct {
+		h   driver.Handle
+		url string
+		w   *healthWatch
+	}
+	var cs []*ctr
+	for range 2 {
+		h, st := e.run(e.healthSpec())
+		cs = append(cs, &ctr{h: h, url: fmt.Sprintf("http://127.0.0.1:%d", st.Bindings[0].HostPort)})
+	}
+	for _, c := range cs {
+		awaitEngineHealth(t, e, c.h, "healthy")
+		c.w = watchHealthEvery(e, c.h, time.Hour) // reads once now, then on events only
+		c.w.await(t, "healthy")
+	}
+	resp, err := http.Get(cs[0].url + "/fail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cs[0].w.await(t, "unhealthy")
+	cs[1].w.mu.Lock()
+	defer cs[1].w.mu.Unlock()
+	if cs[1].w.seen["unhealthy"] || cs[1].w.latest != "healthy" {
+		t.Errorf("the other container's watch read %q (seen %v)", cs[1].w.latest, cs[1].w.seen)
+	}
+}
+
+// awaitEngineHealth waits until the engine itself reports want.
+func awaitEngineHealth(t *testing.T, e *env, h driver.Handle, want string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		res, err := e.cli.ContainerInspect(e.ctx, h.ID, client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hs := res.Container.State.Health; hs != nil && string(hs.Status) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine's health is %+v, want %q", res.Container.State.Health, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func TestNativeHealthCheckUnhealthy(t *testing.T) {
