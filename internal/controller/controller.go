@@ -78,8 +78,9 @@ func (s *Services) Run(ctx context.Context) {
 			watches = append(watches, snap.WatchClusterInstances(cl, func(*state.ContainerInstance) bool { return true }))
 		}
 		wake := time.Time{}
+		views := clusterViews{}
 		for _, svc := range services {
-			w, err := s.reconcile(ctx, snap, svc)
+			w, err := s.reconcile(ctx, snap, views, svc)
 			if err != nil && ctx.Err() == nil && !errors.Is(err, fsm.ErrStaleRound) {
 				s.log.Warn("service round failed", "cluster", svc.Cluster, "service", svc.Name, "err", err)
 				w = s.cfg.Now().Add(time.Second)
@@ -127,9 +128,9 @@ func (s *Services) wait(ctx context.Context, watches []<-chan struct{}, wake tim
 }
 
 // reconcile runs one round for svc and returns when to look again.
-func (s *Services) reconcile(ctx context.Context, snap *state.Snapshot, svc *state.Service) (time.Time, error) {
+func (s *Services) reconcile(ctx context.Context, snap *state.Snapshot, views clusterViews, svc *state.Service) (time.Time, error) {
 	now := s.cfg.Now()
-	in := s.input(snap, svc, now)
+	in := s.input(snap, views, svc, now)
 	res := deploy.Reconcile(in)
 	if !res.Changed && len(res.Starts) == 0 {
 		return res.Wake, nil

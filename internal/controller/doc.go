@@ -7,7 +7,10 @@
 //
 // It is driven by state watches (services, and the tasks and container
 // instances of the clusters with services) and by the reconciler's wake
-// times, not by a polling interval. Rounds are optimistic: a round computed
-// on a service that changed since (its generation) is refused by the state
-// machine and computed again.
+// times, not by a polling interval. A pass reads every service from one
+// snapshot and each cluster's tasks and instances once, not once per
+// service: it costs O(tasks + services × instances), plus the rounds'
+// own work. Rounds are optimistic: a round computed on a service that
+// changed since (its generation) is refused by the state machine and
+// computed again.
 package controller

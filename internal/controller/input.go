@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"slices"
 	"time"
 
 	"berth.dev/berth/internal/cql"
@@ -11,8 +12,9 @@ import (
 	"berth.dev/berth/internal/state"
 )
 
-// input builds the reconciler's view of svc from a snapshot.
-func (s *Services) input(snap *state.Snapshot, svc *state.Service, now time.Time) deploy.Input {
+// input builds the reconciler's view of svc from a snapshot; views caches
+// what it reads from svc's cluster for the other services of the same pass.
+func (s *Services) input(snap *state.Snapshot, views clusterViews, svc *state.Service, now time.Time) deploy.Input {
 	sh := svc.Shape
 	dc := sh.DeploymentConfiguration
 	in := deploy.Input{
@@ -35,15 +37,46 @@ func (s *Services) input(snap *state.Snapshot, svc *state.Service, now time.Time
 	if in.Service.SchedulingStrategy == "" {
 		in.Service.SchedulingStrategy = deploy.Replica
 	}
-	var version uint64
-	group := fsm.ServiceGroup(svc.Name)
-	snap.Tasks(svc.Cluster, "", func(t *state.Task) bool {
-		version += uint64(t.Shape.Version) + 1
-		if deref(t.Shape.Group) != group {
-			return true
+	cv := views.of(snap, svc.Cluster)
+	in.ClusterVersion = cv.version
+	in.Tasks = cv.tasks[fsm.ServiceGroup(svc.Name)] // this service's alone: not shared
+	in.Instances = slices.Clone(cv.instances)       // the reconciler may write to its copy
+	if in.Service.SchedulingStrategy == deploy.Daemon {
+		eligible := s.daemonEligibility(snap, svc)
+		for i := range in.Instances {
+			in.Instances[i].Eligible = eligible(cv.records[i])
 		}
+	}
+	return in
+}
+
+// clusterViews holds, for one pass over the services, what the
+// reconciler's inputs take from each cluster, read once per cluster from
+// the pass's snapshot instead of once per service.
+type clusterViews map[string]*clusterView
+
+type clusterView struct {
+	// version changes with any task or container instance of the cluster
+	// (the reconciler's ClusterVersion).
+	version uint64
+	// tasks by group ("service:NAME").
+	tasks map[string][]deploy.Task
+	// instances not deregistered, and their records (same order).
+	instances []deploy.Instance
+	records   []*state.ContainerInstance
+}
+
+// of returns cluster's view, reading it on first use.
+func (v clusterViews) of(snap *state.Snapshot, cluster string) *clusterView {
+	if cv, ok := v[cluster]; ok {
+		return cv
+	}
+	cv := &clusterView{tasks: map[string][]deploy.Task{}}
+	snap.Tasks(cluster, "", func(t *state.Task) bool {
+		cv.version += uint64(t.Shape.Version) + 1
 		ts := t.Shape
-		in.Tasks = append(in.Tasks, deploy.Task{
+		group := deref(ts.Group)
+		cv.tasks[group] = append(cv.tasks[group], deploy.Task{
 			ID: t.ID, DeploymentID: deref(ts.StartedBy), InstanceID: t.InstanceID, AvailabilityZone: deref(ts.AvailabilityZone),
 			LastStatus: deref(ts.LastStatus), DesiredStatus: deref(ts.DesiredStatus), Health: string(ts.HealthStatus),
 			CreatedAt: ts.CreatedAt.Time(), StartedAt: ts.StartedAt.Time(), StoppingAt: ts.StoppingAt.Time(), StoppedAt: ts.StoppedAt.Time(),
@@ -51,13 +84,8 @@ func (s *Services) input(snap *state.Snapshot, svc *state.Service, now time.Time
 		})
 		return true
 	})
-	daemon := in.Service.SchedulingStrategy == deploy.Daemon
-	var eligible func(*state.ContainerInstance) bool
-	if daemon {
-		eligible = s.daemonEligibility(snap, svc)
-	}
-	snap.Instances(svc.Cluster, "", func(ci *state.ContainerInstance) bool {
-		version += uint64(ci.Shape.Version) + 1
+	snap.Instances(cluster, "", func(ci *state.ContainerInstance) bool {
+		cv.version += uint64(ci.Shape.Version) + 1
 		st := deref(ci.Shape.Status)
 		if st == "INACTIVE" {
 			return true // deregistered: its tasks count as on a missing instance
@@ -71,14 +99,12 @@ func (s *Services) input(snap *state.Snapshot, svc *state.Service, now time.Time
 		if !inst.Connected && inst.DisconnectedAt.IsZero() {
 			inst.DisconnectedAt = ci.Shape.RegisteredAt.Time()
 		}
-		if daemon {
-			inst.Eligible = eligible(ci)
-		}
-		in.Instances = append(in.Instances, inst)
+		cv.instances = append(cv.instances, inst)
+		cv.records = append(cv.records, ci)
 		return true
 	})
-	in.ClusterVersion = version
-	return in
+	v[cluster] = cv
+	return cv
 }
 
 // daemonEligibility returns whether an instance matches a DAEMON
