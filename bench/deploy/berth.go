@@ -204,7 +204,7 @@ func runBerth(ctx, hard context.Context, e *env, cfg config, p plan, rep int) (r
 		return r, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := harness.StartServer(ctx, e.berth, dir, o.region)
+	srv, err := harness.StartServer(ctx, e.berth, dir, o.Region)
 	if err != nil {
 		return r, err
 	}

@@ -24,7 +24,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -50,37 +49,18 @@ type options struct {
 	memory      int
 	stopTimeout time.Duration
 
-	timeline  bool
-	berthBin  string
-	dataRoot  string
-	out       string
-	image     string
-	keepImage bool
-	region    string
+	timeline bool
+	harness.Common
 }
 
 func main() {
-	o, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/deploy:", err)
-		os.Exit(2)
-	}
 	// The first Ctrl-C (or SIGTERM) ends the measurement: the bench then
 	// deletes the services it made and cleans up. A second one stops
 	// waiting for the tasks to stop; processes, containers, images and the
 	// swarm are still cleaned up.
-	ctx, hard, stop := harness.Interrupts(
+	harness.Main("bench/deploy", parseFlags,
 		"interrupted: deleting the services and cleaning up (interrupt again to stop waiting for the tasks)",
-		"interrupted again: cleaning up without waiting for the tasks")
-	err = benchmark(ctx, hard, o)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/deploy:", err)
-		os.Exit(1)
-	}
+		"interrupted again: cleaning up without waiting for the tasks", benchmark)
 }
 
 // wholeSeconds is a duration flag that must be a whole number of seconds:
@@ -110,12 +90,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.memory, "task-memory", 32, "container memory (MiB, hard limit) of every task; the health check runs in it too")
 	fs.DurationVar(&o.stopTimeout, "agent-stop-timeout", 30*time.Second, "the agent's --stop-timeout (the test app exits at once on SIGTERM)")
 	fs.BoolVar(&o.timeline, "timeline", false, "print every task's timeline after each run")
-	fs.StringVar(&o.berthBin, "berth-bin", "", "berth binary to run (default: go build ./cmd/berth)")
-	fs.StringVar(&o.dataRoot, "data-root", "", "where the runs keep their data dirs (default: the system temp dir)")
-	fs.StringVar(&o.out, "out", "", "append the Markdown report to this file")
-	fs.StringVar(&o.image, "image", "berth-bench-deploy", "repository of the two test application images (tags v1 and v2)")
-	fs.BoolVar(&o.keepImage, "keep-image", false, "keep the images at the end (default: remove them)")
-	fs.StringVar(&o.region, "region", "us-east-1", "region of the started servers")
+	o.Register(fs, "berth-bench-deploy", "repository of the two test application images (tags v1 and v2)", "keep the images at the end (default: remove them)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -150,7 +125,7 @@ func parseFlags(args []string) (*options, error) {
 		return nil, errors.New("--poll-interval and --timeout must be positive, --settle and --swarm-update-monitor not negative")
 	case o.memory < 6:
 		return nil, errors.New("--task-memory must be at least 6 (Docker's minimum)")
-	case strings.ContainsAny(o.image, ":@"):
+	case strings.ContainsAny(o.Image, ":@"):
 		return nil, errors.New("--image is a repository without a tag (the bench tags v1 and v2)")
 	}
 	for _, c := range []struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -110,16 +109,11 @@ func (r *result) note(format string, args ...any) {
 }
 
 func benchmark(ctx, hard context.Context, o *options) error {
-	if o.dataRoot == "" {
-		o.dataRoot = os.TempDir()
-	}
-	root, err := os.MkdirTemp(o.dataRoot, "berth-bench-deploy-")
+	root, cl, err := o.Workspace("berth-bench-deploy-")
 	if err != nil {
 		return err
 	}
-	var cl harness.Cleanups
 	defer cl.Run()
-	cl.Add(func() { os.RemoveAll(root) })
 	e := &env{o: o, root: root, runID: harness.RandomHex(6), machine: harness.MachineInfo(root)}
 
 	if e.docker, err = harness.OpenDocker(ctx); err != nil {
@@ -138,22 +132,13 @@ func benchmark(ctx, hard context.Context, o *options) error {
 		}
 	})
 	if slices.Contains(o.systems, "berth") {
-		e.berth = o.berthBin
-		if e.berth == "" {
-			fmt.Fprintln(os.Stderr, "building berth ...")
-			if err := os.Mkdir(filepath.Join(root, "bin"), 0o755); err != nil {
-				return err
-			}
-			if e.berth, err = harness.BuildBerth(ctx, filepath.Join(root, "bin")); err != nil {
-				return err
-			}
-		} else if e.berth, err = filepath.Abs(e.berth); err != nil {
+		if e.berth, err = o.Berth(ctx, root); err != nil {
 			return err
 		}
 		e.machine.Berth = harness.BerthRevision(e.berth)
 	}
-	fmt.Fprintf(os.Stderr, "building the test application images %s:v1 and :v2 ...\n", o.image)
-	if e.images, err = buildImages(ctx, e.docker, o.image, e.runID, o.keepImage, &cl); err != nil {
+	fmt.Fprintf(os.Stderr, "building the test application images %s:v1 and :v2 ...\n", o.Image)
+	if e.images, err = buildImages(ctx, e.docker, o.Image, e.runID, o.KeepImage, cl); err != nil {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, e.machine.Summary())
@@ -206,7 +191,7 @@ loop:
 		return runErr
 	}
 	rep := &report{o: o, e: e, results: results}
-	if err := harness.WriteReport(rep.text(), rep.markdown(), o.out); err != nil {
+	if err := harness.WriteReport(rep.text(), rep.markdown(), o.Out); err != nil {
 		return err
 	}
 	return runErr

@@ -23,7 +23,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -51,12 +50,7 @@ type options struct {
 	scaleTasks     int
 	scaleMemory    int
 
-	berthBin  string
-	dataRoot  string
-	out       string
-	image     string
-	keepImage bool
-	region    string
+	harness.Common
 
 	targetProcessRate float64
 	targetRatio       float64
@@ -65,27 +59,13 @@ type options struct {
 }
 
 func main() {
-	o, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/launch:", err)
-		os.Exit(2)
-	}
 	// The first Ctrl-C (or SIGTERM) ends the measurement: the bench then
 	// stops the tasks it launched and cleans up. A second one also gives up
 	// waiting for the tasks to stop; the processes, containers and swarm are
 	// still cleaned up.
-	ctx, hard, stop := harness.Interrupts(
+	harness.Main("bench/launch", parseFlags,
 		"interrupted: stopping the tasks and cleaning up (interrupt again to stop waiting for the tasks)",
-		"interrupted again: cleaning up without waiting for the tasks")
-	err = benchmark(ctx, hard, o)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/launch:", err)
-		os.Exit(1)
-	}
+		"interrupted again: cleaning up without waiting for the tasks", benchmark)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -108,12 +88,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.scaleInstances, "scale-instances", 1000, "fake container instances of the state-scale run")
 	fs.IntVar(&o.scaleTasks, "scale-tasks", 10000, "tasks of the state-scale run")
 	fs.IntVar(&o.scaleMemory, "scale-instance-memory", 4096, "MiB each fake instance registers")
-	fs.StringVar(&o.berthBin, "berth-bin", "", "berth binary to run (default: go build ./cmd/berth)")
-	fs.StringVar(&o.dataRoot, "data-root", "", "where the runs keep their data dirs (default: the system temp dir)")
-	fs.StringVar(&o.out, "out", "", "append the Markdown report to this file")
-	fs.StringVar(&o.image, "image", "berth-bench-launch:testapp", "tag of the test application image the Docker and Swarm runs use (built from internal/e2e/testapp)")
-	fs.BoolVar(&o.keepImage, "keep-image", false, "keep the image tag at the end (default: remove it)")
-	fs.StringVar(&o.region, "region", "us-east-1", "region of the started servers")
+	o.Register(fs, "berth-bench-launch:testapp", "tag of the test application image the Docker and Swarm runs use (built from internal/e2e/testapp)", "keep the image tag at the end (default: remove it)")
 	fs.Float64Var(&o.targetProcessRate, "target-process-rate", 200, "target tasks/s to RUNNING with the process runtime (reported, not asserted)")
 	fs.Float64Var(&o.targetRatio, "target-swarm-ratio", 2, "target ratio of berth's Docker-runtime rate to Swarm's (reported, not asserted)")
 	fs.Float64Var(&o.targetServerMiB, "target-server-rss", 300, "target server RSS in MiB at the state scale (reported, not asserted)")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -64,28 +63,14 @@ type swarmRun struct {
 }
 
 func benchmark(ctx, hard context.Context, o *options) error {
-	if o.dataRoot == "" {
-		o.dataRoot = os.TempDir()
-	}
-	root, err := os.MkdirTemp(o.dataRoot, "berth-bench-launch-")
+	root, cl, err := o.Workspace("berth-bench-launch-")
 	if err != nil {
 		return err
 	}
-	var cl harness.Cleanups
 	defer cl.Run()
-	cl.Add(func() { os.RemoveAll(root) })
 	e := &env{o: o, root: root, runID: harness.RandomHex(6), machine: harness.MachineInfo(root)}
 
-	e.berth = o.berthBin
-	if e.berth == "" {
-		fmt.Fprintln(os.Stderr, "building berth ...")
-		if err := os.Mkdir(filepath.Join(root, "bin"), 0o755); err != nil {
-			return err
-		}
-		if e.berth, err = harness.BuildBerth(ctx, filepath.Join(root, "bin")); err != nil {
-			return err
-		}
-	} else if e.berth, err = filepath.Abs(e.berth); err != nil {
+	if e.berth, err = o.Berth(ctx, root); err != nil {
 		return err
 	}
 	e.machine.Berth = harness.BerthRevision(e.berth)
@@ -100,18 +85,18 @@ func benchmark(ctx, hard context.Context, o *options) error {
 			return fmt.Errorf("the docker and swarm runs need a Docker engine (or drop them with --phases process): %w", err)
 		}
 		defer e.docker.Close()
-		fmt.Fprintf(os.Stderr, "building the test application image %s ...\n", o.image)
-		if err := testimage.Build(ctx, o.image); err != nil {
+		fmt.Fprintf(os.Stderr, "building the test application image %s ...\n", o.Image)
+		if err := testimage.Build(ctx, o.Image); err != nil {
 			return err
 		}
-		if !o.keepImage {
+		if !o.KeepImage {
 			cl.Add(func() {
-				if err := testimage.Remove(context.Background(), o.image); err != nil {
+				if err := testimage.Remove(context.Background(), o.Image); err != nil {
 					fmt.Fprintln(os.Stderr, "remove image:", err)
 				}
 			})
 		}
-		img, err := e.docker.Cli.ImageInspect(ctx, o.image)
+		img, err := e.docker.Cli.ImageInspect(ctx, o.Image)
 		if err != nil {
 			return err
 		}
@@ -200,7 +185,7 @@ loop:
 		return runErr
 	}
 	rep := &report{o: o, e: e, runs: runs, swarms: swarms, scale: scale}
-	if err := harness.WriteReport(rep.text(), rep.markdown(), o.out); err != nil {
+	if err := harness.WriteReport(rep.text(), rep.markdown(), o.Out); err != nil {
 		return err
 	}
 	return runErr
@@ -215,7 +200,7 @@ func runBerth(ctx, hard context.Context, e *env, rt string, n, rep int) (r *bert
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := harness.StartServer(ctx, e.berth, dir, o.region)
+	srv, err := harness.StartServer(ctx, e.berth, dir, o.Region)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +270,7 @@ func runBerth(ctx, hard context.Context, e *env, rt string, n, rep int) (r *bert
 	if need := int64(n) * int64(o.cpu); need > int64(r.regCPU) {
 		return r, fmt.Errorf("%d tasks of %d cpu units need %d; the agent registered %d (lower --task-cpu)", n, o.cpu, need, r.regCPU)
 	}
-	image := o.image
+	image := o.Image
 	if rt == "process" {
 		image = "berth-testapp" // recorded, never pulled
 	}

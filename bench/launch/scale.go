@@ -44,7 +44,7 @@ func runScale(ctx, hard context.Context, e *env) (r *scaleRun, err error) {
 		return r, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := harness.StartServer(ctx, e.berth, dir, o.region)
+	srv, err := harness.StartServer(ctx, e.berth, dir, o.Region)
 	if err != nil {
 		return r, err
 	}
@@ -70,7 +70,7 @@ func runScale(ctx, hard context.Context, e *env) (r *scaleRun, err error) {
 		return r, err
 	}
 	family := "bench-scale"
-	td, err := c.RegisterTaskDefinition(ctx, taskDef(family, "docker", o.image, "", e.runID, int32(o.memory), int32(o.cpu)))
+	td, err := c.RegisterTaskDefinition(ctx, taskDef(family, "docker", o.Image, "", e.runID, int32(o.memory), int32(o.cpu)))
 	if err != nil {
 		return r, err
 	}
