@@ -14,42 +14,10 @@
 # line per step and exits non-zero with a message on the first mismatch.
 set -euo pipefail
 
-AWS=/usr/bin/aws
 TESTDATA="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testdata"
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-for v in BERTH_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION; do
-	[[ -n "${!v:-}" ]] || fail "$v is not set"
-done
-[[ -x "$AWS" ]] || fail "$AWS not found: install the Debian package awscli"
-
-# Keep the CLI away from the user's profiles and pager, and make exactly one
-# attempt per call so that nothing passes thanks to a retry.
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_DEFAULT_OUTPUT
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_PAGER="" AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
-
+# shellcheck source=lib/awscli.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/awscli.sh"
 P="${BERTH_E2E_PREFIX:-awscli-$$}"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-
-step() { echo "--- $*"; }
-ok() { echo "    ok: $*"; }
-
-# ecs runs one CLI call and prints its stdout; a failing call ends the
-# script with the CLI's exit code and stderr.
-ecs() {
-	local rc=0
-	"$AWS" --endpoint-url "$BERTH_ENDPOINT" --region "$AWS_REGION" ecs "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
-	if ((rc != 0)); then
-		fail "aws ecs $* exited with $rc: $(cat "$TMP/err")"
-	fi
-	cat "$TMP/out"
-}
 
 # flat joins text output (tabs and lines) into one space-separated line.
 flat() { tr '\t\n' '  ' | sed -e 's/  */ /g' -e 's/^ //' -e 's/ $//'; }
@@ -58,13 +26,6 @@ flat() { tr '\t\n' '  ' | sed -e 's/  */ /g' -e 's/^ //' -e 's/ $//'; }
 # prints for a page's missing NextToken.
 words() { tr '\t' '\n' | grep -v -x -e '' -e None || true; }
 
-# expect DESC GOT WANT
-expect() {
-	if [[ "$2" != "$3" ]]; then
-		fail "$1: got [$2], want [$3]"
-	fi
-	ok "$1"
-}
 
 # expect_error EXCEPTION ARGS... runs aws ecs ARGS, which must fail with the
 # CLI's exit code for a service error (254) and name EXCEPTION on stderr.
