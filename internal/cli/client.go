@@ -87,3 +87,16 @@ func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, e
 		o.HTTPClient = sdkhttp.New()
 	}), nil
 }
+
+// withClient makes a command's RunE that builds the ECS client from the
+// client flags, then runs run with the command's context.
+func withClient(env *Env, f *clientFlags, run func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		c, err := newECSClient(ctx, env, f)
+		if err != nil {
+			return err
+		}
+		return run(ctx, c, cmd, args)
+	}
+}

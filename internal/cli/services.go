@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -17,12 +18,7 @@ func newServicesCmd(env *Env, f *clientFlags) *cobra.Command {
 		Use:   "services",
 		Short: "List services with their counts and deployments",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			arns, err := listAll(ctx, ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(cluster)}),
 				func(p *ecs.ListServicesOutput) []string { return p.ServiceArns })
 			if err != nil {
@@ -51,7 +47,7 @@ func newServicesCmd(env *Env, f *clientFlags) *cobra.Command {
 					s.RunningCount, s.PendingCount, shortDef(aws.ToString(s.TaskDefinition)), deps)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
 	return cmd
@@ -64,12 +60,7 @@ func newEventsCmd(env *Env, f *clientFlags) *cobra.Command {
 		Use:   "events SERVICE",
 		Short: "Print a service's events, oldest first (-f to keep printing new ones)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			seen := map[string]bool{}
 			for {
 				out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{args[0]}})
@@ -103,7 +94,7 @@ func newEventsCmd(env *Env, f *clientFlags) *cobra.Command {
 				case <-time.After(2 * time.Second):
 				}
 			}
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events")

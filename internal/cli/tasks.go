@@ -34,12 +34,7 @@ func newRunCmd(env *Env, f *clientFlags) *cobra.Command {
 		Use:   "run TASK_DEFINITION",
 		Short: "Run tasks (RunTask): family, family:revision or ARN",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			in := &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(args[0]), Count: aws.Int32(count)}
 			if startedBy != "" {
 				in.StartedBy = aws.String(startedBy)
@@ -97,7 +92,7 @@ func newRunCmd(env *Env, f *clientFlags) *cobra.Command {
 				return &exitError{code: 1, msg: "no task was placed"}
 			}
 			return nil
-		},
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&cluster, "cluster", "default", "cluster")
@@ -158,12 +153,7 @@ func newPsCmd(env *Env, f *clientFlags) *cobra.Command {
 		Use:   "ps",
 		Short: "List tasks (RUNNING desired status; --all adds recently stopped ones)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			statuses := []types.DesiredStatus{types.DesiredStatusRunning}
 			if all {
 				statuses = append(statuses, types.DesiredStatusStopped)
@@ -186,7 +176,7 @@ func newPsCmd(env *Env, f *clientFlags) *cobra.Command {
 			}
 			printTasks(env.Stdout, tasks)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "include stopped tasks")
@@ -216,12 +206,7 @@ func newStopCmd(env *Env, f *clientFlags) *cobra.Command {
 		Use:   "stop TASK...",
 		Short: "Stop tasks (StopTask)",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			for _, t := range args {
 				in := &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(t)}
 				if reason != "" {
@@ -234,7 +219,7 @@ func newStopCmd(env *Env, f *clientFlags) *cobra.Command {
 				fmt.Fprintf(env.Stdout, "%s %s\n", shortID(aws.ToString(out.Task.TaskArn)), aws.ToString(out.Task.LastStatus))
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
 	cmd.Flags().StringVar(&reason, "reason", "", "stoppedReason (default \"Task stopped by user\")")
@@ -247,12 +232,7 @@ func newInstancesCmd(env *Env, f *clientFlags) *cobra.Command {
 		Use:   "instances",
 		Short: "List container instances with their free resources",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			in := &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)}
 			if filter != "" {
 				in.Filter = aws.String(filter)
@@ -304,7 +284,7 @@ func newInstancesCmd(env *Env, f *clientFlags) *cobra.Command {
 					attr("ecs.availability-zone"), attr("berth.runtime"))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&cluster, "cluster", "default", "cluster")
 	cmd.Flags().StringVar(&filter, "filter", "", "cluster query language filter")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,12 +43,7 @@ func newClustersCmd(env *Env, f *clientFlags) *cobra.Command {
 		Use:   "clusters",
 		Short: "List clusters with their instance and task counts",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			arns, err := listAll(ctx, ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{}),
 				func(p *ecs.ListClustersOutput) []string { return p.ClusterArns })
 			if err != nil {
@@ -72,7 +68,7 @@ func newClustersCmd(env *Env, f *clientFlags) *cobra.Command {
 					cl.RegisteredContainerInstancesCount, cl.RunningTasksCount, cl.PendingTasksCount, cl.ActiveServicesCount)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -83,12 +79,7 @@ func newTaskDefinitionsCmd(env *Env, f *clientFlags) *cobra.Command {
 		Aliases: []string{"taskdefs"},
 		Short:   "List task definition revisions",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := newECSClient(ctx, env, f)
-			if err != nil {
-				return err
-			}
+		RunE: withClient(env, f, func(ctx context.Context, c *ecs.Client, cmd *cobra.Command, args []string) error {
 			in := &ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatus(strings.ToUpper(status))}
 			if prefix != "" {
 				in.FamilyPrefix = aws.String(prefix)
@@ -108,7 +99,7 @@ func newTaskDefinitionsCmd(env *Env, f *clientFlags) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", fam, rev, a)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&status, "status", "ACTIVE", "ACTIVE, INACTIVE or DELETE_IN_PROGRESS")
 	cmd.Flags().StringVar(&prefix, "family-prefix", "", "only families that start with this prefix")
