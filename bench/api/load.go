@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth.dev/berth/bench/internal/harness"
 )
 
 // newClient returns an ECS client with its own connection pool that signs
@@ -185,12 +184,12 @@ func run(ctx context.Context, t *target, op operation, n int, warmup, dur time.D
 	time.Sleep(time.Until(measureFrom))
 	windowStart := time.Now()
 	before := readServerStats(ctx, t)
-	cpuBefore := selfCPU()
+	cpuBefore := harness.SelfCPU()
 	hostBefore := hostCPU()
 	wg.Wait()
 	after := readServerStats(ctx, t)
 	window := time.Since(windowStart)
-	r := &result{op: op.name, clients: n, duration: dur, benchCPU: selfCPU() - cpuBefore, hostCPU: -1, window: window}
+	r := &result{op: op.name, clients: n, duration: dur, benchCPU: harness.SelfCPU() - cpuBefore, hostCPU: -1, window: window}
 	if hostAfter := hostCPU(); hostBefore >= 0 && hostAfter >= 0 {
 		r.hostCPU = hostAfter - hostBefore
 	}
@@ -208,40 +207,27 @@ func run(ctx context.Context, t *target, op operation, n int, warmup, dur time.D
 	if before.hasTx && after.hasTx {
 		r.appends, r.hasAppends = after.boltTx-before.boltTx, true
 	}
-	if before.ok && after.ok {
-		if dc := after.opCount[op.apiOp] - before.opCount[op.apiOp]; dc > 0 {
-			r.serverMean = (after.opSum[op.apiOp] - before.opSum[op.apiOp]) / dc
+	if before.OK && after.OK {
+		if dc := after.OpCount[op.apiOp] - before.OpCount[op.apiOp]; dc > 0 {
+			r.serverMean = (after.OpSum[op.apiOp] - before.OpSum[op.apiOp]) / dc
 			r.hasServer = true
 		}
-		r.serverCPU = after.cpu - before.cpu
+		r.serverCPU = after.CPU - before.CPU
 	}
 	return r, ctx.Err()
 }
 
-// selfCPU is the CPU time (user+system) this process has used, in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 // hostCPU is the busy CPU time of the whole machine from /proc/stat, in
-// seconds summed over all CPUs; -1 when unknown.
+// seconds summed over all CPUs; -1 when unknown. Unlike
+// harness.HostCPUSecs it counts steal time as busy.
 func hostCPU() float64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return -1
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
+	f := harness.HostCPUTicks()
+	if len(f) < 8 {
 		return -1
 	}
 	var busy float64
 	// user nice system idle iowait irq softirq steal: all but idle and iowait.
-	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+	for _, i := range []int{0, 1, 2, 5, 6, 7} {
 		v, err := strconv.ParseFloat(f[i], 64)
 		if err != nil {
 			return -1

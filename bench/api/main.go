@@ -17,11 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"berth.dev/berth/bench/internal/harness"
 )
 
 type options struct {
@@ -45,20 +45,10 @@ type options struct {
 }
 
 func main() {
-	o, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/api:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := benchmark(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "bench/api:", err)
-		os.Exit(1)
-	}
+	// A Ctrl-C (or SIGTERM) ends the run in progress, silently: the bench
+	// then stops the server it started and exits with the error.
+	harness.Main("bench/api", parseFlags, "", "",
+		func(ctx, _ context.Context, o *options) error { return benchmark(ctx, o) })
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -187,24 +177,5 @@ func benchmark(ctx context.Context, o *options) error {
 		}
 	}
 	rep := newReport(o, m, results)
-	fmt.Println()
-	fmt.Print(rep.text())
-	md := rep.markdown()
-	fmt.Println()
-	fmt.Print(md)
-	if o.out != "" {
-		f, err := os.OpenFile(o.out, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		_, err = f.WriteString("\n" + md)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "appended the Markdown report to %s\n", o.out)
-	}
-	return nil
+	return harness.WriteReport(rep.text(), rep.markdown(), o.out)
 }

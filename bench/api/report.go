@@ -3,10 +3,11 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"berth.dev/berth/bench/internal/harness"
 )
 
 type machine struct {
@@ -21,7 +22,7 @@ type machine struct {
 }
 
 func machineInfo(o *options) machine {
-	m := machine{cpus: runtime.NumCPU(), model: cpuModel(), goos: runtime.GOOS, goarch: runtime.GOARCH,
+	m := machine{cpus: runtime.NumCPU(), model: harness.CPUModel(), goos: runtime.GOOS, goarch: runtime.GOARCH,
 		goVer: runtime.Version(), when: time.Now().UTC(), external: o.endpoint != ""}
 	switch {
 	case o.endpoint == "":
@@ -88,17 +89,12 @@ func toRow(r *result) row {
 
 func msf(d time.Duration) float64 { return float64(d) / 1e6 }
 
+// median is harness.Median, but -1 (unknown) for no values.
 func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
+	if len(xs) == 0 {
 		return -1
 	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return harness.Median(xs)
 }
 
 // medianRow takes the median of each column separately.

@@ -1,23 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"berth.dev/berth/bench/internal/harness"
 )
 
 // target is the server the load goes to.
@@ -44,12 +40,6 @@ func buildBerth(dir string) (string, error) {
 	return bin, nil
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // startServer runs `berth server` with a fresh data dir under root and
 // freshly generated root credentials, and waits until it answers.
 func startServer(bin, root, region string) (*target, error) {
@@ -57,8 +47,8 @@ func startServer(bin, root, region string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyID := "AKIABENCH" + strings.ToUpper(randomHex(6))[:11]
-	secret := randomHex(20)
+	keyID := "AKIABENCH" + strings.ToUpper(harness.RandomHex(6))[:11]
+	secret := harness.RandomHex(20)
 	logf, err := os.Create(filepath.Join(dataDir, "server.log"))
 	if err != nil {
 		os.RemoveAll(dataDir)
@@ -99,15 +89,9 @@ func startServer(bin, root, region string) (*target, error) {
 			return nil, fmt.Errorf("berth exited during start (%v):\n%s", err, out)
 		default:
 		}
-		if b, err := os.ReadFile(filepath.Join(dataDir, "endpoint")); err == nil {
-			ep := strings.TrimSpace(string(b))
-			if resp, err := http.Get(ep + "/healthz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					t.endpoint = ep
-					return t, nil
-				}
-			}
+		if ep := harness.ReadyEndpoint(dataDir); ep != "" {
+			t.endpoint = ep
+			return t, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -115,14 +99,12 @@ func startServer(bin, root, region string) (*target, error) {
 	return nil, errors.New("berth did not become ready within 60s")
 }
 
-// serverStats is what the bench reads from the server at one moment.
+// serverStats is what the bench reads from the server at one moment: its
+// metrics (OK when read; OpSum and OpCount from
+// berth_api_request_duration_seconds, CPU from process_cpu_seconds_total)
+// and its raft log's transaction ID.
 type serverStats struct {
-	ok bool
-	// opSum and opCount are berth_api_request_duration_seconds sum and
-	// count per operation.
-	opSum   map[string]float64
-	opCount map[string]float64
-	cpu     float64 // process_cpu_seconds_total
+	harness.MetricsSample
 	// boltTx is the transaction ID of the raft log's bolt file: one per
 	// raft log append (a batch of entries, one fsync'd commit).
 	boltTx uint64
@@ -130,64 +112,14 @@ type serverStats struct {
 }
 
 func readServerStats(ctx context.Context, t *target) serverStats {
-	s := serverStats{opSum: map[string]float64{}, opCount: map[string]float64{}}
+	var s serverStats
 	if t.dataDir != "" {
 		if tx, err := boltTxID(filepath.Join(t.dataDir, "raft", "raft.db")); err == nil {
 			s.boltTx, s.hasTx = tx, true
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.endpoint+"/metrics", nil)
-	if err != nil {
-		return s
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return s
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return s
-	}
-	s.ok = parseMetrics(resp.Body, &s) == nil
+	s.MetricsSample = harness.ReadMetricsAt(ctx, t.endpoint)
 	return s
-}
-
-// parseMetrics reads the few series the bench needs from Prometheus text.
-func parseMetrics(r io.Reader, s *serverStats) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, value, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			continue
-		}
-		switch {
-		case name == "process_cpu_seconds_total":
-			s.cpu = v
-		case strings.HasPrefix(name, "berth_api_request_duration_seconds_sum{"):
-			s.opSum[label(name, "operation")] = v
-		case strings.HasPrefix(name, "berth_api_request_duration_seconds_count{"):
-			s.opCount[label(name, "operation")] = v
-		}
-	}
-	return sc.Err()
-}
-
-func label(series, name string) string {
-	_, rest, ok := strings.Cut(series, name+`="`)
-	if !ok {
-		return ""
-	}
-	v, _, _ := strings.Cut(rest, `"`)
-	return v
 }
 
 // boltTxID reads the transaction ID of a bolt file from its two meta pages
@@ -238,39 +170,19 @@ func boltTxID(path string) (uint64, error) {
 	return 0, errors.New("no valid bolt meta page")
 }
 
-// fsType names the file system that holds dir (Linux).
-func fsType(dir string) string {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return "unknown"
-	}
-	switch uint64(st.Type) {
-	case 0xEF53:
-		return "ext4"
-	case 0x58465342:
-		return "xfs"
-	case 0x9123683E:
-		return "btrfs"
-	case 0x01021994:
-		return "tmpfs (no real fsync)"
-	case 0x794C7630:
-		return "overlayfs"
-	case 0x2FC12FC1:
-		return "zfs"
-	}
-	return fmt.Sprintf("0x%x", uint64(st.Type))
-}
+// zfsMagic is ZFS's file system magic number, which harness.FSType does
+// not name.
+const zfsMagic = 0x2FC12FC1
 
-// cpuModel returns the first CPU model name from /proc/cpuinfo.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
+// fsType names the file system that holds dir (Linux) as harness.FSType
+// does, and also zfs, and marks tmpfs: its fsync reaches no disk.
+func fsType(dir string) string {
+	switch t := harness.FSType(dir); t {
+	case "tmpfs":
+		return "tmpfs (no real fsync)"
+	case fmt.Sprintf("0x%x", zfsMagic):
+		return "zfs"
+	default:
+		return t
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

@@ -26,8 +26,8 @@ type Machine struct {
 
 // MachineInfo describes this machine, with dataDir's file system.
 func MachineInfo(dataDir string) Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Model: cpuModel(), GoVer: runtime.Version(), GoArch: runtime.GOOS + "/" + runtime.GOARCH,
-		FS: fsType(dataDir), When: time.Now().UTC(), LoadAvg: LoadAvg()}
+	m := Machine{CPUs: runtime.NumCPU(), Model: CPUModel(), GoVer: runtime.Version(), GoArch: runtime.GOOS + "/" + runtime.GOARCH,
+		FS: FSType(dataDir), When: time.Now().UTC(), LoadAvg: LoadAvg()}
 	var u syscall.Utsname
 	if syscall.Uname(&u) == nil {
 		m.Kernel = utsString(u.Release[:])
@@ -83,8 +83,9 @@ func (m Machine) Summary() string {
 	return s
 }
 
-// cpuModel returns the first CPU model name from /proc/cpuinfo.
-func cpuModel() string {
+// CPUModel returns the first CPU model name from /proc/cpuinfo ("" when
+// unknown).
+func CPUModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return ""
@@ -97,8 +98,10 @@ func cpuModel() string {
 	return ""
 }
 
-// fsType names the file system that holds dir (Linux).
-func fsType(dir string) string {
+// FSType names the file system that holds dir (Linux): ext4, xfs, btrfs,
+// tmpfs or overlayfs, else its magic number in hex ("0x2fc12fc1");
+// "unknown" when dir cannot be read.
+func FSType(dir string) string {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return "unknown"

@@ -14,13 +14,23 @@ type MetricsSample struct {
 	HeapInuse float64            // go_memstats_heap_inuse_bytes; -1 unknown
 	OpSum     map[string]float64 // berth_api_request_duration_seconds_sum by operation
 	OpCount   map[string]float64
+	CPU       float64 // process_cpu_seconds_total; 0 when absent
+	// OK is true when the server answered 200 OK and its whole answer was
+	// read.
+	OK bool
 }
 
 // ReadMetrics reads the server's /metrics; what it cannot read stays
 // unknown.
 func ReadMetrics(ctx context.Context, s *Server) MetricsSample {
+	return ReadMetricsAt(ctx, s.Endpoint)
+}
+
+// ReadMetricsAt reads the /metrics of the berth server at endpoint (one the
+// bench did not necessarily start); what it cannot read stays unknown.
+func ReadMetricsAt(ctx context.Context, endpoint string) MetricsSample {
 	m := MetricsSample{HeapInuse: -1, OpSum: map[string]float64{}, OpCount: map[string]float64{}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/metrics", nil)
 	if err != nil {
 		return m
 	}
@@ -44,12 +54,15 @@ func ReadMetrics(ctx context.Context, s *Server) MetricsSample {
 		switch {
 		case name == "go_memstats_heap_inuse_bytes":
 			m.HeapInuse = v
+		case name == "process_cpu_seconds_total":
+			m.CPU = v
 		case strings.HasPrefix(name, "berth_api_request_duration_seconds_sum{"):
 			m.OpSum[Label(name, "operation")] = v
 		case strings.HasPrefix(name, "berth_api_request_duration_seconds_count{"):
 			m.OpCount[Label(name, "operation")] = v
 		}
 	}
+	m.OK = resp.StatusCode == http.StatusOK && sc.Err() == nil
 	return m
 }
 

@@ -131,15 +131,9 @@ func StartServer(ctx context.Context, bin, root, region string, extra ...string)
 		if !p.Running() {
 			return nil, fmt.Errorf("berth server exited during start (%v):\n%s", p.Err, p.LogTail(4096))
 		}
-		if b, err := os.ReadFile(filepath.Join(dataDir, "endpoint")); err == nil {
-			ep := strings.TrimSpace(string(b))
-			if resp, err := http.Get(ep + "/healthz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					s.Endpoint = ep
-					return s, nil
-				}
-			}
+		if ep := ReadyEndpoint(dataDir); ep != "" {
+			s.Endpoint = ep
+			return s, nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -148,6 +142,25 @@ func StartServer(ctx context.Context, bin, root, region string, extra ...string)
 		return nil, err
 	}
 	return nil, fmt.Errorf("berth server did not become ready within 60s:\n%s", p.LogTail(4096))
+}
+
+// ReadyEndpoint is the endpoint that the `berth server` with data dir
+// dataDir wrote there, once it answers /healthz with 200 OK; "" until then.
+func ReadyEndpoint(dataDir string) string {
+	b, err := os.ReadFile(filepath.Join(dataDir, "endpoint"))
+	if err != nil {
+		return ""
+	}
+	ep := strings.TrimSpace(string(b))
+	resp, err := http.Get(ep + "/healthz")
+	if err != nil {
+		return ""
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return ep
 }
 
 // Env is the environment that gives a berth process the root credentials.

@@ -94,19 +94,32 @@ func MemAvailableMiB() int64 {
 	return -1
 }
 
-// HostCPUSecs returns the CPU seconds all processes used (from /proc/stat).
-func HostCPUSecs() float64 {
+// HostCPUTicks is the machine's CPU times from the "cpu" line of
+// /proc/stat, without the label: user, nice, system, idle, iowait, irq,
+// softirq, steal, ... in ClockTicks per second, summed over all CPUs, as
+// the kernel wrote them; nil when unreadable.
+func HostCPUTicks() []string {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return -1
+		return nil
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
-	if len(f) < 8 || f[0] != "cpu" {
+	if len(f) == 0 || f[0] != "cpu" {
+		return nil
+	}
+	return f[1:]
+}
+
+// HostCPUSecs returns the CPU seconds all processes used (from /proc/stat):
+// user, nice, system, irq and softirq time.
+func HostCPUSecs() float64 {
+	f := HostCPUTicks()
+	if len(f) < 7 {
 		return -1
 	}
 	var busy float64
-	for i, v := range f[1:] {
+	for i, v := range f {
 		if i == 3 || i == 4 { // idle, iowait
 			continue
 		}

@@ -12,7 +12,8 @@ import (
 // Main runs a bench program called name: it parses the command line with
 // parse (exit 2 on a bad one; -h prints the usage and exits 0), then runs
 // bench with the contexts of Interrupts (soft and hard are the messages
-// printed at the first and second interrupt), and exits 1 if it fails.
+// printed at the first and second interrupt; empty ones print nothing), and
+// exits 1 if it fails.
 func Main[O any](name string, parse func(args []string) (O, error), soft, hard string, bench func(ctx, hard context.Context, o O) error) {
 	o, err := parse(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {

@@ -42,19 +42,25 @@ func (c *Cleanups) Run() {
 
 // Interrupts returns two contexts: soft ends at the first Ctrl-C (or
 // SIGTERM), after printing first; hard at the second, after printing
-// second. A bench ends its measurement with soft and gives up waiting for
-// its clean-up with hard; stop releases both.
+// second (an empty message prints nothing). A bench ends its measurement
+// with soft and gives up waiting for its clean-up with hard; stop releases
+// both.
 func Interrupts(first, second string) (soft, hard context.Context, stop func()) {
 	soft, cancel := context.WithCancel(context.Background())
 	hard, hardCancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	say := func(msg string) {
+		if msg != "" {
+			fmt.Fprintln(os.Stderr, "\n"+msg)
+		}
+	}
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "\n"+first)
+		say(first)
 		cancel()
 		<-sigs
-		fmt.Fprintln(os.Stderr, "\n"+second)
+		say(second)
 		hardCancel()
 	}()
 	return soft, hard, func() { cancel(); hardCancel() }
