@@ -115,7 +115,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 		return fmt.Errorf("agent: %w", err)
 	case <-ctx.Done():
 	}
-	printDevBanner(env, srv, f.dataDir, why)
+	printDevBanner(env, srv, f.dataDir, drv.Name(), why)
 	err = srv.Wait(ctx)
 	if aerr := <-agentDone; err == nil {
 		err = aerr
@@ -129,7 +129,7 @@ func deployConfig(f serverFlags) *deploy.Config {
 	return &d
 }
 
-func printDevBanner(env *Env, srv *server.Server, dataDir, runtime string) {
+func printDevBanner(env *Env, srv *server.Server, dataDir, runtimeName, runtime string) {
 	creds, src := srv.Credentials()
 	abs, _ := filepath.Abs(dataDir)
 	ep := srv.Endpoint()
@@ -165,4 +165,14 @@ run from this folder):
 
 `, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime,
 		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), srv.Region(), ep, ep, ep)
+	if runtimeName == "docker" {
+		fmt.Fprint(w, `On Docker, examples/sleep.json needs the image busybox:1.36 (pulled, or present).
+With no registry, build a local demo image and run it instead:
+
+  go run ./examples/demo-image
+  berth register examples/demo.json
+  berth run demo --wait
+
+`)
+	}
 }

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"berth.dev/berth/internal/dockertest"
+)
+
+// lockedBuffer is a bytes.Buffer a process writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// devBanner starts `berth dev --runtime rt` and returns what it printed
+// once its banner is out.
+func devBanner(t *testing.T, rt string) string {
+	t.Helper()
+	cmd := exec.Command(berthBin, "dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--runtime", rt)
+	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), "Use it with the AWS CLI") {
+		if time.Now().After(deadline) {
+			t.Fatalf("berth dev --runtime %s printed no banner:\n%s", rt, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the rest of the banner
+	return out.String()
+}
+
+// TestDevBanner checks what `berth dev` tells a newcomer: the endpoint,
+// the credentials and the runtime; on Docker, how to get an image with no
+// registry (the README's demo path).
+func TestDevBanner(t *testing.T) {
+	t.Run("process", func(t *testing.T) {
+		t.Parallel()
+		out := devBanner(t, "process")
+		for _, want := range []string{"endpoint     http://127.0.0.1:", "access key   " + testKeyID, "runtime process", "examples/sleep.json"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("banner lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "demo-image") {
+			t.Errorf("the process runtime needs no image, but the banner says how to build one:\n%s", out)
+		}
+	})
+	t.Run("docker", func(t *testing.T) {
+		t.Parallel()
+		dockertest.RequireDocker(t)
+		out := devBanner(t, "docker")
+		for _, want := range []string{"runtime docker", "go run ./examples/demo-image", "berth run demo --wait"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("banner lacks %q:\n%s", want, out)
+			}
+		}
+	})
+}
