@@ -38,9 +38,10 @@ type Config struct {
 
 // Services is the service controller.
 type Services struct {
-	cfg Config
-	log *slog.Logger
-	rng *rand.Rand
+	cfg   Config
+	log   *slog.Logger
+	rng   *rand.Rand
+	views fsm.InstanceViews // placement views of container instances, kept between starts
 }
 
 // NewServices returns the service controller.

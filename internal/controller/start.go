@@ -52,13 +52,7 @@ func (s *Services) start(ctx context.Context, svc *state.Service, gen int64, st 
 	if err := req.Validate(); err != nil {
 		return s.recordPlacement(ctx, svc, gen, st.DeploymentID, &deploy.PlacementFailure{At: now, Reason: err.Error(), ClusterVersion: clusterVersion}, "")
 	}
-	var instances []*scheduler.Instance
-	snap.Instances(svc.Cluster, "", func(ci *state.ContainerInstance) bool {
-		if deref(ci.Shape.Status) != "INACTIVE" {
-			instances = append(instances, fsm.SchedulerInstance(snap, ci))
-		}
-		return true
-	})
+	instances := s.views.Cluster(snap, svc.Cluster)
 	if len(instances) == 0 {
 		return s.recordPlacement(ctx, svc, gen, st.DeploymentID, &deploy.PlacementFailure{At: now, Reason: scheduler.NoContainerInstancesMessage, ClusterVersion: clusterVersion}, "")
 	}

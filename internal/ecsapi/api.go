@@ -62,6 +62,7 @@ type API struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
+	views   fsm.InstanceViews // placement views of container instances, kept between calls
 }
 
 // New returns an API.

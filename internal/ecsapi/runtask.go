@@ -319,16 +319,8 @@ func (a *API) placeAndRunWith(c *call, snap *state.Snapshot, p *runParams, req s
 	if err := req.Validate(); err != nil {
 		return nil, apierr.InvalidParameterf("%v", err)
 	}
-	var instances []*scheduler.Instance
-	registered := 0
-	snap.Instances(p.cluster, "", func(ci *state.ContainerInstance) bool {
-		if deref(ci.Shape.Status) != "INACTIVE" {
-			registered++
-			instances = append(instances, fsm.SchedulerInstance(snap, ci))
-		}
-		return true
-	})
-	if registered == 0 {
+	instances := a.views.Cluster(snap, p.cluster)
+	if len(instances) == 0 {
 		return nil, apierr.InvalidParameterf("No Container Instances were found in your cluster.")
 	}
 	rng := rand.New(rand.NewPCG(uint64(c.now.UnixNano()), uint64(len(c.requestID))))
