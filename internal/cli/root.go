@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/apierr"
-	"berth.dev/berth/internal/driver/process"
 	bversion "berth.dev/berth/internal/version"
 )
 
@@ -27,12 +26,6 @@ type Env struct {
 
 // Main runs the berth command line and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
-	// The process runtime's per-container supervisor: the berth binary runs
-	// it from package initialisation (internal/shimentry); here for callers
-	// of Main in a process that did not, before any command-line parsing.
-	if len(args) > 0 && args[0] == process.ShimCommand {
-		return process.RunShim(args[1:])
-	}
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}

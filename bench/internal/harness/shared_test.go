@@ -58,9 +58,6 @@ func TestReadyEndpoint(t *testing.T) {
 }
 
 func TestHostCPUTicks(t *testing.T) {
-	if _, err := os.Stat("/proc/stat"); err != nil {
-		t.Skip("no /proc/stat")
-	}
 	if f := HostCPUTicks(); len(f) < 8 {
 		t.Errorf("HostCPUTicks = %q, want user ... steal at least", f)
 	}
