@@ -125,10 +125,8 @@ func (s *Services) daemonEligibility(snap *state.Snapshot, svc *state.Service) f
 	}
 	req.Constraints = append(req.Constraints, serviceConstraints(svc.Shape.PlacementConstraints)...)
 	return func(ci *state.ContainerInstance) bool {
-		inst := fsm.SchedulerInstance(snap, ci)
+		inst := fsm.RecordInstance(ci) // what its tasks hold does not matter here
 		inst.Status, inst.Connected = "ACTIVE", true
-		inst.Used = scheduler.Resources{}
-		inst.GroupCounts = map[string]int{}
 		r := req
 		r.Instances, r.Count = []string{ci.ID}, 1
 		plan := scheduler.Place([]*scheduler.Instance{inst}, r, s.rng)

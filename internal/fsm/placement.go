@@ -20,6 +20,10 @@ func SchedulerInstance(s *state.Snapshot, ci *state.ContainerInstance) *schedule
 	return inst
 }
 
+// RecordInstance is the scheduler's view of a container instance from its
+// record alone, as if it ran no task.
+func RecordInstance(ci *state.ContainerInstance) *scheduler.Instance { return staticInstance(ci) }
+
 // staticInstance is the part of an instance's view that only the instance
 // record decides (not its tasks).
 func staticInstance(ci *state.ContainerInstance) *scheduler.Instance {
