@@ -208,14 +208,7 @@ func runBerth(ctx, hard context.Context, e *env, cfg config, p plan, rep int) (r
 	if err != nil {
 		return r, err
 	}
-	defer func() {
-		if serr := srv.Stop(30 * time.Second); serr != nil && err == nil {
-			err = serr
-		}
-		if t := srv.LogTail(3000); err != nil && !errors.Is(err, context.Canceled) && strings.TrimSpace(t) != "" {
-			err = fmt.Errorf("%w\nserver log (end):\n%s", err, t)
-		}
-	}()
+	defer srv.StopInto(30*time.Second, &err)
 	c, err := harness.NewClient(ctx, srv, 0)
 	if err != nil {
 		return r, err
@@ -350,32 +343,17 @@ func runBerth(ctx, hard context.Context, e *env, cfg config, p plan, rep int) (r
 		}
 		harness.Sleep(ctx, o.poll)
 	}
-	r.polls, r.pollErrors = w.polls, w.errs
-	if w.errs > 0 {
-		r.note("%d of %d polls failed, asked again at the next one (first: %s)", w.errs, w.polls, shortErr(w.firstErr))
-	}
-	r.completedSeen = completedSeen.Sub(t0)
-	if !completedAt.IsZero() {
-		r.completed = completedAt.Sub(t0)
-	} else {
-		r.completed = r.completedSeen
-		r.note("the COMPLETED deployment has no updatedAt; COMPLETED is when a poll saw it")
-	}
-	var firstNew, lastHealthy, lastStopped time.Time
-	for _, t := range w.tasks {
-		switch t.version {
-		case "v2":
-			if t.live() {
-				lastHealthy = latest(lastHealthy, t.healthySeen)
-			}
-			if firstNew.IsZero() || t.createdAt.Before(firstNew) {
-				firstNew = t.createdAt
-			}
-		case "v1":
-			lastStopped = latest(lastStopped, t.stoppedAt)
+	tasks := map[string]rolloutTask{}
+	for arn, t := range w.tasks {
+		rt := rolloutTask{version: t.version, created: t.createdAt, ended: t.stoppedAt}
+		if t.live() {
+			rt.healthy = t.healthySeen
 		}
+		tasks[arn] = rt
 	}
-	r.firstNew, r.allHealthy, r.oldStopped = since(t0, firstNew), since(t0, lastHealthy), since(t0, lastStopped)
+	r.summarise(rolloutEnd{t0: t0, seen: completedSeen, reported: completedAt,
+		noReport: "the COMPLETED deployment has no updatedAt; COMPLETED is when a poll saw it",
+		polls:    w.polls, errs: w.errs, firstErr: w.firstErr}, tasks)
 	if r.allHealthy > r.completed {
 		// The poll saw the last task HEALTHY after the server had seen it
 		// (COMPLETED needs every task healthy): the server's time is closer.
@@ -390,15 +368,7 @@ func runBerth(ctx, hard context.Context, e *env, cfg config, p plan, rep int) (r
 	if err != nil {
 		r.note("docker inspect: %v", err)
 	}
-	var toHealthy []float64
-	for arn, st := range starts {
-		r.firstStart = minPos(r.firstStart, st.Sub(t0))
-		r.lastStart = max(r.lastStart, st.Sub(t0))
-		if t := w.tasks[arn]; t != nil && t.live() && !t.healthySeen.IsZero() {
-			toHealthy = append(toHealthy, t.healthySeen.Sub(st).Seconds())
-		}
-	}
-	r.startToHealthy = time.Duration(harness.Median(toHealthy) * float64(time.Second))
+	r.containerTimes(t0, starts, tasks)
 	for _, t := range w.tasks {
 		line := fmt.Sprintf("%s task %s: created %s, container started %s, RUNNING %s, HEALTHY seen %s, stopping %s, STOPPED %s",
 			t.version, shortArn(t.arn), offset(t0, t.createdAt), offset(t0, starts[t.arn]), offset(t0, t.startedAt), offset(t0, t.healthySeen), offset(t0, t.stoppingAt), offset(t0, t.stoppedAt))

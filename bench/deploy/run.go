@@ -122,15 +122,7 @@ func benchmark(ctx, hard context.Context, o *options) error {
 	defer e.docker.Close()
 	e.machine.Docker = e.docker.Version
 	// Whatever happens, no container of this invocation survives it.
-	cl.Add(func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if n, err := e.docker.RemoveLabelled(cctx, benchLabel, e.runID); err != nil {
-			fmt.Fprintf(os.Stderr, "remove containers: %v\n", err)
-		} else if n > 0 {
-			fmt.Fprintf(os.Stderr, "removed %d leftover containers\n", n)
-		}
-	})
+	e.docker.RemoveLabelledOnCleanup(cl, benchLabel, e.runID)
 	if slices.Contains(o.systems, "berth") {
 		if e.berth, err = o.Berth(ctx, root); err != nil {
 			return err

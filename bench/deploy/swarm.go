@@ -242,32 +242,17 @@ func runSwarm(ctx context.Context, e *env, cfg config, p plan, rep int) (r *resu
 				w.count("v2", (*stask).healthy), w.count("v1", func(t *stask) bool { return !t.terminal() }), w.firstErr)
 		}
 	}
-	r.polls, r.pollErrors = w.polls, w.errs
-	if w.errs > 0 {
-		r.note("%d of %d polls failed, asked again at the next one (first: %s)", w.errs, w.polls, shortErr(w.firstErr))
-	}
-	r.completedSeen = completedSeen.Sub(t0)
-	if !completedAt.IsZero() {
-		r.completed = completedAt.Sub(t0)
-	} else {
-		r.completed = r.completedSeen
-		r.note("the completed update has no CompletedAt; completed is when a poll saw it")
-	}
-	var firstNew, lastHealthy, lastStopped time.Time
-	for _, t := range w.tasks {
-		switch t.version {
-		case "v2":
-			if t.healthy() {
-				lastHealthy = latest(lastHealthy, t.stateAt)
-			}
-			if firstNew.IsZero() || t.createdAt.Before(firstNew) {
-				firstNew = t.createdAt
-			}
-		case "v1":
-			lastStopped = latest(lastStopped, t.stateAt)
+	tasks := map[string]rolloutTask{}
+	for id, t := range w.tasks {
+		rt := rolloutTask{version: t.version, created: t.createdAt, ended: t.stateAt}
+		if t.healthy() {
+			rt.healthy = t.stateAt
 		}
+		tasks[id] = rt
 	}
-	r.firstNew, r.allHealthy, r.oldStopped = since(t0, firstNew), since(t0, lastHealthy), since(t0, lastStopped)
+	r.summarise(rolloutEnd{t0: t0, seen: completedSeen, reported: completedAt,
+		noReport: "the completed update has no CompletedAt; completed is when a poll saw it",
+		polls:    w.polls, errs: w.errs, firstErr: w.firstErr}, tasks)
 	if n := w.count("v2", (*stask).terminal); n > 0 {
 		r.note("%d v2 tasks ended during the rollout", n)
 	}
@@ -275,15 +260,7 @@ func runSwarm(ctx context.Context, e *env, cfg config, p plan, rep int) (r *resu
 	if err != nil {
 		r.note("docker inspect: %v", err)
 	}
-	var toHealthy []float64
-	for id, st := range starts {
-		r.firstStart = minPos(r.firstStart, st.Sub(t0))
-		r.lastStart = max(r.lastStart, st.Sub(t0))
-		if t := w.tasks[id]; t != nil && t.healthy() {
-			toHealthy = append(toHealthy, t.stateAt.Sub(st).Seconds())
-		}
-	}
-	r.startToHealthy = time.Duration(harness.Median(toHealthy) * float64(time.Second))
+	r.containerTimes(t0, starts, tasks)
 	for id, t := range w.tasks {
 		line := fmt.Sprintf("%s task %s: created %s, container started %s, %s %s (desired %s)",
 			t.version, harness.ShortID(id), offset(t0, t.createdAt), offset(t0, starts[id]), t.state, offset(t0, t.stateAt), t.desired)

@@ -103,15 +103,7 @@ func benchmark(ctx, hard context.Context, o *options) error {
 		e.imageID = img.ID
 		e.machine.Docker = e.docker.Version
 		// Whatever happens, no container of this invocation survives it.
-		cl.Add(func() {
-			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			if n, err := e.docker.RemoveLabelled(cctx, benchLabel, e.runID); err != nil {
-				fmt.Fprintf(os.Stderr, "remove containers: %v\n", err)
-			} else if n > 0 {
-				fmt.Fprintf(os.Stderr, "removed %d leftover containers\n", n)
-			}
-		})
+		e.docker.RemoveLabelledOnCleanup(cl, benchLabel, e.runID)
 	}
 	fmt.Fprintln(os.Stderr, e.machine.Summary())
 
@@ -206,12 +198,7 @@ func runBerth(ctx, hard context.Context, e *env, rt string, n, rep int) (r *bert
 	}
 	r = &berthRun{runtime: rt, rep: rep, heapPeak: -1}
 	defer func() {
-		if serr := srv.Stop(30 * time.Second); serr != nil && err == nil {
-			err = serr
-		}
-		if t := srv.LogTail(3000); err != nil && strings.TrimSpace(t) != "" {
-			err = fmt.Errorf("%w\nserver log (end):\n%s", err, t)
-		}
+		srv.StopInto(30*time.Second, &err)
 		if err != nil {
 			r.err = err.Error()
 		}

@@ -49,11 +49,8 @@ func runScale(ctx, hard context.Context, e *env) (r *scaleRun, err error) {
 		return r, err
 	}
 	defer func() {
-		if serr := srv.Stop(60 * time.Second); serr != nil && err == nil {
-			err = serr
-		}
+		srv.StopInto(60*time.Second, &err)
 		if err != nil {
-			err = fmt.Errorf("%w\nserver log (end):\n%s", err, srv.LogTail(3000))
 			r.err = err.Error()
 		}
 	}()

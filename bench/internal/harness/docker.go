@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -172,4 +173,19 @@ func ShortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// RemoveLabelledOnCleanup registers, on cl, the removal of every container
+// labelled key=value (with its own two-minute budget, whatever ended the
+// run), reporting on stderr what it removed.
+func (d *Docker) RemoveLabelledOnCleanup(cl *Cleanups, key, value string) {
+	cl.Add(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if n, err := d.RemoveLabelled(ctx, key, value); err != nil {
+			fmt.Fprintf(os.Stderr, "remove containers: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(os.Stderr, "removed %d leftover containers\n", n)
+		}
+	})
 }

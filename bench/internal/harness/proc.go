@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -190,4 +191,20 @@ func StartAgent(bin string, s *Server, root, cluster, runtime string, extra ...s
 		return nil, err
 	}
 	return &Agent{Proc: p, DataDir: dataDir, Runtime: runtime}, nil
+}
+
+// StopInto stops the server (SIGTERM, then SIGKILL after grace) and folds
+// the outcome into *err, the result of the run that used it: a failed stop
+// becomes the error when there was none, and a failed run (not one that was
+// interrupted) gets the end of the server's log appended.
+func (s *Server) StopInto(grace time.Duration, err *error) {
+	if serr := s.Stop(grace); serr != nil && *err == nil {
+		*err = serr
+	}
+	if *err == nil || errors.Is(*err, context.Canceled) {
+		return
+	}
+	if t := s.LogTail(3000); strings.TrimSpace(t) != "" {
+		*err = fmt.Errorf("%w\nserver log (end):\n%s", *err, t)
+	}
 }
