@@ -486,14 +486,20 @@ func (te *taskEnv) waitStopped(arns ...string) {
 // waitTask polls task arn until cond holds (at most a minute).
 func (te *taskEnv) waitTask(arn, what string, cond func(types.Task) bool) types.Task {
 	te.t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	return te.waitTaskWithin(arn, what, time.Minute, cond)
+}
+
+// waitTaskWithin polls task arn until cond holds, at most for within.
+func (te *taskEnv) waitTaskWithin(arn, what string, within time.Duration, cond func(types.Task) bool) types.Task {
+	te.t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		task := te.describe(arn)
 		if cond(task) {
 			return task
 		}
 		if time.Now().After(deadline) {
-			te.t.Fatalf("task did not get %s within a minute: %s", what, taskString(task))
+			te.t.Fatalf("task did not get %s within %s: %s", what, within, taskString(task))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -85,17 +85,7 @@ func (te *taskEnv) serviceHealthCheck(retries int32) *types.HealthCheck {
 // waitFor polls task arn until cond holds (at most 5 minutes).
 func (te *taskEnv) waitFor(arn, what string, cond func(types.Task) bool) types.Task {
 	te.t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		task := te.describe(arn)
-		if cond(task) {
-			return task
-		}
-		if time.Now().After(deadline) {
-			te.t.Fatalf("task did not get %s within 5 minutes: %s", what, taskString(task))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return te.waitTaskWithin(arn, what, 5*time.Minute, cond)
 }
 
 // waitTaskStopped waits until task arn is STOPPED and returns it.
