@@ -18,6 +18,7 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
 )
 
@@ -33,7 +34,7 @@ type Reader interface {
 
 // Proposer commits commands.
 type Proposer interface {
-	Apply(ctx context.Context, c fsm.Command) (any, error)
+	Apply(ctx context.Context, c wire.Command) (any, error)
 }
 
 // Config wires the agent API.
@@ -164,7 +165,7 @@ func clusterName(s string) string {
 }
 
 // applyBackground proposes c with its own deadline (the request may be gone).
-func (a *API) applyBackground(c fsm.Command) {
+func (a *API) applyBackground(c wire.Command) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := a.cfg.Proposer.Apply(ctx, c); err != nil && !errors.Is(err, context.Canceled) {

@@ -8,7 +8,7 @@ import (
 
 	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/apierr"
-	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -46,9 +46,9 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 			delete(a.sessions, ci.ID)
 		}
 		a.mu.Unlock()
-		a.applyBackground(fsm.InstanceConnection{Meta: fsm.Meta{Now: a.cfg.Now()}, InstanceID: ci.ID, Session: s.id, Connected: false})
+		a.applyBackground(wire.InstanceConnection{Meta: wire.Meta{Now: a.cfg.Now()}, InstanceID: ci.ID, Session: s.id, Connected: false})
 	}()
-	if _, err := a.cfg.Proposer.Apply(r.Context(), fsm.InstanceConnection{Meta: fsm.Meta{Now: a.cfg.Now()}, InstanceID: ci.ID, Session: s.id, Connected: true}); err != nil {
+	if _, err := a.cfg.Proposer.Apply(r.Context(), wire.InstanceConnection{Meta: wire.Meta{Now: a.cfg.Now()}, InstanceID: ci.ID, Session: s.id, Connected: true}); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -177,7 +177,7 @@ func (a *API) health(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, err)
 		return
 	}
-	if _, err := a.cfg.Proposer.Apply(r.Context(), fsm.TaskHealth{Meta: fsm.Meta{Now: a.cfg.Now()}, Cluster: cluster, TaskID: id, Health: rep.Health}); err != nil {
+	if _, err := a.cfg.Proposer.Apply(r.Context(), wire.TaskHealth{Meta: wire.Meta{Now: a.cfg.Now()}, Cluster: cluster, TaskID: id, Health: rep.Health}); err != nil {
 		writeError(w, err)
 		return
 	}

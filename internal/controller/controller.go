@@ -9,6 +9,7 @@ import (
 
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
 )
 
@@ -19,7 +20,7 @@ type Reader interface {
 
 // Proposer commits commands.
 type Proposer interface {
-	Apply(ctx context.Context, c fsm.Command) (any, error)
+	Apply(ctx context.Context, c wire.Command) (any, error)
 }
 
 // Config wires the service controller.
@@ -138,7 +139,7 @@ func (s *Services) reconcile(ctx context.Context, snap *state.Snapshot, views cl
 	}
 	gen := svc.Generation
 	if res.Changed {
-		v, err := s.cfg.Proposer.Apply(ctx, fsm.ServiceRound{Meta: fsm.Meta{Now: now}, Cluster: svc.Cluster, Name: svc.Name, Generation: gen, Result: res})
+		v, err := s.cfg.Proposer.Apply(ctx, roundCommand(svc, gen, res, wire.Meta{Now: now}))
 		if err != nil {
 			return time.Time{}, err
 		}

@@ -22,10 +22,10 @@ func (s *Services) input(snap *state.Snapshot, views clusterViews, svc *state.Se
 		Service: deploy.Service{
 			Name: svc.Name, SchedulingStrategy: string(sh.SchedulingStrategy), DesiredCount: int(sh.DesiredCount),
 			MinimumHealthyPercent: int(deref32(dc.MinimumHealthyPercent)), MaximumPercent: int(deref32(dc.MaximumPercent)),
-			LastCompleted: svc.LastCompleted,
+			LastCompleted: optionalToDeploy(svc.LastCompleted),
 		},
-		Deployments: append([]deploy.Deployment(nil), svc.Deployments...),
-		Events:      svc.Events,
+		Deployments: deploymentsToDeploy(svc.Deployments),
+		Events:      eventsToDeploy(svc.Events),
 		Config:      *s.cfg.Deploy,
 	}
 	if cb := dc.DeploymentCircuitBreaker; cb != nil {

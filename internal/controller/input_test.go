@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -55,7 +54,7 @@ func testState(t testing.TB, services, tasksPerService, instances int) *state.St
 				sh.PlacementConstraints = []shape.PlacementConstraint{{Type: shape.PlacementConstraintTypeMemberOf, Expression: sp("attribute:tier == web")}}
 			}
 			put(state.TableServices, &state.Service{Cluster: cl, Name: name, Shape: sh, Generation: 1,
-				Deployments: []deploy.Deployment{{ID: "ecs-svc/1", Status: "PRIMARY", TaskDefinition: "arn:aws:ecs:us-east-1:000000000000:task-definition/app:1", DesiredCount: tasksPerService}}})
+				Deployments: []state.Deployment{{ID: "ecs-svc/1", Status: "PRIMARY", TaskDefinition: "arn:aws:ecs:us-east-1:000000000000:task-definition/app:1", DesiredCount: tasksPerService}}})
 			for k := range tasksPerService + 1 {
 				group := "service:" + name
 				if k == tasksPerService {

@@ -6,6 +6,7 @@ import (
 
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/scheduler"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
@@ -64,16 +65,16 @@ func (s *Services) start(ctx context.Context, svc *state.Service, gen int64, st 
 	}
 	var started []string
 	if len(plan.Placements) > 0 {
-		cmd := fsm.RunTask{
-			Meta: fsm.Meta{Now: now}, Cluster: svc.Cluster, Family: fam, Revision: rev,
-			Group: req.Group, StartedBy: st.DeploymentID, Tags: serviceTaskTags(svc, td), Reserved: reserved,
+		cmd := wire.RunTask{
+			Meta: wire.Meta{Now: now}, Cluster: svc.Cluster, Family: fam, Revision: rev,
+			Group: req.Group, StartedBy: st.DeploymentID, Tags: serviceTaskTags(svc, td), Reserved: wire.Reservation(reserved),
 			EnableExecuteCommand: svc.Shape.EnableExecuteCommand, AllowInactive: true,
 		}
 		for _, c := range req.Constraints {
 			cmd.DistinctInstance = cmd.DistinctInstance || c.Type == "distinctInstance"
 		}
 		for _, pl := range plan.Placements {
-			nt := fsm.NewTask{ID: s.cfg.NewTaskID(), InstanceID: pl.InstanceID}
+			nt := wire.NewTask{ID: s.cfg.NewTaskID(), InstanceID: pl.InstanceID}
 			for range td.Def.ContainerDefinitions {
 				nt.ContainerIDs = append(nt.ContainerIDs, s.cfg.NewUUID())
 			}
@@ -100,8 +101,8 @@ func (s *Services) start(ctx context.Context, svc *state.Service, gen int64, st 
 }
 
 func (s *Services) recordPlacement(ctx context.Context, svc *state.Service, gen int64, deployment string, failure *deploy.PlacementFailure, event string) error {
-	_, err := s.cfg.Proposer.Apply(ctx, fsm.ServicePlacement{Meta: fsm.Meta{Now: s.cfg.Now()}, Cluster: svc.Cluster, Name: svc.Name,
-		Generation: gen, Deployment: deployment, Failure: failure, Event: event})
+	_, err := s.cfg.Proposer.Apply(ctx, wire.ServicePlacement{Meta: wire.Meta{Now: s.cfg.Now()}, Cluster: svc.Cluster, Name: svc.Name,
+		Generation: gen, Deployment: deployment, Failure: placementToWire(failure), Event: event})
 	return err
 }
 

@@ -17,6 +17,7 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
 )
 
@@ -39,7 +40,7 @@ type Reader interface {
 
 // Proposer commits commands to the replicated state machine.
 type Proposer interface {
-	Apply(ctx context.Context, c fsm.Command) (any, error)
+	Apply(ctx context.Context, c wire.Command) (any, error)
 }
 
 // Config wires an API.
@@ -88,7 +89,7 @@ type call struct {
 	op        string
 }
 
-func (c *call) meta() fsm.Meta { return fsm.Meta{Now: c.now, Principal: c.principal} }
+func (c *call) meta() wire.Meta { return wire.Meta{Now: c.now, Principal: c.principal} }
 
 // ServeHTTP answers one ECS API request.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -169,13 +170,19 @@ func (a *API) writeError(w http.ResponseWriter, c *call, err error) {
 }
 
 // apply proposes a command and maps consensus failures to server errors.
-func (a *API) apply(c *call, cmd fsm.Command) (any, error) {
+func (a *API) apply(c *call, cmd wire.Command) (any, error) {
 	v, err := a.cfg.Proposer.Apply(c.ctx, cmd)
 	if err != nil {
 		if _, ok := apierr.As(err); ok {
 			return nil, err
 		}
-		return nil, &apierr.Error{Code: apierr.Server, Message: "The write could not be committed; retry the request. Request ID: " + c.requestID, Err: err}
+		if errors.Is(err, fsm.ErrNotCommitted) {
+			return nil, &apierr.Error{Code: apierr.Server, Message: "The change was not made: the server could not commit it. Retry the request. Request ID: " + c.requestID, Err: err}
+		}
+		// The outcome is unknown: say so. A retry with the same clientToken
+		// (the SDKs retry this error with the token they sent) returns the
+		// original result; without one, check before retrying.
+		return nil, &apierr.Error{Code: apierr.Server, Message: "The server did not confirm the change in time: it may or may not have been made. A retry with the same clientToken returns the original result. Request ID: " + c.requestID, Err: err}
 	}
 	return v, nil
 }

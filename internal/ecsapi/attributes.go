@@ -6,16 +6,17 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
 
 // attributeChanges validates Put/DeleteAttributes input and resolves targets.
-func (a *API) attributeChanges(cluster string, attrs []shape.Attribute, put bool) ([]fsm.AttributeChange, error) {
+func (a *API) attributeChanges(cluster string, attrs []shape.Attribute, put bool) ([]wire.AttributeChange, error) {
 	if err := checkCount("attributes", len(attrs), 1, 10); err != nil {
 		return nil, err
 	}
-	out := make([]fsm.AttributeChange, 0, len(attrs))
+	out := make([]wire.AttributeChange, 0, len(attrs))
 	for _, at := range attrs {
 		if at.Name == nil || *at.Name == "" {
 			return nil, apierr.InvalidParameterf("Attribute name cannot be empty.")
@@ -41,7 +42,7 @@ func (a *API) attributeChanges(cluster string, attrs []shape.Attribute, put bool
 		if !ok {
 			return nil, apierr.Newf(apierr.TargetNotFound, "Could not find container instance %s in cluster %s.", target, cluster)
 		}
-		out = append(out, fsm.AttributeChange{Name: *at.Name, Value: at.Value, TargetID: id, Target: target})
+		out = append(out, wire.AttributeChange{Name: *at.Name, Value: at.Value, TargetID: id, Target: target})
 	}
 	return out, nil
 }
@@ -61,7 +62,7 @@ func putAttributes(a *API, c *call, in *shape.PutAttributesRequest) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.apply(c, fsm.PutAttributes{Meta: c.meta(), Cluster: cluster, Attributes: changes}); err != nil {
+	if _, err := a.apply(c, wire.PutAttributes{Meta: c.meta(), Cluster: cluster, Attributes: changes}); err != nil {
 		return nil, err
 	}
 	return &shape.PutAttributesResponse{Attributes: echoAttributes(in.Attributes)}, nil
@@ -76,7 +77,7 @@ func deleteAttributes(a *API, c *call, in *shape.DeleteAttributesRequest) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.apply(c, fsm.DeleteAttributes{Meta: c.meta(), Cluster: cluster, Attributes: changes}); err != nil {
+	if _, err := a.apply(c, wire.DeleteAttributes{Meta: c.meta(), Cluster: cluster, Attributes: changes}); err != nil {
 		return nil, err
 	}
 	return &shape.DeleteAttributesResponse{Attributes: echoAttributes(in.Attributes)}, nil

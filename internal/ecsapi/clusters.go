@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"berth.dev/berth/internal/apierr"
-	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -30,7 +30,7 @@ func createCluster(a *API, c *call, in *shape.CreateClusterRequest) (any, error)
 	if err := validateClusterConfiguration(in.Configuration); err != nil {
 		return nil, err
 	}
-	v, err := a.apply(c, fsm.CreateCluster{
+	v, err := a.apply(c, wire.CreateCluster{
 		Meta: c.meta(), Name: name, Tags: in.Tags, Settings: in.Settings, Configuration: in.Configuration,
 		CapacityProviders: in.CapacityProviders, DefaultCapacityProviderStrategy: in.DefaultCapacityProviderStrategy,
 		ServiceConnectDefaults: serviceConnectDefaults(in.ServiceConnectDefaults),
@@ -115,7 +115,7 @@ func updateCluster(a *API, c *call, in *shape.UpdateClusterRequest) (any, error)
 	if err := validateClusterConfiguration(in.Configuration); err != nil {
 		return nil, err
 	}
-	v, err := a.apply(c, fsm.UpdateCluster{Meta: c.meta(), Name: name, Settings: in.Settings, Configuration: in.Configuration,
+	v, err := a.apply(c, wire.UpdateCluster{Meta: c.meta(), Name: name, Settings: in.Settings, Configuration: in.Configuration,
 		ServiceConnectDefaults: serviceConnectDefaults(in.ServiceConnectDefaults)})
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func updateClusterSettings(a *API, c *call, in *shape.UpdateClusterSettingsReque
 	if err := validateClusterSettings(in.Settings); err != nil {
 		return nil, err
 	}
-	v, err := a.apply(c, fsm.UpdateCluster{Meta: c.meta(), Name: name, Settings: in.Settings})
+	v, err := a.apply(c, wire.UpdateCluster{Meta: c.meta(), Name: name, Settings: in.Settings})
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func putClusterCapacityProviders(a *API, c *call, in *shape.PutClusterCapacityPr
 	if err := validateStrategy(in.CapacityProviders, in.DefaultCapacityProviderStrategy); err != nil {
 		return nil, err
 	}
-	v, err := a.apply(c, fsm.PutClusterCapacityProviders{Meta: c.meta(), Name: name,
+	v, err := a.apply(c, wire.PutClusterCapacityProviders{Meta: c.meta(), Name: name,
 		CapacityProviders: in.CapacityProviders, Strategy: in.DefaultCapacityProviderStrategy})
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func deleteCluster(a *API, c *call, in *shape.DeleteClusterRequest) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	v, err := a.apply(c, fsm.DeleteCluster{Meta: c.meta(), Name: name})
+	v, err := a.apply(c, wire.DeleteCluster{Meta: c.meta(), Name: name})
 	if err != nil {
 		return nil, err
 	}

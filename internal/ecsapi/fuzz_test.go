@@ -19,6 +19,7 @@ import (
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -33,18 +34,20 @@ const instanceID = "0123456789abcdef0123456789abcdef"
 // machineProposer applies commands straight to a machine, as a one-node
 // raft would after committing them.
 type machineProposer struct {
-	mu sync.Mutex
-	m  *fsm.Machine
+	mu    sync.Mutex
+	index uint64
+	m     *fsm.Machine
 }
 
-func (p *machineProposer) Apply(_ context.Context, c fsm.Command) (any, error) {
-	entry, err := fsm.Encode(c)
+func (p *machineProposer) Apply(_ context.Context, c wire.Command) (any, error) {
+	entry, err := wire.Encode(c)
 	if err != nil {
 		return nil, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := p.m.Apply(entry)
+	p.index++
+	r := p.m.Apply(p.index, entry)
 	return r.Value, r.Err
 }
 
@@ -100,8 +103,8 @@ func fuzzState(t testing.TB) []byte {
 			t.Fatalf("setup %s: got %d %s, want 200", step.op, rec.Code, rec.Body)
 		}
 	}
-	_, err := p.Apply(context.Background(), fsm.RegisterContainerInstance{
-		Meta: fsm.Meta{Now: fuzzNow, Principal: fuzzNamer.Root()}, Cluster: "default", NewID: instanceID,
+	_, err := p.Apply(context.Background(), wire.RegisterContainerInstance{
+		Meta: wire.Meta{Now: fuzzNow, Principal: fuzzNamer.Root()}, Cluster: "default", NewID: instanceID,
 		EC2InstanceID: "i-0123456789abcdef0",
 		TotalResources: []shape.Resource{
 			{Name: ptr("CPU"), Type: ptr("INTEGER"), IntegerValue: 2048},

@@ -10,6 +10,7 @@ import (
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/cql"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -117,7 +118,7 @@ func registerContainerInstance(a *API, c *call, in *shape.RegisterContainerInsta
 	if err != nil {
 		return nil, err
 	}
-	cmd := fsm.RegisterContainerInstance{Meta: c.meta(), Cluster: cluster, NewID: NewID(),
+	cmd := wire.RegisterContainerInstance{Meta: c.meta(), Cluster: cluster, NewID: NewID(),
 		TotalResources: in.TotalResources, VersionInfo: in.VersionInfo, Attributes: in.Attributes,
 		PlatformDevices: in.PlatformDevices, Tags: in.Tags}
 	if in.ContainerInstanceArn != nil {
@@ -171,7 +172,7 @@ func deregisterContainerInstance(a *API, c *call, in *shape.DeregisterContainerI
 		}
 		return nil, fsm.ErrInstanceNotFound(ref)
 	}
-	v, err := a.apply(c, fsm.DeregisterContainerInstance{Meta: c.meta(), Cluster: cluster, ID: id, Force: in.Force != nil && *in.Force})
+	v, err := a.apply(c, wire.DeregisterContainerInstance{Meta: c.meta(), Cluster: cluster, ID: id, Force: in.Force != nil && *in.Force})
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +278,7 @@ func updateContainerInstancesState(a *API, c *call, in *shape.UpdateContainerIns
 	}
 	// Every reference goes to the state machine, which answers in input
 	// order; one that cannot name an instance (ID "") comes back MISSING.
-	cmd := fsm.UpdateContainerInstancesState{Meta: c.meta(), Cluster: cluster, Status: string(in.Status)}
+	cmd := wire.UpdateContainerInstancesState{Meta: c.meta(), Cluster: cluster, Status: string(in.Status)}
 	failures := []shape.Failure{}
 	resolved := 0
 	for _, ref := range in.ContainerInstances {
@@ -288,7 +289,7 @@ func updateContainerInstancesState(a *API, c *call, in *shape.UpdateContainerIns
 		} else {
 			resolved++
 		}
-		cmd.Refs = append(cmd.Refs, fsm.InstanceRef{Input: ref, ID: id})
+		cmd.Refs = append(cmd.Refs, wire.InstanceRef{Input: ref, ID: id})
 	}
 	out := &shape.UpdateContainerInstancesStateResponse{ContainerInstances: []shape.ContainerInstance{}, Failures: failures}
 	if resolved == 0 {

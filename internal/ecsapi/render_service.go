@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
@@ -66,7 +65,7 @@ func (a *API) renderService(snap *state.Snapshot, svc *state.Service, tags bool)
 }
 
 // eventID is a stable UUID-shaped ID for an event.
-func eventID(serviceArn string, e deploy.Event) string {
+func eventID(serviceArn string, e state.Event) string {
 	b := sha256.Sum256([]byte(serviceArn + "\x00" + strconv.FormatInt(e.At.UnixNano(), 10) + "\x00" + e.Message))
 	b[6] = b[6]&0x0f | 0x50
 	b[8] = b[8]&0x3f | 0x80

@@ -2,6 +2,7 @@ package ecsapi
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/cql"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/scheduler"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
@@ -323,11 +325,11 @@ func (a *API) placeAndRunWith(c *call, snap *state.Snapshot, p *runParams, req s
 	if len(instances) == 0 {
 		return nil, apierr.InvalidParameterf("No Container Instances were found in your cluster.")
 	}
-	rng := rand.New(rand.NewPCG(uint64(c.now.UnixNano()), uint64(len(c.requestID))))
+	rng := placementRand(c.requestID)
 	plan := scheduler.Place(instances, req, rng)
-	cmd := fsm.RunTask{
+	cmd := wire.RunTask{
 		Meta: c.meta(), Cluster: p.cluster, Family: p.td.Family, Revision: p.td.Revision,
-		Group: p.group, StartedBy: p.startedBy, Overrides: p.overrides, Tags: p.tags, Reserved: p.reserved,
+		Group: p.group, StartedBy: p.startedBy, Overrides: p.overrides, Tags: p.tags, Reserved: wire.Reservation(p.reserved),
 		EnableExecuteCommand: p.enableExec, ClientToken: token, DistinctInstance: hasDistinct(p.constraints),
 		Failures: append(append([]shape.Failure{}, pre...), schedulerFailures(plan.Failures)...),
 	}
@@ -337,7 +339,7 @@ func (a *API) placeAndRunWith(c *call, snap *state.Snapshot, p *runParams, req s
 		cmd.Fingerprint = hex.EncodeToString(sum[:])
 	}
 	for _, pl := range plan.Placements {
-		nt := fsm.NewTask{ID: NewID(), InstanceID: pl.InstanceID}
+		nt := wire.NewTask{ID: NewID(), InstanceID: pl.InstanceID}
 		for range p.td.Def.ContainerDefinitions {
 			nt.ContainerIDs = append(nt.ContainerIDs, newUUID())
 		}
@@ -383,4 +385,13 @@ func hasDistinct(cs []scheduler.Constraint) bool {
 		}
 	}
 	return false
+}
+
+// placementRand is the random source of one request's placement, seeded
+// from its request ID alone: the request ID (logged with the request and
+// returned to the caller) is enough to replay the placement on the same
+// state.
+func placementRand(requestID string) *rand.Rand {
+	sum := sha256.Sum256([]byte(requestID))
+	return rand.New(rand.NewPCG(binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])))
 }

@@ -12,6 +12,7 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -223,7 +224,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	fp.ClientToken = nil
 	b, _ := json.Marshal(fp)
 	sum := sha256.Sum256(b)
-	v, err := a.apply(c, fsm.CreateService{Meta: c.meta(), Cluster: cluster, Name: name, Shape: sh,
+	v, err := a.apply(c, wire.CreateService{Meta: c.meta(), Cluster: cluster, Name: name, Shape: sh,
 		Family: td.Family, Revision: td.Revision, DeploymentID: newDeploymentID(), Fingerprint: hex.EncodeToString(sum[:])})
 	if err != nil {
 		return nil, err
@@ -258,7 +259,7 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 		return nil, fsm.ErrServiceNotFound()
 	}
 	daemon := svc.Shape.SchedulingStrategy == shape.SchedulingStrategyDaemon
-	cmd := fsm.UpdateService{Meta: c.meta(), Cluster: cluster, Name: name, DesiredCount: in.DesiredCount,
+	cmd := wire.UpdateService{Meta: c.meta(), Cluster: cluster, Name: name, DesiredCount: in.DesiredCount,
 		HealthCheckGracePeriod: in.HealthCheckGracePeriodSeconds, EnableECSManagedTags: in.EnableECSManagedTags,
 		PropagateTags: in.PropagateTags, EnableExecuteCommand: in.EnableExecuteCommand,
 		ForceNewDeployment: in.ForceNewDeployment, DeploymentID: newDeploymentID()}
@@ -325,7 +326,7 @@ func deleteService(a *API, c *call, in *shape.DeleteServiceRequest) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	v, err := a.apply(c, fsm.DeleteService{Meta: c.meta(), Cluster: cluster, Name: name, Force: in.Force != nil && *in.Force})
+	v, err := a.apply(c, wire.DeleteService{Meta: c.meta(), Cluster: cluster, Name: name, Force: in.Force != nil && *in.Force})
 	if err != nil {
 		return nil, err
 	}

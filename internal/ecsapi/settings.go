@@ -6,6 +6,7 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -80,7 +81,7 @@ func putAccountSetting(a *API, c *call, in *shape.PutAccountSettingRequest) (any
 	if in.Name == shape.SettingNameFargateTaskRetirementWaitPeriod && p != a.cfg.Namer.Root() {
 		return nil, apierr.InvalidParameterf("fargateTaskRetirementWaitPeriod can only be set for the root user (%s), not for %s.", a.cfg.Namer.Root(), p)
 	}
-	res, err := a.apply(c, fsm.PutAccountSetting{Meta: c.meta(), Principal: p, Name: string(in.Name), Value: v})
+	res, err := a.apply(c, wire.PutAccountSetting{Meta: c.meta(), Principal: p, Name: string(in.Name), Value: v})
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,7 @@ func putAccountSettingDefault(a *API, c *call, in *shape.PutAccountSettingDefaul
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.apply(c, fsm.PutAccountSetting{Meta: c.meta(), Principal: a.cfg.Namer.Root(), Name: string(in.Name), Value: v})
+	res, err := a.apply(c, wire.PutAccountSetting{Meta: c.meta(), Principal: a.cfg.Namer.Root(), Name: string(in.Name), Value: v})
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func deleteAccountSetting(a *API, c *call, in *shape.DeleteAccountSettingRequest
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.apply(c, fsm.DeleteAccountSetting{Meta: c.meta(), Principal: p, Name: string(in.Name)})
+	res, err := a.apply(c, wire.DeleteAccountSetting{Meta: c.meta(), Principal: p, Name: string(in.Name)})
 	if err != nil {
 		return nil, err
 	}

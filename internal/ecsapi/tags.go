@@ -7,28 +7,29 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 )
 
 // resourceRef parses the ARN of a taggable resource.
-func (a *API) resourceRef(in *string) (fsm.ResourceRef, error) {
+func (a *API) resourceRef(in *string) (wire.ResourceRef, error) {
 	s, err := required("resourceArn", in)
 	if err != nil {
-		return fsm.ResourceRef{}, err
+		return wire.ResourceRef{}, err
 	}
 	p, err := arn.Parse(s)
 	if err != nil || p.Service != "ecs" {
-		return fsm.ResourceRef{}, apierr.InvalidParameterf("resourceArn %s is not a valid ECS resource ARN.", s)
+		return wire.ResourceRef{}, apierr.InvalidParameterf("resourceArn %s is not a valid ECS resource ARN.", s)
 	}
 	if !a.cfg.Namer.Owns(p) {
-		return fsm.ResourceRef{}, fsm.ErrResourceNotFound()
+		return wire.ResourceRef{}, fsm.ErrResourceNotFound()
 	}
-	ref := fsm.ResourceRef{ARN: s, Kind: p.Type}
+	ref := wire.ResourceRef{ARN: s, Kind: p.Type}
 	switch p.Type {
 	case arn.TypeContainerInstance, arn.TypeTask, arn.TypeService:
 		// The old short forms (TYPE/ID) cannot be tagged; ECS's message.
 		if len(p.Path) == 1 {
-			return fsm.ResourceRef{}, apierr.InvalidParameterf("Long arn format must be used for tagging operations")
+			return wire.ResourceRef{}, apierr.InvalidParameterf("Long arn format must be used for tagging operations")
 		}
 	}
 	switch p.Type {
@@ -54,7 +55,7 @@ func (a *API) resourceRef(in *string) (fsm.ResourceRef, error) {
 	case arn.TypeService, arn.TypeCapacityProvider, arn.TypeTaskSet:
 		return ref, fsm.ErrResourceNotFound()
 	}
-	return fsm.ResourceRef{}, apierr.InvalidParameterf("resourceArn %s is not a valid ARN of a taggable ECS resource.", s)
+	return wire.ResourceRef{}, apierr.InvalidParameterf("resourceArn %s is not a valid ARN of a taggable ECS resource.", s)
 }
 
 func tagResource(a *API, c *call, in *shape.TagResourceRequest) (any, error) {
@@ -68,7 +69,7 @@ func tagResource(a *API, c *call, in *shape.TagResourceRequest) (any, error) {
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if _, err := a.apply(c, fsm.TagResource{Meta: c.meta(), Resource: ref, Tags: in.Tags}); err != nil {
+	if _, err := a.apply(c, wire.TagResource{Meta: c.meta(), Resource: ref, Tags: in.Tags}); err != nil {
 		return nil, err
 	}
 	return &shape.TagResourceResponse{}, nil
@@ -87,7 +88,7 @@ func untagResource(a *API, c *call, in *shape.UntagResourceRequest) (any, error)
 			return nil, apierr.InvalidParameterf("Tag keys with the aws: prefix are reserved for AWS use.")
 		}
 	}
-	if _, err := a.apply(c, fsm.UntagResource{Meta: c.meta(), Resource: ref, Keys: in.TagKeys}); err != nil {
+	if _, err := a.apply(c, wire.UntagResource{Meta: c.meta(), Resource: ref, Keys: in.TagKeys}); err != nil {
 		return nil, err
 	}
 	return &shape.UntagResourceResponse{}, nil

@@ -3,6 +3,7 @@ package ecsapi
 import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 	"berth.dev/berth/internal/taskdef"
@@ -16,7 +17,7 @@ func registerTaskDefinition(a *API, c *call, in *shape.RegisterTaskDefinitionReq
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	v, err := a.apply(c, fsm.RegisterTaskDefinition{Meta: c.meta(), Def: def, Tags: in.Tags})
+	v, err := a.apply(c, wire.RegisterTaskDefinition{Meta: c.meta(), Def: def, Tags: in.Tags})
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +139,7 @@ func deregisterTaskDefinition(a *API, c *call, in *shape.DeregisterTaskDefinitio
 	if rev == 0 {
 		return nil, apierr.Clientf("The task definition %s has no revision: specify family:revision or the full ARN.", echo(ref))
 	}
-	v, err := a.apply(c, fsm.DeregisterTaskDefinition{Meta: c.meta(), Family: family, Revision: rev})
+	v, err := a.apply(c, wire.DeregisterTaskDefinition{Meta: c.meta(), Family: family, Revision: rev})
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func deleteTaskDefinitions(a *API, c *call, in *shape.DeleteTaskDefinitionsReque
 	if err := checkCount("taskDefinitions", len(in.TaskDefinitions), 1, 10); err != nil {
 		return nil, err
 	}
-	var refs []fsm.TaskDefinitionRef
+	var refs []wire.TaskDefinitionRef
 	failures := []shape.Failure{}
 	for _, ref := range in.TaskDefinitions {
 		family, rev, err := a.taskDefRef(ref)
@@ -158,13 +159,13 @@ func deleteTaskDefinitions(a *API, c *call, in *shape.DeleteTaskDefinitionsReque
 				Detail: ptr("Name each revision as family:revision or by its full ARN.")})
 			continue
 		}
-		refs = append(refs, fsm.TaskDefinitionRef{Input: ref, Family: family, Revision: rev})
+		refs = append(refs, wire.TaskDefinitionRef{Input: ref, Family: family, Revision: rev})
 	}
 	out := &shape.DeleteTaskDefinitionsResponse{TaskDefinitions: []shape.TaskDefinition{}, Failures: failures}
 	if len(refs) == 0 {
 		return out, nil
 	}
-	v, err := a.apply(c, fsm.DeleteTaskDefinitions{Meta: c.meta(), Refs: refs})
+	v, err := a.apply(c, wire.DeleteTaskDefinitions{Meta: c.meta(), Refs: refs})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -37,7 +38,7 @@ func stopTask(a *API, c *call, in *shape.StopTaskRequest) (any, error) {
 			return nil, apierr.InvalidParameterf("reason can be at most 255 characters.")
 		}
 	}
-	v, err := a.apply(c, fsm.StopTask{Meta: c.meta(), Cluster: cluster, TaskID: id,
+	v, err := a.apply(c, wire.StopTask{Meta: c.meta(), Cluster: cluster, TaskID: id,
 		StopCode: string(shape.TaskStopCodeUserInitiated), Reason: reason})
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func submitTaskStateChange(a *API, c *call, in *shape.SubmitTaskStateChangeReque
 			return nil, apierr.InvalidParameterf("Every container state change needs a containerName.")
 		}
 	}
-	if _, err := a.apply(c, fsm.TaskStateChange{Meta: c.meta(), Cluster: cluster, TaskID: id,
+	if _, err := a.apply(c, wire.TaskStateChange{Meta: c.meta(), Cluster: cluster, TaskID: id,
 		Status: deref(in.Status), Reason: deref(in.Reason), Containers: in.Containers,
 		PullStartedAt: in.PullStartedAt, PullStoppedAt: in.PullStoppedAt, ExecutionStoppedAt: in.ExecutionStoppedAt}); err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func submitContainerStateChange(a *API, c *call, in *shape.SubmitContainerStateC
 	}
 	change := shape.ContainerStateChange{ContainerName: &name, ExitCode: in.ExitCode, NetworkBindings: in.NetworkBindings,
 		Reason: in.Reason, RuntimeId: in.RuntimeId, Status: in.Status}
-	if _, err := a.apply(c, fsm.ContainerStateChange{Meta: c.meta(), Cluster: cluster, TaskID: id, Change: change}); err != nil {
+	if _, err := a.apply(c, wire.ContainerStateChange{Meta: c.meta(), Cluster: cluster, TaskID: id, Change: change}); err != nil {
 		return nil, err
 	}
 	return &shape.SubmitContainerStateChangeResponse{Acknowledgment: ptr("ACK")}, nil

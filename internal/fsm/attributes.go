@@ -2,46 +2,13 @@ package fsm
 
 import (
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
 
-// AttributeChange names one attribute on one instance.
-type AttributeChange struct {
-	Name     string  `json:"name"`
-	Value    *string `json:"value,omitempty"`
-	TargetID string  `json:"targetId"`
-	// Target is the identifier as the caller wrote it (ID or ARN).
-	Target string `json:"target"`
-}
-
-// PutAttributes creates or updates attributes on container instances.
-type PutAttributes struct {
-	Meta
-	Cluster    string            `json:"cluster"`
-	Attributes []AttributeChange `json:"attributes"`
-}
-
-func (PutAttributes) Type() Type     { return TypePutAttributes }
-func (PutAttributes) Version() uint8 { return 1 }
-
-// DeleteAttributes removes attributes from container instances.
-type DeleteAttributes struct {
-	Meta
-	Cluster    string            `json:"cluster"`
-	Attributes []AttributeChange `json:"attributes"`
-}
-
-func (DeleteAttributes) Type() Type     { return TypeDeleteAttributes }
-func (DeleteAttributes) Version() uint8 { return 1 }
-
-func init() {
-	register(applyPutAttributes)
-	register(applyDeleteAttributes)
-}
-
 // attributeTargets loads every target instance once, checking it exists.
-func attributeTargets(tx *state.Txn, cluster string, changes []AttributeChange) (map[string]*shape.ContainerInstance, error) {
+func attributeTargets(tx *state.Txn, cluster string, changes []wire.AttributeChange) (map[string]*shape.ContainerInstance, error) {
 	targets := map[string]*shape.ContainerInstance{}
 	for _, a := range changes {
 		if _, ok := targets[a.TargetID]; ok {
@@ -68,7 +35,7 @@ func saveTargets(tx *state.Txn, cluster string, targets map[string]*shape.Contai
 	return nil
 }
 
-func applyPutAttributes(m *Machine, tx *state.Txn, c *PutAttributes) (any, error) {
+func applyPutAttributes(m *Machine, tx *state.Txn, c *wire.PutAttributes) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
 	}
@@ -100,7 +67,7 @@ func applyPutAttributes(m *Machine, tx *state.Txn, c *PutAttributes) (any, error
 	return c.Attributes, nil
 }
 
-func applyDeleteAttributes(m *Machine, tx *state.Txn, c *DeleteAttributes) (any, error) {
+func applyDeleteAttributes(m *Machine, tx *state.Txn, c *wire.DeleteAttributes) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
 	}

@@ -2,68 +2,13 @@ package fsm
 
 import (
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
 
-// CreateCluster creates a cluster, or returns the ACTIVE one of that name.
-type CreateCluster struct {
-	Meta
-	Name                            string                               `json:"name"`
-	Tags                            []shape.Tag                          `json:"tags,omitempty"`
-	Settings                        []shape.ClusterSetting               `json:"settings,omitempty"`
-	Configuration                   *shape.ClusterConfiguration          `json:"configuration,omitempty"`
-	CapacityProviders               []string                             `json:"capacityProviders,omitempty"`
-	DefaultCapacityProviderStrategy []shape.CapacityProviderStrategyItem `json:"defaultCapacityProviderStrategy,omitempty"`
-	ServiceConnectDefaults          *shape.ClusterServiceConnectDefaults `json:"serviceConnectDefaults,omitempty"`
-}
-
-func (CreateCluster) Type() Type     { return TypeCreateCluster }
-func (CreateCluster) Version() uint8 { return 1 }
-
-// UpdateCluster changes a cluster's settings, configuration or Service
-// Connect defaults; nil members are left as they are. Settings merge by name.
-type UpdateCluster struct {
-	Meta
-	Name                   string                               `json:"name"`
-	Settings               []shape.ClusterSetting               `json:"settings,omitempty"`
-	Configuration          *shape.ClusterConfiguration          `json:"configuration,omitempty"`
-	ServiceConnectDefaults *shape.ClusterServiceConnectDefaults `json:"serviceConnectDefaults,omitempty"`
-}
-
-func (UpdateCluster) Type() Type     { return TypeUpdateCluster }
-func (UpdateCluster) Version() uint8 { return 1 }
-
-// PutClusterCapacityProviders replaces a cluster's capacity providers and
-// default strategy.
-type PutClusterCapacityProviders struct {
-	Meta
-	Name              string                               `json:"name"`
-	CapacityProviders []string                             `json:"capacityProviders"`
-	Strategy          []shape.CapacityProviderStrategyItem `json:"strategy"`
-}
-
-func (PutClusterCapacityProviders) Type() Type     { return TypePutClusterCapacityProviders }
-func (PutClusterCapacityProviders) Version() uint8 { return 1 }
-
-// DeleteCluster marks an empty cluster INACTIVE.
-type DeleteCluster struct {
-	Meta
-	Name string `json:"name"`
-}
-
-func (DeleteCluster) Type() Type     { return TypeDeleteCluster }
-func (DeleteCluster) Version() uint8 { return 1 }
-
 // BuiltinCapacityProviders exist in every account.
 var BuiltinCapacityProviders = []string{"FARGATE", "FARGATE_SPOT"}
-
-func init() {
-	register(applyCreateCluster)
-	register(applyUpdateCluster)
-	register(applyPutClusterCapacityProviders)
-	register(applyDeleteCluster)
-}
 
 // ErrClusterNotFound is ECS's answer for a missing or INACTIVE cluster.
 func ErrClusterNotFound() *apierr.Error {
@@ -79,7 +24,7 @@ func ActiveCluster(s *state.Snapshot, name string) (*shape.Cluster, error) {
 	return c, nil
 }
 
-func applyCreateCluster(m *Machine, tx *state.Txn, c *CreateCluster) (any, error) {
+func applyCreateCluster(m *Machine, tx *state.Txn, c *wire.CreateCluster) (any, error) {
 	if existing := tx.Cluster(c.Name); existing != nil && deref(existing.Status) == "ACTIVE" {
 		return existing, nil
 	}
@@ -120,7 +65,7 @@ func hasSetting(s []shape.ClusterSetting, name shape.ClusterSettingName) bool {
 	return false
 }
 
-func applyUpdateCluster(m *Machine, tx *state.Txn, c *UpdateCluster) (any, error) {
+func applyUpdateCluster(m *Machine, tx *state.Txn, c *wire.UpdateCluster) (any, error) {
 	old, err := ActiveCluster(&tx.Snapshot, c.Name)
 	if err != nil {
 		return nil, err
@@ -167,7 +112,7 @@ func checkCapacityProviders(names []string) error {
 	return nil
 }
 
-func applyPutClusterCapacityProviders(m *Machine, tx *state.Txn, c *PutClusterCapacityProviders) (any, error) {
+func applyPutClusterCapacityProviders(m *Machine, tx *state.Txn, c *wire.PutClusterCapacityProviders) (any, error) {
 	old, err := ActiveCluster(&tx.Snapshot, c.Name)
 	if err != nil {
 		return nil, err
@@ -184,7 +129,7 @@ func applyPutClusterCapacityProviders(m *Machine, tx *state.Txn, c *PutClusterCa
 	return &cl, nil
 }
 
-func applyDeleteCluster(m *Machine, tx *state.Txn, c *DeleteCluster) (any, error) {
+func applyDeleteCluster(m *Machine, tx *state.Txn, c *wire.DeleteCluster) (any, error) {
 	old, err := ActiveCluster(&tx.Snapshot, c.Name)
 	if err != nil {
 		return nil, err

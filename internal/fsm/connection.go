@@ -1,51 +1,14 @@
 package fsm
 
 import (
+	"berth.dev/berth/internal/fsm/wire"
 	"time"
 
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
 
-// InstanceConnection records that an agent's stream opened or closed.
-// A close only counts for the session that opened: a late close of an old
-// connection never hides a newer one.
-type InstanceConnection struct {
-	Meta
-	InstanceID string `json:"instanceId"`
-	Session    string `json:"session"`
-	Connected  bool   `json:"connected"`
-}
-
-func (InstanceConnection) Type() Type     { return TypeInstanceConnection }
-func (InstanceConnection) Version() uint8 { return 1 }
-
-// ResetConnections marks every agent disconnected: sessions live in the
-// leader's memory, so a new leader starts with none.
-type ResetConnections struct {
-	Meta
-}
-
-func (ResetConnections) Type() Type     { return TypeResetConnections }
-func (ResetConnections) Version() uint8 { return 1 }
-
-// CollectGarbage removes STOPPED tasks stopped before TasksBefore and
-// expired clientTokens.
-type CollectGarbage struct {
-	Meta
-	TasksBefore time.Time `json:"tasksBefore"`
-}
-
-func (CollectGarbage) Type() Type     { return TypeCollectGarbage }
-func (CollectGarbage) Version() uint8 { return 1 }
-
-func init() {
-	register(applyInstanceConnection)
-	register(applyResetConnections)
-	register(applyCollectGarbage)
-}
-
-func applyInstanceConnection(m *Machine, tx *state.Txn, c *InstanceConnection) (any, error) {
+func applyInstanceConnection(m *Machine, tx *state.Txn, c *wire.InstanceConnection) (any, error) {
 	old := tx.Instance(c.InstanceID)
 	if old == nil {
 		return nil, ErrInstanceNotFound(c.InstanceID)
@@ -70,7 +33,7 @@ func applyInstanceConnection(m *Machine, tx *state.Txn, c *InstanceConnection) (
 	return &rec, tx.Put(state.TableInstances, &rec)
 }
 
-func applyResetConnections(m *Machine, tx *state.Txn, c *ResetConnections) (any, error) {
+func applyResetConnections(m *Machine, tx *state.Txn, c *wire.ResetConnections) (any, error) {
 	var changed []*state.ContainerInstance
 	tx.Clusters("", func(cl *shape.Cluster) bool {
 		tx.Instances(deref(cl.ClusterName), "", func(ci *state.ContainerInstance) bool {
@@ -94,7 +57,7 @@ func applyResetConnections(m *Machine, tx *state.Txn, c *ResetConnections) (any,
 	return len(changed), nil
 }
 
-func applyCollectGarbage(m *Machine, tx *state.Txn, c *CollectGarbage) (any, error) {
+func applyCollectGarbage(m *Machine, tx *state.Txn, c *wire.CollectGarbage) (any, error) {
 	var tasks []*state.Task
 	tx.Clusters("", func(cl *shape.Cluster) bool {
 		tx.Tasks(deref(cl.ClusterName), "", func(t *state.Task) bool {

@@ -3,7 +3,7 @@
 // rules that apply them to package state.
 //
 // Every write the API accepts becomes one Command. The leader stamps it with
-// the time and the caller (Meta) and any IDs it needs, encodes it, and
+// the time and the caller (wire.Meta) and any IDs it needs, encodes it, and
 // proposes it to raft; every server applies the committed entry with Apply.
 // Because all inputs that vary (clock, randomness, caller) travel inside the
 // command, every replica computes the same state and the same result.

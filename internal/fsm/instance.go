@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"berth.dev/berth/internal/fsm/wire"
 	"strings"
 
 	"berth.dev/berth/internal/apierr"
@@ -12,64 +13,10 @@ import (
 // MaxCustomAttributes is ECS's limit of custom attributes per resource.
 const MaxCustomAttributes = 10
 
-// RegisterContainerInstance registers a container instance, or re-registers
-// an existing one (same previous ARN, or same EC2 instance ID in the cluster).
-type RegisterContainerInstance struct {
-	Meta
-	Cluster string `json:"cluster"`
-	// NewID is the ID a new instance gets.
-	NewID string `json:"newId"`
-	// PreviousID is the ID of the caller's previous registration, if any.
-	PreviousID      string                 `json:"previousId,omitempty"`
-	EC2InstanceID   string                 `json:"ec2InstanceId,omitempty"`
-	TotalResources  []shape.Resource       `json:"totalResources,omitempty"`
-	VersionInfo     *shape.VersionInfo     `json:"versionInfo,omitempty"`
-	Attributes      []shape.Attribute      `json:"attributes,omitempty"`
-	PlatformDevices []shape.PlatformDevice `json:"platformDevices,omitempty"`
-	Tags            []shape.Tag            `json:"tags,omitempty"`
-}
-
-func (RegisterContainerInstance) Type() Type     { return TypeRegisterContainerInstance }
-func (RegisterContainerInstance) Version() uint8 { return 1 }
-
-// DeregisterContainerInstance marks an instance INACTIVE.
-type DeregisterContainerInstance struct {
-	Meta
-	Cluster string `json:"cluster"`
-	ID      string `json:"id"`
-	Force   bool   `json:"force,omitempty"`
-}
-
-func (DeregisterContainerInstance) Type() Type     { return TypeDeregisterContainerInstance }
-func (DeregisterContainerInstance) Version() uint8 { return 1 }
-
-// InstanceRef names an instance as the caller wrote it.
-type InstanceRef struct {
-	Input string `json:"input"`
-	ID    string `json:"id"`
-}
-
-// UpdateContainerInstancesState moves instances between ACTIVE and DRAINING.
-type UpdateContainerInstancesState struct {
-	Meta
-	Cluster string        `json:"cluster"`
-	Refs    []InstanceRef `json:"refs"`
-	Status  string        `json:"status"`
-}
-
-func (UpdateContainerInstancesState) Type() Type     { return TypeUpdateContainerInstancesState }
-func (UpdateContainerInstancesState) Version() uint8 { return 1 }
-
-// InstancesResult answers UpdateContainerInstancesState.
+// InstancesResult answers wire.UpdateContainerInstancesState.
 type InstancesResult struct {
 	Instances []*state.ContainerInstance
 	Failures  []shape.Failure
-}
-
-func init() {
-	register(applyRegisterContainerInstance)
-	register(applyDeregisterContainerInstance)
-	register(applyUpdateContainerInstancesState)
 }
 
 // IsBuiltinAttribute reports whether name is set by ECS or its agent (or
@@ -89,7 +36,7 @@ func countCustom(attrs []shape.Attribute) int {
 	return n
 }
 
-func applyRegisterContainerInstance(m *Machine, tx *state.Txn, c *RegisterContainerInstance) (any, error) {
+func applyRegisterContainerInstance(m *Machine, tx *state.Txn, c *wire.RegisterContainerInstance) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, apierr.New(apierr.Client, "Cluster not found.")
 	}
@@ -137,7 +84,7 @@ func applyRegisterContainerInstance(m *Machine, tx *state.Txn, c *RegisterContai
 		ci.VersionInfo = &shape.VersionInfo{}
 	}
 	// A re-registration refreshes the attributes the agent reports and keeps
-	// those added since with PutAttributes.
+	// those added since with wire.PutAttributes.
 	ci.Attributes = mergeAttributes(ci.Attributes, c.Attributes)
 	if countCustom(ci.Attributes) > MaxCustomAttributes {
 		return nil, apierr.Newf(apierr.AttributeLimitExceeded, "A container instance can have at most %d custom attributes.", MaxCustomAttributes)
@@ -180,7 +127,7 @@ func ErrInstanceNotFound(input string) *apierr.Error {
 	return apierr.InvalidParameterf("Container instance %s was not found in the cluster.", input)
 }
 
-func applyDeregisterContainerInstance(m *Machine, tx *state.Txn, c *DeregisterContainerInstance) (any, error) {
+func applyDeregisterContainerInstance(m *Machine, tx *state.Txn, c *wire.DeregisterContainerInstance) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
 	}
@@ -209,7 +156,7 @@ func applyDeregisterContainerInstance(m *Machine, tx *state.Txn, c *DeregisterCo
 	return rec, nil
 }
 
-func applyUpdateContainerInstancesState(m *Machine, tx *state.Txn, c *UpdateContainerInstancesState) (any, error) {
+func applyUpdateContainerInstancesState(m *Machine, tx *state.Txn, c *wire.UpdateContainerInstancesState) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
 	}

@@ -1,16 +1,15 @@
 package fsm
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
 )
 
@@ -43,119 +42,102 @@ type Result struct {
 	Err   error
 }
 
-type applier func(m *Machine, tx *state.Txn, version uint8, payload []byte) (any, error)
-
-var appliers = map[Type]applier{}
-
-// register installs the apply function of command type C.
-func register[C Command](f func(m *Machine, tx *state.Txn, c *C) (any, error)) {
-	var zero C
-	t := zero.Type()
-	if _, dup := appliers[t]; dup {
-		panic(fmt.Sprintf("fsm: command type %d registered twice", t))
-	}
-	appliers[t] = func(m *Machine, tx *state.Txn, version uint8, payload []byte) (any, error) {
-		if version > zero.Version() {
-			return nil, fmt.Errorf("command type %d version %d is newer than this server understands (%d)", t, version, zero.Version())
-		}
-		c := new(C)
-		if err := json.Unmarshal(payload, c); err != nil {
-			return nil, fmt.Errorf("decode command type %d: %w", t, err)
-		}
-		return f(m, tx, c)
-	}
+// UnknownEntryError reports a log entry this server cannot apply: its type
+// or its version is newer than the server. Skipping it would make this
+// server's state differ from its peers', so the server must stop.
+type UnknownEntryError struct {
+	Index   uint64
+	Type    wire.Type
+	Version uint8
+	// Known is the newest version of Type this server applies (0: none).
+	Known uint8
 }
 
-// Apply applies one log entry. Entries that break a rule leave the state
-// unchanged and return the rule's *apierr.Error.
-func (m *Machine) Apply(entry []byte) Result {
-	t, version, payload, err := header(entry)
+func (e *UnknownEntryError) Error() string {
+	if e.Known == 0 {
+		return fmt.Sprintf("raft log entry %d has command type %d version %d, which this server does not know: it was written by a newer berth; run that version (or newer) on this data dir",
+			e.Index, uint8(e.Type&^wire.IgnorableFlag), e.Version)
+	}
+	return fmt.Sprintf("raft log entry %d is %s version %d, newer than this server applies (up to version %d): it was written by a newer berth; run that version (or newer) on this data dir",
+		e.Index, e.Type, e.Version, e.Known)
+}
+
+// Check reports whether this server can apply entry (index names it in the
+// error): an *UnknownEntryError when its type or version is unknown and the
+// type is not marked skippable. It does not decode the payload.
+func Check(index uint64, entry []byte) error {
+	t, version, _, err := wire.Split(entry)
 	if err != nil {
+		return fmt.Errorf("raft log entry %d: %w", index, err)
+	}
+	ap, ok := appliers[t&^wire.IgnorableFlag]
+	switch {
+	case !ok && t&wire.IgnorableFlag != 0:
+		return nil
+	case !ok:
+		return &UnknownEntryError{Index: index, Type: t, Version: version}
+	case ap.decode[version] == nil:
+		return &UnknownEntryError{Index: index, Type: t, Version: version, Known: ap.current}
+	}
+	return nil
+}
+
+// Decode returns the command of a log entry, upgraded to its type's current
+// version.
+func Decode(entry []byte) (wire.Command, error) {
+	t, version, payload, err := wire.Split(entry)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(0, entry); err != nil {
+		return nil, err
+	}
+	ap, ok := appliers[t&^wire.IgnorableFlag]
+	if !ok {
+		return nil, fmt.Errorf("fsm: skippable command %s is unknown", t)
+	}
+	return ap.decode[version](payload)
+}
+
+// Apply applies the log entry at index. Entries that break a rule leave the
+// state unchanged and return the rule's *apierr.Error. An entry this server
+// cannot apply (see Check) panics: the consensus layer cannot refuse an
+// entry, and applying the entries after it would diverge from the peers.
+// Servers check their log with Check before they start (raftnode), so this
+// only happens when a newer server leads a cluster this one is part of.
+func (m *Machine) Apply(index uint64, entry []byte) Result {
+	if err := Check(index, entry); err != nil {
+		var unknown *UnknownEntryError
+		if errors.As(err, &unknown) {
+			m.log.Error("stopping: cannot apply a committed command", "index", index, "err", err)
+			panic(err.Error())
+		}
 		return Result{Err: err}
 	}
-	ap, ok := appliers[t&^IgnorableFlag]
+	t, version, payload, _ := wire.Split(entry)
+	ap, ok := appliers[t&^wire.IgnorableFlag]
 	if !ok {
-		if t&IgnorableFlag != 0 {
-			m.log.Warn("skipping unknown ignorable command", "type", uint8(t&^IgnorableFlag))
-			return Result{}
-		}
-		// Skipping a command every other server applies would fork the state.
-		panic(fmt.Sprintf("fsm: unknown command type %d: this server is older than the log it replays", t))
+		m.log.Warn("skipping unknown skippable command", "index", index, "type", uint8(t&^wire.IgnorableFlag))
+		return Result{}
+	}
+	c, err := ap.decode[version](payload)
+	if err != nil {
+		m.log.Error("undecodable command", "index", index, "type", t.String(), "version", version, "err", err)
+		return Result{Err: err}
 	}
 	tx := m.store.Load().Txn()
-	v, err := ap(m, tx, version, payload)
+	v, err := ap.apply(m, tx, c)
 	if err != nil {
 		tx.Abort()
 		if _, ok := apierr.As(err); !ok {
-			m.log.Error("command failed", "type", uint8(t), "err", err)
+			level := slog.LevelError
+			if errors.Is(err, ErrStaleRound) {
+				level = slog.LevelDebug // an optimistic conflict: the controller computes again
+			}
+			m.log.Log(context.Background(), level, "command failed", "index", index, "type", t.String(), "err", err)
 		}
 		return Result{Err: err}
 	}
 	tx.Commit()
 	return Result{Value: v}
-}
-
-// snapshotHeader opens every persisted snapshot.
-type snapshotHeader struct {
-	Format  string `json:"format"`
-	Version int    `json:"version"`
-}
-
-type snapshotRecord struct {
-	Table  string          `json:"t"`
-	Record json.RawMessage `json:"r"`
-}
-
-const snapshotFormat = "berth-state"
-
-// Persist writes snap to w as JSON lines: a header, then one line per record.
-func Persist(snap *state.Snapshot, w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	enc := json.NewEncoder(bw)
-	if err := enc.Encode(snapshotHeader{Format: snapshotFormat, Version: 1}); err != nil {
-		return fmt.Errorf("persist header: %w", err)
-	}
-	err := snap.Dump(func(table string, rec any) error {
-		raw, err := json.Marshal(rec)
-		if err != nil {
-			return fmt.Errorf("persist %s: %w", table, err)
-		}
-		return enc.Encode(snapshotRecord{Table: table, Record: raw})
-	})
-	if err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-// Restore replaces the whole state with the snapshot read from r.
-func (m *Machine) Restore(r io.Reader) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
-	var h snapshotHeader
-	if err := dec.Decode(&h); err != nil {
-		return fmt.Errorf("restore header: %w", err)
-	}
-	if h.Format != snapshotFormat || h.Version != 1 {
-		return fmt.Errorf("restore: unsupported snapshot %q version %d", h.Format, h.Version)
-	}
-	store := state.New()
-	tx := store.Txn()
-	for {
-		var rec snapshotRecord
-		err := dec.Decode(&rec)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			tx.Abort()
-			return fmt.Errorf("restore record: %w", err)
-		}
-		if err := tx.Load(rec.Table, rec.Record); err != nil {
-			tx.Abort()
-			return fmt.Errorf("restore: %w", err)
-		}
-	}
-	tx.Commit()
-	m.store.Store(store)
-	return nil
 }

@@ -1,12 +1,12 @@
 package fsm
 
 import (
+	"berth.dev/berth/internal/fsm/wire"
 	"fmt"
 	"strings"
 	"time"
 
 	"berth.dev/berth/internal/apierr"
-	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -14,98 +14,18 @@ import (
 // MaxServiceEvents is how many events a service keeps.
 const MaxServiceEvents = 100
 
-// CreateService creates a service with its first (PRIMARY) deployment, or
-// returns the ACTIVE or DRAINING service of that name when the request is
-// the same (Fingerprint).
-type CreateService struct {
-	Meta
-	Cluster      string         `json:"cluster"`
-	Name         string         `json:"name"`
-	Shape        *shape.Service `json:"shape"` // the configuration, validated
-	Family       string         `json:"family"`
-	Revision     int32          `json:"revision"`
-	DeploymentID string         `json:"deploymentId"`
-	Fingerprint  string         `json:"fingerprint"`
-}
-
-func (CreateService) Type() Type     { return TypeCreateService }
-func (CreateService) Version() uint8 { return 1 }
-
-// UpdateService changes a service. A new task definition or
-// ForceNewDeployment starts a new PRIMARY deployment; other changes apply
-// to the current ones.
-type UpdateService struct {
-	Meta
-	Cluster                string                         `json:"cluster"`
-	Name                   string                         `json:"name"`
-	DesiredCount           *int32                         `json:"desiredCount,omitempty"`
-	Family                 string                         `json:"family,omitempty"`
-	Revision               int32                          `json:"revision,omitempty"`
-	DeploymentConfig       *shape.DeploymentConfiguration `json:"deploymentConfiguration,omitempty"`
-	HealthCheckGracePeriod *int32                         `json:"healthCheckGracePeriodSeconds,omitempty"`
-	PlacementConstraints   []shape.PlacementConstraint    `json:"placementConstraints,omitempty"`
-	PlacementStrategy      []shape.PlacementStrategy      `json:"placementStrategy,omitempty"`
-	EnableECSManagedTags   *bool                          `json:"enableECSManagedTags,omitempty"`
-	PropagateTags          shape.PropagateTags            `json:"propagateTags,omitempty"`
-	EnableExecuteCommand   *bool                          `json:"enableExecuteCommand,omitempty"`
-	ForceNewDeployment     bool                           `json:"forceNewDeployment,omitempty"`
-	DeploymentID           string                         `json:"deploymentId"`
-}
-
-func (UpdateService) Type() Type     { return TypeUpdateService }
-func (UpdateService) Version() uint8 { return 1 }
-
-// DeleteService starts draining a service: desired count 0, status
-// DRAINING; it becomes INACTIVE when its last task stops.
-type DeleteService struct {
-	Meta
-	Cluster string `json:"cluster"`
-	Name    string `json:"name"`
-	Force   bool   `json:"force,omitempty"`
-}
-
-func (DeleteService) Type() Type     { return TypeDeleteService }
-func (DeleteService) Version() uint8 { return 1 }
-
-// ServiceRound applies one reconciler round computed at Generation.
-type ServiceRound struct {
-	Meta
-	Cluster    string        `json:"cluster"`
-	Name       string        `json:"name"`
-	Generation int64         `json:"generation"`
-	Result     deploy.Result `json:"result"`
-}
-
-func (ServiceRound) Type() Type     { return TypeServiceRound }
-func (ServiceRound) Version() uint8 { return 1 }
-
-// ServicePlacement records the outcome of placing a round's starts: the
-// first placement failure of the PRIMARY deployment (nil to clear it) and
-// the "has started N tasks" event.
-type ServicePlacement struct {
-	Meta
-	Cluster    string                   `json:"cluster"`
-	Name       string                   `json:"name"`
-	Generation int64                    `json:"generation"`
-	Deployment string                   `json:"deployment"`
-	Failure    *deploy.PlacementFailure `json:"failure,omitempty"`
-	Event      string                   `json:"event,omitempty"`
-}
-
-func (ServicePlacement) Type() Type     { return TypeServicePlacement }
-func (ServicePlacement) Version() uint8 { return 1 }
+// Deployment statuses and rollout states, as ECS spells them.
+const (
+	statusPrimary     = "PRIMARY"
+	statusActive      = "ACTIVE"
+	rolloutInProgress = "IN_PROGRESS"
+	rolloutCompleted  = "COMPLETED"
+	rolloutFailed     = "FAILED"
+)
 
 // ErrStaleRound is returned for a round computed on an older generation of
 // its service; the controller computes again.
 var ErrStaleRound = fmt.Errorf("fsm: the service changed since the round was computed")
-
-func init() {
-	register(applyCreateService)
-	register(applyUpdateService)
-	register(applyDeleteService)
-	register(applyServiceRound)
-	register(applyServicePlacement)
-}
 
 // ErrServiceNotFound is ECS's answer for an unknown service.
 func ErrServiceNotFound() *apierr.Error {
@@ -134,16 +54,16 @@ func activeTaskDefinition(tx *state.Txn, family string, revision int32) (*state.
 	return td, nil
 }
 
-func newDeployment(id string, td *state.TaskDefinition, desired int32, c Meta) deploy.Deployment {
-	return deploy.Deployment{
-		ID: id, Status: deploy.StatusPrimary, TaskDefinition: deref(td.Def.TaskDefinitionArn),
+func newDeployment(id string, td *state.TaskDefinition, desired int32, c wire.Meta) state.Deployment {
+	return state.Deployment{
+		ID: id, Status: statusPrimary, TaskDefinition: deref(td.Def.TaskDefinitionArn),
 		HealthChecks: hasHealthChecks(td.Def), DesiredCount: int(desired),
-		RolloutState: deploy.RolloutInProgress, RolloutStateReason: "ECS deployment " + id + " in progress.",
+		RolloutState: rolloutInProgress, RolloutStateReason: "ECS deployment " + id + " in progress.",
 		CreatedAt: c.Now, UpdatedAt: c.Now,
 	}
 }
 
-func (m *Machine) recordDeployment(tx *state.Txn, cluster, service, id, status string, c Meta) error {
+func (m *Machine) recordDeployment(tx *state.Txn, cluster, service, id, status string, c wire.Meta) error {
 	arn := m.namer.ServiceDeployment(cluster, service, strings.TrimPrefix(id, "ecs-svc/"))
 	sd := &state.ServiceDeployment{Cluster: cluster, Service: service, ID: id, Shape: &shape.ServiceDeployment{
 		ServiceDeploymentArn: ptr(arn), ServiceArn: ptr(m.namer.Service(cluster, service)),
@@ -153,7 +73,7 @@ func (m *Machine) recordDeployment(tx *state.Txn, cluster, service, id, status s
 	return tx.Put(state.TableServiceDeploys, sd)
 }
 
-func applyCreateService(m *Machine, tx *state.Txn, c *CreateService) (any, error) {
+func applyCreateService(m *Machine, tx *state.Txn, c *wire.CreateService) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
 	}
@@ -178,7 +98,7 @@ func applyCreateService(m *Machine, tx *state.Txn, c *CreateService) (any, error
 		sh.CreatedBy = ptr(c.Principal)
 	}
 	svc := &state.Service{Cluster: c.Cluster, Name: c.Name, Shape: &sh, Generation: 1, ClientToken: c.Fingerprint,
-		Deployments: []deploy.Deployment{newDeployment(c.DeploymentID, td, sh.DesiredCount, c.Meta)}}
+		Deployments: []state.Deployment{newDeployment(c.DeploymentID, td, sh.DesiredCount, c.Meta)}}
 	if err := tx.Put(state.TableServices, svc); err != nil {
 		return nil, err
 	}
@@ -208,12 +128,12 @@ func copyService(svc *state.Service) *state.Service {
 	cp := *svc
 	sh := *svc.Shape
 	cp.Shape = &sh
-	cp.Deployments = append([]deploy.Deployment(nil), svc.Deployments...)
-	cp.Events = append([]deploy.Event(nil), svc.Events...)
+	cp.Deployments = append([]state.Deployment(nil), svc.Deployments...)
+	cp.Events = append([]state.Event(nil), svc.Events...)
 	return &cp
 }
 
-func applyUpdateService(m *Machine, tx *state.Txn, c *UpdateService) (any, error) {
+func applyUpdateService(m *Machine, tx *state.Txn, c *wire.UpdateService) (any, error) {
 	old, err := liveService(tx, c.Cluster, c.Name)
 	if err != nil {
 		return nil, err
@@ -261,12 +181,12 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *UpdateService) (any, error
 			return nil, err
 		}
 		for i := range svc.Deployments {
-			if svc.Deployments[i].Status == deploy.StatusPrimary {
-				svc.Deployments[i].Status = deploy.StatusActive
+			if svc.Deployments[i].Status == statusPrimary {
+				svc.Deployments[i].Status = statusActive
 				svc.Deployments[i].UpdatedAt = c.Now
 			}
 		}
-		svc.Deployments = append([]deploy.Deployment{newDeployment(c.DeploymentID, td, sh.DesiredCount, c.Meta)}, svc.Deployments...)
+		svc.Deployments = append([]state.Deployment{newDeployment(c.DeploymentID, td, sh.DesiredCount, c.Meta)}, svc.Deployments...)
 		sh.TaskDefinition = td.Def.TaskDefinitionArn
 		if err := m.recordDeployment(tx, c.Cluster, c.Name, c.DeploymentID, string(shape.ServiceDeploymentStatusInProgress), c.Meta); err != nil {
 			return nil, err
@@ -293,7 +213,7 @@ func FamilyRevision(arn string) (string, int32) {
 	return rest, 0
 }
 
-func applyDeleteService(m *Machine, tx *state.Txn, c *DeleteService) (any, error) {
+func applyDeleteService(m *Machine, tx *state.Txn, c *wire.DeleteService) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
 	}
@@ -336,14 +256,14 @@ func serviceHasLiveTasks(s *state.Snapshot, svc *state.Service) bool {
 	return live
 }
 
-func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) {
+func applyServiceRound(m *Machine, tx *state.Txn, c *wire.ServiceRound) (any, error) {
 	old := tx.Service(c.Cluster, c.Name)
 	if old == nil || old.Generation != c.Generation {
 		return nil, ErrStaleRound
 	}
 	svc := copyService(old)
-	r := c.Result
-	for _, st := range r.Lost {
+	deployments := deploymentsFromWire(c.Deployments)
+	for _, st := range c.Lost {
 		if t := tx.Task(st.TaskID); t != nil && t.Cluster == c.Cluster && deref(t.Shape.LastStatus) != "STOPPED" {
 			cp := copyTask(t)
 			markStopped(cp, c.Now, st.StopCode, st.Reason)
@@ -352,7 +272,7 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) 
 			}
 		}
 	}
-	for _, st := range r.Stops {
+	for _, st := range c.Stops {
 		if t := tx.Task(st.TaskID); t != nil && t.Cluster == c.Cluster && deref(t.Shape.DesiredStatus) != "STOPPED" {
 			cp := copyTask(t)
 			requestStop(cp, c.Now, st.StopCode, st.Reason)
@@ -362,12 +282,12 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) 
 		}
 	}
 	// Deployment history follows the deployments array.
-	now := map[string]*deploy.Deployment{}
-	var primary *deploy.Deployment
-	for i, d := range r.Deployments {
-		now[d.ID] = &r.Deployments[i]
-		if d.Status == deploy.StatusPrimary {
-			primary = &r.Deployments[i]
+	now := map[string]*state.Deployment{}
+	var primary *state.Deployment
+	for i, d := range deployments {
+		now[d.ID] = &deployments[i]
+		if d.Status == statusPrimary {
+			primary = &deployments[i]
 		}
 	}
 	for _, d := range old.Deployments {
@@ -381,20 +301,20 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) 
 			}
 		}
 	}
-	svc.Deployments = r.Deployments
-	svc.LastCompleted = r.LastCompleted
-	for _, d := range r.Deployments {
-		if d.Status == deploy.StatusPrimary {
+	svc.Deployments = deployments
+	svc.LastCompleted = optionalDeploymentFromWire(c.LastCompleted)
+	for _, d := range deployments {
+		if d.Status == statusPrimary {
 			// The service runs its PRIMARY deployment's definition (after a
 			// rollback, the one rolled back to).
 			svc.Shape.TaskDefinition = ptr(d.TaskDefinition)
 		}
 	}
 	if svc.Shape.SchedulingStrategy == shape.SchedulingStrategyDaemon || deref(svc.Shape.Status) == "ACTIVE" {
-		svc.Shape.DesiredCount = int32(r.DesiredCount)
+		svc.Shape.DesiredCount = int32(c.DesiredCount)
 	}
-	for _, e := range r.Events {
-		svc.Events = append(svc.Events, deploy.Event{At: c.Now, Message: e})
+	for _, e := range c.Events {
+		svc.Events = append(svc.Events, state.Event{At: c.Now, Message: e})
 	}
 	if n := len(svc.Events); n > MaxServiceEvents {
 		svc.Events = svc.Events[n-MaxServiceEvents:]
@@ -421,29 +341,29 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *ServiceRound) (any, error) 
 //     ROLLBACK_SUCCESSFUL when the rollback is what completed, STOPPED
 //     when a later deployment replaced the rollback; otherwise its record
 //     keeps its final status.
-func historyStatus(d deploy.Deployment, now, primary *deploy.Deployment, recorded shape.ServiceDeploymentStatus) shape.ServiceDeploymentStatus {
+func historyStatus(d state.Deployment, now, primary *state.Deployment, recorded shape.ServiceDeploymentStatus) shape.ServiceDeploymentStatus {
 	if now != nil {
 		switch {
-		case now.RolloutState == deploy.RolloutCompleted && d.RolloutState != deploy.RolloutCompleted:
+		case now.RolloutState == rolloutCompleted && d.RolloutState != rolloutCompleted:
 			return shape.ServiceDeploymentStatusSuccessful
-		case now.RolloutState == deploy.RolloutFailed && d.RolloutState != deploy.RolloutFailed:
-			if now.Status != deploy.StatusPrimary {
+		case now.RolloutState == rolloutFailed && d.RolloutState != rolloutFailed:
+			if now.Status != statusPrimary {
 				return shape.ServiceDeploymentStatusRollbackInProgress
 			}
 			return shape.ServiceDeploymentStatusStopped
 		case recorded == shape.ServiceDeploymentStatusRollbackInProgress && primary != nil && primary.Rollback &&
-			primary.RolloutState == deploy.RolloutFailed:
+			primary.RolloutState == rolloutFailed:
 			return shape.ServiceDeploymentStatusRollbackFailed
 		}
 		return ""
 	}
 	switch {
 	case recorded == shape.ServiceDeploymentStatusRollbackInProgress:
-		if primary != nil && primary.Rollback && primary.RolloutState == deploy.RolloutCompleted {
+		if primary != nil && primary.Rollback && primary.RolloutState == rolloutCompleted {
 			return shape.ServiceDeploymentStatusRollbackSuccessful
 		}
 		return shape.ServiceDeploymentStatusStopped
-	case d.RolloutState == deploy.RolloutInProgress || d.RolloutState == "":
+	case d.RolloutState == rolloutInProgress || d.RolloutState == "":
 		return shape.ServiceDeploymentStatusStopped
 	}
 	return ""
@@ -491,19 +411,24 @@ func markStopped(t *state.Task, now time.Time, code, reason string) {
 	sh.Version++
 }
 
-func applyServicePlacement(m *Machine, tx *state.Txn, c *ServicePlacement) (any, error) {
+func applyServicePlacement(m *Machine, tx *state.Txn, c *wire.ServicePlacement) (any, error) {
 	old := tx.Service(c.Cluster, c.Name)
 	if old == nil || old.Generation != c.Generation {
 		return nil, ErrStaleRound
 	}
 	svc := copyService(old)
+	var failure *state.PlacementFailure
+	if c.Failure != nil {
+		f := state.PlacementFailure(*c.Failure)
+		failure = &f
+	}
 	for i := range svc.Deployments {
 		if svc.Deployments[i].ID == c.Deployment {
-			svc.Deployments[i].Placement = c.Failure
+			svc.Deployments[i].Placement = failure
 		}
 	}
 	if c.Event != "" {
-		svc.Events = append(svc.Events, deploy.Event{At: c.Now, Message: c.Event})
+		svc.Events = append(svc.Events, state.Event{At: c.Now, Message: c.Event})
 		if n := len(svc.Events); n > MaxServiceEvents {
 			svc.Events = svc.Events[n-MaxServiceEvents:]
 		}

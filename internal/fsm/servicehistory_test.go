@@ -1,9 +1,9 @@
 package fsm
 
 import (
+	"berth.dev/berth/internal/state"
 	"testing"
 
-	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -11,12 +11,12 @@ import (
 // history record (ListServiceDeployments / DescribeServiceDeployments),
 // including a circuit breaker rollback from start to end.
 func TestHistoryStatus(t *testing.T) {
-	dep := func(id, status, rollout string, rollback bool) *deploy.Deployment {
-		return &deploy.Deployment{ID: id, Status: status, RolloutState: rollout, Rollback: rollback}
+	dep := func(id, status, rollout string, rollback bool) *state.Deployment {
+		return &state.Deployment{ID: id, Status: status, RolloutState: rollout, Rollback: rollback}
 	}
 	const (
-		P, A            = deploy.StatusPrimary, deploy.StatusActive
-		run, done, fail = deploy.RolloutInProgress, deploy.RolloutCompleted, deploy.RolloutFailed
+		P, A            = statusPrimary, statusActive
+		run, done, fail = rolloutInProgress, rolloutCompleted, rolloutFailed
 		none            = shape.ServiceDeploymentStatus("")
 		inProgress      = shape.ServiceDeploymentStatusInProgress
 		successful      = shape.ServiceDeploymentStatusSuccessful
@@ -27,9 +27,9 @@ func TestHistoryStatus(t *testing.T) {
 	)
 	cases := []struct {
 		name     string
-		before   *deploy.Deployment
-		after    *deploy.Deployment // nil: left the array
-		primary  *deploy.Deployment
+		before   *state.Deployment
+		after    *state.Deployment // nil: left the array
+		primary  *state.Deployment
 		recorded shape.ServiceDeploymentStatus
 		want     shape.ServiceDeploymentStatus
 	}{

@@ -1,31 +1,10 @@
 package fsm
 
 import (
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
-
-// PutAccountSetting sets a setting for a principal. The account default is
-// the setting of the account's root principal.
-type PutAccountSetting struct {
-	Meta
-	Principal string `json:"principalArn"`
-	Name      string `json:"name"`
-	Value     string `json:"value"`
-}
-
-func (PutAccountSetting) Type() Type     { return TypePutAccountSetting }
-func (PutAccountSetting) Version() uint8 { return 1 }
-
-// DeleteAccountSetting removes a principal's explicit setting.
-type DeleteAccountSetting struct {
-	Meta
-	Principal string `json:"principalArn"`
-	Name      string `json:"name"`
-}
-
-func (DeleteAccountSetting) Type() Type     { return TypeDeleteAccountSetting }
-func (DeleteAccountSetting) Version() uint8 { return 1 }
 
 // AccountSettingDefaults are the values AWS manages when nobody set one.
 var AccountSettingDefaults = map[string]string{
@@ -40,11 +19,6 @@ var AccountSettingDefaults = map[string]string{
 	"guardDutyActivate":               "off",
 	"defaultLogDriverMode":            "non-blocking",
 	"fargateEventWindows":             "disabled",
-}
-
-func init() {
-	register(applyPutAccountSetting)
-	register(applyDeleteAccountSetting)
 }
 
 // EffectiveSetting returns the value that applies to principal: its own
@@ -77,7 +51,7 @@ func SettingType(name string) shape.SettingType {
 	return shape.SettingTypeUser
 }
 
-func applyPutAccountSetting(m *Machine, tx *state.Txn, c *PutAccountSetting) (any, error) {
+func applyPutAccountSetting(m *Machine, tx *state.Txn, c *wire.PutAccountSetting) (any, error) {
 	rec := &state.AccountSetting{Principal: c.Principal, Name: c.Name, Value: c.Value}
 	if err := tx.Put(state.TableSettings, rec); err != nil {
 		return nil, err
@@ -85,7 +59,7 @@ func applyPutAccountSetting(m *Machine, tx *state.Txn, c *PutAccountSetting) (an
 	return &shape.Setting{Name: shape.SettingName(c.Name), Value: ptr(c.Value), PrincipalArn: ptr(c.Principal), Type: SettingType(c.Name)}, nil
 }
 
-func applyDeleteAccountSetting(m *Machine, tx *state.Txn, c *DeleteAccountSetting) (any, error) {
+func applyDeleteAccountSetting(m *Machine, tx *state.Txn, c *wire.DeleteAccountSetting) (any, error) {
 	rec := tx.Setting(c.Principal, c.Name)
 	if rec == nil {
 		// Nothing to delete: answer with what now applies, as a repeated delete would.

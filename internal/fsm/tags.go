@@ -3,6 +3,7 @@ package fsm
 import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -10,48 +11,13 @@ import (
 // MaxTags is ECS's limit of tags per resource.
 const MaxTags = 50
 
-// ResourceRef names a taggable resource, parsed from its ARN.
-type ResourceRef struct {
-	ARN      string `json:"arn"`
-	Kind     string `json:"kind"` // an arn.Type* constant
-	Cluster  string `json:"cluster,omitempty"`
-	ID       string `json:"id,omitempty"` // cluster name, instance ID or task ID
-	Family   string `json:"family,omitempty"`
-	Revision int32  `json:"revision,omitempty"`
-}
-
-// TagResource adds or overwrites tags.
-type TagResource struct {
-	Meta
-	Resource ResourceRef `json:"resource"`
-	Tags     []shape.Tag `json:"tags"`
-}
-
-func (TagResource) Type() Type     { return TypeTagResource }
-func (TagResource) Version() uint8 { return 1 }
-
-// UntagResource removes tags by key.
-type UntagResource struct {
-	Meta
-	Resource ResourceRef `json:"resource"`
-	Keys     []string    `json:"keys"`
-}
-
-func (UntagResource) Type() Type     { return TypeUntagResource }
-func (UntagResource) Version() uint8 { return 1 }
-
-func init() {
-	register(applyTagResource)
-	register(applyUntagResource)
-}
-
 // ErrResourceNotFound is the error for a tag request on a missing resource.
 func ErrResourceNotFound() *apierr.Error {
 	return apierr.New(apierr.ResourceNotFound, "The specified resource could not be found.")
 }
 
 // ResourceTags returns the tags of the resource ref names.
-func ResourceTags(s *state.Snapshot, ref ResourceRef) ([]shape.Tag, error) {
+func ResourceTags(s *state.Snapshot, ref wire.ResourceRef) ([]shape.Tag, error) {
 	switch ref.Kind {
 	case arn.TypeCluster:
 		c := s.Cluster(ref.ID)
@@ -87,7 +53,7 @@ func ResourceTags(s *state.Snapshot, ref ResourceRef) ([]shape.Tag, error) {
 }
 
 // setTags replaces the tags of the resource ref names.
-func setTags(tx *state.Txn, ref ResourceRef, tags []shape.Tag) error {
+func setTags(tx *state.Txn, ref wire.ResourceRef, tags []shape.Tag) error {
 	switch ref.Kind {
 	case arn.TypeCluster:
 		c := *tx.Cluster(ref.ID)
@@ -131,7 +97,7 @@ func MergeTags(old, add []shape.Tag) []shape.Tag {
 	return out
 }
 
-func applyTagResource(m *Machine, tx *state.Txn, c *TagResource) (any, error) {
+func applyTagResource(m *Machine, tx *state.Txn, c *wire.TagResource) (any, error) {
 	old, err := ResourceTags(&tx.Snapshot, c.Resource)
 	if err != nil {
 		return nil, err
@@ -143,7 +109,7 @@ func applyTagResource(m *Machine, tx *state.Txn, c *TagResource) (any, error) {
 	return nil, setTags(tx, c.Resource, merged)
 }
 
-func applyUntagResource(m *Machine, tx *state.Txn, c *UntagResource) (any, error) {
+func applyUntagResource(m *Machine, tx *state.Txn, c *wire.UntagResource) (any, error) {
 	old, err := ResourceTags(&tx.Snapshot, c.Resource)
 	if err != nil {
 		return nil, err

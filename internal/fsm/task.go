@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"berth.dev/berth/internal/fsm/wire"
 	"strconv"
 
 	"berth.dev/berth/internal/apierr"
@@ -8,59 +9,16 @@ import (
 	"berth.dev/berth/internal/state"
 )
 
-// NewTask is one task a RunTask or StartTask places.
-type NewTask struct {
-	ID           string   `json:"id"`
-	InstanceID   string   `json:"instanceId"`
-	ContainerIDs []string `json:"containerIds"`
-}
-
-// RunTask creates tasks on the instances the scheduler chose. Apply
-// re-checks every placement against the instance's current resources, so
-// concurrent plans never over-commit an instance; a placement that no
-// longer fits becomes a failure.
-type RunTask struct {
-	Meta
-	Cluster              string              `json:"cluster"`
-	Family               string              `json:"family"`
-	Revision             int32               `json:"revision"`
-	Tasks                []NewTask           `json:"tasks"`
-	Group                string              `json:"group"`
-	StartedBy            string              `json:"startedBy,omitempty"`
-	Overrides            *shape.TaskOverride `json:"overrides,omitempty"`
-	Tags                 []shape.Tag         `json:"tags,omitempty"`
-	Reserved             state.Reservation   `json:"reserved"`
-	EnableExecuteCommand bool                `json:"enableExecuteCommand,omitempty"`
-	// DistinctInstance re-checks, at commit, that no task of Group holds
-	// resources on the chosen instance (a concurrent plan may have put one).
-	DistinctInstance bool `json:"distinctInstance,omitempty"`
-	// AllowInactive lets a service scale on a deregistered revision, as ECS
-	// lets existing services do.
-	AllowInactive bool `json:"allowInactive,omitempty"`
-	// ClientToken makes the request idempotent for TokenTTL seconds.
-	ClientToken string `json:"clientToken,omitempty"`
-	Fingerprint string `json:"fingerprint,omitempty"`
-	// Failures are the scheduler's, answered with the result.
-	Failures []shape.Failure `json:"failures,omitempty"`
-}
-
-func (RunTask) Type() Type     { return TypeRunTask }
-func (RunTask) Version() uint8 { return 1 }
-
-// TokenTTL is how long a RunTask clientToken is remembered.
+// TokenTTL is how long a wire.RunTask clientToken is remembered.
 const TokenTTL = 12 * 60 * 60
 
-// RunTaskResult answers RunTask.
+// RunTaskResult answers wire.RunTask.
 type RunTaskResult struct {
 	Tasks    []*state.Task
 	Failures []shape.Failure
 }
 
-func init() {
-	register(applyRunTask)
-}
-
-func applyRunTask(m *Machine, tx *state.Txn, c *RunTask) (any, error) {
+func applyRunTask(m *Machine, tx *state.Txn, c *wire.RunTask) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
 	}
@@ -85,7 +43,7 @@ func applyRunTask(m *Machine, tx *state.Txn, c *RunTask) (any, error) {
 	out := &RunTaskResult{Tasks: []*state.Task{}, Failures: append([]shape.Failure{}, c.Failures...)}
 	for _, nt := range c.Tasks {
 		ci := tx.Instance(nt.InstanceID)
-		reason := placeable(&tx.Snapshot, ci, c.Cluster, c.Reserved)
+		reason := placeable(&tx.Snapshot, ci, c.Cluster, state.Reservation(c.Reserved))
 		if reason == "" && c.DistinctInstance && groupOnInstance(&tx.Snapshot, nt.InstanceID, c.Group) {
 			reason = "DistinctInstance placement constraint unsatisfied."
 		}
@@ -153,7 +111,7 @@ func placeable(s *state.Snapshot, ci *state.ContainerInstance, cluster string, r
 
 // newTask builds the task record ECS shows right after RunTask: PENDING,
 // desired RUNNING, its containers PENDING.
-func (m *Machine) newTask(c *RunTask, td *state.TaskDefinition, ci *state.ContainerInstance, nt NewTask) *state.Task {
+func (m *Machine) newTask(c *wire.RunTask, td *state.TaskDefinition, ci *state.ContainerInstance, nt wire.NewTask) *state.Task {
 	taskArn := m.namer.Task(c.Cluster, nt.ID)
 	def := td.Def
 	overrides := c.Overrides
@@ -244,7 +202,7 @@ func (m *Machine) newTask(c *RunTask, td *state.TaskDefinition, ci *state.Contai
 	}
 	return &state.Task{
 		ID: nt.ID, Cluster: c.Cluster, InstanceID: nt.InstanceID, Shape: shapeTask,
-		Reserved: c.Reserved, Family: c.Family, Revision: c.Revision,
+		Reserved: state.Reservation(c.Reserved), Family: c.Family, Revision: c.Revision,
 	}
 }
 

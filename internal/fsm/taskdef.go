@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
 )
@@ -9,60 +10,16 @@ import (
 // MaxRevisions is the revision limit of one family.
 const MaxRevisions = 1_000_000
 
-// RegisterTaskDefinition stores the next revision of a family. Def has been
-// validated and completed (package taskdef); Apply assigns the revision, ARN,
-// status and registration stamp.
-type RegisterTaskDefinition struct {
-	Meta
-	Def  *shape.TaskDefinition `json:"def"`
-	Tags []shape.Tag           `json:"tags,omitempty"`
-}
-
-func (RegisterTaskDefinition) Type() Type     { return TypeRegisterTaskDefinition }
-func (RegisterTaskDefinition) Version() uint8 { return 1 }
-
-// DeregisterTaskDefinition marks one revision INACTIVE.
-type DeregisterTaskDefinition struct {
-	Meta
-	Family   string `json:"family"`
-	Revision int32  `json:"revision"`
-}
-
-func (DeregisterTaskDefinition) Type() Type     { return TypeDeregisterTaskDefinition }
-func (DeregisterTaskDefinition) Version() uint8 { return 1 }
-
-// TaskDefinitionRef names one revision as the caller wrote it.
-type TaskDefinitionRef struct {
-	Input    string `json:"input"`
-	Family   string `json:"family"`
-	Revision int32  `json:"revision"`
-}
-
-// DeleteTaskDefinitions deletes INACTIVE revisions.
-type DeleteTaskDefinitions struct {
-	Meta
-	Refs []TaskDefinitionRef `json:"refs"`
-}
-
-func (DeleteTaskDefinitions) Type() Type     { return TypeDeleteTaskDefinitions }
-func (DeleteTaskDefinitions) Version() uint8 { return 1 }
-
-// RegisteredTaskDefinition is the result of RegisterTaskDefinition.
+// RegisteredTaskDefinition is the result of wire.RegisterTaskDefinition.
 type RegisteredTaskDefinition struct {
 	Def  *shape.TaskDefinition
 	Tags []shape.Tag
 }
 
-// DeletedTaskDefinitions is the result of DeleteTaskDefinitions.
+// DeletedTaskDefinitions is the result of wire.DeleteTaskDefinitions.
 type DeletedTaskDefinitions struct {
 	Defs     []shape.TaskDefinition
 	Failures []shape.Failure
-}
-
-func init() {
-	register(applyRegisterTaskDefinition)
-	register(applyDeregisterTaskDefinition)
-	register(applyDeleteTaskDefinitions)
 }
 
 // ErrTaskDefinitionNotFound is the error for a revision that does not exist.
@@ -70,7 +27,7 @@ func ErrTaskDefinitionNotFound() *apierr.Error {
 	return apierr.New(apierr.Client, "The specified task definition does not exist.")
 }
 
-func applyRegisterTaskDefinition(m *Machine, tx *state.Txn, c *RegisterTaskDefinition) (any, error) {
+func applyRegisterTaskDefinition(m *Machine, tx *state.Txn, c *wire.RegisterTaskDefinition) (any, error) {
 	family := deref(c.Def.Family)
 	fam := &state.Family{Name: family}
 	if old := tx.Family(family); old != nil {
@@ -100,7 +57,7 @@ func applyRegisterTaskDefinition(m *Machine, tx *state.Txn, c *RegisterTaskDefin
 	return &RegisteredTaskDefinition{Def: &def, Tags: c.Tags}, nil
 }
 
-func applyDeregisterTaskDefinition(m *Machine, tx *state.Txn, c *DeregisterTaskDefinition) (any, error) {
+func applyDeregisterTaskDefinition(m *Machine, tx *state.Txn, c *wire.DeregisterTaskDefinition) (any, error) {
 	old := tx.TaskDefinition(c.Family, c.Revision)
 	if old == nil || old.Def.Status == shape.TaskDefinitionStatusDeleteInProgress {
 		return nil, ErrTaskDefinitionNotFound()
@@ -125,7 +82,7 @@ func applyDeregisterTaskDefinition(m *Machine, tx *state.Txn, c *DeregisterTaskD
 	return &def, nil
 }
 
-func applyDeleteTaskDefinitions(m *Machine, tx *state.Txn, c *DeleteTaskDefinitions) (any, error) {
+func applyDeleteTaskDefinitions(m *Machine, tx *state.Txn, c *wire.DeleteTaskDefinitions) (any, error) {
 	out := &DeletedTaskDefinitions{Defs: []shape.TaskDefinition{}, Failures: []shape.Failure{}}
 	for _, ref := range c.Refs {
 		old := tx.TaskDefinition(ref.Family, ref.Revision)

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"berth.dev/berth/internal/fsm/wire"
 	"time"
 
 	"berth.dev/berth/internal/apierr"
@@ -12,64 +13,6 @@ import (
 var statusOrder = map[string]int{
 	"PROVISIONING": 0, "PENDING": 1, "ACTIVATING": 2, "RUNNING": 3,
 	"DEACTIVATING": 4, "STOPPING": 5, "DEPROVISIONING": 6, "STOPPED": 7,
-}
-
-// StopTask asks for a task to stop (StopTask, or the control plane itself).
-type StopTask struct {
-	Meta
-	Cluster  string `json:"cluster"`
-	TaskID   string `json:"taskId"`
-	StopCode string `json:"stopCode"`
-	Reason   string `json:"reason"`
-}
-
-func (StopTask) Type() Type     { return TypeStopTask }
-func (StopTask) Version() uint8 { return 1 }
-
-// TaskStateChange is an agent's report on a task (SubmitTaskStateChange).
-type TaskStateChange struct {
-	Meta
-	Cluster            string                       `json:"cluster"`
-	TaskID             string                       `json:"taskId"`
-	Status             string                       `json:"status,omitempty"`
-	Reason             string                       `json:"reason,omitempty"`
-	Containers         []shape.ContainerStateChange `json:"containers,omitempty"`
-	PullStartedAt      *shape.Timestamp             `json:"pullStartedAt,omitempty"`
-	PullStoppedAt      *shape.Timestamp             `json:"pullStoppedAt,omitempty"`
-	ExecutionStoppedAt *shape.Timestamp             `json:"executionStoppedAt,omitempty"`
-}
-
-func (TaskStateChange) Type() Type     { return TypeTaskStateChange }
-func (TaskStateChange) Version() uint8 { return 1 }
-
-// ContainerStateChange is an agent's report on one container
-// (SubmitContainerStateChange).
-type ContainerStateChange struct {
-	Meta
-	Cluster string                     `json:"cluster"`
-	TaskID  string                     `json:"taskId"`
-	Change  shape.ContainerStateChange `json:"change"`
-}
-
-func (ContainerStateChange) Type() Type     { return TypeContainerStateChange }
-func (ContainerStateChange) Version() uint8 { return 1 }
-
-// TaskHealth is an agent's report of its containers' health.
-type TaskHealth struct {
-	Meta
-	Cluster string            `json:"cluster"`
-	TaskID  string            `json:"taskId"`
-	Health  map[string]string `json:"health"` // container name → HEALTHY|UNHEALTHY|UNKNOWN
-}
-
-func (TaskHealth) Type() Type     { return TypeTaskHealth }
-func (TaskHealth) Version() uint8 { return 1 }
-
-func init() {
-	register(applyStopTask)
-	register(applyTaskStateChange)
-	register(applyContainerStateChange)
-	register(applyTaskHealth)
 }
 
 func clusterTask(tx *state.Txn, cluster, id string) (*state.Task, error) {
@@ -92,13 +35,13 @@ func copyTask(t *state.Task) *state.Task {
 	return &cp
 }
 
-func applyStopTask(m *Machine, tx *state.Txn, c *StopTask) (any, error) {
+func applyStopTask(m *Machine, tx *state.Txn, c *wire.StopTask) (any, error) {
 	old, err := clusterTask(tx, c.Cluster, c.TaskID)
 	if err != nil {
 		return nil, err
 	}
 	if deref(old.Shape.DesiredStatus) == "STOPPED" {
-		return old, nil // already stopping or stopped: StopTask answers the task
+		return old, nil // already stopping or stopped: wire.StopTask answers the task
 	}
 	t := copyTask(old)
 	requestStop(t, c.Now, c.StopCode, c.Reason)
@@ -121,7 +64,7 @@ func requestStop(t *state.Task, now time.Time, code, reason string) {
 	sh.Version++
 }
 
-func applyTaskStateChange(m *Machine, tx *state.Txn, c *TaskStateChange) (any, error) {
+func applyTaskStateChange(m *Machine, tx *state.Txn, c *wire.TaskStateChange) (any, error) {
 	old, err := clusterTask(tx, c.Cluster, c.TaskID)
 	if err != nil {
 		return nil, err
@@ -239,7 +182,7 @@ func applyContainerChange(ct *shape.Container, cc shape.ContainerStateChange) bo
 	return changed
 }
 
-func applyContainerStateChange(m *Machine, tx *state.Txn, c *ContainerStateChange) (any, error) {
+func applyContainerStateChange(m *Machine, tx *state.Txn, c *wire.ContainerStateChange) (any, error) {
 	old, err := clusterTask(tx, c.Cluster, c.TaskID)
 	if err != nil {
 		return nil, err
@@ -256,7 +199,7 @@ func applyContainerStateChange(m *Machine, tx *state.Txn, c *ContainerStateChang
 	return t, tx.Put(state.TableTasks, t)
 }
 
-func applyTaskHealth(m *Machine, tx *state.Txn, c *TaskHealth) (any, error) {
+func applyTaskHealth(m *Machine, tx *state.Txn, c *wire.TaskHealth) (any, error) {
 	old, err := clusterTask(tx, c.Cluster, c.TaskID)
 	if err != nil {
 		return nil, err

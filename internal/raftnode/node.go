@@ -17,11 +17,19 @@ import (
 	"go.etcd.io/bbolt"
 
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
 )
 
-// ErrNotLeader is returned by Apply on a node that does not lead.
-var ErrNotLeader = errors.New("raftnode: not the leader")
+// Errors of Apply that are not the state machine's.
+var (
+	// ErrNotLeader: this node does not lead; the command was not
+	// committed. It wraps ErrNotCommitted.
+	ErrNotLeader = fmt.Errorf("%w: this server does not lead", fsm.ErrNotCommitted)
+	// ErrNotCommitted and ErrOutcomeUnknown are fsm's (see there).
+	ErrNotCommitted   = fsm.ErrNotCommitted
+	ErrOutcomeUnknown = fsm.ErrOutcomeUnknown
+)
 
 // Config configures a Node. Zero values take the defaults in the comments.
 type Config struct {
@@ -45,6 +53,9 @@ type Node struct {
 	machine *fsm.Machine
 	store   *raftboltdb.BoltStore
 	log     *slog.Logger
+	lead    *leadership
+	stop    chan struct{}
+	watched chan struct{} // closed when the leadership watcher ends
 }
 
 // Open starts (or restarts) the node in cfg.DataDir and waits until it leads
@@ -82,6 +93,10 @@ func Open(ctx context.Context, cfg Config, machine *fsm.Machine, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("open raft log: %w", err)
 	}
+	if err := checkLog(store); err != nil {
+		store.Close()
+		return nil, err
+	}
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: &slogWriter{log: log}})
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
 	if err != nil {
@@ -103,6 +118,8 @@ func Open(ctx context.Context, cfg Config, machine *fsm.Machine, log *slog.Logge
 	rc.HeartbeatTimeout = 200 * time.Millisecond
 	rc.ElectionTimeout = 200 * time.Millisecond
 	rc.LeaderLeaseTimeout = 100 * time.Millisecond
+	notify := make(chan bool, 16)
+	rc.NotifyCh = notify
 
 	addr, transport := raft.NewInmemTransport(raft.ServerAddress(cfg.NodeID))
 	existing, err := raft.HasExistingState(store, store, snaps)
@@ -122,7 +139,9 @@ func Open(ctx context.Context, cfg Config, machine *fsm.Machine, log *slog.Logge
 		store.Close()
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
-	n := &Node{raft: r, machine: machine, store: store, log: log}
+	n := &Node{raft: r, machine: machine, store: store, log: log, lead: newLeadership(),
+		stop: make(chan struct{}), watched: make(chan struct{})}
+	go n.watchLeadership(notify)
 	if err := n.waitReady(ctx, cfg.StartTimeout); err != nil {
 		n.Close()
 		return nil, err
@@ -151,8 +170,8 @@ func (n *Node) waitReady(ctx context.Context, timeout time.Duration) error {
 
 // Apply proposes c and returns the state machine's result once it is
 // committed and applied. A rule the command broke comes back as the error.
-func (n *Node) Apply(ctx context.Context, c fsm.Command) (any, error) {
-	data, err := fsm.Encode(c)
+func (n *Node) Apply(ctx context.Context, c wire.Command) (any, error) {
+	data, err := wire.Encode(c)
 	if err != nil {
 		return nil, err
 	}
@@ -166,19 +185,50 @@ func (n *Node) Apply(ctx context.Context, c fsm.Command) (any, error) {
 	select {
 	case err := <-done:
 		if err != nil {
-			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-				return nil, fmt.Errorf("%w: %v", ErrNotLeader, err)
-			}
-			return nil, fmt.Errorf("raft apply: %w", err)
+			return nil, applyError(err)
 		}
 	case <-ctx.Done():
-		return nil, fmt.Errorf("raft apply: %w", ctx.Err())
+		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
 	}
 	res, ok := f.Response().(fsm.Result)
 	if !ok {
 		return nil, fmt.Errorf("raft apply: unexpected response %T", f.Response())
 	}
 	return res.Value, res.Err
+}
+
+// applyError classifies a raft apply failure: never appended (safe to
+// retry) or appended without a confirmed commit.
+func applyError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %w", ErrNotCommitted, err)
+	}
+	// ErrLeadershipLost, ErrRaftShutdown, ErrAbortedByRestore: the entry
+	// may have been appended, and a later leader may still commit it.
+	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+}
+
+// Barrier returns once every entry committed before it is applied.
+func (n *Node) Barrier(ctx context.Context) error {
+	timeout := 30 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	done := make(chan error, 1)
+	f := n.raft.Barrier(timeout)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("raft barrier: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("raft barrier: %w", ctx.Err())
+	}
 }
 
 // IsLeader reports whether this node leads.
@@ -198,6 +248,9 @@ func (n *Node) Stats() map[string]string { return n.raft.Stats() }
 // Close stops raft and closes the log store. It does not snapshot.
 func (n *Node) Close() error {
 	err := n.raft.Shutdown().Error()
+	close(n.stop)
+	<-n.watched
+	n.lead.set(false, time.Now())
 	if cerr := n.store.Close(); err == nil {
 		err = cerr
 	}
@@ -206,11 +259,14 @@ func (n *Node) Close() error {
 
 type fsmAdapter struct{ m *fsm.Machine }
 
+// Apply applies one committed entry. An entry this server cannot apply
+// panics in the machine (see fsm.Machine.Apply): checkLog refuses such a log
+// at start, so this only happens when a newer server leads this one.
 func (a *fsmAdapter) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
-	return a.m.Apply(l.Data)
+	return a.m.Apply(l.Index, l.Data)
 }
 
 // Snapshot captures the state as of the last applied entry. raft calls it

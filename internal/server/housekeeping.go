@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 )
 
 // Retention of STOPPED tasks: ECS keeps them describable for at least an
@@ -19,7 +19,7 @@ const (
 // restarted server has none), then collects STOPPED tasks past retention
 // and expired clientTokens.
 func (s *Server) housekeeping(ctx context.Context, retention, interval time.Duration) {
-	if _, err := s.node.Apply(ctx, fsm.ResetConnections{Meta: fsm.Meta{Now: time.Now()}}); err != nil && ctx.Err() == nil {
+	if _, err := s.node.Apply(ctx, wire.ResetConnections{Meta: wire.Meta{Now: time.Now()}}); err != nil && ctx.Err() == nil {
 		s.log.Warn("reset agent connections", "err", err)
 	}
 	t := time.NewTicker(interval)
@@ -31,7 +31,7 @@ func (s *Server) housekeeping(ctx context.Context, retention, interval time.Dura
 		case <-t.C:
 		}
 		now := time.Now()
-		n, err := s.node.Apply(ctx, fsm.CollectGarbage{Meta: fsm.Meta{Now: now}, TasksBefore: now.Add(-retention)})
+		n, err := s.node.Apply(ctx, wire.CollectGarbage{Meta: wire.Meta{Now: now}, TasksBefore: now.Add(-retention)})
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("collect garbage", "err", err)

@@ -14,6 +14,11 @@
 //     Txn is not safe for concurrent use, Snapshot is.
 //   - Iteration order is the primary-key order, which makes listings and
 //     pagination stable.
+//   - A watch channel fires when what it watches changes, or never if the
+//     store is replaced: waiters also wait on Snapshot.Abandoned.
+//
+// The record types are the domain's; they are not the persisted format
+// (package fsm/wire is, and fsm converts).
 //
 // The package knows nothing of raft, HTTP or time: callers pass everything in.
 package state

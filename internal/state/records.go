@@ -4,16 +4,15 @@ import (
 	"fmt"
 	"time"
 
-	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/shape"
 )
 
 // TaskDefinition is one revision of a task definition family.
 type TaskDefinition struct {
-	Family   string                `json:"family"`
-	Revision int32                 `json:"revision"`
-	Def      *shape.TaskDefinition `json:"def"`
-	Tags     []shape.Tag           `json:"tags,omitempty"`
+	Family   string
+	Revision int32
+	Def      *shape.TaskDefinition
+	Tags     []shape.Tag
 }
 
 // TaskDefinitionKey orders revisions by family, then numerically by revision.
@@ -27,42 +26,42 @@ func (t *TaskDefinition) key() string { return TaskDefinitionKey(t.Family, t.Rev
 // family's revisions: a family whose revisions were all deleted continues its
 // numbering on the next registration.
 type Family struct {
-	Name         string `json:"name"`
-	LastRevision int32  `json:"lastRevision"`
+	Name         string
+	LastRevision int32
 	// Active counts the family's ACTIVE revisions; Live counts those not deleted.
-	Active int32 `json:"active"`
-	Live   int32 `json:"live"`
+	Active int32
+	Live   int32
 }
 
 // ContainerInstance is a registered container instance. Shape's counts and
 // remainingResources are derived at read time and not kept here.
 type ContainerInstance struct {
-	ID      string                   `json:"id"`
-	Cluster string                   `json:"cluster"`
-	Shape   *shape.ContainerInstance `json:"shape"`
+	ID      string
+	Cluster string
+	Shape   *shape.ContainerInstance
 	// Session identifies the agent's current connection; "" when none.
-	Session string `json:"session,omitempty"`
+	Session string
 	// DisconnectedAt is when the agent's connection was last lost (zero
 	// while connected, or if it never connected).
-	DisconnectedAt time.Time `json:"disconnectedAt,omitzero"`
+	DisconnectedAt time.Time
 }
 
 // Task is a task placed on a container instance.
 type Task struct {
-	ID      string `json:"id"`
-	Cluster string `json:"cluster"`
+	ID      string
+	Cluster string
 	// InstanceID is the container instance the task is placed on.
-	InstanceID string      `json:"instanceId"`
-	Shape      *shape.Task `json:"shape"`
+	InstanceID string
+	Shape      *shape.Task
 	// Reserved is what the task holds on its instance while its desired
 	// status is RUNNING.
-	Reserved Reservation `json:"reserved"`
+	Reserved Reservation
 	// Family and Revision name the task definition (kept so the agent gets
 	// it even after the revision is deregistered).
-	Family   string `json:"family"`
-	Revision int32  `json:"revision"`
+	Family   string
+	Revision int32
 	// Health is the last health the agent reported per container name.
-	Health map[string]string `json:"health,omitempty"`
+	Health map[string]string
 }
 
 // HoldsResources reports whether the task counts against its instance.
@@ -72,30 +71,30 @@ func (t *Task) HoldsResources() bool {
 
 // Reservation is what one task holds on its container instance.
 type Reservation struct {
-	CPU      int64 `json:"cpu"`
-	Memory   int64 `json:"memory"`
-	TCPPorts []int `json:"tcpPorts,omitempty"`
-	UDPPorts []int `json:"udpPorts,omitempty"`
-	GPUs     int   `json:"gpus,omitempty"`
+	CPU      int64
+	Memory   int64
+	TCPPorts []int
+	UDPPorts []int
+	GPUs     int
 }
 
 // ClientToken remembers a RunTask clientToken for idempotency.
 type ClientToken struct {
-	Token   string   `json:"token"`
-	Request string   `json:"request"` // fingerprint of the request
-	Tasks   []string `json:"tasks"`   // task IDs it created
+	Token   string
+	Request string   // fingerprint of the request
+	Tasks   []string // task IDs it created
 	// Failures it answered, re-sent on a retry.
-	Failures []shape.Failure `json:"failures,omitempty"`
-	Expires  int64           `json:"expires"` // unix seconds
+	Failures []shape.Failure
+	Expires  int64 // unix seconds
 }
 
 // AccountSetting is an account setting explicitly set for a principal. The
 // account default is stored under the account's root principal with
 // Default set.
 type AccountSetting struct {
-	Principal string `json:"principal"`
-	Name      string `json:"name"`
-	Value     string `json:"value"`
+	Principal string
+	Name      string
+	Value     string
 }
 
 func (a *AccountSetting) key() string { return a.Principal + "\x00" + a.Name }
@@ -104,19 +103,19 @@ func (a *AccountSetting) key() string { return a.Principal + "\x00" + a.Name }
 // deployments and events are rendered at read time), the reconciler's
 // deployments with their bookkeeping, and its events.
 type Service struct {
-	Cluster string         `json:"cluster"`
-	Name    string         `json:"name"`
-	Shape   *shape.Service `json:"shape"`
+	Cluster string
+	Name    string
+	Shape   *shape.Service
 	// Generation changes on every user change (create, update, delete); a
 	// controller round computed at another generation is refused.
-	Generation    int64               `json:"generation"`
-	Deployments   []deploy.Deployment `json:"deployments"`
-	LastCompleted *deploy.Deployment  `json:"lastCompleted,omitempty"`
+	Generation    int64
+	Deployments   []Deployment
+	LastCompleted *Deployment
 	// Events holds the 100 most recent events, oldest first.
-	Events      []deploy.Event `json:"events,omitempty"`
-	ClientToken string         `json:"clientToken,omitempty"`
+	Events      []Event
+	ClientToken string
 	// InactiveAt is when the service became INACTIVE.
-	InactiveAt time.Time `json:"inactiveAt,omitzero"`
+	InactiveAt time.Time
 }
 
 func (s *Service) key() (string, string) { return s.Cluster, s.Name }
@@ -124,8 +123,47 @@ func (s *Service) key() (string, string) { return s.Cluster, s.Name }
 // ServiceDeployment is the history record of one deployment
 // (ListServiceDeployments / DescribeServiceDeployments).
 type ServiceDeployment struct {
-	Cluster string                   `json:"cluster"`
-	Service string                   `json:"service"`
-	ID      string                   `json:"id"`
-	Shape   *shape.ServiceDeployment `json:"shape"`
+	Cluster string
+	Service string
+	ID      string
+	Shape   *shape.ServiceDeployment
+}
+
+// Deployment is one entry of a service's deployments array with the
+// bookkeeping the service reconciler keeps in it between rounds (package
+// deploy documents each member; the controller converts).
+type Deployment struct {
+	ID                  string
+	Status              string // PRIMARY or ACTIVE
+	TaskDefinition      string
+	HealthChecks        bool
+	DesiredCount        int
+	RunningCount        int
+	PendingCount        int
+	FailedTasks         int
+	RolloutState        string // IN_PROGRESS, COMPLETED or FAILED
+	RolloutStateReason  string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	Rollback            bool
+	ReachedRunning      bool
+	LastFailureAt       time.Time
+	LaunchFailures      int
+	LastLaunchFailureAt time.Time
+	Counted             []string
+	Placement           *PlacementFailure
+}
+
+// PlacementFailure is the last placement failure of a deployment's tasks.
+type PlacementFailure struct {
+	At             time.Time
+	Reason         string
+	InstanceID     string
+	ClusterVersion uint64
+}
+
+// Event is one service event.
+type Event struct {
+	At      time.Time
+	Message string
 }

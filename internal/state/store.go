@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/hashicorp/go-memdb"
 
@@ -10,7 +11,9 @@ import (
 
 // Store is the in-memory state. The zero value is not usable; call New.
 type Store struct {
-	db *memdb.MemDB
+	db      *memdb.MemDB
+	abandon chan struct{}
+	once    sync.Once
 }
 
 // New returns an empty Store.
@@ -19,22 +22,34 @@ func New() *Store {
 	if err != nil {
 		panic(fmt.Sprintf("state: invalid schema: %v", err)) // a programming error, caught by every test
 	}
-	return &Store{db: db}
+	return &Store{db: db, abandon: make(chan struct{})}
 }
 
 // Snapshot returns a consistent read-only view of the current state.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{txn: s.db.Txn(false)} }
+func (s *Store) Snapshot() *Snapshot { return &Snapshot{txn: s.db.Txn(false), abandon: s.abandon} }
 
 // Txn starts the (single) write transaction. Call Commit or Abort.
 func (s *Store) Txn() *Txn {
 	t := s.db.Txn(true)
-	return &Txn{Snapshot: Snapshot{txn: t}, w: t}
+	return &Txn{Snapshot: Snapshot{txn: t, abandon: s.abandon}, w: t}
 }
+
+// Abandon marks the store replaced (a snapshot was restored into a new
+// one): it closes the channel every Snapshot's Abandoned returns, so
+// watchers of this store, whose watch channels will never fire again, look
+// at the new store instead. It is safe to call more than once.
+func (s *Store) Abandon() { s.once.Do(func() { close(s.abandon) }) }
 
 // Snapshot is a read-only, point-in-time view. Safe for concurrent use.
 type Snapshot struct {
-	txn *memdb.Txn
+	txn     *memdb.Txn
+	abandon chan struct{}
 }
+
+// Abandoned returns a channel closed when the store this view was taken
+// from is replaced. Everyone who waits on a Watch channel must also wait
+// on it: an abandoned store's watch channels never fire again.
+func (s *Snapshot) Abandoned() <-chan struct{} { return s.abandon }
 
 // Txn is a write transaction. Reads through it see its own writes.
 type Txn struct {

@@ -1,0 +1,114 @@
+package fsm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"berth.dev/berth/internal/fsm/wire"
+	"berth.dev/berth/internal/state"
+)
+
+// appliers is the one table of every command type this server applies:
+// how to decode each version it knows, and the rule that applies it. A
+// test fails when a wire type has no entry, or an entry lacks a version up
+// to its current one.
+var appliers = map[wire.Type]applier{
+	wire.TypeCreateCluster:                 handle(applyCreateCluster),
+	wire.TypeUpdateCluster:                 handle(applyUpdateCluster),
+	wire.TypePutClusterCapacityProviders:   handle(applyPutClusterCapacityProviders),
+	wire.TypeDeleteCluster:                 handle(applyDeleteCluster),
+	wire.TypeRegisterTaskDefinition:        handle(applyRegisterTaskDefinition),
+	wire.TypeDeregisterTaskDefinition:      handle(applyDeregisterTaskDefinition),
+	wire.TypeDeleteTaskDefinitions:         handle(applyDeleteTaskDefinitions),
+	wire.TypeRegisterContainerInstance:     handle(applyRegisterContainerInstance),
+	wire.TypeDeregisterContainerInstance:   handle(applyDeregisterContainerInstance),
+	wire.TypeUpdateContainerInstancesState: handle(applyUpdateContainerInstancesState),
+	wire.TypePutAttributes:                 handle(applyPutAttributes),
+	wire.TypeDeleteAttributes:              handle(applyDeleteAttributes),
+	wire.TypeTagResource:                   handle(applyTagResource),
+	wire.TypeUntagResource:                 handle(applyUntagResource),
+	wire.TypePutAccountSetting:             handle(applyPutAccountSetting),
+	wire.TypeDeleteAccountSetting:          handle(applyDeleteAccountSetting),
+	wire.TypeRunTask:                       handle(applyRunTask),
+	wire.TypeStopTask:                      handle(applyStopTask),
+	wire.TypeTaskStateChange:               handle(applyTaskStateChange),
+	wire.TypeContainerStateChange:          handle(applyContainerStateChange),
+	wire.TypeTaskHealth:                    handle(applyTaskHealth),
+	wire.TypeInstanceConnection:            handle(applyInstanceConnection),
+	wire.TypeResetConnections:              handle(applyResetConnections),
+	wire.TypeCollectGarbage:                handle(applyCollectGarbage),
+	wire.TypeCreateService:                 handle(applyCreateService),
+	wire.TypeUpdateService:                 handle(applyUpdateService),
+	wire.TypeDeleteService:                 handle(applyDeleteService),
+	wire.TypeServiceRound:                  handle(applyServiceRound, upgrade(1, wire.ServiceRoundV1.Upgrade)),
+	wire.TypeServicePlacement:              handle(applyServicePlacement, upgrade(1, wire.ServicePlacementV1.Upgrade)),
+}
+
+// applier decodes the known versions of one command type and applies it.
+type applier struct {
+	current uint8
+	decode  map[uint8]func(payload []byte) (wire.Command, error)
+	apply   func(m *Machine, tx *state.Txn, c wire.Command) (any, error)
+}
+
+// older decodes an old version of command C and upgrades it.
+type older[C wire.Command] struct {
+	version uint8
+	decode  func(payload []byte) (C, error)
+}
+
+// upgrade declares version v of a command, decoded as O and converted.
+func upgrade[O any, C wire.Command](v uint8, up func(O) C) older[C] {
+	return older[C]{version: v, decode: func(payload []byte) (C, error) {
+		var o O
+		if err := decodeStrict(payload, &o); err != nil {
+			var zero C
+			return zero, err
+		}
+		return up(o), nil
+	}}
+}
+
+// handle builds the applier of command C: its current version decodes into
+// C, the versions in old into their own types, upgraded to C.
+func handle[C wire.Command](apply func(*Machine, *state.Txn, *C) (any, error), old ...older[C]) applier {
+	var zero C
+	ap := applier{current: zero.Version(), decode: map[uint8]func([]byte) (wire.Command, error){}}
+	ap.decode[zero.Version()] = func(payload []byte) (wire.Command, error) {
+		c := new(C)
+		if err := decodeStrict(payload, c); err != nil {
+			return nil, fmt.Errorf("decode %s version %d: %w", zero.Type(), zero.Version(), err)
+		}
+		return *c, nil
+	}
+	for _, o := range old {
+		ap.decode[o.version] = func(payload []byte) (wire.Command, error) {
+			c, err := o.decode(payload)
+			if err != nil {
+				return nil, fmt.Errorf("decode %s version %d: %w", zero.Type(), o.version, err)
+			}
+			return c, nil
+		}
+	}
+	ap.apply = func(m *Machine, tx *state.Txn, c wire.Command) (any, error) {
+		cc := c.(C)
+		return apply(m, tx, &cc)
+	}
+	return ap
+}
+
+// decodeStrict decodes exactly one JSON value into v and refuses members v
+// does not have: a server never drops what a newer one logged.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("trailing data after the payload")
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package wire
+
+import (
+	"berth.dev/berth/internal/shape"
+)
+
+// NewTask is one task a RunTask or StartTask places.
+type NewTask struct {
+	ID           string   `json:"id"`
+	InstanceID   string   `json:"instanceId"`
+	ContainerIDs []string `json:"containerIds"`
+}
+
+// RunTask creates tasks on the instances the scheduler chose. Apply
+// re-checks every placement against the instance's current resources, so
+// concurrent plans never over-commit an instance; a placement that no
+// longer fits becomes a failure.
+type RunTask struct {
+	Meta
+	Cluster              string              `json:"cluster"`
+	Family               string              `json:"family"`
+	Revision             int32               `json:"revision"`
+	Tasks                []NewTask           `json:"tasks"`
+	Group                string              `json:"group"`
+	StartedBy            string              `json:"startedBy,omitempty"`
+	Overrides            *shape.TaskOverride `json:"overrides,omitempty"`
+	Tags                 []shape.Tag         `json:"tags,omitempty"`
+	Reserved             Reservation         `json:"reserved"`
+	EnableExecuteCommand bool                `json:"enableExecuteCommand,omitempty"`
+	// DistinctInstance re-checks, at commit, that no task of Group holds
+	// resources on the chosen instance (a concurrent plan may have put one).
+	DistinctInstance bool `json:"distinctInstance,omitempty"`
+	// AllowInactive lets a service scale on a deregistered revision, as ECS
+	// lets existing services do.
+	AllowInactive bool `json:"allowInactive,omitempty"`
+	// ClientToken makes the request idempotent for TokenTTL seconds.
+	ClientToken string `json:"clientToken,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Failures are the scheduler's, answered with the result.
+	Failures []shape.Failure `json:"failures,omitempty"`
+}
+
+func (RunTask) Type() Type     { return TypeRunTask }
+func (RunTask) Version() uint8 { return 1 }
+
+// Reservation is what one task holds on its container instance.
+type Reservation struct {
+	CPU      int64 `json:"cpu"`
+	Memory   int64 `json:"memory"`
+	TCPPorts []int `json:"tcpPorts,omitempty"`
+	UDPPorts []int `json:"udpPorts,omitempty"`
+	GPUs     int   `json:"gpus,omitempty"`
+}

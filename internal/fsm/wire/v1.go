@@ -1,0 +1,131 @@
+package wire
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version 1 of ServiceRound and ServicePlacement embedded the reconciler's
+// own Go structs, which had no json tags: their members are encoded under
+// their Go names. These types freeze that encoding; servers decode old
+// entries with them and upgrade them to the current version.
+
+// ServiceRoundV1 is ServiceRound version 1: the reconciler's whole result.
+type ServiceRoundV1 struct {
+	Meta
+	Cluster    string        `json:"cluster"`
+	Name       string        `json:"name"`
+	Generation int64         `json:"generation"`
+	Result     RoundResultV1 `json:"result"`
+}
+
+// RoundResultV1 is deploy.Result as version 1 logged it. Starts, Wake and
+// Changed were logged but never applied.
+type RoundResultV1 struct {
+	Lost          []TaskStopV1    `json:"Lost"`
+	Stops         []TaskStopV1    `json:"Stops"`
+	Starts        json.RawMessage `json:"Starts"`
+	Deployments   []DeploymentV1  `json:"Deployments"`
+	LastCompleted *DeploymentV1   `json:"LastCompleted"`
+	DesiredCount  int             `json:"DesiredCount"`
+	Events        []string        `json:"Events"`
+	Wake          time.Time       `json:"Wake"`
+	Changed       bool            `json:"Changed"`
+}
+
+// TaskStopV1 is deploy.Stop under its Go names.
+type TaskStopV1 struct {
+	TaskID   string `json:"TaskID"`
+	StopCode string `json:"StopCode"`
+	Reason   string `json:"Reason"`
+}
+
+// DeploymentV1 is deploy.Deployment under its Go names (version 1 log
+// entries and version 1 snapshots).
+type DeploymentV1 struct {
+	ID                  string              `json:"ID"`
+	Status              string              `json:"Status"`
+	TaskDefinition      string              `json:"TaskDefinition"`
+	HealthChecks        bool                `json:"HealthChecks"`
+	DesiredCount        int                 `json:"DesiredCount"`
+	RunningCount        int                 `json:"RunningCount"`
+	PendingCount        int                 `json:"PendingCount"`
+	FailedTasks         int                 `json:"FailedTasks"`
+	RolloutState        string              `json:"RolloutState"`
+	RolloutStateReason  string              `json:"RolloutStateReason"`
+	CreatedAt           time.Time           `json:"CreatedAt"`
+	UpdatedAt           time.Time           `json:"UpdatedAt"`
+	Rollback            bool                `json:"Rollback"`
+	ReachedRunning      bool                `json:"ReachedRunning"`
+	LastFailureAt       time.Time           `json:"LastFailureAt"`
+	LaunchFailures      int                 `json:"LaunchFailures"`
+	LastLaunchFailureAt time.Time           `json:"LastLaunchFailureAt"`
+	Counted             []string            `json:"Counted"`
+	Placement           *PlacementFailureV1 `json:"Placement"`
+}
+
+// PlacementFailureV1 is deploy.PlacementFailure under its Go names.
+type PlacementFailureV1 struct {
+	At             time.Time `json:"At"`
+	Reason         string    `json:"Reason"`
+	InstanceID     string    `json:"InstanceID"`
+	ClusterVersion uint64    `json:"ClusterVersion"`
+}
+
+// ServicePlacementV1 is ServicePlacement version 1.
+type ServicePlacementV1 struct {
+	Meta
+	Cluster    string              `json:"cluster"`
+	Name       string              `json:"name"`
+	Generation int64               `json:"generation"`
+	Deployment string              `json:"deployment"`
+	Failure    *PlacementFailureV1 `json:"failure,omitempty"`
+	Event      string              `json:"event,omitempty"`
+}
+
+// Upgrade returns the version 2 form of a version 1 round.
+func (r ServiceRoundV1) Upgrade() ServiceRound {
+	out := ServiceRound{Meta: r.Meta, Cluster: r.Cluster, Name: r.Name, Generation: r.Generation,
+		DesiredCount: r.Result.DesiredCount, Events: r.Result.Events}
+	for _, s := range r.Result.Lost {
+		out.Lost = append(out.Lost, TaskStop(s))
+	}
+	for _, s := range r.Result.Stops {
+		out.Stops = append(out.Stops, TaskStop(s))
+	}
+	out.Deployments = make([]Deployment, len(r.Result.Deployments))
+	for i, d := range r.Result.Deployments {
+		out.Deployments[i] = d.Upgrade()
+	}
+	if r.Result.LastCompleted != nil {
+		d := r.Result.LastCompleted.Upgrade()
+		out.LastCompleted = &d
+	}
+	return out
+}
+
+// Upgrade returns the current form of a version 1 deployment.
+func (d DeploymentV1) Upgrade() Deployment {
+	out := Deployment{
+		ID: d.ID, Status: d.Status, TaskDefinition: d.TaskDefinition, HealthChecks: d.HealthChecks,
+		DesiredCount: d.DesiredCount, RunningCount: d.RunningCount, PendingCount: d.PendingCount, FailedTasks: d.FailedTasks,
+		RolloutState: d.RolloutState, RolloutStateReason: d.RolloutStateReason, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		Rollback: d.Rollback, ReachedRunning: d.ReachedRunning, LastFailureAt: d.LastFailureAt,
+		LaunchFailures: d.LaunchFailures, LastLaunchFailureAt: d.LastLaunchFailureAt, Counted: d.Counted,
+	}
+	if d.Placement != nil {
+		p := PlacementFailure(*d.Placement)
+		out.Placement = &p
+	}
+	return out
+}
+
+// Upgrade returns the version 2 form of a version 1 placement outcome.
+func (p ServicePlacementV1) Upgrade() ServicePlacement {
+	out := ServicePlacement{Meta: p.Meta, Cluster: p.Cluster, Name: p.Name, Generation: p.Generation, Deployment: p.Deployment, Event: p.Event}
+	if p.Failure != nil {
+		f := PlacementFailure(*p.Failure)
+		out.Failure = &f
+	}
+	return out
+}
