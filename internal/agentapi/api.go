@@ -47,6 +47,10 @@ type Config struct {
 	Now      func() time.Time
 	// Heartbeat overrides agentproto.HeartbeatInterval (tests).
 	Heartbeat time.Duration
+	// SessionPrefix starts the ID of every stream session this server
+	// opens, so that the sessions of this server process can be told from
+	// those of earlier ones (fsm's ResetConnections keeps them).
+	SessionPrefix string
 }
 
 // API serves the agent endpoints.

@@ -33,7 +33,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, apierr.New(apierr.Server, "streaming is not supported by this connection"))
 		return
 	}
-	s := &session{id: randomID(), instance: ci.ID, ctl: make(chan agentproto.Message, 16), done: make(chan struct{})}
+	s := &session{id: a.cfg.SessionPrefix + randomID(), instance: ci.ID, ctl: make(chan agentproto.Message, 16), done: make(chan struct{})}
 	a.mu.Lock()
 	if old := a.sessions[ci.ID]; old != nil {
 		close(old.done)
@@ -114,6 +114,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 		select {
 		case <-instCh:
 		case <-tasksCh:
+		case <-snap.Abandoned(): // a snapshot replaced the state: look again
 		case m := <-s.ctl:
 			if !send(m) {
 				return

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -43,6 +42,8 @@ type Services struct {
 	log   *slog.Logger
 	rng   *rand.Rand
 	views fsm.InstanceViews // placement views of container instances, kept between starts
+	// leaderSince is when this server's leadership began (see Run).
+	leaderSince time.Time
 }
 
 // NewServices returns the service controller.
@@ -61,36 +62,16 @@ func NewServices(cfg Config) *Services {
 	return &Services{cfg: cfg, log: cfg.Log.With("component", "services"), rng: rand.New(rand.NewPCG(seed, seed>>7))}
 }
 
-// Run reconciles services until ctx ends.
-func (s *Services) Run(ctx context.Context) {
+// Run reconciles services until ctx ends. It runs only while this server
+// leads: leaderSince is when the leadership began (after the leader's
+// barrier). An agent that is disconnected counts as disconnected since no
+// earlier than leaderSince, because a new leader cannot know when another
+// server last heard from it: every agent gets a full lost-host timeout
+// after a restart or an election before its host is declared lost.
+func (s *Services) Run(ctx context.Context, leaderSince time.Time) {
+	s.leaderSince = leaderSince
 	for ctx.Err() == nil {
-		snap := s.cfg.State.Snapshot()
-		var services []*state.Service
-		clusters := map[string]bool{}
-		servicesCh := snap.WatchServices(func(svc *state.Service) bool {
-			if st := deref(svc.Shape.Status); st == "ACTIVE" || st == "DRAINING" {
-				services = append(services, svc)
-				clusters[svc.Cluster] = true
-			}
-			return true
-		})
-		watches := []<-chan struct{}{servicesCh}
-		for cl := range clusters {
-			watches = append(watches, snap.WatchClusterTasks(cl, func(*state.Task) bool { return true }))
-			watches = append(watches, snap.WatchClusterInstances(cl, func(*state.ContainerInstance) bool { return true }))
-		}
-		wake := time.Time{}
-		views := clusterViews{}
-		for _, svc := range services {
-			w, err := s.reconcile(ctx, snap, views, svc)
-			if err != nil && ctx.Err() == nil && !errors.Is(err, fsm.ErrStaleRound) {
-				s.log.Warn("service round failed", "cluster", svc.Cluster, "service", svc.Name, "err", err)
-				w = s.cfg.Now().Add(time.Second)
-			}
-			if !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
-				wake = w
-			}
-		}
+		wake, watches := s.pass(ctx)
 		if !s.wait(ctx, watches, wake) {
 			return
 		}
@@ -127,30 +108,6 @@ func (s *Services) wait(ctx context.Context, watches []<-chan struct{}, wake tim
 	case <-timer:
 	}
 	return true
-}
-
-// reconcile runs one round for svc and returns when to look again.
-func (s *Services) reconcile(ctx context.Context, snap *state.Snapshot, views clusterViews, svc *state.Service) (time.Time, error) {
-	now := s.cfg.Now()
-	in := s.input(snap, views, svc, now)
-	res := deploy.Reconcile(in)
-	if !res.Changed && len(res.Starts) == 0 {
-		return res.Wake, nil
-	}
-	gen := svc.Generation
-	if res.Changed {
-		v, err := s.cfg.Proposer.Apply(ctx, roundCommand(svc, gen, res, wire.Meta{Now: now}))
-		if err != nil {
-			return time.Time{}, err
-		}
-		gen = v.(*state.Service).Generation
-	}
-	for _, st := range res.Starts {
-		if err := s.start(ctx, svc, gen, st, in.ClusterVersion); err != nil {
-			return time.Time{}, err
-		}
-	}
-	return res.Wake, nil
 }
 
 func deref(s *string) string {

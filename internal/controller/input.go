@@ -37,7 +37,7 @@ func (s *Services) input(snap *state.Snapshot, views clusterViews, svc *state.Se
 	if in.Service.SchedulingStrategy == "" {
 		in.Service.SchedulingStrategy = deploy.Replica
 	}
-	cv := views.of(snap, svc.Cluster)
+	cv := views.of(snap, svc.Cluster, s.leaderSince)
 	in.ClusterVersion = cv.version
 	in.Tasks = cv.tasks[fsm.ServiceGroup(svc.Name)] // this service's alone: not shared
 	in.Instances = slices.Clone(cv.instances)       // the reconciler may write to its copy
@@ -67,7 +67,7 @@ type clusterView struct {
 }
 
 // of returns cluster's view, reading it on first use.
-func (v clusterViews) of(snap *state.Snapshot, cluster string) *clusterView {
+func (v clusterViews) of(snap *state.Snapshot, cluster string, leaderSince time.Time) *clusterView {
 	if cv, ok := v[cluster]; ok {
 		return cv
 	}
@@ -96,8 +96,10 @@ func (v clusterViews) of(snap *state.Snapshot, cluster string) *clusterView {
 				inst.AvailabilityZone = deref(a.Value)
 			}
 		}
-		if !inst.Connected && inst.DisconnectedAt.IsZero() {
-			inst.DisconnectedAt = ci.Shape.RegisteredAt.Time()
+		if !inst.Connected && inst.DisconnectedAt.Before(leaderSince) {
+			// This leader has not heard from the agent since it started
+			// leading: it counts the disconnection from then (Run).
+			inst.DisconnectedAt = leaderSince
 		}
 		cv.instances = append(cv.instances, inst)
 		cv.records = append(cv.records, ci)

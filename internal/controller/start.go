@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"strings"
+	"time"
 
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
@@ -19,15 +20,47 @@ var defaultStrategies = []scheduler.Strategy{
 	{Type: "spread", Field: "instanceId"},
 }
 
-// start places a round's start request and commits the tasks, then records
-// the outcome (the started event, or the first placement failure).
-func (s *Services) start(ctx context.Context, svc *state.Service, gen int64, st deploy.Start, clusterVersion uint64) error {
+// starts places the starts of one pass against one snapshot taken after
+// the pass's rounds committed. Each cluster's view is built once and takes
+// every placement of the pass, so that starts of different services never
+// compete for the same resources; the state machine re-checks each
+// placement when its RunTask commits all the same.
+type starts struct {
+	s      *Services
+	snap   *state.Snapshot
+	views  map[string][]*scheduler.Instance // by cluster
+	placed []*placedStart
+}
+
+// placedStart is one start of a round: its RunTask (nil when nothing was
+// placed), and once committed the tasks started or the first failure.
+type placedStart struct {
+	r       *round
+	st      deploy.Start
+	cmd     *wire.RunTask
+	failure *deploy.PlacementFailure
+	started []string
+}
+
+func (s *Services) newStarts() *starts {
+	return &starts{s: s, snap: s.cfg.State.Snapshot(), views: map[string][]*scheduler.Instance{}}
+}
+
+// plan places one start request of round r.
+func (b *starts) plan(r *round, st deploy.Start) {
+	s, svc := b.s, r.svc
 	now := s.cfg.Now()
-	snap := s.cfg.State.Snapshot()
+	cv := r.in.ClusterVersion
+	p := &placedStart{r: r, st: st}
+	fail := func(reason, instance string) {
+		p.failure = &deploy.PlacementFailure{At: now, Reason: reason, InstanceID: instance, ClusterVersion: cv}
+		b.placed = append(b.placed, p)
+	}
 	fam, rev := fsm.FamilyRevision(st.TaskDefinition)
-	td := snap.TaskDefinition(fam, rev)
+	td := b.snap.TaskDefinition(fam, rev)
 	if td == nil {
-		return s.recordPlacement(ctx, svc, gen, st.DeploymentID, &deploy.PlacementFailure{At: now, Reason: "TaskDefinition not found.", ClusterVersion: clusterVersion}, "")
+		fail("TaskDefinition not found.", "")
+		return
 	}
 	reserved := fsm.Reservation(td.Def, nil)
 	req := scheduler.Request{
@@ -48,24 +81,28 @@ func (s *Services) start(ctx context.Context, svc *state.Service, gen int64, st 
 		req.Instances, req.Count, req.Strategies = st.Instances, len(st.Instances), nil
 	}
 	if req.Count == 0 {
-		return nil
+		return
 	}
 	if err := req.Validate(); err != nil {
-		return s.recordPlacement(ctx, svc, gen, st.DeploymentID, &deploy.PlacementFailure{At: now, Reason: err.Error(), ClusterVersion: clusterVersion}, "")
+		fail(err.Error(), "")
+		return
 	}
-	instances := s.views.Cluster(snap, svc.Cluster)
+	instances, ok := b.views[svc.Cluster]
+	if !ok {
+		instances = s.views.Cluster(b.snap, svc.Cluster)
+		b.views[svc.Cluster] = instances
+	}
 	if len(instances) == 0 {
-		return s.recordPlacement(ctx, svc, gen, st.DeploymentID, &deploy.PlacementFailure{At: now, Reason: scheduler.NoContainerInstancesMessage, ClusterVersion: clusterVersion}, "")
+		fail(scheduler.NoContainerInstancesMessage, "")
+		return
 	}
 	plan := scheduler.Place(instances, req, s.rng)
-	var failure *deploy.PlacementFailure
 	if len(plan.Failures) > 0 {
 		f := plan.Failures[0]
-		failure = &deploy.PlacementFailure{At: now, Reason: f.Reason, InstanceID: instanceID(f.ARN), ClusterVersion: clusterVersion}
+		p.failure = &deploy.PlacementFailure{At: now, Reason: f.Reason, InstanceID: instanceID(f.ARN), ClusterVersion: cv}
 	}
-	var started []string
 	if len(plan.Placements) > 0 {
-		cmd := wire.RunTask{
+		cmd := &wire.RunTask{
 			Meta: wire.Meta{Now: now}, Cluster: svc.Cluster, Family: fam, Revision: rev,
 			Group: req.Group, StartedBy: st.DeploymentID, Tags: serviceTaskTags(svc, td), Reserved: wire.Reservation(reserved),
 			EnableExecuteCommand: svc.Shape.EnableExecuteCommand, AllowInactive: true,
@@ -73,37 +110,61 @@ func (s *Services) start(ctx context.Context, svc *state.Service, gen int64, st 
 		for _, c := range req.Constraints {
 			cmd.DistinctInstance = cmd.DistinctInstance || c.Type == "distinctInstance"
 		}
+		byID := make(map[string]*scheduler.Instance, len(instances))
+		for _, inst := range instances {
+			byID[inst.ID] = inst
+		}
 		for _, pl := range plan.Placements {
 			nt := wire.NewTask{ID: s.cfg.NewTaskID(), InstanceID: pl.InstanceID}
 			for range td.Def.ContainerDefinitions {
 				nt.ContainerIDs = append(nt.ContainerIDs, s.cfg.NewUUID())
 			}
 			cmd.Tasks = append(cmd.Tasks, nt)
+			if inst := byID[pl.InstanceID]; inst != nil {
+				fsm.AddPlanned(inst, reserved, req.Group) // the next placements of the pass see it
+			}
 		}
-		v, err := s.cfg.Proposer.Apply(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		r := v.(*fsm.RunTaskResult)
-		for _, t := range r.Tasks {
-			started = append(started, t.ID)
-		}
-		if failure == nil && len(r.Failures) > 0 {
-			f := r.Failures[0]
-			failure = &deploy.PlacementFailure{At: now, Reason: deref(f.Reason), InstanceID: instanceID(deref(f.Arn)), ClusterVersion: clusterVersion}
-		}
+		p.cmd = cmd
 	}
-	event := ""
-	if len(started) > 0 {
-		event = deploy.StartedMessage(svc.Name, started, st.ReplacesUnhealthy)
-	}
-	return s.recordPlacement(ctx, svc, gen, st.DeploymentID, failure, event)
+	b.placed = append(b.placed, p)
 }
 
-func (s *Services) recordPlacement(ctx context.Context, svc *state.Service, gen int64, deployment string, failure *deploy.PlacementFailure, event string) error {
-	_, err := s.cfg.Proposer.Apply(ctx, wire.ServicePlacement{Meta: wire.Meta{Now: s.cfg.Now()}, Cluster: svc.Cluster, Name: svc.Name,
-		Generation: gen, Deployment: deployment, Failure: placementToWire(failure), Event: event})
-	return err
+// commit proposes every planned RunTask at once.
+func (b *starts) commit(ctx context.Context) {
+	var cmds []wire.Command
+	var with []*placedStart
+	for _, p := range b.placed {
+		if p.cmd != nil {
+			cmds = append(cmds, *p.cmd)
+			with = append(with, p)
+		}
+	}
+	for i, out := range b.s.applyAll(ctx, cmds) {
+		p := with[i]
+		if out.err != nil {
+			p.r.err = out.err
+			continue
+		}
+		res := out.value.(*fsm.RunTaskResult)
+		for _, t := range res.Tasks {
+			p.started = append(p.started, t.ID)
+		}
+		if p.failure == nil && len(res.Failures) > 0 {
+			f := res.Failures[0]
+			p.failure = &deploy.PlacementFailure{At: p.cmd.Now, Reason: deref(f.Reason), InstanceID: instanceID(deref(f.Arn)), ClusterVersion: p.r.in.ClusterVersion}
+		}
+	}
+}
+
+// outcome is the start's ServicePlacement command: the first placement
+// failure (nil clears the last one) and the "has started" event.
+func (p *placedStart) outcome(now time.Time) wire.ServicePlacement {
+	event := ""
+	if len(p.started) > 0 {
+		event = deploy.StartedMessage(p.r.svc.Name, p.started, p.st.ReplacesUnhealthy)
+	}
+	return wire.ServicePlacement{Meta: wire.Meta{Now: now}, Cluster: p.r.svc.Cluster, Name: p.r.svc.Name,
+		Generation: p.r.gen, Deployment: p.st.DeploymentID, Failure: placementToWire(p.failure), Event: event}
 }
 
 // serviceTaskTags are the tags a service's tasks get: propagated from the

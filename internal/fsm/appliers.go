@@ -37,7 +37,7 @@ var appliers = map[wire.Type]applier{
 	wire.TypeContainerStateChange:          handle(applyContainerStateChange),
 	wire.TypeTaskHealth:                    handle(applyTaskHealth),
 	wire.TypeInstanceConnection:            handle(applyInstanceConnection),
-	wire.TypeResetConnections:              handle(applyResetConnections),
+	wire.TypeResetConnections:              handle(applyResetConnections, upgrade(1, wire.ResetConnectionsV1.Upgrade)),
 	wire.TypeCollectGarbage:                handle(applyCollectGarbage),
 	wire.TypeCreateService:                 handle(applyCreateService),
 	wire.TypeUpdateService:                 handle(applyUpdateService),

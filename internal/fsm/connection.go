@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"berth.dev/berth/internal/fsm/wire"
+	"strings"
 	"time"
 
 	"berth.dev/berth/internal/shape"
@@ -37,7 +38,8 @@ func applyResetConnections(m *Machine, tx *state.Txn, c *wire.ResetConnections) 
 	var changed []*state.ContainerInstance
 	tx.Clusters("", func(cl *shape.Cluster) bool {
 		tx.Instances(deref(cl.ClusterName), "", func(ci *state.ContainerInstance) bool {
-			if ci.Shape.AgentConnected || ci.Session != "" {
+			own := c.Except != "" && strings.HasPrefix(ci.Session, c.Except)
+			if (ci.Shape.AgentConnected || ci.Session != "") && !own {
 				changed = append(changed, ci)
 			}
 			return true

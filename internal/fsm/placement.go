@@ -1,6 +1,8 @@
 package fsm
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -75,6 +77,23 @@ func addUsage(inst *scheduler.Instance, t *state.Task) {
 	inst.Used.TCPPorts = append(inst.Used.TCPPorts, t.Reserved.TCPPorts...)
 	inst.Used.UDPPorts = append(inst.Used.UDPPorts, t.Reserved.UDPPorts...)
 	inst.GroupCounts[deref(t.Shape.Group)]++
+}
+
+// AddPlanned adds a task placed but not yet committed to inst (a view the
+// caller owns), so that later placements against the same view see it.
+func AddPlanned(inst *scheduler.Instance, r state.Reservation, group string) {
+	if inst.GroupCounts == nil {
+		inst.GroupCounts = map[string]int{}
+	} else {
+		inst.GroupCounts = maps.Clone(inst.GroupCounts)
+	}
+	inst.Tasks++
+	inst.Used.CPU += r.CPU
+	inst.Used.Memory += r.Memory
+	inst.Used.GPUs += r.GPUs
+	inst.Used.TCPPorts = append(slices.Clip(inst.Used.TCPPorts), r.TCPPorts...)
+	inst.Used.UDPPorts = append(slices.Clip(inst.Used.UDPPorts), r.UDPPorts...)
+	inst.GroupCounts[group]++
 }
 
 // InstanceViews builds the scheduler's view of a cluster's container

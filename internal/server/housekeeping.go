@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
+	"berth.dev/berth/internal/controller"
 	"berth.dev/berth/internal/fsm/wire"
 )
 
@@ -14,14 +16,82 @@ const (
 	DefaultGCInterval           = time.Minute
 )
 
-// housekeeping runs the leader's periodic work until ctx ends: it marks
-// every agent disconnected at start (sessions live in memory, so a
-// restarted server has none), then collects STOPPED tasks past retention
-// and expired clientTokens.
-func (s *Server) housekeeping(ctx context.Context, retention, interval time.Duration) {
-	if _, err := s.node.Apply(ctx, wire.ResetConnections{Meta: wire.Meta{Now: time.Now()}}); err != nil && ctx.Err() == nil {
-		s.log.Warn("reset agent connections", "err", err)
+// leaderWork is what this server does while it leads: everything that
+// proposes commands on its own (the service controller, lost-host
+// detection within it, garbage collection).
+type leaderWork struct {
+	services  *controller.Services
+	epoch     string // session ID prefix of this process's agent streams
+	retention time.Duration
+	gc        time.Duration
+}
+
+// lead runs the leader's work while this node leads, until ctx ends: it
+// starts when the node becomes leader and stops when it stops leading.
+func (s *Server) lead(ctx context.Context, w leaderWork) {
+	for ctx.Err() == nil {
+		leading, _, changed := s.node.Leadership()
+		if !leading {
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		lctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.leaderLoops(lctx, w)
+		}()
+		select {
+		case <-changed:
+			s.log.Info("leadership changed; stopping the leader's loops")
+		case <-ctx.Done():
+		}
+		cancel()
+		<-done
 	}
+}
+
+// leaderLoops runs the leader's loops until ctx ends. First a barrier, so
+// that they see every entry committed before this leadership; then the
+// agent sessions of other server processes are marked disconnected. The
+// moment that is done is when this leader started hearing from agents:
+// the service controller counts an agent's disconnection from no earlier
+// than it, so every agent gets a full lost-host timeout after a restart or
+// an election to reconnect before its host is declared lost.
+func (s *Server) leaderLoops(ctx context.Context, w leaderWork) {
+	if err := s.node.Barrier(ctx); err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("leader barrier", "err", err)
+		}
+		return
+	}
+	if _, err := s.node.Apply(ctx, wire.ResetConnections{Meta: wire.Meta{Now: time.Now()}, Except: w.epoch}); err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("reset agent connections", "err", err)
+		}
+		return
+	}
+	since := time.Now()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		w.services.Run(ctx, since)
+	}()
+	go func() {
+		defer wg.Done()
+		s.collectGarbage(ctx, w.retention, w.gc)
+	}()
+	wg.Wait()
+}
+
+// collectGarbage removes STOPPED tasks past retention and expired
+// clientTokens every interval until ctx ends.
+func (s *Server) collectGarbage(ctx context.Context, retention, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -102,12 +103,38 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	namer := arn.Namer{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID}
+	want := identity{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID}
+	have, known, err := readIdentity(dir)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if known && have != want {
+		return nil, fmt.Errorf("server: %w", mismatch(dir, have, want))
+	}
+	_, statErr := os.Stat(filepath.Join(dir, "raft"))
+	fresh := errors.Is(statErr, fs.ErrNotExist)
+	if !known && fresh {
+		if err := writeIdentity(dir, want); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
 	machine := fsm.New(namer, cfg.Log.With("component", "fsm"))
 	rcfg := cfg.Raft
 	rcfg.DataDir = dir
 	node, err := raftnode.Open(ctx, rcfg, machine, cfg.Log)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
+	}
+	if !known && !fresh {
+		// A data dir from before identity files: its state tells.
+		if id, ok := stateIdentity(machine.Snapshot()); ok && id != want {
+			node.Close()
+			return nil, fmt.Errorf("server: %w", mismatch(dir, id, want))
+		}
+		if err := writeIdentity(dir, want); err != nil {
+			node.Close()
+			return nil, fmt.Errorf("server: %w", err)
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -129,7 +156,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	auth := newAuthenticator(creds, namer.Root(), time.Now)
-	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: auth, State: machine, Proposer: node, Log: cfg.Log})
+	// Stream sessions of this process start with its epoch: a leader keeps
+	// them when it resets the sessions of earlier processes.
+	epoch := ecsapi.NewID()[:12] + "-"
+	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: auth, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
 	mux.Handle("/", api)
@@ -167,12 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
-		services.Run(baseCtx)
-	}()
-	s.loops.Add(1)
-	go func() {
-		defer s.loops.Done()
-		s.housekeeping(baseCtx, cfg.StoppedTaskRetention, cfg.GCInterval)
+		s.lead(baseCtx, leaderWork{services: services, epoch: epoch, retention: cfg.StoppedTaskRetention, gc: cfg.GCInterval})
 	}()
 	cfg.Log.Info("berth server started", "endpoint", s.Endpoint(), "data_dir", dir)
 	return s, nil

@@ -17,14 +17,20 @@ type InstanceConnection struct {
 func (InstanceConnection) Type() Type     { return TypeInstanceConnection }
 func (InstanceConnection) Version() uint8 { return 1 }
 
-// ResetConnections marks every agent disconnected: sessions live in the
-// leader's memory, so a new leader starts with none.
+// ResetConnections marks agents disconnected whose stream session is not
+// served by the proposing server: sessions live in a server's memory, so a
+// server that starts or becomes leader holds only those it opened since
+// (their IDs start with Except). Version 2; version 1 had no Except and
+// reset every session.
 type ResetConnections struct {
 	Meta
+	// Except is the session ID prefix of the proposing server's own
+	// sessions, which stay connected ("": reset every session).
+	Except string `json:"except,omitempty"`
 }
 
 func (ResetConnections) Type() Type     { return TypeResetConnections }
-func (ResetConnections) Version() uint8 { return 1 }
+func (ResetConnections) Version() uint8 { return 2 }
 
 // CollectGarbage removes STOPPED tasks stopped before TasksBefore and
 // expired clientTokens.

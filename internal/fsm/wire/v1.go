@@ -129,3 +129,11 @@ func (p ServicePlacementV1) Upgrade() ServicePlacement {
 	}
 	return out
 }
+
+// ResetConnectionsV1 is ResetConnections version 1: reset every session.
+type ResetConnectionsV1 struct {
+	Meta
+}
+
+// Upgrade returns the version 2 form (Except empty: reset every session).
+func (r ResetConnectionsV1) Upgrade() ResetConnections { return ResetConnections{Meta: r.Meta} }
