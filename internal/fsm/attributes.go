@@ -28,7 +28,7 @@ func attributeTargets(tx *state.Txn, cluster string, changes []wire.AttributeCha
 func saveTargets(tx *state.Txn, cluster string, targets map[string]*shape.ContainerInstance) error {
 	for id, ci := range targets {
 		ci.Version++
-		if err := tx.Put(state.TableInstances, &state.ContainerInstance{ID: id, Cluster: cluster, Shape: ci}); err != nil {
+		if err := tx.Put(state.TableInstances, withShape(tx.Instance(id), ci)); err != nil {
 			return err
 		}
 	}

@@ -149,7 +149,7 @@ func applyDeregisterContainerInstance(m *Machine, tx *state.Txn, c *wire.Deregis
 	ci.Status = ptr("INACTIVE")
 	ci.AgentConnected = false
 	ci.Version++
-	rec := &state.ContainerInstance{ID: old.ID, Cluster: old.Cluster, Shape: &ci}
+	rec := withShape(old, &ci)
 	if err := tx.Put(state.TableInstances, rec); err != nil {
 		return nil, err
 	}
@@ -186,11 +186,20 @@ func applyUpdateContainerInstancesState(m *Machine, tx *state.Txn, c *wire.Updat
 		ci := *old.Shape
 		ci.Status = ptr(c.Status)
 		ci.Version++
-		rec := &state.ContainerInstance{ID: old.ID, Cluster: old.Cluster, Shape: &ci}
+		rec := withShape(old, &ci)
 		if err := tx.Put(state.TableInstances, rec); err != nil {
 			return nil, err
 		}
 		out.Instances = append(out.Instances, rec)
 	}
 	return out, nil
+}
+
+// withShape is a copy of the instance record old with another shape: the
+// record's own members (the agent's stream session, when it disconnected)
+// stay as they are.
+func withShape(old *state.ContainerInstance, sh *shape.ContainerInstance) *state.ContainerInstance {
+	rec := *old
+	rec.Shape = sh
+	return &rec
 }

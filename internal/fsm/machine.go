@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync/atomic"
 
 	"berth.dev/berth/internal/apierr"
@@ -64,7 +65,8 @@ func (e *UnknownEntryError) Error() string {
 
 // Check reports whether this server can apply entry (index names it in the
 // error): an *UnknownEntryError when its type or version is unknown and the
-// type is not marked skippable. It does not decode the payload.
+// type is not marked skippable. It does not decode the payload (Decode
+// does).
 func Check(index uint64, entry []byte) error {
 	t, version, _, err := wire.Split(entry)
 	if err != nil {
@@ -122,11 +124,15 @@ func (m *Machine) Apply(index uint64, entry []byte) Result {
 	}
 	c, err := ap.decode[version](payload)
 	if err != nil {
-		m.log.Error("undecodable command", "index", index, "type", t.String(), "version", version, "err", err)
-		return Result{Err: err}
+		// Written by a server that encodes this version otherwise (a
+		// member this one does not know): applying less than it meant, or
+		// skipping it, would diverge from the servers that applied it.
+		err = fmt.Errorf("raft log entry %d (%s version %d) cannot be decoded by this server: %w", index, t, version, err)
+		m.log.Error("stopping: cannot apply a committed command", "index", index, "err", err)
+		panic(err.Error())
 	}
 	tx := m.store.Load().Txn()
-	v, err := ap.apply(m, tx, c)
+	v, err := m.applyGuarded(ap, tx, c, index)
 	if err != nil {
 		tx.Abort()
 		if _, ok := apierr.As(err); !ok {
@@ -140,4 +146,20 @@ func (m *Machine) Apply(index uint64, entry []byte) Result {
 	}
 	tx.Commit()
 	return Result{Value: v}
+}
+
+// applyGuarded applies c, turning a panic of its applier (a bug, e.g. a
+// member the proposer always sets and this entry lacks) into an error:
+// the command changes nothing, on every replica alike, and the log stays
+// replayable. A panic that escaped would stop the server at this entry at
+// every start.
+func (m *Machine) applyGuarded(ap applier, tx *state.Txn, c wire.Command, index uint64) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.log.Error("command applier panicked; the command changes nothing", "index", index, "type", c.Type().String(),
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			v, err = nil, fmt.Errorf("fsm: applying %s at index %d failed: %v", c.Type(), index, r)
+		}
+	}()
+	return ap.apply(m, tx, c)
 }

@@ -49,16 +49,31 @@ func (m *Machine) Restore(r io.Reader) error {
 	return nil
 }
 
+// CheckSnapshot reads a snapshot's header and reports whether this server
+// reads its format and version.
+func CheckSnapshot(r io.Reader) error {
+	_, err := readHeader(json.NewDecoder(bufio.NewReader(r)))
+	return err
+}
+
+func readHeader(dec *json.Decoder) (wire.SnapshotHeader, error) {
+	var h wire.SnapshotHeader
+	if err := dec.Decode(&h); err != nil {
+		return h, fmt.Errorf("restore: snapshot header: %w", err)
+	}
+	if h.Format != wire.SnapshotFormat || h.Version < 1 || h.Version > wire.SnapshotVersion {
+		return h, fmt.Errorf("restore: unsupported snapshot format %q version %d (this server reads %q versions 1 to %d): it was written by another program or a newer berth",
+			h.Format, h.Version, wire.SnapshotFormat, wire.SnapshotVersion)
+	}
+	return h, nil
+}
+
 // ReadSnapshot reads a snapshot into a new store.
 func ReadSnapshot(r io.Reader) (*state.Store, error) {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
-	var h wire.SnapshotHeader
-	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("restore: snapshot header: %w", err)
-	}
-	if h.Format != wire.SnapshotFormat || h.Version < 1 || h.Version > wire.SnapshotVersion {
-		return nil, fmt.Errorf("restore: unsupported snapshot format %q version %d (this server reads %q versions 1 to %d): it was written by another program or a newer berth",
-			h.Format, h.Version, wire.SnapshotFormat, wire.SnapshotVersion)
+	h, err := readHeader(dec)
+	if err != nil {
+		return nil, err
 	}
 	store := state.New()
 	tx := store.Txn()

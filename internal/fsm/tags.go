@@ -67,7 +67,7 @@ func setTags(tx *state.Txn, ref wire.ResourceRef, tags []shape.Tag) error {
 		old := tx.Instance(ref.ID)
 		ci := *old.Shape
 		ci.Tags = tags
-		return tx.Put(state.TableInstances, &state.ContainerInstance{ID: old.ID, Cluster: old.Cluster, Shape: &ci})
+		return tx.Put(state.TableInstances, withShape(old, &ci))
 	case arn.TypeTask:
 		old := tx.Task(ref.ID)
 		t := *old.Shape

@@ -103,6 +103,10 @@ func Open(ctx context.Context, cfg Config, machine *fsm.Machine, log *slog.Logge
 		store.Close()
 		return nil, fmt.Errorf("open snapshot store: %w", err)
 	}
+	if err := checkSnapshot(snaps); err != nil {
+		store.Close()
+		return nil, err
+	}
 
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.NodeID)

@@ -1,0 +1,258 @@
+package fsm_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
+	"berth.dev/berth/internal/shape"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden entries and dumps of the current versions")
+
+func p[T any](v T) *T { return &v }
+
+// at is the golden story's clock: second n after epoch.
+func at(n int) wire.Meta {
+	return wire.Meta{Now: epoch.Add(time.Duration(n) * time.Second), Principal: "arn:aws:iam::123456789012:root"}
+}
+
+// story is one command of every type at its current version, in an order
+// that makes each meaningful: the golden entries are their encodings
+// (testdata/entries/NN-Name.vV.json), and replaying them gives the golden
+// dump (testdata/entries.dump).
+func story() []wire.Command {
+	const inst, task, svc = "0f6e5d4c3b2a19080f6e5d4c3b2a1908", "9a8b7c6d5e4f30211a2b3c4d5e6f7081", "web"
+	resources := []shape.Resource{
+		{Name: p("CPU"), Type: p("INTEGER"), IntegerValue: 2048},
+		{Name: p("MEMORY"), Type: p("INTEGER"), IntegerValue: 4096},
+		{Name: p("PORTS"), Type: p("STRINGSET"), StringSetValue: []string{"22", "2375"}},
+	}
+	def := &shape.TaskDefinition{Family: p("web"), NetworkMode: shape.NetworkModeBridge,
+		Compatibilities: []shape.Compatibility{shape.CompatibilityExternal, shape.CompatibilityEc2},
+		ContainerDefinitions: []shape.ContainerDefinition{{Name: p("app"), Image: p("berth-demo:1"), Memory: p(int32(128)), Cpu: 256,
+			Essential: p(true), PortMappings: []shape.PortMapping{{ContainerPort: p(int32(8080)), HostPort: p(int32(8080)), Protocol: shape.TransportProtocolTcp}}}}}
+	started := time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
+	deployment := wire.Deployment{ID: "ecs-svc/1111", Status: "PRIMARY", TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
+		DesiredCount: 1, PendingCount: 1, RolloutState: "IN_PROGRESS", RolloutStateReason: "ECS deployment ecs-svc/1111 in progress.",
+		CreatedAt: epoch.Add(25 * time.Second), UpdatedAt: epoch.Add(26 * time.Second), ReachedRunning: true,
+		LastFailureAt: epoch.Add(26 * time.Second), LaunchFailures: 1, LastLaunchFailureAt: epoch.Add(26 * time.Second),
+		Counted: []string{"0123456789abcdef0123456789abcdef"}}
+	failure := &wire.PlacementFailure{At: epoch.Add(27 * time.Second), Reason: "RESOURCE:PORTS", InstanceID: inst, ClusterVersion: 42}
+	return []wire.Command{
+		wire.CreateCluster{Meta: at(1), Name: "prod", Tags: []shape.Tag{{Key: p("team"), Value: p("a")}},
+			Settings: []shape.ClusterSetting{{Name: shape.ClusterSettingNameContainerInsights, Value: p("enabled")}}},
+		wire.UpdateCluster{Meta: at(2), Name: "prod", Settings: []shape.ClusterSetting{{Name: shape.ClusterSettingNameContainerInsights, Value: p("disabled")}}},
+		wire.PutClusterCapacityProviders{Meta: at(3), Name: "prod", CapacityProviders: []string{"FARGATE"},
+			Strategy: []shape.CapacityProviderStrategyItem{{CapacityProvider: p("FARGATE"), Weight: 1, Base: 0}}},
+		wire.RegisterTaskDefinition{Meta: at(5), Def: def, Tags: []shape.Tag{{Key: p("app"), Value: p("web")}}},
+		wire.RegisterContainerInstance{Meta: at(8), Cluster: "prod", NewID: inst, EC2InstanceID: "i-0123456789abcdef0", TotalResources: resources,
+			VersionInfo: &shape.VersionInfo{AgentVersion: p("1.0.0"), DockerVersion: p("process")},
+			Attributes:  []shape.Attribute{{Name: p("ecs.availability-zone"), Value: p("us-east-1a")}, {Name: p("tier"), Value: p("web")}}},
+		wire.InstanceConnection{Meta: wire.Meta{Now: epoch.Add(9 * time.Second)}, InstanceID: inst, Session: "0a1b2c3d4e5f-0011223344556677", Connected: true},
+		wire.PutAttributes{Meta: at(11), Cluster: "prod", Attributes: []wire.AttributeChange{{Name: "stack", Value: p("blue"), TargetID: inst, Target: inst}}},
+		wire.DeleteAttributes{Meta: at(12), Cluster: "prod", Attributes: []wire.AttributeChange{{Name: "stack", TargetID: inst, Target: inst}}},
+		wire.TagResource{Meta: at(13), Resource: wire.ResourceRef{ARN: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/" + inst, Kind: "container-instance", Cluster: "prod", ID: inst},
+			Tags: []shape.Tag{{Key: p("rack"), Value: p("r1")}, {Key: p("owner"), Value: p("ops")}}},
+		wire.UntagResource{Meta: at(14), Resource: wire.ResourceRef{ARN: "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/" + inst, Kind: "container-instance", Cluster: "prod", ID: inst},
+			Keys: []string{"owner"}},
+		wire.PutAccountSetting{Meta: at(15), Principal: "arn:aws:iam::123456789012:root", Name: "containerInsights", Value: "enabled"},
+		wire.DeleteAccountSetting{Meta: at(16), Principal: "arn:aws:iam::123456789012:root", Name: "containerInsights"},
+		wire.RunTask{Meta: at(17), Cluster: "prod", Family: "web", Revision: 1, Group: "family:web", StartedBy: "ci",
+			Tasks:       []wire.NewTask{{ID: task, InstanceID: inst, ContainerIDs: []string{"5c1e6c0e-8f2d-4f6a-9d3e-0a1b2c3d4e5f"}}},
+			Overrides:   &shape.TaskOverride{ContainerOverrides: []shape.ContainerOverride{{Name: p("app"), Environment: []shape.KeyValuePair{{Name: p("MODE"), Value: p("blue")}}}}},
+			Tags:        []shape.Tag{{Key: p("run"), Value: p("1")}},
+			Reserved:    wire.Reservation{CPU: 256, Memory: 128, TCPPorts: []int{8080}},
+			ClientToken: "golden-token", Fingerprint: "c0ffee",
+			Failures:    []shape.Failure{{Arn: p("arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ffff"), Reason: p("RESOURCE:MEMORY")}}},
+		wire.TaskStateChange{Meta: at(19), Cluster: "prod", TaskID: task, Status: "RUNNING",
+			Containers: []shape.ContainerStateChange{{ContainerName: p("app"), RuntimeId: p("c0ntainer"), Status: p("RUNNING"),
+				NetworkBindings: []shape.NetworkBinding{{BindIP: p("0.0.0.0"), ContainerPort: p(int32(8080)), HostPort: p(int32(8080)), Protocol: shape.TransportProtocolTcp}}}},
+			PullStartedAt: shape.NewTimestamp(epoch.Add(18 * time.Second)), PullStoppedAt: shape.NewTimestamp(epoch.Add(18 * time.Second))},
+		wire.ContainerStateChange{Meta: at(20), Cluster: "prod", TaskID: task,
+			Change: shape.ContainerStateChange{ContainerName: p("app"), RuntimeId: p("c0ntainer"), Status: p("RUNNING"), Reason: p("started")}},
+		wire.TaskHealth{Meta: at(21), Cluster: "prod", TaskID: task, Health: map[string]string{"app": "HEALTHY"}},
+		wire.CreateService{Meta: at(25), Cluster: "prod", Name: svc, Family: "web", Revision: 1, DeploymentID: "ecs-svc/1111", Fingerprint: "feed",
+			Shape: &shape.Service{DesiredCount: 1, SchedulingStrategy: shape.SchedulingStrategyReplica, LaunchType: shape.LaunchTypeEc2,
+				DeploymentConfiguration: &shape.DeploymentConfiguration{MinimumHealthyPercent: p(int32(100)), MaximumPercent: p(int32(200)),
+					DeploymentCircuitBreaker: &shape.DeploymentCircuitBreaker{Enable: true, Rollback: true}},
+				Tags: []shape.Tag{{Key: p("svc"), Value: p("web")}}}},
+		wire.ServiceRound{Meta: wire.Meta{Now: epoch.Add(26 * time.Second)}, Cluster: "prod", Name: svc, Generation: 1,
+			Lost:        []wire.TaskStop{{TaskID: "ffffffffffffffffffffffffffffffff", StopCode: "TerminationNotice", Reason: "host lost"}},
+			Stops:       []wire.TaskStop{{TaskID: task, StopCode: "ServiceSchedulerInitiated", Reason: "Scaling activity initiated by (deployment ecs-svc/1111)"}},
+			Deployments: []wire.Deployment{deployment}, LastCompleted: &deployment, DesiredCount: 1,
+			Events: []string{"(service web) has reached a steady state."}},
+		wire.ServicePlacement{Meta: wire.Meta{Now: epoch.Add(27 * time.Second)}, Cluster: "prod", Name: svc, Generation: 1,
+			Deployment: "ecs-svc/1111", Failure: failure, Event: "(service web) was unable to place a task."},
+		wire.UpdateService{Meta: at(30), Cluster: "prod", Name: svc, DesiredCount: p(int32(2)), HealthCheckGracePeriod: p(int32(30)),
+			ForceNewDeployment: true, DeploymentID: "ecs-svc/2222"},
+		wire.StopTask{Meta: at(31), Cluster: "prod", TaskID: task, StopCode: "UserInitiated", Reason: "Task stopped by user"},
+		wire.UpdateContainerInstancesState{Meta: at(32), Cluster: "prod", Refs: []wire.InstanceRef{{Input: inst, ID: inst}, {Input: "missing", ID: "missing"}}, Status: "DRAINING"},
+		wire.DeleteService{Meta: at(33), Cluster: "prod", Name: svc, Force: true},
+		wire.DeregisterTaskDefinition{Meta: at(34), Family: "web", Revision: 1},
+		wire.DeleteTaskDefinitions{Meta: at(35), Refs: []wire.TaskDefinitionRef{{Input: "web:1", Family: "web", Revision: 1}}},
+		wire.ResetConnections{Meta: wire.Meta{Now: started}, Except: "feedfacecafe-"},
+		wire.CollectGarbage{Meta: wire.Meta{Now: epoch.Add(2 * time.Hour)}, TasksBefore: epoch.Add(time.Hour)},
+		wire.DeregisterContainerInstance{Meta: at(7300), Cluster: "prod", ID: inst, Force: true},
+		wire.DeleteCluster{Meta: at(7301), Name: "prod"},
+	}
+}
+
+var entryName = regexp.MustCompile(`^(\d+)-(\w+)\.v(\d+)\.json$`)
+
+// goldenEntry is one file of testdata/entries.
+type goldenEntry struct {
+	file    string
+	typ     wire.Type
+	version uint8
+	payload []byte
+}
+
+func (g goldenEntry) bytes() []byte { return append([]byte{byte(g.typ), g.version}, g.payload...) }
+
+func readEntries(t *testing.T) []goldenEntry {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "entries", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []goldenEntry
+	for _, path := range paths {
+		m := entryName.FindStringSubmatch(filepath.Base(path))
+		if m == nil {
+			t.Fatalf("%s: not NN-Name.vV.json", path)
+		}
+		n, _ := strconv.Atoi(m[1])
+		v, _ := strconv.Atoi(m[3])
+		typ := wire.Type(n)
+		if typ.String() != m[2] {
+			t.Fatalf("%s: type %d is %s", path, n, typ)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, goldenEntry{file: filepath.Base(path), typ: typ, version: uint8(v), payload: bytes.TrimSuffix(b, []byte("\n"))})
+	}
+	return out
+}
+
+func entryFile(c wire.Command) string {
+	return fmt.Sprintf("%02d-%s.v%d.json", uint8(c.Type()), c.Type(), c.Version())
+}
+
+// TestGoldenEncodings: the story's commands encode exactly as their golden
+// entries (a change of any current encoding fails here; a new version adds
+// a file and keeps the old one, which TestGoldenReplay keeps applying).
+func TestGoldenEncodings(t *testing.T) {
+	seen := map[wire.Type]bool{}
+	for _, c := range story() {
+		seen[c.Type()] = true
+		b, err := wire.Encode(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("testdata", "entries", entryFile(c))
+		if *update {
+			if err := os.WriteFile(path, append(b[2:], '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v (a new command type or version needs a golden entry: run with -update)", c.Type(), err)
+		}
+		if got := string(b[2:]) + "\n"; got != string(want) {
+			t.Errorf("%s version %d encodes differently from %s:\n got %s\nwant %s\nAn encoding never changes: add a version instead.", c.Type(), c.Version(), path, got, want)
+		}
+	}
+	for _, typ := range wire.Types() {
+		if !seen[typ] {
+			t.Errorf("the story has no %s command: add one", typ)
+		}
+	}
+}
+
+// TestGoldenReplay applies the golden entries in story order, the current
+// versions and, in turn, each older version in place of its current one:
+// every run must produce the golden transcript and dump.
+func TestGoldenReplay(t *testing.T) {
+	entries := readEntries(t)
+	order := map[wire.Type]int{}
+	for i, c := range story() {
+		order[c.Type()] = i
+	}
+	current := map[wire.Type]goldenEntry{}
+	var older []goldenEntry
+	for _, e := range entries {
+		if e.version == currentVersion(e.typ) {
+			current[e.typ] = e
+		} else {
+			older = append(older, e)
+		}
+	}
+	for _, typ := range wire.Types() {
+		if _, ok := current[typ]; !ok {
+			t.Fatalf("no golden entry for the current version of %s", typ)
+		}
+	}
+	sequence := func(replace *goldenEntry) []goldenEntry {
+		var seq []goldenEntry
+		for _, e := range current {
+			if replace != nil && e.typ == replace.typ {
+				e = *replace
+			}
+			seq = append(seq, e)
+		}
+		slices.SortFunc(seq, func(a, b goldenEntry) int { return order[a.typ] - order[b.typ] })
+		return seq
+	}
+	run := func(seq []goldenEntry) (string, string) {
+		m := newMachine()
+		var transcript strings.Builder
+		for _, e := range seq {
+			fmt.Fprintf(&transcript, "%s %s\n", e.typ, m.apply(e.bytes()))
+		}
+		return transcript.String(), m.dump(t)
+	}
+	transcript, dump := run(sequence(nil))
+	golden := filepath.Join("testdata", "entries.golden")
+	got := transcript + "\n" + dump
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Fatalf("replaying the golden entries gives another transcript or state than %s:\n%s", golden, got)
+	}
+	for _, old := range older {
+		t.Run(old.file, func(t *testing.T) {
+			if err := fsm.Check(1, old.bytes()); err != nil {
+				t.Fatalf("this server refuses an old version: %v", err)
+			}
+			oldTranscript, oldDump := run(sequence(&old))
+			if oldTranscript != transcript || oldDump != dump {
+				t.Fatalf("with %s the replay differs from the current version's:\n%s\n%s", old.file, oldTranscript, oldDump)
+			}
+		})
+	}
+	if len(older) == 0 {
+		t.Fatal("no older versions in testdata/entries: the upgrade path is untested")
+	}
+}
