@@ -74,7 +74,7 @@ func story() []wire.Command {
 			Tags:        []shape.Tag{{Key: p("run"), Value: p("1")}},
 			Reserved:    wire.Reservation{CPU: 256, Memory: 128, TCPPorts: []int{8080}},
 			ClientToken: "golden-token", Fingerprint: "c0ffee",
-			Failures:    []shape.Failure{{Arn: p("arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ffff"), Reason: p("RESOURCE:MEMORY")}}},
+			Failures: []shape.Failure{{Arn: p("arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ffff"), Reason: p("RESOURCE:MEMORY")}}},
 		wire.TaskStateChange{Meta: at(19), Cluster: "prod", TaskID: task, Status: "RUNNING",
 			Containers: []shape.ContainerStateChange{{ContainerName: p("app"), RuntimeId: p("c0ntainer"), Status: p("RUNNING"),
 				NetworkBindings: []shape.NetworkBinding{{BindIP: p("0.0.0.0"), ContainerPort: p(int32(8080)), HostPort: p(int32(8080)), Protocol: shape.TransportProtocolTcp}}}},
