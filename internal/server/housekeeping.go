@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -26,11 +27,25 @@ type leaderWork struct {
 	gc        time.Duration
 }
 
+// leaderNode is what the leader's loops need of the consensus layer.
+type leaderNode interface {
+	Leadership() (leading bool, since time.Time, changed <-chan struct{})
+	Barrier(ctx context.Context) error
+	Apply(ctx context.Context, c wire.Command) (any, error)
+}
+
 // lead runs the leader's work while this node leads, until ctx ends: it
 // starts when the node becomes leader and stops when it stops leading.
 func (s *Server) lead(ctx context.Context, w leaderWork) {
+	runWhileLeading(ctx, s.node, s.log, func(ctx context.Context) { s.leaderLoops(ctx, w) })
+}
+
+// runWhileLeading runs work while node leads, until ctx ends: work starts
+// when the node becomes leader, and its context ends when the node stops
+// leading; runWhileLeading waits for it to return before it looks again.
+func runWhileLeading(ctx context.Context, node leaderNode, log *slog.Logger, work func(context.Context)) {
 	for ctx.Err() == nil {
-		leading, _, changed := s.node.Leadership()
+		leading, _, changed := node.Leadership()
 		if !leading {
 			select {
 			case <-changed:
@@ -43,11 +58,11 @@ func (s *Server) lead(ctx context.Context, w leaderWork) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			s.leaderLoops(lctx, w)
+			work(lctx)
 		}()
 		select {
 		case <-changed:
-			s.log.Info("leadership changed; stopping the leader's loops")
+			log.Info("leadership changed; stopping the leader's loops")
 		case <-ctx.Done():
 		}
 		cancel()
@@ -63,17 +78,23 @@ func (s *Server) lead(ctx context.Context, w leaderWork) {
 // than it, so every agent gets a full lost-host timeout after a restart or
 // an election to reconnect before its host is declared lost.
 func (s *Server) leaderLoops(ctx context.Context, w leaderWork) {
-	if err := s.node.Barrier(ctx); err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("leader barrier", "err", err)
+	for {
+		err := s.node.Barrier(ctx)
+		if err == nil {
+			_, err = s.node.Apply(ctx, wire.ResetConnections{Meta: wire.Meta{Now: time.Now()}, Except: w.epoch})
 		}
-		return
-	}
-	if _, err := s.node.Apply(ctx, wire.ResetConnections{Meta: wire.Meta{Now: time.Now()}, Except: w.epoch}); err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("reset agent connections", "err", err)
+		if err == nil {
+			break
 		}
-		return
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("taking up leadership; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
 	}
 	since := time.Now()
 	var wg sync.WaitGroup

@@ -1,0 +1,76 @@
+package fsm_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
+)
+
+// TestGoldenSnapshots restores every checked-in snapshot (one per snapshot
+// version: v1 written by the release before the wire schema, v2 the state
+// of the golden story) and compares what it holds, persisted in the
+// current format, with its golden dump. A change of the snapshot encoding
+// fails here; a new version adds a snapshot and a dump and keeps the old.
+func TestGoldenSnapshots(t *testing.T) {
+	current := filepath.Join("testdata", "snapshots", "v2.snapshot")
+	if *update {
+		m := newMachine()
+		for _, c := range story() {
+			b, _ := wire.Encode(c)
+			m.apply(b)
+		}
+		var b bytes.Buffer
+		if err := fsm.Persist(m.m.Snapshot(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(current, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths, _ := filepath.Glob(filepath.Join("testdata", "snapshots", "*.snapshot"))
+	if len(paths) < wire.SnapshotVersion {
+		t.Fatalf("%d snapshots in testdata/snapshots, want one per version (1 to %d)", len(paths), wire.SnapshotVersion)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			store, err := fsm.ReadSnapshot(f)
+			if err != nil {
+				t.Fatalf("restore: %v", err)
+			}
+			var b bytes.Buffer
+			if err := fsm.Persist(store.Snapshot(), &b); err != nil {
+				t.Fatal(err)
+			}
+			golden := strings.TrimSuffix(path, ".snapshot") + ".dump"
+			if *update {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != string(want) {
+				t.Fatalf("restoring %s gives another state than %s", path, golden)
+			}
+		})
+	}
+	// The current version's snapshot is its own dump: persisting what it
+	// restores changes no byte.
+	a, _ := os.ReadFile(current)
+	b, _ := os.ReadFile(strings.TrimSuffix(current, ".snapshot") + ".dump")
+	if !bytes.Equal(a, b) {
+		t.Fatal("the current snapshot does not persist back to itself")
+	}
+}
