@@ -8,13 +8,17 @@
 // Because all inputs that vary (clock, randomness, caller) travel inside the
 // command, every replica computes the same state and the same result.
 //
-// Log entry format: byte 0 is the command type (bit 7 set = a server that does
-// not know the type may skip it), byte 1 the payload version, the rest the
-// JSON payload. New fields are added compatibly; a change in meaning gets a
-// new version, and Apply keeps reading the old ones.
+// The persisted format (log entries and snapshot records) is package wire's;
+// this package decodes every version it knows through one applier table
+// (appliers.go), upgrades old versions to the current one, and converts
+// records to and from package state's. An entry it cannot decode, or whose
+// type or version it does not know, is never skipped (Check, Apply).
 //
 // Invariants:
-//   - Apply never reads the clock, randomness or the environment.
+//   - Apply never reads the clock, randomness or the environment: the same
+//     entries give the same state, byte for byte.
+//   - An applier that panics changes nothing (the command is an error on
+//     every replica alike).
 //   - A command either applies completely or not at all: each apply function
 //     checks every precondition before its first write, and the machine
 //     aborts the transaction on error.
