@@ -111,6 +111,8 @@ var forbidden = []edge{
 	{module + "internal/ecsapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/fsm", "net/http", "the state machine is not an HTTP component"},
 	{module + "internal/state", module + "internal/fsm", "state is below fsm"},
+	{module + "internal/state", module + "internal/deploy", "the reconciler's types are not the state's records"},
+	{module + "internal/fsm", module + "internal/deploy", "the reconciler's types are not the persisted format; the controller converts"},
 	{module + "internal/cli", module + "internal/ecsapi", "client verbs use the public API through aws-sdk-go-v2"},
 	{module + "internal/cli", module + "internal/fsm", "client verbs use the public API through aws-sdk-go-v2"},
 	{module + "internal/cli", module + "internal/state", "client verbs use the public API through aws-sdk-go-v2"},
@@ -130,6 +132,21 @@ func TestForbiddenImports(t *testing.T) {
 				}
 				t.Errorf("%s imports %s: %s", path, imp, e.why)
 			}
+		}
+	}
+}
+
+// TestWireIsALeaf keeps the persisted format free of the domain types: it
+// imports only the ECS shapes and the standard library.
+func TestWireIsALeaf(t *testing.T) {
+	pkgs := listPackages(t)
+	p, ok := pkgs[internalPath("fsm/wire")]
+	if !ok {
+		t.Fatal("package fsm/wire not found")
+	}
+	for _, imp := range p.Imports {
+		if strings.Contains(imp, ".") && imp != internalPath("shape") {
+			t.Errorf("fsm/wire imports %s: the persisted format depends only on shape and the standard library", imp)
 		}
 	}
 }
