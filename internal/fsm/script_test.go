@@ -1,11 +1,15 @@
 package fsm_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/datadriven"
 )
@@ -24,10 +28,15 @@ import (
 //
 //	advance DURATION
 //
-//	dump [TABLE...]
+//	dump [TABLE...] [fields=(PATH,...)]
 //
 // prints the records of the tables named (all when none) as a snapshot
-// holds them: "TABLE <record JSON>", one per line, in key order.
+// holds them: "TABLE <record JSON>", one per line, in key order. With
+// fields, each record prints only the members named, "TABLE PATH=VALUE
+// ...", VALUE the member's JSON or "-" when the record lacks it. A PATH is
+// member names joined by dots (shape.lastStatus); a number indexes an
+// array, counting from its end when negative (events.-1.message); "#" is
+// the length of an array, an object or a string (events.#).
 func TestScripts(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("testdata", "scripts", "*.txt"))
 	if err != nil || len(paths) == 0 {
@@ -73,15 +82,95 @@ func TestScripts(t *testing.T) {
 					now = now.Add(dur)
 					return fmt.Sprintf("now %s\n", now.Format(time.RFC3339))
 				case "dump":
-					var tables []string
+					var tables, fields []string
 					for _, a := range d.CmdArgs {
+						if a.Key == "fields" {
+							fields = a.Vals
+							continue
+						}
 						tables = append(tables, a.Key)
 					}
-					return m.dump(t, tables...)
+					out := m.dump(t, tables...)
+					if len(fields) > 0 {
+						projected, err := project(out, fields)
+						if err != nil {
+							d.Fatalf(t, "%v", err)
+						}
+						return projected
+					}
+					return out
 				}
 				d.Fatalf(t, "unknown command %s", d.Cmd)
 				return ""
 			})
 		})
 	}
+}
+
+// project keeps the members named by paths of every "TABLE <record JSON>"
+// line of a dump (see TestScripts).
+func project(dump string, paths []string) (string, error) {
+	var out strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(dump, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		table, record, _ := strings.Cut(line, " ")
+		dec := json.NewDecoder(strings.NewReader(record))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return "", fmt.Errorf("%s record: %w", table, err)
+		}
+		out.WriteString(table)
+		for _, path := range paths {
+			fmt.Fprintf(&out, " %s=%s", path, member(v, path))
+		}
+		out.WriteString("\n")
+	}
+	return out.String(), nil
+}
+
+// member is the compact JSON of the member of v at path, or "-".
+func member(v any, path string) string {
+	for _, name := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			if name == "#" {
+				v = len(x)
+				continue
+			}
+			var ok bool
+			if v, ok = x[name]; !ok {
+				return "-"
+			}
+		case []any:
+			if name == "#" {
+				v = len(x)
+				continue
+			}
+			i, err := strconv.Atoi(name)
+			if i < 0 {
+				i += len(x)
+			}
+			if err != nil || i < 0 || i >= len(x) {
+				return "-"
+			}
+			v = x[i]
+		case string:
+			if name != "#" {
+				return "-"
+			}
+			v = utf8.RuneCountInString(x)
+		default:
+			return "-"
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
