@@ -91,6 +91,9 @@ func applyRegisterContainerInstance(m *Machine, tx *state.Txn, c *wire.RegisterC
 	}
 	ci.Attachments = []shape.Attachment{}
 	rec := &state.ContainerInstance{ID: id, Cluster: c.Cluster, Shape: ci}
+	if old != nil {
+		rec = withShape(old, ci) // the agent's stream session goes on
+	}
 	if err := tx.Put(state.TableInstances, rec); err != nil {
 		return nil, err
 	}

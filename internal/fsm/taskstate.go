@@ -2,7 +2,9 @@ package fsm
 
 import (
 	"berth.dev/berth/internal/fsm/wire"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/shape"
@@ -74,7 +76,7 @@ func applyTaskStateChange(m *Machine, tx *state.Txn, c *wire.TaskStateChange) (a
 	changed := false
 	for _, cc := range c.Containers {
 		if i := containerIndex(sh, deref(cc.ContainerName)); i >= 0 {
-			changed = applyContainerChange(&sh.Containers[i], cc) || changed
+			changed = applyContainerChange(&sh.Containers[i], cc, c.CutsReasonsByBytes()) || changed
 		}
 	}
 	if c.PullStartedAt != nil && sh.PullStartedAt == nil {
@@ -155,7 +157,7 @@ var containerOrder = map[string]int{"PENDING": 0, "RUNNING": 1, "STOPPED": 2}
 
 // applyContainerChange merges an agent's container report; statuses only
 // move forward.
-func applyContainerChange(ct *shape.Container, cc shape.ContainerStateChange) bool {
+func applyContainerChange(ct *shape.Container, cc shape.ContainerStateChange, byteCut bool) bool {
 	changed := false
 	if cc.RuntimeId != nil && deref(ct.RuntimeId) != *cc.RuntimeId {
 		ct.RuntimeId, changed = cc.RuntimeId, true
@@ -170,10 +172,7 @@ func applyContainerChange(ct *shape.Container, cc shape.ContainerStateChange) bo
 		ct.ExitCode, changed = cc.ExitCode, true
 	}
 	if cc.Reason != nil && deref(ct.Reason) != *cc.Reason {
-		r := *cc.Reason
-		if len(r) > 255 {
-			r = r[:255]
-		}
+		r := cutReason(*cc.Reason, byteCut)
 		ct.Reason, changed = &r, true
 	}
 	if s := deref(cc.Status); s != "" && containerOrder[s] > containerOrder[deref(ct.LastStatus)] {
@@ -192,7 +191,7 @@ func applyContainerStateChange(m *Machine, tx *state.Txn, c *wire.ContainerState
 	if i < 0 {
 		return nil, apierr.InvalidParameterf("The task has no container named %s.", deref(c.Change.ContainerName))
 	}
-	if !applyContainerChange(&t.Shape.Containers[i], c.Change) {
+	if !applyContainerChange(&t.Shape.Containers[i], c.Change, c.CutsReasonsByBytes()) {
 		return old, nil
 	}
 	t.Shape.Version++
@@ -260,4 +259,43 @@ func taskHealth(td *state.TaskDefinition, containers []shape.Container) shape.He
 		return shape.HealthStatusUnknown
 	}
 	return shape.HealthStatusHealthy
+}
+
+// MaxReasonLength is ECS's limit of a container's reason, in characters.
+const MaxReasonLength = 255
+
+// cutReason cuts a container reason to MaxReasonLength characters. Version
+// 1 reports (byteCut) were cut to that many bytes, which can split a
+// character: their invalid bytes become U+FFFD one by one, as a snapshot's
+// JSON encoding turns them, so a replica that applied the entry and one
+// restored from a snapshot hold the same string.
+func cutReason(r string, byteCut bool) string {
+	if byteCut {
+		if len(r) <= MaxReasonLength {
+			return r
+		}
+		r = r[:MaxReasonLength]
+		if utf8.ValidString(r) {
+			return r
+		}
+		var b strings.Builder
+		for i := 0; i < len(r); {
+			c, size := utf8.DecodeRuneInString(r[i:])
+			if c == utf8.RuneError && size == 1 {
+				b.WriteRune(utf8.RuneError)
+			} else {
+				b.WriteString(r[i : i+size])
+			}
+			i += size
+		}
+		return b.String()
+	}
+	n := 0
+	for i := range r {
+		if n == MaxReasonLength {
+			return r[:i]
+		}
+		n++
+	}
+	return r
 }

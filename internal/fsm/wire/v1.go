@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/json"
 	"time"
+
+	"berth.dev/berth/internal/shape"
 )
 
 // Version 1 of ServiceRound and ServicePlacement embedded the reconciler's
@@ -137,3 +139,38 @@ type ResetConnectionsV1 struct {
 
 // Upgrade returns the version 2 form (Except empty: reset every session).
 func (r ResetConnectionsV1) Upgrade() ResetConnections { return ResetConnections{Meta: r.Meta} }
+
+// TaskStateChangeV1 is TaskStateChange version 1: the same members, but
+// the applier cut container reasons to 255 bytes.
+type TaskStateChangeV1 struct {
+	Meta
+	Cluster            string                       `json:"cluster"`
+	TaskID             string                       `json:"taskId"`
+	Status             string                       `json:"status,omitempty"`
+	Reason             string                       `json:"reason,omitempty"`
+	Containers         []shape.ContainerStateChange `json:"containers,omitempty"`
+	PullStartedAt      *shape.Timestamp             `json:"pullStartedAt,omitempty"`
+	PullStoppedAt      *shape.Timestamp             `json:"pullStoppedAt,omitempty"`
+	ExecutionStoppedAt *shape.Timestamp             `json:"executionStoppedAt,omitempty"`
+}
+
+// Upgrade returns the version 2 form, marked to cut reasons as version 1 did.
+func (c TaskStateChangeV1) Upgrade() TaskStateChange {
+	return TaskStateChange{Meta: c.Meta, Cluster: c.Cluster, TaskID: c.TaskID, Status: c.Status, Reason: c.Reason,
+		Containers: c.Containers, PullStartedAt: c.PullStartedAt, PullStoppedAt: c.PullStoppedAt,
+		ExecutionStoppedAt: c.ExecutionStoppedAt, byteCut: true}
+}
+
+// ContainerStateChangeV1 is ContainerStateChange version 1: the same
+// members, but the applier cut the reason to 255 bytes.
+type ContainerStateChangeV1 struct {
+	Meta
+	Cluster string                     `json:"cluster"`
+	TaskID  string                     `json:"taskId"`
+	Change  shape.ContainerStateChange `json:"change"`
+}
+
+// Upgrade returns the version 2 form, marked to cut the reason as version 1 did.
+func (c ContainerStateChangeV1) Upgrade() ContainerStateChange {
+	return ContainerStateChange{Meta: c.Meta, Cluster: c.Cluster, TaskID: c.TaskID, Change: c.Change, byteCut: true}
+}
