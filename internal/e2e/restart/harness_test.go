@@ -307,23 +307,41 @@ func (a *agentProc) containers(c context.Context) ([]driver.Handle, error) {
 }
 
 // cleanupContainers stops and removes the agent's containers when the test
-// ends.
+// ends, after its process is killed. A container the runtime was creating
+// at the kill may appear a moment later (the Docker engine finishes a
+// create whose client is gone), so the runtime must show none three
+// times in a row, a second apart.
 func (a *agentProc) cleanupContainers() {
 	t := a.e.t
 	t.Cleanup(func() {
 		c, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		hs, err := a.containers(c)
-		if err != nil {
-			t.Errorf("list containers: %v", err)
-			return
-		}
-		for _, h := range hs {
-			if err := a.drv.Stop(c, h, 0); err != nil && !errors.Is(err, driver.ErrNotFound) {
-				t.Errorf("stop container %s: %v", h.ID, err)
+		for empty := 0; empty < 3; {
+			hs, err := a.containers(c)
+			if err != nil {
+				t.Errorf("list containers: %v", err)
+				return
 			}
-			if err := a.drv.Remove(c, h); err != nil && !errors.Is(err, driver.ErrNotFound) {
-				t.Errorf("remove container %s: %v", h.ID, err)
+			if len(hs) == 0 {
+				empty++
+			} else {
+				empty = 0
+			}
+			for _, h := range hs {
+				if err := a.drv.Stop(c, h, 0); err != nil && !errors.Is(err, driver.ErrNotFound) {
+					t.Errorf("stop container %s: %v", h.ID, err)
+					return
+				}
+				if err := a.drv.Remove(c, h); err != nil && !errors.Is(err, driver.ErrNotFound) {
+					t.Errorf("remove container %s: %v", h.ID, err)
+					return
+				}
+			}
+			select {
+			case <-c.Done():
+				t.Errorf("containers still there after a minute of removing them: %v", hs)
+				return
+			case <-time.After(time.Second):
 			}
 		}
 	})

@@ -1,7 +1,6 @@
 package restart
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -118,6 +117,41 @@ func (p *proc) signal(sig syscall.Signal) *os.ProcessState {
 	}
 }
 
+// pause stops (SIGSTOP) the current run and waits until the kernel shows
+// it stopped; resume continues it. A paused process neither reads nor
+// writes its connections.
+func (p *proc) pause() {
+	p.t.Helper()
+	if !p.running() {
+		p.t.Fatalf("%s is not running", p.name)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		p.t.Fatalf("stop %s: %v", p.name, err)
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The state follows the command name in parentheses: "PID (COMM) S ...".
+		b, err := os.ReadFile(stat)
+		if err == nil {
+			if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(string(b[i+1:]), " T") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s did not stop within 10s of SIGSTOP: %s %v", p.name, b, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *proc) resume() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		p.t.Fatalf("continue %s: %v", p.name, err)
+	}
+}
+
 // kill ends the current run, if any, with SIGKILL and waits for it.
 func (p *proc) kill() {
 	if !p.running() {
@@ -180,7 +214,8 @@ func (s *serverProc) start() {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		s.exitedEarly("answering")
-		if b, err := os.ReadFile(filepath.Join(s.dir, "endpoint")); err == nil {
+		// The file is written in place: only a whole line counts.
+		if b, err := os.ReadFile(filepath.Join(s.dir, "endpoint")); err == nil && strings.HasSuffix(string(b), "\n") {
 			if ep := strings.TrimSpace(string(b)); ep != s.endpoint {
 				s.t.Fatalf("the server serves on %s, want %s", ep, s.endpoint)
 			}
@@ -228,13 +263,4 @@ func listenPort(t *testing.T) int {
 	}
 	t.Fatal("found no free port")
 	return 0
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := bytes.Split([]byte(s), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }

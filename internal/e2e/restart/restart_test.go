@@ -49,39 +49,65 @@ func TestServerRestart(t *testing.T) {
 	forEachRuntime(t, func(t *testing.T, rt string) {
 		for _, sig := range signals {
 			for _, outage := range []time.Duration{5 * time.Second, 50 * time.Second, 70 * time.Second} {
-				t.Run(fmt.Sprintf("%s/%s", sigName(sig), outage), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%ds", sigName(sig), int(outage.Seconds())), func(t *testing.T) {
 					t.Parallel()
-					testOutage(t, rt, "server", sig, outage)
+					testOutage(t, rt, outageCase{mode: "server", sig: sig, outage: outage})
 				})
 			}
 		}
 	})
 }
 
-// TestDevRestart is TestServerRestart for `berth dev`, which runs the
-// server and an agent in one process: the agent restarts with the server
-// (it adopts its running containers and registers again), as when a
-// developer restarts berth dev.
+// TestServerRestartAgentLate is TestServerRestart's 50 s outage with an
+// agent that comes back 20 s after the server (frozen with SIGSTOP through
+// the outage, then continued): the restarted server must give it a full
+// lost-host timeout from its own start, whatever it recorded before it
+// stopped, instead of counting the outage against the agent.
+func TestServerRestartAgentLate(t *testing.T) {
+	t.Parallel()
+	forEachRuntime(t, func(t *testing.T, rt string) {
+		for _, sig := range signals {
+			t.Run(fmt.Sprintf("%s/50s", sigName(sig)), func(t *testing.T) {
+				t.Parallel()
+				testOutage(t, rt, outageCase{mode: "server", sig: sig, outage: 50 * time.Second, agentLate: 20 * time.Second})
+			})
+		}
+	})
+}
+
+// TestDevRestart is TestServerRestart's 5 s outage for `berth dev`, which
+// runs the server and an agent in one process: the agent restarts with the
+// server (it adopts its running containers and registers again), as when
+// a developer restarts berth dev.
 func TestDevRestart(t *testing.T) {
 	t.Parallel()
 	forEachRuntime(t, func(t *testing.T, rt string) {
 		for _, sig := range signals {
-			for _, outage := range []time.Duration{5 * time.Second, 50 * time.Second} {
-				t.Run(fmt.Sprintf("%s/%s", sigName(sig), outage), func(t *testing.T) {
-					t.Parallel()
-					testOutage(t, rt, "dev", sig, outage)
-				})
-			}
+			t.Run(fmt.Sprintf("%s/5s", sigName(sig)), func(t *testing.T) {
+				t.Parallel()
+				testOutage(t, rt, outageCase{mode: "dev", sig: sig, outage: 5 * time.Second})
+			})
 		}
 	})
 }
 
-// testOutage runs the outage test for mode "server" (a server process and
-// an agent process) or "dev" (one process).
-func testOutage(t *testing.T, rt, mode string, sig syscall.Signal, outage time.Duration) {
+// outageCase is one control-plane outage.
+type outageCase struct {
+	mode   string         // "server" (a server and an agent process) or "dev" (one process)
+	sig    syscall.Signal // how the server is stopped
+	outage time.Duration  // from the server's exit to its restart
+	// agentLate, when set (mode server), freezes the agent from before the
+	// server stops until this long after the server answers again.
+	agentLate time.Duration
+}
+
+// testOutage runs a service of two tasks, stops the server as oc says,
+// starts it again and checks that nothing happens to the service.
+func testOutage(t *testing.T, rt string, oc outageCase) {
+	begin := time.Now()
 	e := newEnv(t, rt)
 	var ag *agentProc
-	if mode == "dev" {
+	if oc.mode == "dev" {
 		ag = e.startDev(serverFlags{})
 	} else {
 		e.startServer(serverFlags{})
@@ -101,6 +127,7 @@ func testOutage(t *testing.T, rt, mode string, sig syscall.Signal, outage time.D
 			t.Fatalf("before the outage: want RUNNING on %s with a running container: %s", ag.id(), taskString(task))
 		}
 	}
+	t.Logf("the service reached a steady state %s after the test began", time.Since(begin).Round(time.Millisecond))
 
 	// The service has run long enough: when the server comes back, the
 	// container instance is older than the lost-host timeout (the bug
@@ -109,8 +136,8 @@ func testOutage(t *testing.T, rt, mode string, sig syscall.Signal, outage time.D
 	// instance registered" loses the tasks only then. Meanwhile nothing
 	// changes.
 	registered := aws.ToTime(e.instance(ag.arn).RegisteredAt)
-	for ready := registered.Add(defaultLostHostTimeout - outage + 2*time.Second); time.Now().Before(ready); {
-		e.wantUnchanged(name, ag, before, tasks, "before the outage")
+	for ready := registered.Add(defaultLostHostTimeout - oc.outage + 2*time.Second); time.Now().Before(ready); {
+		e.wantUnchanged(name, ag, before, tasks, "before the outage", true)
 		time.Sleep(time.Second)
 	}
 
@@ -119,12 +146,15 @@ func testOutage(t *testing.T, rt, mode string, sig syscall.Signal, outage time.D
 	// restarted server (right after a SIGKILL, the state rebuilt from the
 	// log still shows the old stream connected).
 	v0 := e.instance(ag.arn).Version
-	st := e.srv.signal(sig)
-	if sig == syscall.SIGTERM && !st.Success() {
+	if oc.agentLate > 0 {
+		ag.pause()
+	}
+	st := e.srv.signal(oc.sig)
+	if oc.sig == syscall.SIGTERM && !st.Success() {
 		t.Errorf("the server exited with %v on SIGTERM, want 0", st)
 	}
 	// The outage itself is a duration: the control plane is away this long.
-	time.Sleep(outage)
+	time.Sleep(oc.outage)
 	for _, task := range tasks {
 		if !ag.containerRunning(runtimeID(task)) {
 			t.Errorf("container %s of task %s stopped during the outage", runtimeID(task), lastSegment(aws.ToString(task.TaskArn)))
@@ -132,7 +162,16 @@ func testOutage(t *testing.T, rt, mode string, sig syscall.Signal, outage time.D
 	}
 	e.srv.start()
 	started := e.srv.ready // the server's start is no later than this
-	if mode == "dev" {
+	if oc.agentLate > 0 {
+		// The agent stays away this long after the restart; nothing
+		// happens meanwhile.
+		for time.Since(started) < oc.agentLate {
+			e.wantUnchanged(name, ag, before, tasks, "while the agent is late", false)
+			time.Sleep(time.Second)
+		}
+		ag.resume()
+	}
+	if oc.mode == "dev" {
 		ag.waitRegistered() // the same instance
 	}
 	e.waitReconnected(ag.arn, v0)
@@ -145,7 +184,7 @@ func testOutage(t *testing.T, rt, mode string, sig syscall.Signal, outage time.D
 	polls := 0
 	for {
 		polls++
-		e.wantUnchanged(name, ag, before, tasks, "after the restart")
+		e.wantUnchanged(name, ag, before, tasks, "after the restart", true)
 		if time.Now().After(until) {
 			break
 		}
@@ -177,8 +216,9 @@ func testOutage(t *testing.T, rt, mode string, sig syscall.Signal, outage time.D
 // wantUnchanged fails the test at once unless the service is as before
 // the outage: the same tasks (ListTasks, running and stopped) RUNNING in
 // the same containers on ag, the same deployment with the same counts, no
-// event since but a steady state, the agent connected.
-func (e *env) wantUnchanged(name string, ag *agentProc, before types.Service, tasks []types.Task, when string) {
+// event since but a steady state, the instance ACTIVE with its two tasks
+// and its agent connected or not as connected says.
+func (e *env) wantUnchanged(name string, ag *agentProc, before types.Service, tasks []types.Task, when string, connected bool) {
 	t := e.t
 	t.Helper()
 	now := e.tasks(name)
@@ -208,7 +248,7 @@ func (e *env) wantUnchanged(name string, ag *agentProc, before types.Service, ta
 		}
 	}
 	ci := e.instance(ag.arn)
-	if !ci.AgentConnected || aws.ToString(ci.Status) != "ACTIVE" || ci.RunningTasksCount != 2 {
+	if ci.AgentConnected != connected || aws.ToString(ci.Status) != "ACTIVE" || ci.RunningTasksCount != 2 {
 		problems = append(problems, fmt.Sprintf("instance %s: agentConnected=%v status=%s runningTasksCount=%d",
 			ag.id(), ci.AgentConnected, aws.ToString(ci.Status), ci.RunningTasksCount))
 	}
