@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,8 +59,10 @@ type env struct {
 	rt      string
 	account string
 	cluster string
-	image   string // the task definitions' image
-	bin     string // the test application as the runtime runs it
+	image   string        // the task definitions' image
+	bin     string        // the test application as the runtime runs it
+	dir     string        // the data dirs of the env's processes are in it
+	docker  driver.Driver // Docker runtime: the engine the env's agents use
 	srv     *serverProc
 	ecs     *ecs.Client
 	agents  []*agentProc
@@ -85,13 +86,18 @@ func (f serverFlags) args() []string {
 }
 
 // newEnv prepares the test application for rt; the caller starts the
-// control plane (startServer or startDev).
+// control plane (startServer or startDev) and agents.
+//
+// When the test ends, every process of the env is killed (cleanups run
+// last first: each process's was registered after this function's), then
+// the containers of the env's agents are stopped and removed, then the
+// data dirs, then the test image.
 func newEnv(t *testing.T, rt string) *env {
 	t.Helper()
 	e := &env{t: t, rt: rt, account: randomAccount(), cluster: "restart"}
 	switch rt {
 	case rtDocker:
-		e.image = dockertest.TestappImage(t) // before any container: removed after them
+		e.image = dockertest.TestappImage(t)
 		e.bin = testimage.BinaryInImage
 	case rtProcess:
 		c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -104,13 +110,35 @@ func newEnv(t *testing.T, rt string) *env {
 	default:
 		t.Fatalf("unknown runtime %q", rt)
 	}
+	e.dir = t.TempDir()
+	if rt == rtDocker {
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		d, err := docker.New(c, docker.Options{StateDir: filepath.Join(e.dir, "test-docker")})
+		if err != nil {
+			t.Fatalf("docker runtime: %v", err)
+		}
+		t.Cleanup(func() { d.Close() })
+		e.docker = d
+	}
+	t.Cleanup(e.removeContainers)
 	return e
+}
+
+// newDir makes a directory for one process's data in the env's.
+func (e *env) newDir(prefix string) string {
+	e.t.Helper()
+	dir, err := os.MkdirTemp(e.dir, prefix)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return dir
 }
 
 // startServer runs `berth server` with f and creates the env's cluster.
 func (e *env) startServer(f serverFlags) {
 	e.t.Helper()
-	e.srv = startServerProc(e.t, "server", e.account, f.args()...)
+	e.srv = startServerProc(e.t, "server", e.newDir("server"), e.account, f.args()...)
 	e.ecs = newClient(e.t, e.srv.endpoint)
 	if _, err := e.ecs.CreateCluster(ctx(e.t), &ecs.CreateClusterInput{ClusterName: aws.String(e.cluster)}); err != nil {
 		e.t.Fatalf("create cluster: %v", err)
@@ -122,34 +150,14 @@ func (e *env) startServer(f serverFlags) {
 func (e *env) startDev(f serverFlags) *agentProc {
 	e.t.Helper()
 	e.cluster = "default"
-	// The agent's data dir is DATA/agent: its containers are cleaned up
-	// after the process is killed (cleanups run last first).
-	dir := filepath.Join(e.t.TempDir(), "dev")
-	a := &agentProc{e: e, dir: filepath.Join(dir, "agent")}
+	dir := e.newDir("dev")
+	a := &agentProc{e: e, dir: filepath.Join(dir, "agent")} // berth dev's agent data dir
 	a.openRuntime()
-	a.cleanupContainers()
-	args := append([]string{"--data-dir", dir}, f.args()...)
-	args = append(args, agentRuntimeFlags(e.rt)...)
-	e.srv = startServerProcIn(e.t, "dev", e.account, args...)
+	e.agents = append(e.agents, a)
+	e.srv = startServerProc(e.t, "dev", dir, e.account, append(f.args(), agentRuntimeFlags(e.rt)...)...)
 	e.ecs = newClient(e.t, e.srv.endpoint)
 	a.waitRegistered()
-	e.agents = append(e.agents, a)
 	return a
-}
-
-// startServerProcIn is startServerProc for a mode whose data dir is in
-// args already.
-func startServerProcIn(t *testing.T, mode, account string, args ...string) *serverProc {
-	t.Helper()
-	dir := args[slices.Index(args, "--data-dir")+1]
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(listenPort(t))
-	all := append([]string{mode, "--listen", addr, "--region", testRegion, "--account-id", account}, args...)
-	s := &serverProc{proc: newProc(t, mode, all...), dir: dir, endpoint: "http://" + addr}
-	s.start()
-	return s
 }
 
 // agentRuntimeFlags are the agent flags for runtime rt: the test images
@@ -208,15 +216,14 @@ type agentProc struct {
 // cluster and waits until it is connected.
 func (e *env) startAgent(az string) *agentProc {
 	e.t.Helper()
-	dir := e.t.TempDir()
+	dir := e.newDir("agent")
 	a := &agentProc{e: e, dir: dir}
 	a.openRuntime()
-	a.cleanupContainers() // after the process is killed (cleanups run last first)
+	e.agents = append(e.agents, a)
 	args := []string{"agent", "--server", e.srv.endpoint, "--cluster", e.cluster, "--data-dir", dir, "--region", testRegion,
 		"--availability-zone", az, "--instance-type", "t3.restart"}
-	a.proc = newProc(e.t, fmt.Sprintf("agent%d", len(e.agents)), append(args, agentRuntimeFlags(e.rt)...)...)
+	a.proc = newProc(e.t, fmt.Sprintf("agent%d", len(e.agents)-1), append(args, agentRuntimeFlags(e.rt)...)...)
 	a.start()
-	e.agents = append(e.agents, a)
 	return a
 }
 
@@ -264,34 +271,26 @@ func (a *agentProc) waitRegistered() {
 // id is the agent's container instance ID.
 func (a *agentProc) id() string { return lastSegment(a.arn) }
 
-// openRuntime opens a driver of the agent's runtime on its state dir, for
-// looking at its containers from the test (and removing them at the end).
+// openRuntime opens a driver of the agent's runtime (on its state dir for
+// the process runtime), for looking at its containers from the test.
 func (a *agentProc) openRuntime() {
 	t := a.e.t
 	t.Helper()
-	switch a.e.rt {
-	case rtProcess:
-		d, err := process.New(process.Options{StateDir: filepath.Join(a.dir, "runtime", "process"),
-			ShimPath: berthBin, ShimArgs: []string{process.ShimCommand}})
-		if err != nil {
-			t.Fatalf("process runtime: %v", err)
-		}
-		a.drv = d
-	case rtDocker:
-		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		d, err := docker.New(c, docker.Options{StateDir: filepath.Join(t.TempDir(), "docker")})
-		if err != nil {
-			t.Fatalf("docker runtime: %v", err)
-		}
-		t.Cleanup(func() { d.Close() })
-		a.drv = d
+	if a.e.rt == rtDocker {
+		a.drv = a.e.docker
+		return
 	}
+	d, err := process.New(process.Options{StateDir: filepath.Join(a.dir, "runtime", "process"),
+		ShimPath: berthBin, ShimArgs: []string{process.ShimCommand}})
+	if err != nil {
+		t.Fatalf("process runtime: %v", err)
+	}
+	a.drv = d
 }
 
 // containers returns the runtime's containers of the env's tasks: every
 // container of the process runtime's state dir, the containers of tasks
-// of the env's account on the Docker engine.
+// of the env's account on the Docker engine (of any agent of the env).
 func (a *agentProc) containers(c context.Context) ([]driver.Handle, error) {
 	hs, err := a.drv.List(c)
 	if err != nil {
@@ -306,27 +305,28 @@ func (a *agentProc) containers(c context.Context) ([]driver.Handle, error) {
 	return out, nil
 }
 
-// cleanupContainers stops and removes the agent's containers when the test
-// ends, after its process is killed. A container the runtime was creating
-// at the kill may appear a moment later (the Docker engine finishes a
-// create whose client is gone), so the runtime must show none three
-// times in a row, a second apart.
-func (a *agentProc) cleanupContainers() {
-	t := a.e.t
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		for empty := 0; empty < 3; {
+// removeContainers stops and removes the containers of the env's agents,
+// whose processes are gone. A container the runtime was creating when its
+// agent was killed may appear a moment later (the Docker engine finishes a
+// create whose client is gone), so the runtimes must show none three times
+// in a row, a second apart.
+func (e *env) removeContainers() {
+	t := e.t
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	agents := e.agents
+	if e.rt == rtDocker && len(agents) > 1 {
+		agents = agents[:1] // one engine: the first agent's view is every agent's
+	}
+	for empty := 0; empty < 3; {
+		var left []driver.Handle
+		for _, a := range agents {
 			hs, err := a.containers(c)
 			if err != nil {
 				t.Errorf("list containers: %v", err)
 				return
 			}
-			if len(hs) == 0 {
-				empty++
-			} else {
-				empty = 0
-			}
+			left = append(left, hs...)
 			for _, h := range hs {
 				if err := a.drv.Stop(c, h, 0); err != nil && !errors.Is(err, driver.ErrNotFound) {
 					t.Errorf("stop container %s: %v", h.ID, err)
@@ -337,14 +337,19 @@ func (a *agentProc) cleanupContainers() {
 					return
 				}
 			}
-			select {
-			case <-c.Done():
-				t.Errorf("containers still there after a minute of removing them: %v", hs)
-				return
-			case <-time.After(time.Second):
-			}
 		}
-	})
+		if len(left) == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		select {
+		case <-c.Done():
+			t.Errorf("containers still there after two minutes of removing them: %v", left)
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // containerRunning asks the runtime whether container id runs (a removed

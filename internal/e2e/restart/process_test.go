@@ -193,11 +193,10 @@ type serverProc struct {
 	ready    time.Time // when the current run first answered /healthz
 }
 
-// startServerProc runs berth mode (server or dev) with its own data dir on
-// a port of its own, with extra flags, and waits until it answers.
-func startServerProc(t *testing.T, mode, account string, extra ...string) *serverProc {
+// startServerProc runs berth mode (server or dev) on data dir dir and a
+// port of its own, with extra flags, and waits until it answers.
+func startServerProc(t *testing.T, mode, dir, account string, extra ...string) *serverProc {
 	t.Helper()
-	dir := t.TempDir()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(listenPort(t)))
 	args := append([]string{mode, "--data-dir", dir, "--listen", addr, "--region", testRegion, "--account-id", account}, extra...)
 	s := &serverProc{proc: newProc(t, mode, args...), dir: dir, endpoint: "http://" + addr}
