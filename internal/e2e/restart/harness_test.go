@@ -145,6 +145,15 @@ func (e *env) startServer(f serverFlags) {
 	}
 }
 
+// restartServer starts the stopped server (or dev) process again on its
+// data dir and address and waits until it answers. The client gets fresh
+// connections.
+func (e *env) restartServer() {
+	e.t.Helper()
+	e.srv.start()
+	e.ecs = newClient(e.t, e.srv.endpoint)
+}
+
 // startDev runs `berth dev` (server and agent in one process, cluster
 // default) with f and waits until its agent is connected.
 func (e *env) startDev(f serverFlags) *agentProc {
