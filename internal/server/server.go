@@ -19,6 +19,7 @@ import (
 
 	"berth.dev/berth/internal/agentapi"
 	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/atomicfile"
 	"berth.dev/berth/internal/controller"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
@@ -179,7 +180,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			BaseContext: func(net.Listener) context.Context { return baseCtx }},
 	}
 	// Local clients (berth's CLI run from the same folder) find the endpoint here.
-	if err := os.WriteFile(filepath.Join(dir, EndpointFile), []byte(s.Endpoint()+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, EndpointFile), []byte(s.Endpoint()+"\n"), 0o600, false); err != nil {
 		stop()
 		ln.Close()
 		node.Close()
