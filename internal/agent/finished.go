@@ -56,7 +56,14 @@ func (f *finished) add(taskArn string, listed bool) {
 		f.tasks[taskArn] = e
 	}
 	e.listed = listed
-	if rec, ok := f.a.store.task(taskArn); ok && rec.Reported == "STOPPED" {
+	rec, ok := f.a.store.task(taskArn)
+	switch {
+	case !ok: // nothing recorded (its writes failed): nothing to clean up
+		e.deleted = true
+		if !listed {
+			delete(f.tasks, taskArn)
+		}
+	case rec.Reported == "STOPPED":
 		f.schedule(taskArn, e)
 	}
 }
