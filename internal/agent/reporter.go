@@ -190,8 +190,12 @@ func (r *reporter) run(ctx context.Context) {
 	}
 }
 
-// acknowledged records that the server took rep.
+// acknowledged records that the server took rep. A STOPPED report is told
+// first, so the task counts as settled only once that is done.
 func (r *reporter) acknowledged(rep *report) {
+	if rep.Status == "STOPPED" {
+		r.stopped(rep.TaskArn)
+	}
 	r.mu.Lock()
 	latest := r.want[rep.TaskArn] == rep
 	switch {
@@ -204,9 +208,6 @@ func (r *reporter) acknowledged(rep *report) {
 		r.sent[rep.TaskArn] = rep
 	}
 	r.mu.Unlock()
-	if rep.Status == "STOPPED" {
-		r.stopped(rep.TaskArn)
-	}
 }
 
 // due returns the reports of the changed tasks that differ from what was

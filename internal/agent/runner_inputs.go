@@ -30,13 +30,19 @@ func (r *runner) leave(n int) {
 	r.a.work.add(-n)
 }
 
-// close discounts what the ended runner left unread, and reports whether
-// it was told the server forgot the task.
-func (r *runner) close() bool {
+// close discounts what the ended runner left unread.
+func (r *runner) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.a.work.add(-r.queued)
 	r.queued, r.closed = 0, true
+}
+
+// toldForgotten reports whether the runner was told the server forgot the
+// task.
+func (r *runner) toldForgotten() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return r.forgetting
 }
 

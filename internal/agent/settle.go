@@ -83,7 +83,8 @@ func (a *Agent) markUnsynced() {
 // stream when there is none), every runner has acted on everything it was
 // told and saw (no event waiting, no runtime call in flight), and the
 // server has acknowledged every task's latest report. It is for tests and
-// tools: a container that exits afterwards is news, not unfinished work.
+// tools: a container that exits afterwards is news, and a clean-up (even
+// one due now) runs on its own time; neither is unfinished work.
 func (a *Agent) WaitSettled(ctx context.Context) error {
 	for {
 		synced := a.Synced()

@@ -156,12 +156,12 @@ func (a *Agent) startRunner(r *runner) {
 		done := r.run(a.runCtx)
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		forgotten := r.close()
 		if a.runners[r.arn] == r {
 			delete(a.runners, r.arn)
 		}
 		if done {
-			a.finished.add(r.arn, !forgotten)
+			a.finished.add(r.arn, !r.toldForgotten())
 		}
+		r.close() // after the hand-over: the work tally sees no gap
 	})
 }
