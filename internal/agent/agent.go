@@ -1,21 +1,13 @@
 package agent
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-
-	"berth.dev/berth/internal/agentproto"
 )
 
 // Agent runs tasks on one host.
@@ -23,24 +15,30 @@ type Agent struct {
 	cfg   Config
 	log   *slog.Logger
 	store *store
-	ecs   *ecs.Client
-	creds aws.Credentials
-	http  *http.Client
+	// dial connects to the server (dialServer; tests give a fake).
+	dial func(context.Context, *Config) (controlPlane, error)
+	srv  controlPlane
 
 	instanceID     string // ec2InstanceId
-	instanceArn    string
 	runtimeVersion string
 	reporter       *reporter
+	finished       *finished
+	work           *tally // see WaitSettled
 
-	mu      sync.Mutex
-	runners map[string]*runner // by task ARN
-	wg      sync.WaitGroup
+	mu          sync.Mutex
+	instanceArn string
+	runners     map[string]*runner // by task ARN
+	wg          sync.WaitGroup
 	// runCtx is Run's context: runners end with it (their containers go
 	// on), so Run can return.
 	runCtx context.Context
 
 	connected chan struct{} // closed on first stream open (tests, dev banner)
 	connOnce  sync.Once
+
+	syncMu   sync.Mutex
+	synced   chan struct{} // see Synced
+	syncDone bool          // synced is closed
 }
 
 // New checks cfg and returns an agent.
@@ -48,8 +46,8 @@ func New(cfg Config) (*Agent, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, log: cfg.Log.With("component", "agent"), runners: map[string]*runner{},
-		http: &http.Client{}, connected: make(chan struct{})}
+	a := &Agent{cfg: cfg, log: cfg.Log.With("component", "agent"), dial: dialServer, runners: map[string]*runner{},
+		work: newTally(), connected: make(chan struct{}), synced: make(chan struct{})}
 	a.instanceID = cfg.InstanceID
 	if a.instanceID == "" {
 		a.instanceID = hostInstanceID(cfg.DataDir)
@@ -77,21 +75,20 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.store = st
 	a.runCtx = ctx
-	if a.ecs, a.creds, err = newECSClient(ctx, &a.cfg); err != nil {
+	if a.srv, err = a.dial(ctx, &a.cfg); err != nil {
 		return err
 	}
-	a.reporter = newReporter(a)
+	a.reporter = newReporter(a.srv, a.cfg.Cluster, a.log, a.work, a.taskReported)
+	a.finished = newFinished(a)
+	defer a.finished.close()
+	defer a.wg.Wait() // the runners, which end with ctx
 	// Adopt what still runs before anything else: tasks go on even while
 	// the server cannot be reached.
 	if err := a.recover(ctx); err != nil {
 		return fmt.Errorf("recover running tasks: %w", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.reporter.run(ctx)
-	}()
+	wg.Go(func() { a.reporter.run(ctx) })
 	defer wg.Wait()
 	backoff := newBackoff()
 	registered := false
@@ -106,7 +103,7 @@ func (a *Agent) Run(ctx context.Context) error {
 				continue
 			}
 			registered = true
-			a.log.Info("registered", "containerInstance", a.instanceArn, "cluster", a.cfg.Cluster, "runtime", a.cfg.Driver.Name())
+			a.log.Info("registered", "containerInstance", a.InstanceArn(), "cluster", a.cfg.Cluster, "runtime", a.cfg.Driver.Name())
 		}
 		err := a.stream(ctx, backoff)
 		if ctx.Err() != nil {
@@ -121,138 +118,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		backoff.wait(ctx)
 	}
-	a.wg.Wait()
 	return nil
-}
-
-var errDeregistered = errors.New("container instance deregistered")
-
-// stream opens the push stream and handles its messages until it ends.
-func (a *Agent) stream(ctx context.Context, backoff *backoff) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, err := a.signedRequest(ctx, http.MethodPost, agentproto.PathStream,
-		agentproto.StreamRequest{Cluster: a.cfg.Cluster, ContainerInstanceArn: a.instanceArn})
-	if err != nil {
-		return err
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("open stream: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		err := apiError(resp)
-		if resp.StatusCode == http.StatusBadRequest {
-			return fmt.Errorf("%w: %v", errDeregistered, err)
-		}
-		return err
-	}
-	backoff.reset()
-	a.connOnce.Do(func() { close(a.connected) })
-	a.reporter.resync()
-	lines := make(chan []byte)
-	readErr := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64*1024), 16<<20)
-		for sc.Scan() {
-			select {
-			case lines <- append([]byte(nil), sc.Bytes()...):
-			case <-ctx.Done():
-				return
-			}
-		}
-		readErr <- sc.Err()
-	}()
-	silence := time.NewTimer(3 * agentproto.HeartbeatInterval)
-	defer silence.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-readErr:
-			if err == nil {
-				err = errors.New("stream closed by the server")
-			}
-			return err
-		case <-silence.C:
-			return errors.New("stream silent for too long")
-		case line := <-lines:
-			silence.Reset(3 * agentproto.HeartbeatInterval)
-			var m agentproto.Message
-			if err := json.Unmarshal(line, &m); err != nil {
-				a.log.Warn("bad stream message", "err", err)
-				continue
-			}
-			switch m.Type {
-			case agentproto.TypeTasks:
-				a.reconcile(m)
-			case agentproto.TypeLogs:
-				if m.Logs != nil {
-					go a.uploadLogs(context.WithoutCancel(ctx), *m.Logs)
-				}
-			case agentproto.TypeDeregistered:
-				return errDeregistered
-			}
-		}
-	}
-}
-
-// reconcile applies a Tasks message: new tasks start, changed ones update,
-// and tasks that left the server's set (Removed, or missing from a Full
-// message) are forgotten: their runners stop what still runs (the server
-// forgot them, e.g. after this host was declared lost) and clean up.
-func (a *Agent) reconcile(m agentproto.Message) {
-	want := make(map[string]bool, len(m.Tasks))
-	for _, t := range m.Tasks {
-		want[t.TaskArn] = true
-		a.mu.Lock()
-		r := a.runners[t.TaskArn]
-		if r == nil {
-			if t.Definition == nil {
-				a.mu.Unlock()
-				a.log.Warn("the server sent a task update for an unknown task", "task", t.TaskArn)
-				continue
-			}
-			r = a.newRunner(t, nil)
-			a.runners[t.TaskArn] = r
-			a.startRunner(r)
-		}
-		a.mu.Unlock()
-		r.update(t)
-	}
-	var gone []*runner
-	a.mu.Lock()
-	if m.Full {
-		for arn, r := range a.runners {
-			if !want[arn] {
-				gone = append(gone, r)
-			}
-		}
-	}
-	for _, arn := range m.Removed {
-		if r := a.runners[arn]; r != nil {
-			gone = append(gone, r)
-		}
-	}
-	a.mu.Unlock()
-	for _, r := range gone {
-		r.forget()
-	}
-}
-
-func (a *Agent) startRunner(r *runner) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		r.run(a.runCtx)
-		a.mu.Lock()
-		if a.runners[r.arn] == r {
-			delete(a.runners, r.arn)
-		}
-		a.mu.Unlock()
-	}()
 }
 
 // backoff is a jittered exponential backoff between 100ms and 5s.

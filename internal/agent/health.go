@@ -93,10 +93,7 @@ func (r *runner) watchHealth(ctx context.Context, i int, h driver.Handle, hc *dr
 		}
 		if next != status && ctx.Err() == nil {
 			status = next
-			select {
-			case r.events <- event{kind: evHealth, container: i, health: status}:
-			case <-ctx.Done():
-			}
+			r.sendCtx(ctx, event{kind: evHealth, container: i, health: status})
 		}
 	})
 }
@@ -138,11 +135,7 @@ func (r *runner) execHealthCheck(ctx context.Context, i int, h driver.Handle, hc
 		}
 		if next != status {
 			status = next
-			select {
-			case r.events <- event{kind: evHealth, container: i, health: status}:
-			case <-ctx.Done():
-				return
-			}
+			r.sendCtx(ctx, event{kind: evHealth, container: i, health: status})
 		}
 	}
 }

@@ -5,13 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
-	"net/url"
 	"sync"
 
 	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/driver"
 )
+
+// logSink takes a log request's answer.
+type logSink interface {
+	// UploadLogs streams body (NDJSON agentproto.LogLine) as the answer to
+	// log request id, until body ends or ctx does.
+	UploadLogs(ctx context.Context, id string, body io.Reader) error
+}
 
 // uploadLogs answers a log request: it streams the task's container output
 // as NDJSON to the server, which relays it to `berth logs`. The upload ends
@@ -68,27 +73,13 @@ func (a *Agent) uploadLogs(ctx context.Context, req agentproto.LogRequest) {
 		wg.Wait()
 		pw.Close()
 	}()
-	u, err := a.presignedURL(ctx, http.MethodPost, agentproto.PathLogs+"?request="+url.QueryEscape(req.ID))
-	if err != nil {
-		a.log.Warn("sign log upload", "err", err)
-		pr.CloseWithError(err)
-		return
-	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u, pr)
-	if err != nil {
-		pr.CloseWithError(err)
-		return
-	}
-	hreq.Header.Set("Content-Type", "application/x-ndjson")
-	resp, err := a.http.Do(hreq)
-	if err != nil {
+	if err := a.srv.UploadLogs(ctx, req.ID, pr); err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("upload log", "err", err)
 		}
 		pr.CloseWithError(err)
 		return
 	}
-	resp.Body.Close()
 	pr.Close()
 }
 

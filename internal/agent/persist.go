@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/atomicfile"
@@ -28,11 +30,47 @@ type instanceState struct {
 	ContainerInstanceArn string `json:"containerInstanceArn,omitempty"`
 }
 
-// savedTask remembers a task, its containers and what was last reported.
+// recordFormat is the format of the task records this agent writes. A
+// record without it was written by an agent before the record's lifecycle
+// (desired status, stop and stoppedAt) was kept: see recover.
+const recordFormat = 2
+
+// savedTask is a task's record (tasks/ID.json): the task, its containers,
+// and what decides after a restart whether it still runs, still needs
+// reporting or only waits for its clean-up.
 type savedTask struct {
+	Format     int               `json:"format,omitempty"` // recordFormat; 0: written by an older agent
 	Spec       *agentproto.Task  `json:"spec"`
 	Containers map[string]string `json:"containers"` // name → runtime ID
-	Reported   string            `json:"reported,omitempty"`
+	// Reported is "STOPPED" once the server needs no more report of the
+	// task: it acknowledged the STOPPED report, or no longer lists the task.
+	Reported string `json:"reported,omitempty"`
+	// Desired is the desired status the server last sent.
+	Desired string `json:"desired,omitempty"`
+	// Stopping is set once the task is to stop, asked by the server or
+	// failing on its own; from then on nothing is pulled, created or started
+	// for it, before or after a restart.
+	Stopping *stopRecord `json:"stopping,omitempty"`
+	// StoppedAt is when the task reached STOPPED with no runtime call left
+	// in flight. Its clean-up is due TaskCleanupWait later.
+	StoppedAt *time.Time `json:"stoppedAt,omitempty"`
+	// Final is the STOPPED report, kept to be sent again after a restart
+	// until the server needs no more report (Reported).
+	Final *report `json:"final,omitempty"`
+}
+
+// stopRecord is why and since when a task is stopping, as the planner
+// decided it.
+type stopRecord struct {
+	Code   string    `json:"code"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// stopped reports whether the task reached STOPPED: stoppedAt is known, or
+// an older agent saw its STOPPED report acknowledged.
+func (t *savedTask) stopped() bool {
+	return t.StoppedAt != nil || (t.Format < recordFormat && t.Reported == "STOPPED")
 }
 
 // store is the agent's persisted memory.
@@ -127,8 +165,8 @@ func (s *store) setInstance(fn func(*instanceState)) error {
 	return nil
 }
 
-// addTask records a new task (fsynced): its spec, no container yet. A task
-// recorded before keeps its record.
+// addTask records a new task (fsynced): its spec and desired status, no
+// container yet. A task recorded before keeps its record.
 func (s *store) addTask(spec agentproto.Task) error {
 	s.mu.Lock()
 	if s.tasks[spec.TaskArn] != nil {
@@ -136,7 +174,7 @@ func (s *store) addTask(spec agentproto.Task) error {
 		return nil
 	}
 	e := &taskEntry{path: filepath.Join(s.dir, tasksDir, taskFileName(spec.TaskArn)),
-		t: savedTask{Spec: &spec, Containers: map[string]string{}}}
+		t: savedTask{Format: recordFormat, Spec: &spec, Containers: map[string]string{}, Desired: spec.DesiredStatus}}
 	e.mu.Lock() // before it is visible: its first write comes first
 	s.tasks[spec.TaskArn] = e
 	s.mu.Unlock()
@@ -148,6 +186,15 @@ func (s *store) addTask(spec agentproto.Task) error {
 // the package's persistence notes). An unknown or deleted task is left
 // alone.
 func (s *store) updateTask(taskArn string, fn func(*savedTask)) error {
+	return s.update(taskArn, false, fn)
+}
+
+// updateTaskDurably is updateTask with the file fsynced before the rename.
+func (s *store) updateTaskDurably(taskArn string, fn func(*savedTask)) error {
+	return s.update(taskArn, true, fn)
+}
+
+func (s *store) update(taskArn string, sync bool, fn func(*savedTask)) error {
 	e := s.entry(taskArn)
 	if e == nil {
 		return nil
@@ -158,7 +205,7 @@ func (s *store) updateTask(taskArn string, fn func(*savedTask)) error {
 		return nil
 	}
 	fn(&e.t)
-	return e.write(false)
+	return e.write(sync)
 }
 
 // deleteTask forgets a task and removes its file.
@@ -232,13 +279,14 @@ func (e *taskEntry) write(sync bool) error {
 	return nil
 }
 
-// clone copies what a caller may change: the containers map. The spec is
-// never changed once recorded.
+// clone copies what a caller may change: the containers map. The spec, the
+// stop and the final report are never changed once recorded (they are
+// replaced).
 func (t savedTask) clone() savedTask {
 	cp := t
-	cp.Containers = make(map[string]string, len(t.Containers))
-	for k, v := range t.Containers {
-		cp.Containers[k] = v
+	cp.Containers = maps.Clone(t.Containers)
+	if cp.Containers == nil {
+		cp.Containers = map[string]string{}
 	}
 	return cp
 }

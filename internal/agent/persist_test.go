@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -277,5 +278,65 @@ func TestStoreSurvivesKill(t *testing.T) {
 		if tmps, _ := filepath.Glob(filepath.Join(dir, tasksDir, ".*")); len(tmps) != 0 {
 			t.Fatalf("round %d: temporary files left after open: %q", round, tmps)
 		}
+	}
+}
+
+// A record the previous agent wrote (spec, containers, reported; none of
+// the lifecycle fields) loads as format 0, and says whether it stopped.
+func TestStoreLoadsOlderRecord(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, tasksDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	acked, running := testTask(1), testTask(2)
+	for _, c := range []struct {
+		task agentproto.Task
+		body string
+	}{
+		{acked, `{"spec":{"taskArn":"` + acked.TaskArn + `","clusterArn":"","desiredStatus":"RUNNING","lastStatus":"PENDING","definition":{"family":"web","revision":1},"containers":null,"createdAt":"2025-01-01T00:00:00Z","version":3},"containers":{"app":"0123abcd"},"reported":"STOPPED"}`},
+		{running, `{"spec":{"taskArn":"` + running.TaskArn + `","clusterArn":"","desiredStatus":"RUNNING","lastStatus":"PENDING","definition":{"family":"web","revision":1},"containers":null,"createdAt":"2025-01-01T00:00:00Z","version":1},"containers":null}`},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, tasksDir, taskFileName(c.task.TaskArn)), []byte(c.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := mustOpen(t, dir)
+	a, ok := s.task(acked.TaskArn)
+	if !ok || a.Format != 0 || !a.stopped() || a.Containers["app"] != "0123abcd" || a.StoppedAt != nil || a.Desired != "" || a.Stopping != nil {
+		t.Errorf("acknowledged record %+v", a)
+	}
+	r, ok := s.task(running.TaskArn)
+	if !ok || r.Format != 0 || r.stopped() || r.Containers == nil || r.Spec.DesiredStatus != "RUNNING" {
+		t.Errorf("running record %+v", r)
+	}
+	// A record of this agent that stopped says so whatever its report.
+	now := time.Now()
+	if !(&savedTask{Format: recordFormat, StoppedAt: &now}).stopped() || (&savedTask{Format: recordFormat, Reported: "STOPPED"}).stopped() {
+		t.Error("stopped() of a current record")
+	}
+}
+
+// The lifecycle fields survive a restart of the store.
+func TestStoreLifecycleFields(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir)
+	task := testTask(1)
+	if err := s.addTask(task); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
+	final := &report{TaskArn: task.TaskArn, Status: "STOPPED", Reason: "Essential container in task exited",
+		Containers: []containerReport{{Name: "app", RuntimeID: "id", Status: "STOPPED", ExitCode: ptr[int32](3)}}, Started: true}
+	if err := s.updateTaskDurably(task.TaskArn, func(t *savedTask) {
+		t.Desired = "STOPPED"
+		t.Stopping = &stopRecord{Code: "EssentialContainerExited", Reason: "Essential container in task exited", At: at}
+		t.StoppedAt, t.Final = &at, final
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := mustOpen(t, dir).task(task.TaskArn)
+	if !ok || got.Format != recordFormat || got.Desired != "STOPPED" || *got.Stopping != *(&stopRecord{Code: "EssentialContainerExited",
+		Reason: "Essential container in task exited", At: at}) || !got.StoppedAt.Equal(at) || !reflect.DeepEqual(got.Final, final) {
+		t.Fatalf("record after a restart %+v (final %+v)", got, got.Final)
 	}
 }

@@ -18,6 +18,12 @@ import (
 	"berth.dev/berth/internal/version"
 )
 
+// registrar registers container instances (the ECS API).
+type registrar interface {
+	RegisterContainerInstance(ctx context.Context, in *ecs.RegisterContainerInstanceInput, opts ...func(*ecs.Options)) (*ecs.RegisterContainerInstanceOutput, error)
+	CreateCluster(ctx context.Context, in *ecs.CreateClusterInput, opts ...func(*ecs.Options)) (*ecs.CreateClusterOutput, error)
+}
+
 // capabilities are the ECS capability attributes this agent honours. Task
 // definitions whose requiresAttributes name others (awsvpc task ENIs,
 // secrets, EFS, FireLens, App Mesh, ...) are not placed here.
@@ -122,12 +128,14 @@ func (a *Agent) register(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		out, err := a.ecs.RegisterContainerInstance(ctx, in)
+		out, err := a.srv.RegisterContainerInstance(ctx, in)
 		var api smithy.APIError
 		switch {
 		case err == nil:
 			arn := aws.ToString(out.ContainerInstance.ContainerInstanceArn)
+			a.mu.Lock()
 			a.instanceArn = arn
+			a.mu.Unlock()
 			if previous != "" && arn != previous {
 				a.log.Warn("registered as a new container instance", "previous", previous, "arn", arn)
 			}
@@ -136,7 +144,7 @@ func (a *Agent) register(ctx context.Context) error {
 				s.ContainerInstanceArn = arn
 			})
 		case attempt < 3 && errors.As(err, &api) && api.ErrorCode() == "ClientException" && strings.Contains(api.ErrorMessage(), "Cluster not found") && a.cfg.Cluster == "default":
-			if _, err := a.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("default")}); err != nil {
+			if _, err := a.srv.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("default")}); err != nil {
 				return fmt.Errorf("create the default cluster: %w", err)
 			}
 		case attempt < 3 && previous != "" && errors.As(err, &api) && (api.ErrorCode() == "ClientException" || api.ErrorCode() == "InvalidParameterException"):

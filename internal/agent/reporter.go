@@ -2,8 +2,8 @@ package agent
 
 import (
 	"context"
+	"log/slog"
 	"maps"
-	"net/http"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -19,47 +19,66 @@ import (
 // reportConcurrency bounds the reports in flight at once.
 const reportConcurrency = 16
 
+// reportSink takes the agent's reports: the ECS agent actions and berth's
+// health reports.
+type reportSink interface {
+	SubmitTaskStateChange(ctx context.Context, in *ecs.SubmitTaskStateChangeInput, opts ...func(*ecs.Options)) (*ecs.SubmitTaskStateChangeOutput, error)
+	SubmitContainerStateChange(ctx context.Context, in *ecs.SubmitContainerStateChangeInput, opts ...func(*ecs.Options)) (*ecs.SubmitContainerStateChangeOutput, error)
+	ReportHealth(ctx context.Context, rep agentproto.HealthReport) error
+}
+
 // report is a task's full observed state. Reports are idempotent: the
-// server only moves statuses forward, so sending one twice is harmless.
+// server only moves statuses forward, so sending one twice is harmless. A
+// task's STOPPED report is kept in its record (savedTask.Final).
 type report struct {
-	TaskArn            string
-	Status             string // PENDING, RUNNING, STOPPING, STOPPED
-	Reason             string
-	Containers         []containerReport
-	PullStartedAt      *time.Time
-	PullStoppedAt      *time.Time
-	ExecutionStoppedAt *time.Time
-	Health             map[string]string
+	TaskArn            string            `json:"taskArn"`
+	Status             string            `json:"status"` // PENDING, RUNNING, STOPPING, STOPPED
+	Reason             string            `json:"reason,omitempty"`
+	Containers         []containerReport `json:"containers"`
+	PullStartedAt      *time.Time        `json:"pullStartedAt,omitempty"`
+	PullStoppedAt      *time.Time        `json:"pullStoppedAt,omitempty"`
+	ExecutionStoppedAt *time.Time        `json:"executionStoppedAt,omitempty"`
+	Health             map[string]string `json:"health,omitempty"`
 	// Started says the task reached RUNNING (the planner's StartedAt).
-	Started bool
+	Started bool `json:"started,omitempty"`
 }
 
 type containerReport struct {
-	Name      string
-	RuntimeID string
-	Status    string // PENDING, RUNNING, STOPPED
-	ExitCode  *int32
-	Reason    string
-	Bindings  []types.NetworkBinding
+	Name      string                 `json:"name"`
+	RuntimeID string                 `json:"runtimeId,omitempty"`
+	Status    string                 `json:"status"` // PENDING, RUNNING, STOPPED
+	ExitCode  *int32                 `json:"exitCode,omitempty"`
+	Reason    string                 `json:"reason,omitempty"`
+	Bindings  []types.NetworkBinding `json:"bindings,omitempty"`
 }
 
 // reporter sends the latest report of every task, coalescing changes that
 // arrive while a send is under way and retrying until the server
 // acknowledges: a control-plane outage delays reports, never loses them.
 //
-// Invariant: a task whose want may differ from its sent is in dirty, so a
-// round looks at the tasks that changed (or failed), not at every task.
+// Invariants: a task whose want may differ from its sent is in dirty, so a
+// round looks at the tasks that changed (or failed), not at every task. A
+// task is in busy, and counts one in work, from the report put until the
+// server acknowledged the latest one (or the task is dropped). A task whose
+// STOPPED report is acknowledged is forgotten (stopped is told).
 type reporter struct {
-	a     *Agent
+	sink    reportSink
+	cluster string
+	log     *slog.Logger
+	work    *tally
+	stopped func(taskArn string) // a task's STOPPED report was acknowledged
+
 	mu    sync.Mutex
 	want  map[string]*report // latest per task
 	sent  map[string]*report // last acknowledged per task
 	dirty map[string]bool    // tasks to look at in the next round
+	busy  map[string]bool    // tasks whose latest report is not acknowledged
 	kick  chan struct{}
 }
 
-func newReporter(a *Agent) *reporter {
-	return &reporter{a: a, want: map[string]*report{}, sent: map[string]*report{}, dirty: map[string]bool{},
+func newReporter(sink reportSink, cluster string, log *slog.Logger, work *tally, stopped func(string)) *reporter {
+	return &reporter{sink: sink, cluster: cluster, log: log, work: work, stopped: stopped,
+		want: map[string]*report{}, sent: map[string]*report{}, dirty: map[string]bool{}, busy: map[string]bool{},
 		kick: make(chan struct{}, 1)}
 }
 
@@ -68,17 +87,39 @@ func (r *reporter) put(rep *report) {
 	r.mu.Lock()
 	r.want[rep.TaskArn] = rep
 	r.dirty[rep.TaskArn] = true
+	r.markBusy(rep.TaskArn)
 	r.mu.Unlock()
 	r.poke()
 }
 
-// drop forgets a task once its STOPPED report was acknowledged.
+// drop forgets a task: the server no longer wants its reports.
 func (r *reporter) drop(taskArn string) {
 	r.mu.Lock()
+	r.forget(taskArn)
+	r.mu.Unlock()
+}
+
+// forget drops a task; r.mu is held.
+func (r *reporter) forget(taskArn string) {
 	delete(r.want, taskArn)
 	delete(r.sent, taskArn)
 	delete(r.dirty, taskArn)
-	r.mu.Unlock()
+	r.settle(taskArn)
+}
+
+// markBusy and settle move a task in and out of busy; r.mu is held.
+func (r *reporter) markBusy(taskArn string) {
+	if !r.busy[taskArn] {
+		r.busy[taskArn] = true
+		r.work.add(1)
+	}
+}
+
+func (r *reporter) settle(taskArn string) {
+	if r.busy[taskArn] {
+		delete(r.busy, taskArn)
+		r.work.add(-1)
+	}
 }
 
 // resync resends every task's state (after a reconnect the server may have
@@ -88,6 +129,7 @@ func (r *reporter) resync() {
 	r.sent = map[string]*report{}
 	for arn := range r.want {
 		r.dirty[arn] = true
+		r.markBusy(arn)
 	}
 	r.mu.Unlock()
 	r.poke()
@@ -98,14 +140,6 @@ func (r *reporter) poke() {
 	case r.kick <- struct{}{}:
 	default:
 	}
-}
-
-// acked reports whether the task's STOPPED state was acknowledged.
-func (r *reporter) acked(taskArn, status string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.sent[taskArn]
-	return s != nil && s.Status == status
 }
 
 func (r *reporter) run(ctx context.Context) {
@@ -126,12 +160,11 @@ func (r *reporter) run(ctx context.Context) {
 		sem := make(chan struct{}, reportConcurrency)
 		for _, rep := range r.due() {
 			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
+			wg.Go(func() {
+				defer func() { <-sem }()
 				if err := r.send(ctx, rep); err != nil {
 					if ctx.Err() == nil {
-						r.a.log.Debug("report not delivered; will retry", "task", rep.TaskArn, "err", err)
+						r.log.Debug("report not delivered; will retry", "task", rep.TaskArn, "err", err)
 					}
 					failed.Store(true)
 					r.mu.Lock()
@@ -141,15 +174,8 @@ func (r *reporter) run(ctx context.Context) {
 					r.mu.Unlock()
 					return
 				}
-				r.mu.Lock()
-				if r.want[rep.TaskArn] != nil { // not dropped meanwhile
-					r.sent[rep.TaskArn] = rep
-				}
-				r.mu.Unlock()
-				if rep.Status == "STOPPED" {
-					r.a.taskReported(rep.TaskArn)
-				}
-			}()
+				r.acknowledged(rep)
+			})
 		}
 		wg.Wait()
 		if ctx.Err() != nil {
@@ -162,6 +188,26 @@ func (r *reporter) run(ctx context.Context) {
 			delay = 200 * time.Millisecond
 		}
 	}
+}
+
+// acknowledged records that the server took rep. A STOPPED report is told
+// first, so the task counts as settled only once that is done.
+func (r *reporter) acknowledged(rep *report) {
+	if rep.Status == "STOPPED" {
+		r.stopped(rep.TaskArn)
+	}
+	r.mu.Lock()
+	latest := r.want[rep.TaskArn] == rep
+	switch {
+	case latest && rep.Status == "STOPPED":
+		r.forget(rep.TaskArn) // nothing more to say about it
+	case latest:
+		r.sent[rep.TaskArn] = rep
+		r.settle(rep.TaskArn)
+	case r.want[rep.TaskArn] != nil: // changed meanwhile: dirty, sent next round
+		r.sent[rep.TaskArn] = rep
+	}
+	r.mu.Unlock()
 }
 
 // due returns the reports of the changed tasks that differ from what was
@@ -178,6 +224,8 @@ func (r *reporter) due() []*report {
 		}
 		if s := r.sent[arn]; s == nil || !reflect.DeepEqual(s, w) {
 			out = append(out, w)
+		} else {
+			r.settle(arn)
 		}
 	}
 	return out
@@ -190,14 +238,14 @@ func (r *reporter) send(ctx context.Context, rep *report) error {
 	r.mu.Lock()
 	prev := r.sent[rep.TaskArn]
 	r.mu.Unlock()
-	cluster := aws.String(r.a.cfg.Cluster)
+	cluster := aws.String(r.cluster)
 	changed := changedContainers(prev, rep)
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	switch {
 	case prev != nil && prev.Status == rep.Status && prev.Reason == rep.Reason && len(changed) == 1 && sameTimes(prev, rep):
 		c := changed[0]
-		_, err := r.a.ecs.SubmitContainerStateChange(ctx, &ecs.SubmitContainerStateChangeInput{
+		_, err := r.sink.SubmitContainerStateChange(ctx, &ecs.SubmitContainerStateChangeInput{
 			Cluster: cluster, Task: aws.String(rep.TaskArn), ContainerName: aws.String(c.Name),
 			RuntimeId: optional(c.RuntimeID), Status: aws.String(c.Status), ExitCode: c.ExitCode,
 			Reason: optional(c.Reason), NetworkBindings: c.Bindings,
@@ -212,7 +260,7 @@ func (r *reporter) send(ctx context.Context, rep *report) error {
 		// container's exit (EssentialContainerExited) from a task that
 		// never started (TaskFailedToStart) by it.
 		if rep.Started && (rep.Status == "STOPPING" || rep.Status == "STOPPED") && (prev == nil || prev.Status == "PENDING") {
-			if _, err := r.a.ecs.SubmitTaskStateChange(ctx, &ecs.SubmitTaskStateChangeInput{
+			if _, err := r.sink.SubmitTaskStateChange(ctx, &ecs.SubmitTaskStateChangeInput{
 				Cluster: cluster, Task: aws.String(rep.TaskArn), Status: aws.String("RUNNING"),
 				PullStartedAt: rep.PullStartedAt, PullStoppedAt: rep.PullStoppedAt,
 			}); err != nil {
@@ -229,24 +277,12 @@ func (r *reporter) send(ctx context.Context, rep *report) error {
 				ExitCode: c.ExitCode, Reason: optional(c.Reason), NetworkBindings: c.Bindings,
 			})
 		}
-		if _, err := r.a.ecs.SubmitTaskStateChange(ctx, in); err != nil {
+		if _, err := r.sink.SubmitTaskStateChange(ctx, in); err != nil {
 			return err
 		}
 	}
 	if rep.Health != nil && (prev == nil || !maps.Equal(prev.Health, rep.Health)) {
-		req, err := r.a.signedRequest(ctx, http.MethodPost, agentproto.PathHealth,
-			agentproto.HealthReport{Cluster: r.a.cfg.Cluster, TaskArn: rep.TaskArn, Health: rep.Health})
-		if err != nil {
-			return err
-		}
-		resp, err := r.a.http.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			return apiError(resp)
-		}
+		return r.sink.ReportHealth(ctx, agentproto.HealthReport{Cluster: r.cluster, TaskArn: rep.TaskArn, Health: rep.Health})
 	}
 	return nil
 }

@@ -109,7 +109,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	agentDone := make(chan error, 1)
 	go func() { agentDone <- ag.Run(ctx) }()
 	select {
-	case <-ag.Connected():
+	case <-ag.Synced(): // registered, and the server's task list applied
 	case err := <-agentDone:
 		srv.Close()
 		return fmt.Errorf("agent: %w", err)

@@ -283,6 +283,56 @@ func (ta *testAgent) stop() {
 	}
 }
 
+// settle waits until the agent has applied the server's task list, acted
+// on all it knows and had every report acknowledged (agent.WaitSettled).
+func (ta *testAgent) settle(t *testing.T) {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := ta.a.WaitSettled(c); err != nil {
+		t.Fatalf("the agent did not settle within 2 minutes: %v", err)
+	}
+}
+
+// waitOffline waits until the agent has seen its stream end (a new stream
+// has not applied a task list yet).
+func (ta *testAgent) waitOffline(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for synced(ta.a) {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not see its stream end within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func synced(a *agent.Agent) bool {
+	select {
+	case <-a.Synced():
+		return true
+	default:
+		return false
+	}
+}
+
+// waitAgentStatus waits until the agent itself has decided status for task
+// arn (whether or not the server has heard of it).
+func (ta *testAgent) waitAgentStatus(t *testing.T, arn, status string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, _ := ta.a.TaskStatus(arn)
+		if got == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent's status of task %s stayed %q for 30s, want %s", arn, got, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // arn is the agent's container instance ARN.
 func (ta *testAgent) arn() string { return ta.a.InstanceArn() }
 

@@ -31,8 +31,8 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// devBanner starts `berth dev --runtime rt` and returns what it printed
-// once its banner is out.
+// devBanner starts `berth dev --runtime rt`, stops it once its banner is
+// out and returns all it printed.
 func devBanner(t *testing.T, rt string) string {
 	t.Helper()
 	cmd := exec.Command(berthBin, "dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--runtime", rt)
@@ -42,10 +42,11 @@ func devBanner(t *testing.T, rt string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	stop := sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
-	}()
+	})
+	defer stop()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(out.String(), "Use it with the AWS CLI") {
 		if time.Now().After(deadline) {
@@ -53,7 +54,9 @@ func devBanner(t *testing.T, rt string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // the rest of the banner
+	// berth dev prints the whole banner before it waits for a signal: once
+	// it has exited, all of it is in out (and nothing more is coming).
+	stop()
 	return out.String()
 }
 

@@ -354,8 +354,9 @@ func TestTaskRun_EssentialExit(t *testing.T) {
 			if exitCode(container(t, task, "side")) != "5" {
 				t.Errorf("side container: %s", taskString(task))
 			}
-			// Give the agent time to act on the exit, then look again.
-			time.Sleep(2 * time.Second)
+			// Once the agent has acted on the exit (and the server has its
+			// reports), look again.
+			te.agents[0].settle(t)
 			task = te.describe(arn)
 			if aws.ToString(task.LastStatus) != "RUNNING" || aws.ToString(task.DesiredStatus) != "RUNNING" || task.StopCode != "" ||
 				aws.ToString(container(t, task, "app").LastStatus) != "RUNNING" {
@@ -796,8 +797,9 @@ func TestTaskRun_AgentRestart(t *testing.T) {
 		if ag.arn() != aws.ToString(before.ContainerInstanceArn) {
 			t.Errorf("the restarted agent is instance %s, not %s", ag.arn(), aws.ToString(before.ContainerInstanceArn))
 		}
-		// Let the agent reconcile, then look: same container, nothing new.
-		time.Sleep(2 * time.Second)
+		// Once the agent has reconciled with the server's list and acted on
+		// it, look: same container, nothing new.
+		ag.settle(t)
 		task := te.describe(arn)
 		if aws.ToString(task.LastStatus) != "RUNNING" || aws.ToString(container(t, task, "app").RuntimeId) != id {
 			t.Errorf("after the restart: %s", taskString(task))
@@ -856,19 +858,24 @@ func TestTaskRun_ServerRestart(t *testing.T) {
 		if err := te.srv.Close(); err != nil {
 			t.Fatalf("close server: %v", err)
 		}
-		// The tasks outlive the control plane; one container exits meanwhile.
-		time.Sleep(time.Second)
-		if st := ag.inspect(t, keepID); !st.Running {
-			t.Fatalf("the container stopped with the server: %+v", st)
-		}
+		// The tasks outlive the control plane; one container exits meanwhile,
+		// and the agent sees it while the server is away.
+		ag.waitOffline(t)
 		if err := ag.drv.Stop(ctx(t), driver.Handle{ID: loseID}, 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Second)
+		ag.waitAgentStatus(t, lose, "STOPPED")
+		if st := ag.inspect(t, keepID); !st.Running {
+			t.Fatalf("the container stopped with the server: %+v", st)
+		}
 
 		te.env = startServer(t, serverOptions{dir: dir, listen: listen})
 		waitConnected(t, te.env, te.cluster, ag.arn(), true)
-		task := te.waitTask(lose, "STOPPED", func(task types.Task) bool { return aws.ToString(task.LastStatus) == "STOPPED" })
+		ag.settle(t)
+		task := te.describe(lose)
+		if aws.ToString(task.LastStatus) != "STOPPED" {
+			t.Fatalf("the task whose container exited during the outage: %s", taskString(task))
+		}
 		if task.StopCode != types.TaskStopCodeEssentialContainerExited || exitCode(container(t, task, "app")) != "0" {
 			t.Errorf("task whose container exited during the outage: %s", taskString(task))
 		}
