@@ -40,7 +40,7 @@ func (r *round) countHealthFailures() {
 func (r *round) circuitBreaker() {
 	p := r.primaryDep()
 	cb := r.in.Service.CircuitBreaker
-	if p == nil || !cb.Enable || p.RolloutState != RolloutInProgress || p.FailedTasks < breakerThreshold(r.desired) {
+	if p == nil || !cb.Enable || p.RolloutState != RolloutInProgress || p.FailedTasks < BreakerThreshold(r.desired) {
 		return
 	}
 	p.RolloutState = RolloutFailed
@@ -59,7 +59,7 @@ func (r *round) circuitBreaker() {
 	t := &r.deps[i]
 	t.Status = StatusPrimary
 	t.RolloutState = RolloutInProgress
-	t.RolloutStateReason = rollbackReason(target.ID)
+	t.RolloutStateReason = RollbackReason(target.ID)
 	t.Rollback = true
 	t.DesiredCount = r.desired
 	t.FailedTasks, t.LaunchFailures = 0, 0

@@ -103,8 +103,8 @@ func maxTotal(desired, pct int) int {
 	return desired * pct / 100
 }
 
-// breakerThreshold is clamp(ceil(0.5 × desired), 3, 200) (ECS deployment
-// circuit breaker docs).
-func breakerThreshold(desired int) int {
+// BreakerThreshold is the circuit breaker's threshold: clamp(ceil(0.5 ×
+// desired), 3, 200) (ECS deployment circuit breaker docs).
+func BreakerThreshold(desired int) int {
 	return min(max((desired+1)/2, 3), 200)
 }

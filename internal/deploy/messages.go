@@ -41,7 +41,9 @@ func completedReason(id string) string  { return "ECS deployment " + id + " comp
 // breaker failed. ECS uses it for both stages.
 const BreakerReason = "ECS deployment circuit breaker: tasks failed to start."
 
-func rollbackReason(id string) string {
+// RollbackReason is the rolloutStateReason of the deployment the circuit
+// breaker rolls back to (id).
+func RollbackReason(id string) string {
 	return "ECS deployment circuit breaker: rolling back to deploymentId " + id + "."
 }
 

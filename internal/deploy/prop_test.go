@@ -397,8 +397,8 @@ func TestReconcileFixedExamples(t *testing.T) {
 		}
 	}
 	for desired, want := range map[int]int{0: 3, 1: 3, 6: 3, 7: 4, 10: 5, 399: 200, 1000: 200} {
-		if got := breakerThreshold(desired); got != want {
-			t.Errorf("breakerThreshold(%d) = %d, want %d", desired, got, want)
+		if got := BreakerThreshold(desired); got != want {
+			t.Errorf("BreakerThreshold(%d) = %d, want %d", desired, got, want)
 		}
 	}
 	cfg := DefaultConfig()

@@ -98,6 +98,8 @@ func fuzzState(t testing.TB) []byte {
 		{"RegisterTaskDefinition", `{"family":"old","containerDefinitions":[{"name":"a","image":"b","memory":64}]}`},
 		{"DeregisterTaskDefinition", `{"taskDefinition":"old:1"}`},
 		{"PutAccountSetting", `{"name":"containerInsights","value":"enabled"}`},
+		{"CreateService", `{"serviceName":"svc","taskDefinition":"app:1","desiredCount":0}`},
+		{"UpdateService", `{"service":"svc","forceNewDeployment":true}`},
 	} {
 		if rec := serve(api, step.op, []byte(step.body)); rec.Code != http.StatusOK {
 			t.Fatalf("setup %s: got %d %s, want 200", step.op, rec.Code, rec.Body)
@@ -174,6 +176,11 @@ var fuzzSeeds = map[string][]string{
 	"DeleteAccountSetting":          {`{"name":"containerInsights"}`},
 	"ListTasks":                     {`{"cluster":"default","desiredStatus":"RUNNING","family":"app","containerInstance":"` + instanceID + `"}`},
 	"DescribeTasks":                 {`{"cluster":"default","tasks":["0123456789abcdef0123456789abcdee"],"include":["TAGS"]}`},
+	"ListServiceDeployments": {`{"service":"svc","status":["IN_PROGRESS","STOPPED"],"createdAt":{"after":1746100000,"before":1746110000},"maxResults":1}`,
+		`{"cluster":"default","service":"arn:aws:ecs:us-east-1:123456789012:service/default/svc","maxResults":1,"nextToken":"eyJvIjoiTGlzdFNlcnZpY2VEZXBsb3ltZW50cyIsImsiOiIwMDAwMDAxNzQ2MTAwODAwMDAwL2Vjcy1zdmMvMSJ9"}`},
+	"DescribeServiceDeployments": {`{"serviceDeploymentArns":["arn:aws:ecs:us-east-1:123456789012:service-deployment/default/svc/1000000000000000001","nope"]}`},
+	"DescribeServiceRevisions": {`{"serviceRevisionArns":["arn:aws:ecs:us-east-1:123456789012:service-revision/default/svc/1000000000000000001",` +
+		`"arn:aws:ecs:us-east-1:123456789012:service-revision/default/svc","arn:aws:ecs:eu-west-1:123456789012:service-revision/a/b/1"]}`},
 }
 
 // junkBodies are malformed or odd bodies every operation gets as seeds.

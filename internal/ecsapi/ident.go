@@ -113,10 +113,12 @@ func errTaskDefNotFound() error {
 
 func isARN(s string) bool { return arn.IsARN(s) }
 
-// serviceDeploymentRef splits a service deployment ARN.
-func (a *API) serviceDeploymentRef(s string) (cluster, service, id string, ok bool) {
+// historyRef splits the ARN of a service deployment or a service revision
+// (typ) of this server: its cluster, its service and the ID of its
+// deployment (ecs-svc/N for an ARN that ends in N).
+func (a *API) historyRef(s, typ string) (cluster, service, id string, ok bool) {
 	p, err := arn.Parse(s)
-	if err != nil || p.Type != arn.TypeServiceDeployment || len(p.Path) != 3 || !a.cfg.Namer.Owns(p) {
+	if err != nil || p.Type != typ || len(p.Path) != 3 || !a.cfg.Namer.Owns(p) {
 		return "", "", "", false
 	}
 	return p.Path[0], p.Path[1], "ecs-svc/" + p.Path[2], true

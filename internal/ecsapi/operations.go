@@ -50,6 +50,7 @@ var operations = map[string]handler{
 	"ListServices":               op(listServices),
 	"ListServiceDeployments":     op(listServiceDeployments),
 	"DescribeServiceDeployments": op(describeServiceDeployments),
+	"DescribeServiceRevisions":   op(describeServiceRevisions),
 }
 
 // Implemented lists the operations berth serves.

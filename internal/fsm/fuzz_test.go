@@ -74,6 +74,7 @@ func FuzzReadSnapshot(f *testing.F) {
 	f.Add(full.Bytes())
 	f.Add([]byte(`{"format":"berth-state","version":1}` + "\n"))
 	f.Add([]byte(`{"format":"berth-state","version":2}` + "\n" + `{"t":"tasks","r":{"id":"x"}}` + "\n"))
+	f.Add([]byte(`{"format":"berth-state","version":2}` + "\n" + `{"t":"servicerevisions","r":{"cluster":"c","service":"s","id":"ecs-svc/1"}}` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		store, err := fsm.ReadSnapshot(bytes.NewReader(data))
 		if err != nil {

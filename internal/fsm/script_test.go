@@ -12,6 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/cockroachdb/datadriven"
+
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
 )
 
 // TestScripts runs the apply/dump scripts in testdata/scripts (rewrite the
@@ -37,6 +40,11 @@ import (
 // member names joined by dots (shape.lastStatus); a number indexes an
 // array, counting from its end when negative (events.-1.message); "#" is
 // the length of an array, an object or a string (events.#).
+//
+//	history CLUSTER SERVICE
+//
+// prints the service's deployment history records, one line each (see
+// historyLine).
 func TestScripts(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("testdata", "scripts", "*.txt"))
 	if err != nil || len(paths) == 0 {
@@ -99,6 +107,16 @@ func TestScripts(t *testing.T) {
 						return projected
 					}
 					return out
+				case "history":
+					if len(d.CmdArgs) != 2 {
+						d.Fatalf(t, "history CLUSTER SERVICE")
+					}
+					var out strings.Builder
+					m.m.Snapshot().ServiceDeployments(d.CmdArgs[0].Key, d.CmdArgs[1].Key, func(sd *state.ServiceDeployment) bool {
+						out.WriteString(historyLine(sd) + "\n")
+						return true
+					})
+					return out.String()
 				}
 				d.Fatalf(t, "unknown command %s", d.Cmd)
 				return ""
@@ -173,4 +191,43 @@ func member(v any, path string) string {
 		return fmt.Sprintf("<%v>", err)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// historyLine is one history record: ID, status and statusReason, the
+// seconds since the script's start of its updatedAt (and finishedAt or
+// stoppedAt), then, for a record with revisions, its target and sources as
+// revision-number requested/running/pending, its circuit breaker as status
+// failures/threshold, and its rollback.
+func historyLine(sd *state.ServiceDeployment) string {
+	sh := sd.Shape
+	at := func(ts *shape.Timestamp) string {
+		if ts == nil {
+			return "-"
+		}
+		return strconv.Itoa(int(ts.Time().Sub(epoch).Seconds()))
+	}
+	line := fmt.Sprintf("%s %s %q updated=%s finished=%s stopped=%s", sd.ID, sh.Status, deref(sh.StatusReason),
+		at(sh.UpdatedAt), at(sh.FinishedAt), at(sh.StoppedAt))
+	rev := func(s shape.ServiceRevisionSummary) string {
+		arn := deref(s.Arn)
+		return fmt.Sprintf("%s:%d/%d/%d", arn[strings.LastIndexByte(arn, '/')+1:], s.RequestedTaskCount, s.RunningTaskCount, s.PendingTaskCount)
+	}
+	if t := sh.TargetServiceRevision; t != nil {
+		line += " target=" + rev(*t)
+	}
+	if len(sh.SourceServiceRevisions) > 0 {
+		var src []string
+		for _, s := range sh.SourceServiceRevisions {
+			src = append(src, rev(s))
+		}
+		line += " sources=" + strings.Join(src, ",")
+	}
+	if cb := sh.DeploymentCircuitBreaker; cb != nil {
+		line += fmt.Sprintf(" breaker=%s %d/%d", cb.Status, cb.FailureCount, cb.Threshold)
+	}
+	if rb := sh.Rollback; rb != nil {
+		arn := deref(rb.ServiceRevisionArn)
+		line += fmt.Sprintf(" rollback=%s at=%s %q", arn[strings.LastIndexByte(arn, '/')+1:], at(rb.StartedAt), deref(rb.Reason))
+	}
+	return line
 }

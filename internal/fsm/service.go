@@ -3,7 +3,6 @@ package fsm
 import (
 	"berth.dev/berth/internal/fsm/wire"
 	"fmt"
-	"strings"
 	"time"
 
 	"berth.dev/berth/internal/apierr"
@@ -63,16 +62,6 @@ func newDeployment(id string, td *state.TaskDefinition, desired int32, c wire.Me
 	}
 }
 
-func (m *Machine) recordDeployment(tx *state.Txn, cluster, service, id, status string, c wire.Meta) error {
-	arn := m.namer.ServiceDeployment(cluster, service, strings.TrimPrefix(id, "ecs-svc/"))
-	sd := &state.ServiceDeployment{Cluster: cluster, Service: service, ID: id, Shape: &shape.ServiceDeployment{
-		ServiceDeploymentArn: ptr(arn), ServiceArn: ptr(m.namer.Service(cluster, service)),
-		ClusterArn: ptr(m.namer.Cluster(cluster)), CreatedAt: shape.NewTimestamp(c.Now), StartedAt: shape.NewTimestamp(c.Now),
-		UpdatedAt: shape.NewTimestamp(c.Now), Status: shape.ServiceDeploymentStatus(status),
-	}}
-	return tx.Put(state.TableServiceDeploys, sd)
-}
-
 func applyCreateService(m *Machine, tx *state.Txn, c *wire.CreateService) (any, error) {
 	if _, err := ActiveCluster(&tx.Snapshot, c.Cluster); err != nil {
 		return nil, err
@@ -102,7 +91,7 @@ func applyCreateService(m *Machine, tx *state.Txn, c *wire.CreateService) (any, 
 	if err := tx.Put(state.TableServices, svc); err != nil {
 		return nil, err
 	}
-	if err := m.recordDeployment(tx, c.Cluster, c.Name, c.DeploymentID, string(shape.ServiceDeploymentStatusInProgress), c.Meta); err != nil {
+	if err := m.recordDeployment(tx, svc, td, svc.Deployments[0], nil, c.RecordRevision, c.Now); err != nil {
 		return nil, err
 	}
 	return svc, nil
@@ -186,9 +175,10 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *wire.UpdateService) (any, 
 				svc.Deployments[i].UpdatedAt = c.Now
 			}
 		}
+		replaced := svc.Deployments
 		svc.Deployments = append([]state.Deployment{newDeployment(c.DeploymentID, td, sh.DesiredCount, c.Meta)}, svc.Deployments...)
 		sh.TaskDefinition = td.Def.TaskDefinitionArn
-		if err := m.recordDeployment(tx, c.Cluster, c.Name, c.DeploymentID, string(shape.ServiceDeploymentStatusInProgress), c.Meta); err != nil {
+		if err := m.recordDeployment(tx, svc, td, svc.Deployments[0], replaced, c.RecordRevision, c.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -290,13 +280,21 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *wire.ServiceRound) (any, er
 			primary = &deployments[i]
 		}
 	}
+	r := &round{byID: now, primary: primary, config: svc.Shape.DeploymentConfiguration, desired: c.DesiredCount}
+	if err := m.followRound(tx, c.Cluster, c.Name, deployments, r, c.Now); err != nil {
+		return nil, err
+	}
 	for _, d := range old.Deployments {
-		var recorded shape.ServiceDeploymentStatus
-		if sd := tx.ServiceDeployment(c.Cluster, c.Name, d.ID); sd != nil {
-			recorded = sd.Shape.Status
+		sd := tx.ServiceDeployment(c.Cluster, c.Name, d.ID)
+		if sd == nil {
+			continue
 		}
-		if status := historyStatus(d, now[d.ID], primary, recorded); status != "" {
-			if err := m.finishDeployment(tx, c.Cluster, c.Name, d.ID, string(status), c.Now); err != nil {
+		status := historyStatus(d, now[d.ID], primary, sd.Shape.Status)
+		if revised(sd) {
+			status = revisedStatus(d, now[d.ID], primary, sd.Shape.Status)
+		}
+		if status != "" {
+			if err := m.finishDeployment(tx, c.Cluster, c.Name, d.ID, status, c.Now, &ending{self: now[d.ID], round: r}); err != nil {
 				return nil, err
 			}
 		}
@@ -324,71 +322,6 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *wire.ServiceRound) (any, er
 		svc.InactiveAt = c.Now
 	}
 	return svc, tx.Put(state.TableServices, svc)
-}
-
-// historyStatus is the new status of deployment d's history record after
-// a reconciler round, or "" when it does not change. now is d after the
-// round (nil: it left the deployments array), primary the PRIMARY after
-// the round, recorded the record's status before it.
-//
-//   - d completes: SUCCESSFUL.
-//   - The circuit breaker fails d: ROLLBACK_IN_PROGRESS when another
-//     deployment took over as PRIMARY (the rollback), else STOPPED (no
-//     COMPLETED deployment to roll back to). ROLLBACK_FAILED when the
-//     circuit breaker fails the rollback too.
-//   - d leaves the array (the PRIMARY completed): an unfinished one is
-//     STOPPED (replaced); a failed one being rolled back is
-//     ROLLBACK_SUCCESSFUL when the rollback is what completed, STOPPED
-//     when a later deployment replaced the rollback; otherwise its record
-//     keeps its final status.
-func historyStatus(d state.Deployment, now, primary *state.Deployment, recorded shape.ServiceDeploymentStatus) shape.ServiceDeploymentStatus {
-	if now != nil {
-		switch {
-		case now.RolloutState == rolloutCompleted && d.RolloutState != rolloutCompleted:
-			return shape.ServiceDeploymentStatusSuccessful
-		case now.RolloutState == rolloutFailed && d.RolloutState != rolloutFailed:
-			if now.Status != statusPrimary {
-				return shape.ServiceDeploymentStatusRollbackInProgress
-			}
-			return shape.ServiceDeploymentStatusStopped
-		case recorded == shape.ServiceDeploymentStatusRollbackInProgress && primary != nil && primary.Rollback &&
-			primary.RolloutState == rolloutFailed:
-			return shape.ServiceDeploymentStatusRollbackFailed
-		}
-		return ""
-	}
-	switch {
-	case recorded == shape.ServiceDeploymentStatusRollbackInProgress:
-		if primary != nil && primary.Rollback && primary.RolloutState == rolloutCompleted {
-			return shape.ServiceDeploymentStatusRollbackSuccessful
-		}
-		return shape.ServiceDeploymentStatusStopped
-	case d.RolloutState == rolloutInProgress || d.RolloutState == "":
-		return shape.ServiceDeploymentStatusStopped
-	}
-	return ""
-}
-
-// finishDeployment records how a deployment ended (or that it is being
-// rolled back) in its history record.
-func (m *Machine) finishDeployment(tx *state.Txn, cluster, service, id, status string, now time.Time) error {
-	old := tx.ServiceDeployment(cluster, service, id)
-	if old == nil {
-		return nil
-	}
-	cp := *old
-	sh := *old.Shape
-	sh.Status = shape.ServiceDeploymentStatus(status)
-	sh.UpdatedAt = shape.NewTimestamp(now)
-	switch status {
-	case string(shape.ServiceDeploymentStatusSuccessful):
-		sh.FinishedAt = shape.NewTimestamp(now)
-	case string(shape.ServiceDeploymentStatusRollbackInProgress): // not finished yet
-	default:
-		sh.StoppedAt = shape.NewTimestamp(now)
-	}
-	cp.Shape = &sh
-	return tx.Put(state.TableServiceDeploys, &cp)
 }
 
 // markStopped ends a task the control plane gave up on (its host is lost):

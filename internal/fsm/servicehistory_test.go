@@ -51,6 +51,20 @@ func TestHistoryStatus(t *testing.T) {
 			if got := historyStatus(*tc.before, tc.after, tc.primary, tc.recorded); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
+			if got := revisedStatus(*tc.before, tc.after, tc.primary, tc.recorded); got != tc.want {
+				t.Fatalf("revised record: got %q, want %q", got, tc.want)
+			}
 		})
+	}
+	// The circuit breaker fails the PRIMARY, none of whose tasks ran, and
+	// the rollback completes in the same round: the failed one left the
+	// array at once. A revised record tells a rollback; a record made
+	// before revisions keeps what that release recorded.
+	before, primary := dep("3", P, run, false), dep("2", P, done, true)
+	if got := revisedStatus(*before, nil, primary, inProgress); got != rolledBack {
+		t.Errorf("rolled back within one round, revised record: got %q, want %q", got, rolledBack)
+	}
+	if got := historyStatus(*before, nil, primary, inProgress); got != stopped {
+		t.Errorf("rolled back within one round, record made before revisions: got %q, want %q", got, stopped)
 	}
 }

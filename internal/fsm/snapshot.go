@@ -128,6 +128,8 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableServices, out, nil
 	case *state.ServiceDeployment:
 		return wire.TableServiceDeploys, wire.ServiceDeployment(*r), nil
+	case *state.ServiceRevision:
+		return wire.TableServiceRevs, wire.ServiceRevision(*r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
@@ -191,8 +193,16 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		err := decodeRecord(rec, &r)
 		out := state.ServiceDeployment(r)
 		return state.TableServiceDeploys, &out, err
+	case wire.TableServiceRevs:
+		if v < 3 {
+			break // a table of later versions
+		}
+		var r wire.ServiceRevision
+		err := decodeRecord(rec, &r)
+		out := state.ServiceRevision(r)
+		return state.TableServiceRevs, &out, err
 	}
-	return "", nil, fmt.Errorf("unknown table %q", rec.Table)
+	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }
 
 func decodeRecord(rec wire.SnapshotRecord, v any) error {

@@ -2,6 +2,7 @@ package fsm_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,12 +13,13 @@ import (
 )
 
 // TestGoldenSnapshots restores every checked-in snapshot (one per snapshot
-// version: v1 written by the release before the wire schema, v2 the state
-// of the golden story) and compares what it holds, persisted in the
-// current format, with its golden dump. A change of the snapshot encoding
-// fails here; a new version adds a snapshot and a dump and keeps the old.
+// version: v1 written by the release before the wire schema, each later
+// one the state of the golden story when it was current) and compares
+// what it holds, persisted in the current format, with its golden dump. A
+// change of the snapshot encoding fails here; a new version adds a
+// snapshot and a dump and keeps the old.
 func TestGoldenSnapshots(t *testing.T) {
-	current := filepath.Join("testdata", "snapshots", "v2.snapshot")
+	current := filepath.Join("testdata", "snapshots", fmt.Sprintf("v%d.snapshot", wire.SnapshotVersion))
 	if *update {
 		m := newMachine()
 		for _, c := range story() {
@@ -72,5 +74,22 @@ func TestGoldenSnapshots(t *testing.T) {
 	b, _ := os.ReadFile(strings.TrimSuffix(current, ".snapshot") + ".dump")
 	if !bytes.Equal(a, b) {
 		t.Fatal("the current snapshot does not persist back to itself")
+	}
+}
+
+// A table a snapshot version did not have is refused in that version: the
+// service revisions came with version 3.
+func TestSnapshotRefusesTablesOfLaterVersions(t *testing.T) {
+	rec := `{"t":"servicerevisions","r":{"cluster":"c","service":"s","id":"ecs-svc/1","shape":{}}}` + "\n"
+	if _, err := fsm.ReadSnapshot(strings.NewReader(`{"format":"berth-state","version":2}` + "\n" + rec)); err == nil ||
+		!strings.Contains(err.Error(), `unknown table "servicerevisions" in a version 2 snapshot`) {
+		t.Errorf("a version 2 snapshot with service revisions: got %v, want it refused", err)
+	}
+	store, err := fsm.ReadSnapshot(strings.NewReader(`{"format":"berth-state","version":3}` + "\n" + rec))
+	if err != nil {
+		t.Fatalf("a version 3 snapshot with service revisions: %v", err)
+	}
+	if store.Snapshot().ServiceRevision("c", "s", "ecs-svc/1") == nil {
+		t.Error("the service revision was not restored")
 	}
 }

@@ -123,7 +123,7 @@ func TestOpenRefusesUnknownSnapshot(t *testing.T) {
 		t.Fatalf("%d snapshots", len(states))
 	}
 	b, _ := os.ReadFile(states[0])
-	b = []byte(strings.Replace(string(b), `"version":2`, `"version":7`, 1))
+	b = []byte(strings.Replace(string(b), `"version":`+strconv.Itoa(wire.SnapshotVersion), `"version":7`, 1))
 	if err := os.WriteFile(states[0], b, 0o600); err != nil {
 		t.Fatal(err)
 	}

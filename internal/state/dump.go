@@ -5,7 +5,7 @@ import "fmt"
 // tables lists every table in the order Dump walks them.
 var tables = []string{
 	TableClusters, TableFamilies, TableTaskDefinitions, TableInstances, TableTasks,
-	TableSettings, TableClientTokens, TableServices, TableServiceDeploys,
+	TableSettings, TableClientTokens, TableServices, TableServiceDeploys, TableServiceRevs,
 }
 
 // Tables returns every table name in Dump's order.

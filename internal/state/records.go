@@ -129,6 +129,16 @@ type ServiceDeployment struct {
 	Shape   *shape.ServiceDeployment
 }
 
+// ServiceRevision is the configuration one deployment of a service runs
+// (DescribeServiceRevisions), recorded when the deployment is created. ID
+// is the deployment's ID (ecs-svc/N); the revision's ARN ends in N.
+type ServiceRevision struct {
+	Cluster string
+	Service string
+	ID      string
+	Shape   *shape.ServiceRevision
+}
+
 // Deployment is one entry of a service's deployments array with the
 // bookkeeping the service reconciler keeps in it between rounds (package
 // deploy documents each member; the controller converts).

@@ -20,6 +20,7 @@ const (
 	TableClientTokens    = "tokens"
 	TableServices        = "services"
 	TableServiceDeploys  = "servicedeployments"
+	TableServiceRevs     = "servicerevisions"
 )
 
 // keyIndex indexes a record by a string its function derives. It supports
@@ -147,6 +148,11 @@ func schema() *memdb.DBSchema {
 		TableServiceDeploys: {Name: TableServiceDeploys, Indexes: map[string]*memdb.IndexSchema{
 			"id": {Name: "id", Unique: true, Indexer: compoundIndex[*ServiceDeployment](func(d *ServiceDeployment) (string, string) {
 				return d.Cluster + "\x00" + d.Service, d.ID
+			})},
+		}},
+		TableServiceRevs: {Name: TableServiceRevs, Indexes: map[string]*memdb.IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: compoundIndex[*ServiceRevision](func(r *ServiceRevision) (string, string) {
+				return r.Cluster + "\x00" + r.Service, r.ID
 			})},
 		}},
 		TableClientTokens: {Name: TableClientTokens, Indexes: map[string]*memdb.IndexSchema{

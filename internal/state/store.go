@@ -363,3 +363,9 @@ func (s *Snapshot) ServiceDeployments(cluster, service string, fn func(*ServiceD
 func (s *Snapshot) ServiceDeployment(cluster, service, id string) *ServiceDeployment {
 	return first[*ServiceDeployment](s.txn, TableServiceDeploys, "id", cluster+"\x00"+service, id)
 }
+
+// ServiceRevision returns the revision of one deployment of a service
+// (id is the deployment ID), or nil.
+func (s *Snapshot) ServiceRevision(cluster, service, id string) *ServiceRevision {
+	return first[*ServiceRevision](s.txn, TableServiceRevs, "id", cluster+"\x00"+service, id)
+}

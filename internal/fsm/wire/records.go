@@ -12,7 +12,7 @@ import (
 // table.
 const (
 	SnapshotFormat  = "berth-state"
-	SnapshotVersion = 2
+	SnapshotVersion = 3
 )
 
 // SnapshotHeader opens every snapshot.
@@ -38,16 +38,18 @@ const (
 	TableClientTokens    = "tokens"
 	TableServices        = "services"
 	TableServiceDeploys  = "servicedeployments"
+	TableServiceRevs     = "servicerevisions" // since version 3
 )
 
 // Tables lists every table in snapshot order.
 var Tables = []string{
 	TableClusters, TableFamilies, TableTaskDefinitions, TableInstances, TableTasks,
-	TableSettings, TableClientTokens, TableServices, TableServiceDeploys,
+	TableSettings, TableClientTokens, TableServices, TableServiceDeploys, TableServiceRevs,
 }
 
-// Record types of snapshot version 2. The clusters table holds
-// shape.Cluster records as they are.
+// Record types of snapshot version 3. The clusters table holds
+// shape.Cluster records as they are. Version 2 is version 3 without the
+// servicerevisions table.
 
 // TaskDefinition is one revision of a task definition family.
 type TaskDefinition struct {
@@ -127,6 +129,15 @@ type ServiceDeployment struct {
 	Service string                   `json:"service"`
 	ID      string                   `json:"id"`
 	Shape   *shape.ServiceDeployment `json:"shape"`
+}
+
+// ServiceRevision is the configuration one deployment runs (ID is the
+// deployment's ID, ecs-svc/N).
+type ServiceRevision struct {
+	Cluster string                 `json:"cluster"`
+	Service string                 `json:"service"`
+	ID      string                 `json:"id"`
+	Shape   *shape.ServiceRevision `json:"shape"`
 }
 
 // ServiceV1 is the services record of snapshot version 1, whose

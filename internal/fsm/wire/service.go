@@ -18,6 +18,10 @@ type CreateService struct {
 	Revision     int32          `json:"revision"`
 	DeploymentID string         `json:"deploymentId"`
 	Fingerprint  string         `json:"fingerprint"`
+	// RecordRevision: the deployment records its service revision and a
+	// full history record (see UpdateService). Absent in entries written
+	// before service revisions existed, whose deployments have neither.
+	RecordRevision bool `json:"recordRevision,omitempty"`
 }
 
 func (CreateService) Type() Type     { return TypeCreateService }
@@ -42,6 +46,13 @@ type UpdateService struct {
 	EnableExecuteCommand   *bool                          `json:"enableExecuteCommand,omitempty"`
 	ForceNewDeployment     bool                           `json:"forceNewDeployment,omitempty"`
 	DeploymentID           string                         `json:"deploymentId"`
+	// RecordRevision: a new deployment records its service revision (the
+	// configuration it runs) and a history record that names its target
+	// and source revisions and its circuit breaker, which later rounds
+	// keep current; the deployment it replaces, if unfinished, is STOPPED.
+	// Absent (false) in entries written before service revisions existed:
+	// they apply as they did then, recording neither.
+	RecordRevision bool `json:"recordRevision,omitempty"`
 }
 
 func (UpdateService) Type() Type     { return TypeUpdateService }
