@@ -225,8 +225,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	b, _ := json.Marshal(fp)
 	sum := sha256.Sum256(b)
 	v, err := a.apply(c, wire.CreateService{Meta: c.meta(), Cluster: cluster, Name: name, Shape: sh,
-		Family: td.Family, Revision: td.Revision, DeploymentID: newDeploymentID(), Fingerprint: hex.EncodeToString(sum[:]),
-		RecordRevision: true})
+		Family: td.Family, Revision: td.Revision, DeploymentID: newDeploymentID(), Fingerprint: hex.EncodeToString(sum[:])})
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +262,7 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 	cmd := wire.UpdateService{Meta: c.meta(), Cluster: cluster, Name: name, DesiredCount: in.DesiredCount,
 		HealthCheckGracePeriod: in.HealthCheckGracePeriodSeconds, EnableECSManagedTags: in.EnableECSManagedTags,
 		PropagateTags: in.PropagateTags, EnableExecuteCommand: in.EnableExecuteCommand,
-		ForceNewDeployment: in.ForceNewDeployment, DeploymentID: newDeploymentID(), RecordRevision: true}
+		ForceNewDeployment: in.ForceNewDeployment, DeploymentID: newDeploymentID()}
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
 		return nil, apierr.InvalidParameterf("desiredCount cannot be negative.")
 	}

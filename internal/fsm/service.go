@@ -91,7 +91,7 @@ func applyCreateService(m *Machine, tx *state.Txn, c *wire.CreateService) (any, 
 	if err := tx.Put(state.TableServices, svc); err != nil {
 		return nil, err
 	}
-	if err := m.recordDeployment(tx, svc, td, svc.Deployments[0], nil, c.RecordRevision, c.Now); err != nil {
+	if err := m.recordDeployment(tx, svc, td, svc.Deployments[0], nil, c.RecordsRevision(), c.Now); err != nil {
 		return nil, err
 	}
 	return svc, nil
@@ -178,7 +178,7 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *wire.UpdateService) (any, 
 		replaced := svc.Deployments
 		svc.Deployments = append([]state.Deployment{newDeployment(c.DeploymentID, td, sh.DesiredCount, c.Meta)}, svc.Deployments...)
 		sh.TaskDefinition = td.Def.TaskDefinitionArn
-		if err := m.recordDeployment(tx, svc, td, svc.Deployments[0], replaced, c.RecordRevision, c.Now); err != nil {
+		if err := m.recordDeployment(tx, svc, td, svc.Deployments[0], replaced, c.RecordsRevision(), c.Now); err != nil {
 			return nil, err
 		}
 	}

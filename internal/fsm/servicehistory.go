@@ -10,7 +10,7 @@ import (
 
 // Deployment history. Every deployment has a history record
 // (ListServiceDeployments, DescribeServiceDeployments). A deployment
-// created by a command with RecordRevision also has a service revision
+// created by a version 2 CreateService or UpdateService also has a service revision
 // (DescribeServiceRevisions: the configuration it runs) and a revised
 // history record: its target and source revisions with their task
 // counts, its deployment configuration and circuit breaker, which rounds
@@ -49,7 +49,7 @@ func (m *Machine) revisionArn(cluster, service, id string) string {
 }
 
 // revised reports whether a history record has its target revision (it
-// was made with RecordRevision).
+// was made by a version 2 command).
 func revised(sd *state.ServiceDeployment) bool { return sd.Shape.TargetServiceRevision != nil }
 
 // ended reports whether a history status is final; a deployment being
@@ -155,7 +155,7 @@ type ending struct {
 // rolled back) in its history record; a revised record also gets why, its
 // circuit breaker's outcome, its rollback and its final counts, and so
 // does any record a new deployment stops (no round: only commands with
-// RecordRevision stop a record that way). A STOPPED record is not
+// version 2 commands stop a record that way). A STOPPED record is not
 // stopped again.
 func (m *Machine) finishDeployment(tx *state.Txn, cluster, service, id string, status shape.ServiceDeploymentStatus, now time.Time, end *ending) error {
 	old := tx.ServiceDeployment(cluster, service, id)

@@ -10,11 +10,12 @@
 // one SnapshotRecord per record, table by table.
 //
 // Rules (docs/architecture.md, "Log and snapshot format"):
-//   - Every member has an explicit json tag. A type's encoding never changes
-//     meaning: a member may be added (old entries decode with its zero
-//     value, which must mean what the old servers did), never renamed,
-//     retyped or reinterpreted. Anything else is a new version: a new
-//     struct beside the old one, which stays and keeps decoding forever.
+//   - Every member has an explicit json tag. A version's encoding and
+//     meaning never change: any change of its members, or of what the
+//     applier does with them, is a new version, a new struct beside the
+//     old one, which stays and keeps decoding forever (its Upgrade marks
+//     what it did otherwise). Decoding is strict, so an older server
+//     refuses an entry with a member it does not know.
 //   - Type values are never reused or renumbered.
 //   - Members that the applier does not read are not logged.
 //   - ECS resource documents (task definitions, tasks, services, clusters,

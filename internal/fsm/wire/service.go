@@ -18,14 +18,17 @@ type CreateService struct {
 	Revision     int32          `json:"revision"`
 	DeploymentID string         `json:"deploymentId"`
 	Fingerprint  string         `json:"fingerprint"`
-	// RecordRevision: the deployment records its service revision and a
-	// full history record (see UpdateService). Absent in entries written
-	// before service revisions existed, whose deployments have neither.
-	RecordRevision bool `json:"recordRevision,omitempty"`
+
+	legacy bool // upgraded from version 1 (never encoded)
 }
 
 func (CreateService) Type() Type     { return TypeCreateService }
-func (CreateService) Version() uint8 { return 1 }
+func (CreateService) Version() uint8 { return 2 }
+
+// RecordsRevision reports whether the new deployment records its service
+// revision and a full history record (version 2; version 1, written before
+// service revisions existed, recorded neither).
+func (c CreateService) RecordsRevision() bool { return !c.legacy }
 
 // UpdateService changes a service. A new task definition or
 // ForceNewDeployment starts a new PRIMARY deployment; other changes apply
@@ -46,17 +49,20 @@ type UpdateService struct {
 	EnableExecuteCommand   *bool                          `json:"enableExecuteCommand,omitempty"`
 	ForceNewDeployment     bool                           `json:"forceNewDeployment,omitempty"`
 	DeploymentID           string                         `json:"deploymentId"`
-	// RecordRevision: a new deployment records its service revision (the
-	// configuration it runs) and a history record that names its target
-	// and source revisions and its circuit breaker, which later rounds
-	// keep current; the deployment it replaces, if unfinished, is STOPPED.
-	// Absent (false) in entries written before service revisions existed:
-	// they apply as they did then, recording neither.
-	RecordRevision bool `json:"recordRevision,omitempty"`
+
+	legacy bool // upgraded from version 1 (never encoded)
 }
 
 func (UpdateService) Type() Type     { return TypeUpdateService }
-func (UpdateService) Version() uint8 { return 1 }
+func (UpdateService) Version() uint8 { return 2 }
+
+// RecordsRevision reports whether a new deployment records its service
+// revision (the configuration it runs) and a history record that names its
+// target and source revisions and its circuit breaker, which later rounds
+// keep current, and stops the deployment it replaces if unfinished
+// (version 2). Version 1 entries, written before service revisions
+// existed, apply as they did then, recording neither.
+func (c UpdateService) RecordsRevision() bool { return !c.legacy }
 
 // DeleteService starts draining a service: desired count 0, status
 // DRAINING; it becomes INACTIVE when its last task stops.

@@ -174,3 +174,52 @@ type ContainerStateChangeV1 struct {
 func (c ContainerStateChangeV1) Upgrade() ContainerStateChange {
 	return ContainerStateChange{Meta: c.Meta, Cluster: c.Cluster, TaskID: c.TaskID, Change: c.Change, byteCut: true}
 }
+
+// CreateServiceV1 is CreateService version 1: the same members; its
+// deployment records no service revision.
+type CreateServiceV1 struct {
+	Meta
+	Cluster      string         `json:"cluster"`
+	Name         string         `json:"name"`
+	Shape        *shape.Service `json:"shape"`
+	Family       string         `json:"family"`
+	Revision     int32          `json:"revision"`
+	DeploymentID string         `json:"deploymentId"`
+	Fingerprint  string         `json:"fingerprint"`
+}
+
+// Upgrade returns the version 2 form, marked to record no revision.
+func (c CreateServiceV1) Upgrade() CreateService {
+	return CreateService{Meta: c.Meta, Cluster: c.Cluster, Name: c.Name, Shape: c.Shape, Family: c.Family,
+		Revision: c.Revision, DeploymentID: c.DeploymentID, Fingerprint: c.Fingerprint, legacy: true}
+}
+
+// UpdateServiceV1 is UpdateService version 1: the same members; a new
+// deployment records no service revision.
+type UpdateServiceV1 struct {
+	Meta
+	Cluster                string                         `json:"cluster"`
+	Name                   string                         `json:"name"`
+	DesiredCount           *int32                         `json:"desiredCount,omitempty"`
+	Family                 string                         `json:"family,omitempty"`
+	Revision               int32                          `json:"revision,omitempty"`
+	DeploymentConfig       *shape.DeploymentConfiguration `json:"deploymentConfiguration,omitempty"`
+	HealthCheckGracePeriod *int32                         `json:"healthCheckGracePeriodSeconds,omitempty"`
+	PlacementConstraints   []shape.PlacementConstraint    `json:"placementConstraints,omitempty"`
+	PlacementStrategy      []shape.PlacementStrategy      `json:"placementStrategy,omitempty"`
+	EnableECSManagedTags   *bool                          `json:"enableECSManagedTags,omitempty"`
+	PropagateTags          shape.PropagateTags            `json:"propagateTags,omitempty"`
+	EnableExecuteCommand   *bool                          `json:"enableExecuteCommand,omitempty"`
+	ForceNewDeployment     bool                           `json:"forceNewDeployment,omitempty"`
+	DeploymentID           string                         `json:"deploymentId"`
+}
+
+// Upgrade returns the version 2 form, marked to record no revision.
+func (c UpdateServiceV1) Upgrade() UpdateService {
+	return UpdateService{Meta: c.Meta, Cluster: c.Cluster, Name: c.Name, DesiredCount: c.DesiredCount, Family: c.Family,
+		Revision: c.Revision, DeploymentConfig: c.DeploymentConfig, HealthCheckGracePeriod: c.HealthCheckGracePeriod,
+		PlacementConstraints: c.PlacementConstraints, PlacementStrategy: c.PlacementStrategy,
+		EnableECSManagedTags: c.EnableECSManagedTags, PropagateTags: c.PropagateTags,
+		EnableExecuteCommand: c.EnableExecuteCommand, ForceNewDeployment: c.ForceNewDeployment,
+		DeploymentID: c.DeploymentID, legacy: true}
+}
