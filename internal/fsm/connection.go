@@ -90,7 +90,7 @@ func applyCollectGarbage(m *Machine, tx *state.Txn, c *wire.CollectGarbage) (any
 	// Revisions whose deletion waited for their last task go now.
 	var defs []*state.TaskDefinition
 	tx.TaskDefinitions("", "", false, func(td *state.TaskDefinition) bool {
-		if td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress && !referenced(tx, deref(td.Def.TaskDefinitionArn)) {
+		if td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress && !referenced(tx, deref(td.Def.TaskDefinitionArn), c.ServicesUse()) {
 			defs = append(defs, td)
 		}
 		return true

@@ -37,7 +37,8 @@ func applyRunTask(m *Machine, tx *state.Txn, c *wire.RunTask) (any, error) {
 		}
 	}
 	td := tx.TaskDefinition(c.Family, c.Revision)
-	if td == nil || td.Def.Status == shape.TaskDefinitionStatusInactive && !c.AllowInactive || td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress {
+	if td == nil || td.Def.Status == shape.TaskDefinitionStatusInactive && !c.AllowInactive ||
+		td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress && !c.AllowsDeleteInProgress() {
 		return nil, apierr.Clientf("TaskDefinition is inactive")
 	}
 	out := &RunTaskResult{Tasks: []*state.Task{}, Failures: append([]shape.Failure{}, c.Failures...)}

@@ -109,7 +109,7 @@ func applyDeleteTaskDefinitions(m *Machine, tx *state.Txn, c *wire.DeleteTaskDef
 		if err := tx.Put(state.TableFamilies, &fam); err != nil {
 			return nil, err
 		}
-		if referenced(tx, arn) {
+		if referenced(tx, arn, c.ServicesUse()) {
 			rec := *old
 			rec.Def = &def
 			if err := tx.Put(state.TableTaskDefinitions, &rec); err != nil {
@@ -124,15 +124,39 @@ func applyDeleteTaskDefinitions(m *Machine, tx *state.Txn, c *wire.DeleteTaskDef
 	return out, nil
 }
 
-// referenced reports whether a task that has not stopped uses the revision.
-func referenced(tx *state.Txn, taskDefinitionArn string) bool {
+// referenced reports whether a task that has not stopped uses the revision,
+// or, with services, an ACTIVE or DRAINING service runs it (a deployment of
+// it) or may roll back to it (its last completed deployment).
+func referenced(tx *state.Txn, taskDefinitionArn string, services bool) bool {
 	found := false
 	tx.Clusters("", func(cl *shape.Cluster) bool {
-		tx.Tasks(deref(cl.ClusterName), "", func(t *state.Task) bool {
+		name := deref(cl.ClusterName)
+		tx.Tasks(name, "", func(t *state.Task) bool {
 			found = deref(t.Shape.TaskDefinitionArn) == taskDefinitionArn && deref(t.Shape.LastStatus) != "STOPPED"
 			return !found
 		})
+		if !found && services {
+			tx.Services(name, "", func(svc *state.Service) bool {
+				found = serviceUses(svc, taskDefinitionArn)
+				return !found
+			})
+		}
 		return !found
 	})
 	return found
+}
+
+func serviceUses(svc *state.Service, taskDefinitionArn string) bool {
+	if st := deref(svc.Shape.Status); st != "ACTIVE" && st != "DRAINING" {
+		return false
+	}
+	if deref(svc.Shape.TaskDefinition) == taskDefinitionArn {
+		return true
+	}
+	for _, d := range svc.Deployments {
+		if d.TaskDefinition == taskDefinitionArn {
+			return true
+		}
+	}
+	return svc.LastCompleted != nil && svc.LastCompleted.TaskDefinition == taskDefinitionArn
 }

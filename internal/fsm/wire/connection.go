@@ -32,12 +32,20 @@ type ResetConnections struct {
 func (ResetConnections) Type() Type     { return TypeResetConnections }
 func (ResetConnections) Version() uint8 { return 2 }
 
-// CollectGarbage removes STOPPED tasks stopped before TasksBefore and
-// expired clientTokens.
+// CollectGarbage removes STOPPED tasks stopped before TasksBefore, expired
+// clientTokens, and DELETE_IN_PROGRESS revisions no longer in use (version
+// 2: by a task that has not stopped or by an ACTIVE or DRAINING service;
+// version 1, CollectGarbageV1, looked at tasks only).
 type CollectGarbage struct {
 	Meta
 	TasksBefore time.Time `json:"tasksBefore"`
+
+	tasksOnly bool // upgraded from version 1 (never encoded)
 }
 
 func (CollectGarbage) Type() Type     { return TypeCollectGarbage }
-func (CollectGarbage) Version() uint8 { return 1 }
+func (CollectGarbage) Version() uint8 { return 2 }
+
+// ServicesUse reports whether services count as using a revision
+// (version 2).
+func (c CollectGarbage) ServicesUse() bool { return !c.tasksOnly }

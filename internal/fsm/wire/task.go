@@ -31,17 +31,24 @@ type RunTask struct {
 	// resources on the chosen instance (a concurrent plan may have put one).
 	DistinctInstance bool `json:"distinctInstance,omitempty"`
 	// AllowInactive lets a service scale on a deregistered revision, as ECS
-	// lets existing services do.
+	// lets existing services do: INACTIVE, and (version 2) also
+	// DELETE_IN_PROGRESS, which version 1 refused.
 	AllowInactive bool `json:"allowInactive,omitempty"`
 	// ClientToken makes the request idempotent for TokenTTL seconds.
 	ClientToken string `json:"clientToken,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Failures are the scheduler's, answered with the result.
 	Failures []shape.Failure `json:"failures,omitempty"`
+
+	inactiveOnly bool // upgraded from version 1 (never encoded)
 }
 
 func (RunTask) Type() Type     { return TypeRunTask }
-func (RunTask) Version() uint8 { return 1 }
+func (RunTask) Version() uint8 { return 2 }
+
+// AllowsDeleteInProgress reports whether AllowInactive also allows a
+// revision whose deletion waits for its users (version 2).
+func (c RunTask) AllowsDeleteInProgress() bool { return c.AllowInactive && !c.inactiveOnly }
 
 // Reservation is what one task holds on its container instance.
 type Reservation struct {

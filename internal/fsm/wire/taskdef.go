@@ -33,11 +33,21 @@ type TaskDefinitionRef struct {
 	Revision int32  `json:"revision"`
 }
 
-// DeleteTaskDefinitions deletes INACTIVE revisions.
+// DeleteTaskDefinitions deletes INACTIVE revisions. A revision still in
+// use stays DELETE_IN_PROGRESS until CollectGarbage finds it unused:
+// version 2 counts a task that has not stopped and an ACTIVE or DRAINING
+// service that runs or may roll back to it; version 1
+// (DeleteTaskDefinitionsV1) counted tasks only.
 type DeleteTaskDefinitions struct {
 	Meta
 	Refs []TaskDefinitionRef `json:"refs"`
+
+	tasksOnly bool // upgraded from version 1 (never encoded)
 }
 
 func (DeleteTaskDefinitions) Type() Type     { return TypeDeleteTaskDefinitions }
-func (DeleteTaskDefinitions) Version() uint8 { return 1 }
+func (DeleteTaskDefinitions) Version() uint8 { return 2 }
+
+// ServicesUse reports whether services count as using a revision
+// (version 2).
+func (c DeleteTaskDefinitions) ServicesUse() bool { return !c.tasksOnly }

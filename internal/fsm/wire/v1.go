@@ -223,3 +223,56 @@ func (c UpdateServiceV1) Upgrade() UpdateService {
 		EnableExecuteCommand: c.EnableExecuteCommand, ForceNewDeployment: c.ForceNewDeployment,
 		DeploymentID: c.DeploymentID, legacy: true}
 }
+
+// DeleteTaskDefinitionsV1 is DeleteTaskDefinitions version 1: the same
+// members; only tasks kept a revision in use.
+type DeleteTaskDefinitionsV1 struct {
+	Meta
+	Refs []TaskDefinitionRef `json:"refs"`
+}
+
+// Upgrade returns the version 2 form, marked to look at tasks only.
+func (c DeleteTaskDefinitionsV1) Upgrade() DeleteTaskDefinitions {
+	return DeleteTaskDefinitions{Meta: c.Meta, Refs: c.Refs, tasksOnly: true}
+}
+
+// CollectGarbageV1 is CollectGarbage version 1: the same members; only
+// tasks kept a revision in use.
+type CollectGarbageV1 struct {
+	Meta
+	TasksBefore time.Time `json:"tasksBefore"`
+}
+
+// Upgrade returns the version 2 form, marked to look at tasks only.
+func (c CollectGarbageV1) Upgrade() CollectGarbage {
+	return CollectGarbage{Meta: c.Meta, TasksBefore: c.TasksBefore, tasksOnly: true}
+}
+
+// RunTaskV1 is RunTask version 1: the same members; AllowInactive did not
+// allow a DELETE_IN_PROGRESS revision.
+type RunTaskV1 struct {
+	Meta
+	Cluster              string              `json:"cluster"`
+	Family               string              `json:"family"`
+	Revision             int32               `json:"revision"`
+	Tasks                []NewTask           `json:"tasks"`
+	Group                string              `json:"group"`
+	StartedBy            string              `json:"startedBy,omitempty"`
+	Overrides            *shape.TaskOverride `json:"overrides,omitempty"`
+	Tags                 []shape.Tag         `json:"tags,omitempty"`
+	Reserved             Reservation         `json:"reserved"`
+	EnableExecuteCommand bool                `json:"enableExecuteCommand,omitempty"`
+	DistinctInstance     bool                `json:"distinctInstance,omitempty"`
+	AllowInactive        bool                `json:"allowInactive,omitempty"`
+	ClientToken          string              `json:"clientToken,omitempty"`
+	Fingerprint          string              `json:"fingerprint,omitempty"`
+	Failures             []shape.Failure     `json:"failures,omitempty"`
+}
+
+// Upgrade returns the version 2 form, marked to refuse DELETE_IN_PROGRESS.
+func (c RunTaskV1) Upgrade() RunTask {
+	return RunTask{Meta: c.Meta, Cluster: c.Cluster, Family: c.Family, Revision: c.Revision, Tasks: c.Tasks, Group: c.Group,
+		StartedBy: c.StartedBy, Overrides: c.Overrides, Tags: c.Tags, Reserved: c.Reserved,
+		EnableExecuteCommand: c.EnableExecuteCommand, DistinctInstance: c.DistinctInstance, AllowInactive: c.AllowInactive,
+		ClientToken: c.ClientToken, Fingerprint: c.Fingerprint, Failures: c.Failures, inactiveOnly: true}
+}
