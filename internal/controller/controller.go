@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
@@ -34,6 +36,8 @@ type Config struct {
 	// NewTaskID and NewUUID make IDs for the tasks the controller starts.
 	NewTaskID func() string
 	NewUUID   func() string
+	// Metrics, when set, receives the controller's metrics (see metrics.go).
+	Metrics prometheus.Registerer
 }
 
 // Services is the service controller.
@@ -44,6 +48,7 @@ type Services struct {
 	views fsm.InstanceViews // placement views of container instances, kept between starts
 	// leaderSince is when this server's leadership began (see Run).
 	leaderSince time.Time
+	metrics     *metrics
 }
 
 // NewServices returns the service controller.
@@ -59,7 +64,11 @@ func NewServices(cfg Config) *Services {
 		cfg.Deploy = &d
 	}
 	seed := uint64(cfg.Now().UnixNano())
-	return &Services{cfg: cfg, log: cfg.Log.With("component", "services"), rng: rand.New(rand.NewPCG(seed, seed>>7))}
+	m := newMetrics()
+	if cfg.Metrics != nil {
+		cfg.Metrics.MustRegister(m.duration, m.rounds)
+	}
+	return &Services{cfg: cfg, log: cfg.Log.With("component", "services"), rng: rand.New(rand.NewPCG(seed, seed>>7)), metrics: m}
 }
 
 // Run reconciles services until ctx ends. It runs only while this server
@@ -71,7 +80,9 @@ func NewServices(cfg Config) *Services {
 func (s *Services) Run(ctx context.Context, leaderSince time.Time) {
 	s.leaderSince = leaderSince
 	for ctx.Err() == nil {
-		wake, watches := s.pass(ctx)
+		start := time.Now()
+		wake, watches, rounds := s.pass(ctx)
+		s.metrics.observe(time.Since(start), rounds)
 		if !s.wait(ctx, watches, wake) {
 			return
 		}

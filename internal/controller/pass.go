@@ -22,7 +22,8 @@ type round struct {
 }
 
 // pass reconciles every ACTIVE or DRAINING service once, from one
-// snapshot, and returns when to look again and what to watch meanwhile.
+// snapshot, and returns when to look again, what to watch meanwhile, and
+// how many services had work in it (rounds).
 //
 // It proposes in three phases, each phase's commands all at once so that
 // raft commits them in shared batches (one log append and fsync for many):
@@ -30,7 +31,7 @@ type round struct {
 // that committed, placed one after another on one view of each cluster
 // (so that they do not compete for the same resources) and committed as
 // RunTask commands; then each start's outcome (ServicePlacement).
-func (s *Services) pass(ctx context.Context) (time.Time, []<-chan struct{}) {
+func (s *Services) pass(ctx context.Context) (time.Time, []<-chan struct{}, int) {
 	snap := s.cfg.State.Snapshot()
 	var services []*state.Service
 	clusters := map[string]bool{}
@@ -64,7 +65,7 @@ func (s *Services) pass(ctx context.Context) (time.Time, []<-chan struct{}) {
 		}
 	}
 	if len(rounds) == 0 {
-		return wake, watches
+		return wake, watches, 0
 	}
 
 	// Phase 1: the rounds.
@@ -118,7 +119,7 @@ func (s *Services) pass(ctx context.Context) (time.Time, []<-chan struct{}) {
 			later(s.cfg.Now().Add(time.Second))
 		}
 	}
-	return wake, watches
+	return wake, watches, len(rounds)
 }
 
 // applied is one command's outcome.

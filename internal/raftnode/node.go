@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
 
 	"berth.dev/berth/internal/fsm"
@@ -45,6 +46,8 @@ type Config struct {
 	TrailingLogs uint64
 	// StartTimeout bounds the wait for leadership in Open; default 30s.
 	StartTimeout time.Duration
+	// Metrics, when set, receives the node's metrics (see metrics.go).
+	Metrics prometheus.Registerer
 }
 
 // Node is a running raft server with its state machine.
@@ -56,6 +59,7 @@ type Node struct {
 	lead    *leadership
 	stop    chan struct{}
 	watched chan struct{} // closed when the leadership watcher ends
+	metrics *metrics
 }
 
 // Open starts (or restarts) the node in cfg.DataDir and waits until it leads
@@ -144,11 +148,17 @@ func Open(ctx context.Context, cfg Config, machine *fsm.Machine, log *slog.Logge
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n := &Node{raft: r, machine: machine, store: store, log: log, lead: newLeadership(),
-		stop: make(chan struct{}), watched: make(chan struct{})}
+		stop: make(chan struct{}), watched: make(chan struct{}), metrics: newMetrics()}
 	go n.watchLeadership(notify)
 	if err := n.waitReady(ctx, cfg.StartTimeout); err != nil {
 		n.Close()
 		return nil, err
+	}
+	if cfg.Metrics != nil {
+		if err := n.metrics.register(cfg.Metrics, n); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("register raft metrics: %w", err)
+		}
 	}
 	return n, nil
 }
@@ -183,6 +193,7 @@ func (n *Node) Apply(ctx context.Context, c wire.Command) (any, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		enqueue = time.Until(dl)
 	}
+	start := time.Now()
 	f := n.raft.Apply(data, enqueue)
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
@@ -191,6 +202,7 @@ func (n *Node) Apply(ctx context.Context, c wire.Command) (any, error) {
 		if err != nil {
 			return nil, applyError(err)
 		}
+		n.metrics.apply.Observe(time.Since(start).Seconds())
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
 	}
@@ -245,6 +257,13 @@ func (n *Node) Snapshot() error {
 	}
 	return nil
 }
+
+// AppliedIndex is the index of the last log entry applied to the state.
+func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
+
+// LastIndex is the index of the last entry in the log (stored or in a
+// snapshot), committed or not.
+func (n *Node) LastIndex() uint64 { return n.raft.LastIndex() }
 
 // Stats returns raft's counters (indexes, terms, state) for diagnostics.
 func (n *Node) Stats() map[string]string { return n.raft.Stats() }

@@ -120,8 +120,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	machine := fsm.New(namer, cfg.Log.With("component", "fsm"))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&stateCollector{state: machine, log: cfg.Log.With("component", "metrics")})
 	rcfg := cfg.Raft
 	rcfg.DataDir = dir
+	rcfg.Metrics = reg
 	node, err := raftnode.Open(ctx, rcfg, machine, cfg.Log)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -137,8 +141,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := ecsapi.New(ecsapi.Config{
 		Namer:    namer,
 		Auth:     newAuthenticator(creds, namer.Root(), time.Now),
@@ -194,7 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.GCInterval = DefaultGCInterval
 	}
 	services := controller.NewServices(controller.Config{State: machine, Proposer: node, Log: cfg.Log,
-		Deploy: cfg.Deploy, NewTaskID: ecsapi.NewID, NewUUID: ecsapi.NewUUID})
+		Deploy: cfg.Deploy, NewTaskID: ecsapi.NewID, NewUUID: ecsapi.NewUUID, Metrics: reg})
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
