@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,38 +14,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
+
+	"berth.dev/berth/internal/shape"
 )
 
 // manifest is `berth deploy`'s file: a service with its task definition
-// inline. Field names are ECS's (the task definition is a
+// inline. Member names are ECS's (the task definition is a
 // RegisterTaskDefinition input, as for --cli-input-json).
 type manifest struct {
-	Cluster                       string          `json:"cluster"`
-	Service                       string          `json:"service"`
-	DesiredCount                  *int32          `json:"desiredCount"`
-	SchedulingStrategy            string          `json:"schedulingStrategy"`
-	DeploymentConfiguration       json.RawMessage `json:"deploymentConfiguration"`
-	HealthCheckGracePeriodSeconds *int32          `json:"healthCheckGracePeriodSeconds"`
-	PlacementConstraints          json.RawMessage `json:"placementConstraints"`
-	PlacementStrategy             json.RawMessage `json:"placementStrategy"`
-	PropagateTags                 string          `json:"propagateTags"`
-	EnableECSManagedTags          bool            `json:"enableECSManagedTags"`
-	Tags                          json.RawMessage `json:"tags"`
-	TaskDefinition                json.RawMessage `json:"taskDefinition"`
-	deploymentConfig              *types.DeploymentConfiguration
+	Cluster                       string                               `json:"cluster"`
+	Service                       string                               `json:"service"`
+	DesiredCount                  *int32                               `json:"desiredCount"`
+	SchedulingStrategy            string                               `json:"schedulingStrategy"`
+	DeploymentConfiguration       *shape.DeploymentConfiguration       `json:"deploymentConfiguration"`
+	HealthCheckGracePeriodSeconds *int32                               `json:"healthCheckGracePeriodSeconds"`
+	PlacementConstraints          []shape.PlacementConstraint          `json:"placementConstraints"`
+	PlacementStrategy             []shape.PlacementStrategy            `json:"placementStrategy"`
+	PropagateTags                 string                               `json:"propagateTags"`
+	EnableECSManagedTags          bool                                 `json:"enableECSManagedTags"`
+	Tags                          []shape.Tag                          `json:"tags"`
+	TaskDefinition                *shape.RegisterTaskDefinitionRequest `json:"taskDefinition"`
+
+	deploymentConfig *types.DeploymentConfiguration
+	constraints      []types.PlacementConstraint
+	strategy         []types.PlacementStrategy
+	tags             []types.Tag
 }
 
-// decodeStrict decodes JSON into v, refusing unknown members, so a typo in
-// a manifest is an error and not a silently ignored setting.
-func decodeStrict(raw []byte, v any) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
+// readManifest reads and checks a manifest; its errors name members as
+// written in the file.
 func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -58,32 +53,54 @@ func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, err
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var m manifest
-	if err := decodeStrict(js, &m); err != nil {
+	if err := decodeFile(js, &m); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.Service == "" {
 		return nil, nil, fmt.Errorf("%s: service is required", path)
 	}
-	if len(m.TaskDefinition) == 0 {
+	if m.DesiredCount == nil && m.SchedulingStrategy != string(types.SchedulingStrategyDaemon) {
+		return nil, nil, fmt.Errorf("%s: desiredCount is required (unless schedulingStrategy is DAEMON)", path)
+	}
+	if m.TaskDefinition == nil {
 		return nil, nil, fmt.Errorf("%s: taskDefinition is required", path)
+	}
+	if err := checkTaskDefinition(m.TaskDefinition, "taskDefinition."); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.Cluster == "" {
 		m.Cluster = "default"
 	}
 	var td ecs.RegisterTaskDefinitionInput
-	if err := decodeStrict(m.TaskDefinition, &td); err != nil {
-		return nil, nil, fmt.Errorf("%s: taskDefinition: %w", path, err)
-	}
+	fromWire(&td, m.TaskDefinition)
 	if td.Family == nil {
 		td.Family = aws.String(m.Service)
 	}
-	if len(m.DeploymentConfiguration) > 0 {
+	if m.DeploymentConfiguration != nil {
 		m.deploymentConfig = &types.DeploymentConfiguration{}
-		if err := decodeStrict(m.DeploymentConfiguration, m.deploymentConfig); err != nil {
-			return nil, nil, fmt.Errorf("%s: deploymentConfiguration: %w", path, err)
+		fromWire(m.deploymentConfig, m.DeploymentConfiguration)
+	}
+	fromWire(&m.constraints, m.PlacementConstraints)
+	fromWire(&m.strategy, m.PlacementStrategy)
+	fromWire(&m.tags, m.Tags)
+	return &m, &td, nil
+}
+
+// checkTaskDefinition refuses, before anything is registered, a task
+// definition without containers, or a container without a name or image.
+func checkTaskDefinition(td *shape.RegisterTaskDefinitionRequest, prefix string) error {
+	if len(td.ContainerDefinitions) == 0 {
+		return fmt.Errorf("%scontainerDefinitions is required", prefix)
+	}
+	for i, c := range td.ContainerDefinitions {
+		if aws.ToString(c.Name) == "" {
+			return fmt.Errorf("%scontainerDefinitions[%d].name is required", prefix, i)
+		}
+		if aws.ToString(c.Image) == "" {
+			return fmt.Errorf("%scontainerDefinitions[%d].image is required", prefix, i)
 		}
 	}
-	return &m, &td, nil
+	return nil
 }
 
 func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
@@ -139,17 +156,6 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 
 // applyService creates the service, or updates it when it exists.
 func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string) (*types.Service, error) {
-	var constraints []types.PlacementConstraint
-	var strategy []types.PlacementStrategy
-	var tags []types.Tag
-	for _, x := range []struct {
-		raw json.RawMessage
-		v   any
-	}{{m.PlacementConstraints, &constraints}, {m.PlacementStrategy, &strategy}, {m.Tags, &tags}} {
-		if err := decodeStrict(x.raw, x.v); err != nil {
-			return nil, &exitError{code: 2, msg: "manifest: " + err.Error()}
-		}
-	}
 	d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(m.Cluster), Services: []string{m.Service}})
 	if err != nil {
 		return nil, err
@@ -159,7 +165,7 @@ func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string)
 			Cluster: aws.String(m.Cluster), Service: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
 			DesiredCount: m.DesiredCount, DeploymentConfiguration: m.deploymentConfig,
 			HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
-			PlacementConstraints:          constraints, PlacementStrategy: strategy,
+			PlacementConstraints:          m.constraints, PlacementStrategy: m.strategy,
 		})
 		if err != nil {
 			return nil, err
@@ -170,8 +176,8 @@ func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string)
 		Cluster: aws.String(m.Cluster), ServiceName: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
 		DesiredCount: m.DesiredCount, SchedulingStrategy: types.SchedulingStrategy(m.SchedulingStrategy),
 		DeploymentConfiguration: m.deploymentConfig, HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
-		PlacementConstraints: constraints, PlacementStrategy: strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
-		EnableECSManagedTags: m.EnableECSManagedTags, Tags: tags,
+		PlacementConstraints: m.constraints, PlacementStrategy: m.strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
+		EnableECSManagedTags: m.EnableECSManagedTags, Tags: m.tags,
 	})
 	if err != nil {
 		return nil, err

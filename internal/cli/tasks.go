@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/shape"
 )
 
 func shortID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
@@ -82,7 +83,7 @@ func newRunCmd(env *Env, f *clientFlags) *cobra.Command {
 				out.Tasks = d.Tasks
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, out)
+				return writeWire[shape.RunTaskResponse](env.Stdout, out)
 			}
 			printTasks(env.Stdout, out.Tasks)
 			for _, fl := range out.Failures {
@@ -172,7 +173,7 @@ func newPsCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, tasks)
+				return writeWire[shape.DescribeTasksResponse](env.Stdout, &ecs.DescribeTasksOutput{Tasks: append([]types.Task{}, tasks...), Failures: []types.Failure{}})
 			}
 			printTasks(env.Stdout, tasks)
 			return nil
@@ -253,7 +254,7 @@ func newInstancesCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, insts)
+				return writeWire[shape.DescribeContainerInstancesResponse](env.Stdout, &ecs.DescribeContainerInstancesOutput{ContainerInstances: append([]types.ContainerInstance{}, insts...), Failures: []types.Failure{}})
 			}
 			tw := table(env.Stdout, "INSTANCE", "STATUS", "AGENT", "RUNNING", "PENDING", "CPU FREE/TOTAL", "MEMORY FREE/TOTAL", "AZ", "RUNTIME")
 			for _, ci := range insts {
