@@ -133,7 +133,7 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 			}
 			tdArn := aws.ToString(reg.TaskDefinition.TaskDefinitionArn)
 			fmt.Fprintf(env.Stdout, "registered %s\n", tdArn[strings.LastIndex(tdArn, "/")+1:])
-			svc, err := applyService(ctx, c, m, tdArn)
+			svc, before, err := applyService(ctx, c, m, tdArn)
 			if err != nil {
 				return err
 			}
@@ -146,7 +146,7 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 			fmt.Fprintf(env.Stdout, "service %s: deployment %s\n", m.Service, primary)
 			wctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			return followDeployment(wctx, c, env.Stdout, m.Cluster, m.Service, primary)
+			return followDeployment(wctx, c, env.Stdout, m.Cluster, m.Service, primary, before)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "service manifest (YAML or JSON)")
@@ -154,13 +154,19 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 	return cmd
 }
 
-// applyService creates the service, or updates it when it exists.
-func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string) (*types.Service, error) {
+// applyService creates the service, or updates it when it exists. It
+// returns the IDs of the events the service had before, which belong to
+// earlier rollouts.
+func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string) (*types.Service, map[string]bool, error) {
 	d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(m.Cluster), Services: []string{m.Service}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	before := map[string]bool{}
 	if len(d.Services) == 1 && aws.ToString(d.Services[0].Status) == "ACTIVE" {
+		for _, e := range d.Services[0].Events {
+			before[aws.ToString(e.Id)] = true
+		}
 		out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{
 			Cluster: aws.String(m.Cluster), Service: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
 			DesiredCount: m.DesiredCount, DeploymentConfiguration: m.deploymentConfig,
@@ -168,9 +174,9 @@ func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string)
 			PlacementConstraints:          m.constraints, PlacementStrategy: m.strategy,
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return out.Service, nil
+		return out.Service, before, nil
 	}
 	out, err := c.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String(m.Cluster), ServiceName: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
@@ -180,17 +186,17 @@ func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string)
 		EnableECSManagedTags: m.EnableECSManagedTags, Tags: m.tags,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out.Service, nil
+	return out.Service, before, nil
 }
 
 // followDeployment prints the service's progress until the deployment
-// completes, fails, or is rolled back.
-func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, service, id string) error {
-	seen := map[string]bool{}
+// completes, fails, or is rolled back. It prints the events not in seen
+// (those of earlier rollouts), and ends with the reason a deployment failed.
+func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, service, id string, seen map[string]bool) error {
 	lastLine := ""
-	first := true
+	reason := "" // the deployment's rolloutStateReason, last seen
 	for {
 		d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 		if err != nil {
@@ -207,12 +213,9 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 			e := svc.Events[i]
 			if !seen[aws.ToString(e.Id)] {
 				seen[aws.ToString(e.Id)] = true
-				if !first || i < 5 {
-					fmt.Fprintf(w, "%s  %s\n", aws.ToTime(e.CreatedAt).Local().Format("15:04:05"), aws.ToString(e.Message))
-				}
+				fmt.Fprintf(w, "%s  %s\n", aws.ToTime(e.CreatedAt).Local().Format("15:04:05"), aws.ToString(e.Message))
 			}
 		}
-		first = false
 		var line strings.Builder
 		var mine *types.Deployment
 		for i := range svc.Deployments {
@@ -221,6 +224,9 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 				shortDef(aws.ToString(dep.TaskDefinition)), dep.DesiredCount, dep.RunningCount, dep.PendingCount, dep.FailedTasks)
 			if aws.ToString(dep.Id) == id {
 				mine = dep
+				if r := aws.ToString(dep.RolloutStateReason); r != "" && dep.RolloutState == types.DeploymentRolloutStateFailed {
+					reason = r
+				}
 			}
 		}
 		if s := line.String(); s != lastLine {
@@ -229,12 +235,16 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 		}
 		switch {
 		case mine == nil && len(svc.Deployments) > 0:
-			return &exitError{code: 1, msg: fmt.Sprintf("deployment %s was replaced; service %s now runs %s", id, service, shortDef(aws.ToString(svc.Deployments[0].TaskDefinition)))}
+			now := shortDef(aws.ToString(svc.Deployments[0].TaskDefinition))
+			if why := failureReason(reason, id, svc.Events); why != "" {
+				return &exitError{code: 1, msg: fmt.Sprintf("deployment %s failed: %s; rolled back to %s", id, why, now)}
+			}
+			return &exitError{code: 1, msg: fmt.Sprintf("deployment %s was replaced; service %s now runs %s", id, service, now)}
 		case mine != nil && mine.RolloutState == types.DeploymentRolloutStateCompleted:
 			fmt.Fprintf(w, "deployment %s completed\n", id)
 			return nil
 		case mine != nil && mine.RolloutState == types.DeploymentRolloutStateFailed:
-			msg := fmt.Sprintf("deployment %s failed: %s", id, aws.ToString(mine.RolloutStateReason))
+			msg := fmt.Sprintf("deployment %s failed: %s", id, failureReason(reason, id, svc.Events))
 			if len(svc.Deployments) > 0 && aws.ToString(svc.Deployments[0].Id) != id {
 				msg += "; rolled back to " + shortDef(aws.ToString(svc.Deployments[0].TaskDefinition))
 			}
@@ -249,6 +259,22 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// failureReason is why deployment id failed: its rolloutStateReason when
+// it was seen, else the newest service event about the deployment that
+// says it failed or is being rolled back.
+func failureReason(rolloutReason, id string, events []types.ServiceEvent) string {
+	if rolloutReason != "" {
+		return rolloutReason
+	}
+	for _, e := range events { // newest first
+		msg := aws.ToString(e.Message)
+		if _, after, ok := strings.Cut(msg, "(deployment "+id+") "); ok && (strings.Contains(after, "fail") || strings.Contains(after, "circuit breaker")) {
+			return after
+		}
+	}
+	return ""
 }
 
 func shortDef(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

@@ -153,3 +153,49 @@ func TestBuildInfo(t *testing.T) {
 		t.Errorf("berth version: %d %q", code, out.String())
 	}
 }
+
+func TestWhyStoppedAndPorts(t *testing.T) {
+	task := types.Task{
+		TaskArn: aws.String("arn:aws:ecs:us-east-1:0:task/c/abc"), LastStatus: aws.String("STOPPED"),
+		StopCode: types.TaskStopCodeTaskFailedToStart, StoppedReason: aws.String("Essential container in task exited"),
+		Containers: []types.Container{
+			{Name: aws.String("app"), LastStatus: aws.String("STOPPED"), ExitCode: aws.Int32(127), Reason: aws.String("CannotStartContainerError: no such file"),
+				NetworkBindings:   []types.NetworkBinding{{HostPort: aws.Int32(32768), ContainerPort: aws.Int32(80), Protocol: types.TransportProtocolTcp}, {HostPort: aws.Int32(53), ContainerPort: aws.Int32(53), Protocol: types.TransportProtocolUdp}},
+				NetworkInterfaces: []types.NetworkInterface{{PrivateIpv4Address: aws.String("10.0.0.5")}}},
+			{Name: aws.String("side"), LastStatus: aws.String("STOPPED")},
+		},
+	}
+	want := "task abc stopped (never started): TaskFailedToStart: Essential container in task exited\n" +
+		"  container app: stopped, exit code 127: CannotStartContainerError: no such file\n" +
+		"  container side: stopped"
+	if got := whyStopped(task); got != want {
+		t.Errorf("whyStopped:\n%s\nwant:\n%s", got, want)
+	}
+	if got := ports(task); got != "32768->80/tcp,53->53/udp" {
+		t.Errorf("ports: %q", got)
+	}
+	if got := ips(task); got != "10.0.0.5" {
+		t.Errorf("ips: %q", got)
+	}
+	var b bytes.Buffer
+	printTasks(&b, []types.Task{task})
+	if !strings.Contains(b.String(), "PORTS") || !strings.Contains(b.String(), "32768->80/tcp,53->53/udp  10.0.0.5") {
+		t.Errorf("ps table:\n%s", b.String())
+	}
+}
+
+func TestFailureReason(t *testing.T) {
+	evs := []types.ServiceEvent{
+		{Message: aws.String("(service web) rolling back to deployment ecs-svc/1.")},
+		{Message: aws.String("(service web) (deployment ecs-svc/2) deployment failed: tasks failed to start.")},
+	}
+	if got := failureReason("", "ecs-svc/2", evs); got != "deployment failed: tasks failed to start." {
+		t.Errorf("from events: %q", got)
+	}
+	if got := failureReason("ECS deployment circuit breaker: tasks failed to start.", "ecs-svc/2", evs); got != "ECS deployment circuit breaker: tasks failed to start." {
+		t.Errorf("from rolloutStateReason: %q", got)
+	}
+	if got := failureReason("", "ecs-svc/3", evs); got != "" {
+		t.Errorf("another deployment: %q", got)
+	}
+}
