@@ -39,7 +39,7 @@ func TestCLI_SaysWhy(t *testing.T) {
 
 	// A wrong type in the file: exit 2, the member named as in the file.
 	badFile := writeJSONFile(t, "bad.json", map[string]any{
-		"family": "cli-bad",
+		"family":               "cli-bad",
 		"containerDefinitions": []map[string]any{{"name": "app", "image": te.image, "memory": "lots"}},
 	})
 	if r := te.berth(ctx(t), "register", badFile); r.code != 2 || !strings.Contains(r.stderr, `containerDefinitions[0].memory: must be a whole number, not the string "lots"`) {
@@ -48,7 +48,7 @@ func TestCLI_SaysWhy(t *testing.T) {
 
 	// A task whose container cannot start.
 	te.mustBerth("register", writeJSONFile(t, "nostart.json", map[string]any{
-		"family": "cli-nostart",
+		"family":               "cli-nostart",
 		"containerDefinitions": []map[string]any{{"name": "app", "image": te.image, "memory": 32, "entryPoint": []string{"/no/such/program"}}},
 	}))
 	r := te.berth(ctx(t), "run", "cli-nostart", cl, "--wait")
