@@ -123,3 +123,45 @@ func slicesContains(s []string, x string) bool {
 	}
 	return false
 }
+
+// compareWithAWSCLI checks that `berth services -o json` prints the
+// service as `aws ecs describe-services` does (when the AWS CLI is
+// installed), events aside.
+func (te *taskEnv) compareWithAWSCLI(service string) {
+	t := te.t
+	t.Helper()
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Log("no aws CLI: not compared with aws ecs describe-services")
+		return
+	}
+	out := te.mustBerth("services", "--cluster", te.cluster, "-o", "json")
+	if strings.Contains(out, "null") || !strings.Contains(out, `"serviceName": "`+service+`"`) {
+		t.Fatalf("services -o json:\n%s", out)
+	}
+	cmd := exec.CommandContext(ctx(t), "aws", "ecs", "describe-services", "--endpoint-url", te.endpoint, "--cluster", te.cluster, "--services", service, "--output", "json")
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret, "AWS_DEFAULT_REGION="+testRegion,
+		"AWS_REGION="+testRegion, "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	awsOut, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aws ecs describe-services: %v", err)
+	}
+	var want, got struct{ Services []map[string]any }
+	if err := json.Unmarshal(awsOut, &want); err != nil {
+		t.Fatalf("aws output: %v\n%s", err, awsOut)
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(want.Services, got.Services...) {
+		delete(s, "events")
+	}
+	var mine map[string]any
+	for _, s := range got.Services {
+		if s["serviceName"] == service {
+			mine = s
+		}
+	}
+	if len(want.Services) != 1 || !reflect.DeepEqual(want.Services[0], mine) {
+		t.Errorf("berth services -o json differs from aws ecs describe-services:\nberth:\n%s\naws:\n%s", out, awsOut)
+	}
+}
