@@ -271,7 +271,7 @@ func failureReason(rolloutReason, id string, events []types.ServiceEvent) string
 	for _, e := range events { // newest first
 		msg := aws.ToString(e.Message)
 		if _, after, ok := strings.Cut(msg, "(deployment "+id+") "); ok && (strings.Contains(after, "fail") || strings.Contains(after, "circuit breaker")) {
-			return after
+			return strings.TrimPrefix(after, "deployment failed: ")
 		}
 	}
 	return ""

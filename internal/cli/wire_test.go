@@ -189,7 +189,7 @@ func TestFailureReason(t *testing.T) {
 		{Message: aws.String("(service web) rolling back to deployment ecs-svc/1.")},
 		{Message: aws.String("(service web) (deployment ecs-svc/2) deployment failed: tasks failed to start.")},
 	}
-	if got := failureReason("", "ecs-svc/2", evs); got != "deployment failed: tasks failed to start." {
+	if got := failureReason("", "ecs-svc/2", evs); got != "tasks failed to start." {
 		t.Errorf("from events: %q", got)
 	}
 	if got := failureReason("ECS deployment circuit breaker: tasks failed to start.", "ecs-svc/2", evs); got != "ECS deployment circuit breaker: tasks failed to start." {
