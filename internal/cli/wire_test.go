@@ -199,3 +199,27 @@ func TestFailureReason(t *testing.T) {
 		t.Errorf("another deployment: %q", got)
 	}
 }
+
+// The examples are read as they are.
+func TestExamplesDecode(t *testing.T) {
+	manifests, _ := filepath.Glob("../../examples/*-service.yaml")
+	defs, _ := filepath.Glob("../../examples/*.json")
+	if len(manifests) == 0 || len(defs) == 0 {
+		t.Fatal("no examples found")
+	}
+	for _, p := range manifests {
+		if _, _, err := readManifest(p); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	for _, p := range defs {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var td shape.RegisterTaskDefinitionRequest
+		if err := decodeFile(raw, &td); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
