@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,38 +14,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
+
+	"berth.dev/berth/internal/shape"
 )
 
 // manifest is `berth deploy`'s file: a service with its task definition
-// inline. Field names are ECS's (the task definition is a
+// inline. Member names are ECS's (the task definition is a
 // RegisterTaskDefinition input, as for --cli-input-json).
 type manifest struct {
-	Cluster                       string          `json:"cluster"`
-	Service                       string          `json:"service"`
-	DesiredCount                  *int32          `json:"desiredCount"`
-	SchedulingStrategy            string          `json:"schedulingStrategy"`
-	DeploymentConfiguration       json.RawMessage `json:"deploymentConfiguration"`
-	HealthCheckGracePeriodSeconds *int32          `json:"healthCheckGracePeriodSeconds"`
-	PlacementConstraints          json.RawMessage `json:"placementConstraints"`
-	PlacementStrategy             json.RawMessage `json:"placementStrategy"`
-	PropagateTags                 string          `json:"propagateTags"`
-	EnableECSManagedTags          bool            `json:"enableECSManagedTags"`
-	Tags                          json.RawMessage `json:"tags"`
-	TaskDefinition                json.RawMessage `json:"taskDefinition"`
-	deploymentConfig              *types.DeploymentConfiguration
+	Cluster                       string                               `json:"cluster"`
+	Service                       string                               `json:"service"`
+	DesiredCount                  *int32                               `json:"desiredCount"`
+	SchedulingStrategy            string                               `json:"schedulingStrategy"`
+	DeploymentConfiguration       *shape.DeploymentConfiguration       `json:"deploymentConfiguration"`
+	HealthCheckGracePeriodSeconds *int32                               `json:"healthCheckGracePeriodSeconds"`
+	PlacementConstraints          []shape.PlacementConstraint          `json:"placementConstraints"`
+	PlacementStrategy             []shape.PlacementStrategy            `json:"placementStrategy"`
+	PropagateTags                 string                               `json:"propagateTags"`
+	EnableECSManagedTags          bool                                 `json:"enableECSManagedTags"`
+	Tags                          []shape.Tag                          `json:"tags"`
+	TaskDefinition                *shape.RegisterTaskDefinitionRequest `json:"taskDefinition"`
+
+	deploymentConfig *types.DeploymentConfiguration
+	constraints      []types.PlacementConstraint
+	strategy         []types.PlacementStrategy
+	tags             []types.Tag
 }
 
-// decodeStrict decodes JSON into v, refusing unknown members, so a typo in
-// a manifest is an error and not a silently ignored setting.
-func decodeStrict(raw []byte, v any) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
+// readManifest reads and checks a manifest; its errors name members as
+// written in the file.
 func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -58,32 +53,54 @@ func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, err
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var m manifest
-	if err := decodeStrict(js, &m); err != nil {
+	if err := decodeFile(js, &m); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.Service == "" {
 		return nil, nil, fmt.Errorf("%s: service is required", path)
 	}
-	if len(m.TaskDefinition) == 0 {
+	if m.DesiredCount == nil && m.SchedulingStrategy != string(types.SchedulingStrategyDaemon) {
+		return nil, nil, fmt.Errorf("%s: desiredCount is required (unless schedulingStrategy is DAEMON)", path)
+	}
+	if m.TaskDefinition == nil {
 		return nil, nil, fmt.Errorf("%s: taskDefinition is required", path)
+	}
+	if err := checkTaskDefinition(m.TaskDefinition, "taskDefinition."); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.Cluster == "" {
 		m.Cluster = "default"
 	}
 	var td ecs.RegisterTaskDefinitionInput
-	if err := decodeStrict(m.TaskDefinition, &td); err != nil {
-		return nil, nil, fmt.Errorf("%s: taskDefinition: %w", path, err)
-	}
+	fromWire(&td, m.TaskDefinition)
 	if td.Family == nil {
 		td.Family = aws.String(m.Service)
 	}
-	if len(m.DeploymentConfiguration) > 0 {
+	if m.DeploymentConfiguration != nil {
 		m.deploymentConfig = &types.DeploymentConfiguration{}
-		if err := decodeStrict(m.DeploymentConfiguration, m.deploymentConfig); err != nil {
-			return nil, nil, fmt.Errorf("%s: deploymentConfiguration: %w", path, err)
+		fromWire(m.deploymentConfig, m.DeploymentConfiguration)
+	}
+	fromWire(&m.constraints, m.PlacementConstraints)
+	fromWire(&m.strategy, m.PlacementStrategy)
+	fromWire(&m.tags, m.Tags)
+	return &m, &td, nil
+}
+
+// checkTaskDefinition refuses, before anything is registered, a task
+// definition without containers, or a container without a name or image.
+func checkTaskDefinition(td *shape.RegisterTaskDefinitionRequest, prefix string) error {
+	if len(td.ContainerDefinitions) == 0 {
+		return fmt.Errorf("%scontainerDefinitions is required", prefix)
+	}
+	for i, c := range td.ContainerDefinitions {
+		if aws.ToString(c.Name) == "" {
+			return fmt.Errorf("%scontainerDefinitions[%d].name is required", prefix, i)
+		}
+		if aws.ToString(c.Image) == "" {
+			return fmt.Errorf("%scontainerDefinitions[%d].image is required", prefix, i)
 		}
 	}
-	return &m, &td, nil
+	return nil
 }
 
 func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
@@ -116,7 +133,7 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 			}
 			tdArn := aws.ToString(reg.TaskDefinition.TaskDefinitionArn)
 			fmt.Fprintf(env.Stdout, "registered %s\n", tdArn[strings.LastIndex(tdArn, "/")+1:])
-			svc, err := applyService(ctx, c, m, tdArn)
+			svc, before, err := applyService(ctx, c, m, tdArn)
 			if err != nil {
 				return err
 			}
@@ -129,7 +146,7 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 			fmt.Fprintf(env.Stdout, "service %s: deployment %s\n", m.Service, primary)
 			wctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			return followDeployment(wctx, c, env.Stdout, m.Cluster, m.Service, primary)
+			return followDeployment(wctx, c, env.Stdout, m.Cluster, m.Service, primary, before)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "service manifest (YAML or JSON)")
@@ -137,54 +154,49 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 	return cmd
 }
 
-// applyService creates the service, or updates it when it exists.
-func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string) (*types.Service, error) {
-	var constraints []types.PlacementConstraint
-	var strategy []types.PlacementStrategy
-	var tags []types.Tag
-	for _, x := range []struct {
-		raw json.RawMessage
-		v   any
-	}{{m.PlacementConstraints, &constraints}, {m.PlacementStrategy, &strategy}, {m.Tags, &tags}} {
-		if err := decodeStrict(x.raw, x.v); err != nil {
-			return nil, &exitError{code: 2, msg: "manifest: " + err.Error()}
-		}
-	}
+// applyService creates the service, or updates it when it exists. It
+// returns the IDs of the events the service had before, which belong to
+// earlier rollouts.
+func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string) (*types.Service, map[string]bool, error) {
 	d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(m.Cluster), Services: []string{m.Service}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	before := map[string]bool{}
 	if len(d.Services) == 1 && aws.ToString(d.Services[0].Status) == "ACTIVE" {
+		for _, e := range d.Services[0].Events {
+			before[aws.ToString(e.Id)] = true
+		}
 		out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{
 			Cluster: aws.String(m.Cluster), Service: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
 			DesiredCount: m.DesiredCount, DeploymentConfiguration: m.deploymentConfig,
 			HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
-			PlacementConstraints:          constraints, PlacementStrategy: strategy,
+			PlacementConstraints:          m.constraints, PlacementStrategy: m.strategy,
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return out.Service, nil
+		return out.Service, before, nil
 	}
 	out, err := c.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String(m.Cluster), ServiceName: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
 		DesiredCount: m.DesiredCount, SchedulingStrategy: types.SchedulingStrategy(m.SchedulingStrategy),
 		DeploymentConfiguration: m.deploymentConfig, HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
-		PlacementConstraints: constraints, PlacementStrategy: strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
-		EnableECSManagedTags: m.EnableECSManagedTags, Tags: tags,
+		PlacementConstraints: m.constraints, PlacementStrategy: m.strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
+		EnableECSManagedTags: m.EnableECSManagedTags, Tags: m.tags,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out.Service, nil
+	return out.Service, before, nil
 }
 
 // followDeployment prints the service's progress until the deployment
-// completes, fails, or is rolled back.
-func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, service, id string) error {
-	seen := map[string]bool{}
+// completes, fails, or is rolled back. It prints the events not in seen
+// (those of earlier rollouts), and ends with the reason a deployment failed.
+func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, service, id string, seen map[string]bool) error {
 	lastLine := ""
-	first := true
+	reason := "" // the deployment's rolloutStateReason, last seen
 	for {
 		d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 		if err != nil {
@@ -201,12 +213,9 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 			e := svc.Events[i]
 			if !seen[aws.ToString(e.Id)] {
 				seen[aws.ToString(e.Id)] = true
-				if !first || i < 5 {
-					fmt.Fprintf(w, "%s  %s\n", aws.ToTime(e.CreatedAt).Local().Format("15:04:05"), aws.ToString(e.Message))
-				}
+				fmt.Fprintf(w, "%s  %s\n", aws.ToTime(e.CreatedAt).Local().Format("15:04:05"), aws.ToString(e.Message))
 			}
 		}
-		first = false
 		var line strings.Builder
 		var mine *types.Deployment
 		for i := range svc.Deployments {
@@ -215,6 +224,9 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 				shortDef(aws.ToString(dep.TaskDefinition)), dep.DesiredCount, dep.RunningCount, dep.PendingCount, dep.FailedTasks)
 			if aws.ToString(dep.Id) == id {
 				mine = dep
+				if r := aws.ToString(dep.RolloutStateReason); r != "" && dep.RolloutState == types.DeploymentRolloutStateFailed {
+					reason = r
+				}
 			}
 		}
 		if s := line.String(); s != lastLine {
@@ -223,12 +235,16 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 		}
 		switch {
 		case mine == nil && len(svc.Deployments) > 0:
-			return &exitError{code: 1, msg: fmt.Sprintf("deployment %s was replaced; service %s now runs %s", id, service, shortDef(aws.ToString(svc.Deployments[0].TaskDefinition)))}
+			now := shortDef(aws.ToString(svc.Deployments[0].TaskDefinition))
+			if why := failureReason(reason, id, svc.Events); why != "" {
+				return &exitError{code: 1, msg: fmt.Sprintf("deployment %s failed: %s; rolled back to %s", id, why, now)}
+			}
+			return &exitError{code: 1, msg: fmt.Sprintf("deployment %s was replaced; service %s now runs %s", id, service, now)}
 		case mine != nil && mine.RolloutState == types.DeploymentRolloutStateCompleted:
 			fmt.Fprintf(w, "deployment %s completed\n", id)
 			return nil
 		case mine != nil && mine.RolloutState == types.DeploymentRolloutStateFailed:
-			msg := fmt.Sprintf("deployment %s failed: %s", id, aws.ToString(mine.RolloutStateReason))
+			msg := fmt.Sprintf("deployment %s failed: %s", id, failureReason(reason, id, svc.Events))
 			if len(svc.Deployments) > 0 && aws.ToString(svc.Deployments[0].Id) != id {
 				msg += "; rolled back to " + shortDef(aws.ToString(svc.Deployments[0].TaskDefinition))
 			}
@@ -243,6 +259,22 @@ func followDeployment(ctx context.Context, c *ecs.Client, w io.Writer, cluster, 
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// failureReason is why deployment id failed: its rolloutStateReason when
+// it was seen, else the newest service event about the deployment that
+// says it failed or is being rolled back.
+func failureReason(rolloutReason, id string, events []types.ServiceEvent) string {
+	if rolloutReason != "" {
+		return rolloutReason
+	}
+	for _, e := range events { // newest first
+		msg := aws.ToString(e.Message)
+		if _, after, ok := strings.Cut(msg, "(deployment "+id+") "); ok && (strings.Contains(after, "fail") || strings.Contains(after, "circuit breaker")) {
+			return strings.TrimPrefix(after, "deployment failed: ")
+		}
+	}
+	return ""
 }
 
 func shortDef(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

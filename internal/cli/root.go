@@ -7,8 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/apierr"
@@ -16,6 +20,38 @@ import (
 )
 
 func version() string { return bversion.String() }
+
+// buildInfo returns berth's version, the commit it was built from and
+// that commit's date, "unknown" where the build did not record them.
+func buildInfo() (v, commit, date string) {
+	v, commit, date = version(), "unknown", "unknown"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v, commit, date
+	}
+	return buildInfoFrom(v, bi.Settings)
+}
+
+func buildInfoFrom(v string, settings []debug.BuildSetting) (string, string, string) {
+	commit, date, dirty := "unknown", "unknown", false
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+		case "vcs.time":
+			date = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if dirty && commit != "unknown" {
+		commit += " (modified)"
+	}
+	if v == "" {
+		v = "unknown"
+	}
+	return v, commit, date
+}
 
 // Env is what a command reads from its process.
 type Env struct {
@@ -59,16 +95,41 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-// describe turns an SDK or berth error into one readable line.
+// describe turns an error into the one line berth prints after "berth: ":
+// an API error is "Code: message" (never the SDK's operation-error chain);
+// another SDK error is its innermost cause.
 func describe(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
 	if e, ok := apierr.As(err); ok {
 		return e.Code + ": " + e.Message
 	}
-	msg := err.Error()
-	if i := strings.Index(msg, "api error "); i >= 0 {
-		return msg[i+len("api error "):]
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		inner := oe.Err
+		for {
+			var re *smithyhttp.ResponseError
+			var me *retry.MaxAttemptsError
+			var ce *smithy.CanceledError
+			switch {
+			case errors.As(inner, &re):
+				inner = re.Err
+				continue
+			case errors.As(inner, &me):
+				inner = me.Err
+				continue
+			case errors.As(inner, &ce):
+				return "canceled"
+			}
+			break
+		}
+		msg := inner.Error()
+		msg = strings.TrimPrefix(msg, "request send failed, ")
+		return oe.Operation() + ": " + msg
 	}
-	return msg
+	return err.Error()
 }
 
 func newRoot(env *Env) *cobra.Command {
@@ -94,7 +155,8 @@ func newVersionCmd(env *Env) *cobra.Command {
 		Short: "Print berth's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(env.Stdout, "berth %s\n", version())
+			v, commit, date := buildInfo()
+			fmt.Fprintf(env.Stdout, "berth %s\ncommit %s\nbuilt %s\n", v, commit, date)
 			return nil
 		},
 	}

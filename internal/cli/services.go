@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
+
+	"berth.dev/berth/internal/shape"
 )
 
 func newServicesCmd(env *Env, f *clientFlags) *cobra.Command {
@@ -35,7 +37,7 @@ func newServicesCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, services)
+				return writeWire[shape.DescribeServicesResponse](env.Stdout, &ecs.DescribeServicesOutput{Services: append([]types.Service{}, services...), Failures: []types.Failure{}})
 			}
 			tw := table(env.Stdout, "SERVICE", "STATUS", "DESIRED", "RUNNING", "PENDING", "TASK DEFINITION", "DEPLOYMENTS")
 			for _, s := range services {
@@ -78,7 +80,7 @@ func newEventsCmd(env *Env, f *clientFlags) *cobra.Command {
 					}
 					seen[aws.ToString(e.Id)] = true
 					if f.output == "json" {
-						if err := writeJSONOut(env.Stdout, e); err != nil {
+						if err := writeWire[shape.ServiceEvent](env.Stdout, e); err != nil {
 							return err
 						}
 						continue

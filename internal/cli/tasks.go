@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/shape"
 )
 
 func shortID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
@@ -77,12 +79,28 @@ func newRunCmd(env *Env, f *clientFlags) *cobra.Command {
 				w := ecs.NewTasksRunningWaiter(c, func(o *ecs.TasksRunningWaiterOptions) { o.MinDelay, o.MaxDelay = time.Second, 3*time.Second })
 				d, err := w.WaitForOutput(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns}, 10*time.Minute)
 				if err != nil {
-					return fmt.Errorf("waiting for RUNNING: %w", err)
+					// Say why: the tasks that stopped, with their codes and
+					// their containers' exit codes and reasons.
+					tasks, derr := describeTasks(ctx, c, cluster, arns)
+					if derr != nil {
+						return fmt.Errorf("waiting for RUNNING: %w", err)
+					}
+					var why []string
+					for _, t := range tasks {
+						if aws.ToString(t.LastStatus) == "STOPPED" || aws.ToString(t.DesiredStatus) == "STOPPED" {
+							why = append(why, whyStopped(t))
+						}
+					}
+					if len(why) == 0 {
+						return fmt.Errorf("waiting for RUNNING: %w", err)
+					}
+					printTasks(env.Stdout, tasks)
+					return &exitError{code: 1, msg: strings.Join(why, "\n")}
 				}
 				out.Tasks = d.Tasks
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, out)
+				return writeWire[shape.RunTaskResponse](env.Stdout, out)
 			}
 			printTasks(env.Stdout, out.Tasks)
 			for _, fl := range out.Failures {
@@ -127,8 +145,69 @@ func envOverrides(envs []string) (*types.TaskOverride, error) {
 	return ov, nil
 }
 
+// whyStopped says why a task stopped, or is stopping: its stop code and
+// reason, then each container's exit code and reason.
+func whyStopped(t types.Task) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "task %s %s", shortID(aws.ToString(t.TaskArn)), strings.ToLower(aws.ToString(t.LastStatus)))
+	if t.StartedAt == nil {
+		b.WriteString(" (never started)")
+	}
+	if t.StopCode != "" {
+		fmt.Fprintf(&b, ": %s", t.StopCode)
+	}
+	if r := aws.ToString(t.StoppedReason); r != "" {
+		fmt.Fprintf(&b, ": %s", r)
+	}
+	for _, c := range t.Containers {
+		fmt.Fprintf(&b, "\n  container %s: %s", aws.ToString(c.Name), strings.ToLower(aws.ToString(c.LastStatus)))
+		if c.ExitCode != nil {
+			fmt.Fprintf(&b, ", exit code %d", *c.ExitCode)
+		}
+		if r := aws.ToString(c.Reason); r != "" {
+			fmt.Fprintf(&b, ": %s", r)
+		}
+	}
+	return b.String()
+}
+
+// ports lists a task's host port bindings, hostPort->containerPort/protocol.
+func ports(t types.Task) string {
+	var ps []string
+	for _, c := range t.Containers {
+		for _, nb := range c.NetworkBindings {
+			proto := string(nb.Protocol)
+			if proto == "" {
+				proto = "tcp"
+			}
+			host, ctr := fmt.Sprint(aws.ToInt32(nb.HostPort)), fmt.Sprint(aws.ToInt32(nb.ContainerPort))
+			if nb.HostPortRange != nil {
+				host = aws.ToString(nb.HostPortRange)
+			}
+			if nb.ContainerPortRange != nil {
+				ctr = aws.ToString(nb.ContainerPortRange)
+			}
+			ps = append(ps, host+"->"+ctr+"/"+proto)
+		}
+	}
+	return strings.Join(ps, ",")
+}
+
+// ips lists a task's private IPv4 addresses, once it has them.
+func ips(t types.Task) string {
+	var out []string
+	for _, c := range t.Containers {
+		for _, ni := range c.NetworkInterfaces {
+			if a := aws.ToString(ni.PrivateIpv4Address); a != "" && !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 func printTasks(w io.Writer, tasks []types.Task) {
-	tw := table(w, "TASK", "DEFINITION", "LAST", "DESIRED", "HEALTH", "INSTANCE", "CREATED", "STOPPED")
+	tw := table(w, "TASK", "DEFINITION", "LAST", "DESIRED", "HEALTH", "INSTANCE", "CREATED", "PORTS", "IP", "STOPPED")
 	for _, t := range tasks {
 		def := aws.ToString(t.TaskDefinitionArn)
 		def = def[strings.LastIndex(def, "/")+1:]
@@ -140,8 +219,8 @@ func printTasks(w io.Writer, tasks []types.Task) {
 		if t.CreatedAt != nil {
 			created = t.CreatedAt.Local().Format("15:04:05")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortID(aws.ToString(t.TaskArn)), def, aws.ToString(t.LastStatus),
-			aws.ToString(t.DesiredStatus), t.HealthStatus, shortID(aws.ToString(t.ContainerInstanceArn)), created, stopped)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortID(aws.ToString(t.TaskArn)), def, aws.ToString(t.LastStatus),
+			aws.ToString(t.DesiredStatus), t.HealthStatus, shortID(aws.ToString(t.ContainerInstanceArn)), created, ports(t), ips(t), stopped)
 	}
 	tw.Flush()
 }
@@ -172,7 +251,7 @@ func newPsCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, tasks)
+				return writeWire[shape.DescribeTasksResponse](env.Stdout, &ecs.DescribeTasksOutput{Tasks: append([]types.Task{}, tasks...), Failures: []types.Failure{}})
 			}
 			printTasks(env.Stdout, tasks)
 			return nil
@@ -253,7 +332,7 @@ func newInstancesCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, insts)
+				return writeWire[shape.DescribeContainerInstancesResponse](env.Stdout, &ecs.DescribeContainerInstancesOutput{ContainerInstances: append([]types.ContainerInstance{}, insts...), Failures: []types.Failure{}})
 			}
 			tw := table(env.Stdout, "INSTANCE", "STATUS", "AGENT", "RUNNING", "PENDING", "CPU FREE/TOTAL", "MEMORY FREE/TOTAL", "AZ", "RUNTIME")
 			for _, ci := range insts {
@@ -303,6 +382,18 @@ func newLogsCmd(env *Env, f *clientFlags) *cobra.Command {
 			ep, region, creds, err := resolveClient(env, f)
 			if err != nil {
 				return err
+			}
+			// A task that never started has no output: say why instead.
+			c, err := newECSClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			d, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{args[0]}})
+			if err != nil {
+				return err
+			}
+			if len(d.Tasks) == 1 && d.Tasks[0].StartedAt == nil && aws.ToString(d.Tasks[0].LastStatus) == "STOPPED" {
+				return &exitError{code: 1, msg: "no logs: " + whyStopped(d.Tasks[0])}
 			}
 			q := url.Values{"cluster": {cluster}, "task": {args[0]}}
 			if container != "" {

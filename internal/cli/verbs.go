@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
+
+	"berth.dev/berth/internal/shape"
 )
 
 func addClientCommands(root *cobra.Command, env *Env) {
@@ -60,7 +60,7 @@ func newClustersCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, clusters)
+				return writeWire[shape.DescribeClustersResponse](env.Stdout, &ecs.DescribeClustersOutput{Clusters: clusters, Failures: []types.Failure{}})
 			}
 			tw := table(env.Stdout, "NAME", "STATUS", "INSTANCES", "RUNNING", "PENDING", "SERVICES")
 			for _, cl := range clusters {
@@ -90,7 +90,7 @@ func newTaskDefinitionsCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, arns)
+				return writeJSON(env.Stdout, &shape.ListTaskDefinitionsResponse{TaskDefinitionArns: append([]string{}, arns...)})
 			}
 			tw := table(env.Stdout, "FAMILY", "REVISION", "ARN")
 			for _, a := range arns {
@@ -117,12 +117,15 @@ func newRegisterCmd(env *Env, f *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var in ecs.RegisterTaskDefinitionInput
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&in); err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			var w shape.RegisterTaskDefinitionRequest
+			if err := decodeFile(raw, &w); err != nil {
+				return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", args[0], err)}
 			}
+			if err := checkTaskDefinition(&w, ""); err != nil {
+				return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", args[0], err)}
+			}
+			var in ecs.RegisterTaskDefinitionInput
+			fromWire(&in, &w)
 			c, err := newECSClient(ctx, env, f)
 			if err != nil {
 				return err
@@ -132,7 +135,7 @@ func newRegisterCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				return writeJSONOut(env.Stdout, out.TaskDefinition)
+				return writeWire[shape.RegisterTaskDefinitionResponse](env.Stdout, out)
 			}
 			fmt.Fprintln(env.Stdout, aws.ToString(out.TaskDefinition.TaskDefinitionArn))
 			return nil
@@ -144,10 +147,4 @@ func table(w io.Writer, headers ...string) *tabwriter.Writer {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(headers, "\t"))
 	return tw
-}
-
-func writeJSONOut(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"berth.dev/berth/internal/cli"
+	"berth.dev/berth/internal/shape"
 )
 
 // berthResult is what one run of the berth command line printed.
@@ -93,10 +94,7 @@ func TestCLI_TaskVerbs(t *testing.T) {
 	}
 
 	// run --wait returns once the tasks are RUNNING; -o json is the RunTask output.
-	var ran struct {
-		Tasks    []types.Task
-		Failures []types.Failure
-	}
+	var ran shape.RunTaskResponse
 	if err := json.Unmarshal([]byte(te.mustBerth("run", "cli-app", cl, "--count", "2", "--wait", "-o", "json")), &ran); err != nil {
 		t.Fatalf("run -o json: %v", err)
 	}
@@ -154,16 +152,17 @@ func TestCLI_TaskVerbs(t *testing.T) {
 	if ps := te.mustBerth("ps", cl); strings.Contains(ps, ids[0]) || !strings.Contains(ps, ids[1]) {
 		t.Fatalf("ps after stop (want only %s):\n%s", ids[1], ps)
 	}
-	var all []types.Task
+	var all shape.DescribeTasksResponse
 	if err := json.Unmarshal([]byte(te.mustBerth("ps", cl, "-a", "-o", "json")), &all); err != nil {
 		t.Fatalf("ps -a -o json: %v", err)
 	}
-	if len(all) != 2 {
-		t.Fatalf("ps -a listed %d tasks, want 2", len(all))
+	if len(all.Tasks) != 2 {
+		t.Fatalf("ps -a listed %d tasks, want 2", len(all.Tasks))
 	}
 
 	// errors: ECS's error reaches the user and the exit code says so.
-	if r := te.berth(ctx(t), "run", "no-such-family", cl); r.code == 0 || !strings.Contains(r.stderr, "ClientException") {
+	if r := te.berth(ctx(t), "run", "no-such-family", cl); r.code != 1 || !strings.HasPrefix(r.stderr, "berth: ClientException: ") ||
+		strings.Contains(r.stderr, "operation error") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("run of an unknown family: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if r := te.berth(ctx(t), "run", "cli-app", cl, "--env", "bad"); r.code != 2 {

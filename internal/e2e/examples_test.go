@@ -18,6 +18,7 @@ import (
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/e2e/testimage"
+	"berth.dev/berth/internal/shape"
 )
 
 // repoRoot is the repository root, from this package's directory.
@@ -56,7 +57,7 @@ func TestExamples_DemoOnDocker(t *testing.T) {
 	if out := te.mustBerth("register", filepath.Join(repoRoot, "examples", "demo.json")); !strings.Contains(out, "demo:1") {
 		t.Fatalf("register printed %q, want demo:1 in it", out)
 	}
-	var ran struct{ Tasks []types.Task }
+	var ran shape.RunTaskResponse // -o json prints ECS's wire shape
 	if err := json.Unmarshal([]byte(te.mustBerth("run", "demo", cl, "--wait", "-o", "json")), &ran); err != nil || len(ran.Tasks) != 1 {
 		t.Fatalf("run demo -o json: %v, %d tasks", err, len(ran.Tasks))
 	}

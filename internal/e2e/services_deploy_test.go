@@ -75,6 +75,21 @@ func TestService_DeployCommand(t *testing.T) {
 	}
 	te.wantServiceTasks(name, v1, id1, 2)
 
+	// -o json of the service is what the AWS CLI prints (events aside,
+	// which may grow between the two calls).
+	te.compareWithAWSCLI(name)
+
+	// The events of the first rollout, which the next deploy does not print.
+	var earlier []string
+	for _, e := range te.service(name).Events {
+		if m := aws.ToString(e.Message); strings.Contains(m, "has started") {
+			earlier = append(earlier, m)
+		}
+	}
+	if len(earlier) == 0 {
+		t.Fatalf("no start event in the first rollout: %s", serviceString(te.service(name)))
+	}
+
 	// The same service with an entry point that does not exist: every
 	// task fails to start (stage 1 of the circuit breaker), the third
 	// failure fails the deployment and the service rolls back to v1.
@@ -83,10 +98,15 @@ func TestService_DeployCommand(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("berth deploy (bad): exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "registered "+name+":2") ||
-		!strings.Contains(r.stderr, "failed: ECS deployment circuit breaker: tasks failed to start.") &&
-			!strings.Contains(r.stderr, "was replaced; service "+name+" now runs "+name+":1") {
+	if !strings.Contains(r.stdout, "registered "+name+":2") || !strings.Contains(r.stderr, " failed: ") ||
+		!strings.Contains(r.stderr, "tasks failed to start.") || !strings.Contains(r.stderr, "rolled back to "+name+":1") ||
+		strings.Contains(r.stderr, "was replaced") {
 		t.Errorf("berth deploy (bad) printed:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	for _, m := range earlier {
+		if strings.Contains(r.stdout, m) {
+			t.Errorf("berth deploy (bad) printed an event of the earlier rollout, %q:\n%s", m, r.stdout)
+		}
 	}
 	s = te.waitCompleted(name)
 	if got := aws.ToString(wantSettled(t, s, v1, 2).Id); got != id1 {
@@ -115,8 +135,24 @@ func TestService_DeployCommand(t *testing.T) {
 	if r := te.berth(ctx(t), "deploy", "-f", typo); r.code != 2 || !strings.Contains(r.stderr, "desiredCout") {
 		t.Errorf("berth deploy (typo): exit %d, want 2\nstderr:\n%s", r.code, r.stderr)
 	}
+	// No desiredCount, or a wrong type: exit 2, the member named as in the file.
+	for body, want := range map[string]string{
+		"service: " + name + "\ntaskDefinition: {containerDefinitions: [{name: app, image: x, memory: 64}]}\n":                     "desiredCount is required",
+		"service: " + name + "\ndesiredCount: many\ntaskDefinition: {containerDefinitions: [{name: app, image: x, memory: 64}]}\n": "desiredCount: must be a whole number",
+		"service: " + name + "\ndesiredCount: 1\ntaskDefinition: {containerDefinitions: [{name: app, memory: 64}]}\n":              "taskDefinition.containerDefinitions[0].image is required",
+	} {
+		if err := os.WriteFile(typo, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := te.berth(ctx(t), "deploy", "-f", typo); r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("berth deploy (%q): exit %d, want 2 and %q\nstderr:\n%s", body, r.code, want, r.stderr)
+		}
+	}
 	if s := te.service(name); aws.ToString(s.TaskDefinition) != v1 || s.DesiredCount != 2 || len(s.Deployments) != 1 {
 		t.Errorf("a bad manifest changed the service: %s", serviceString(s))
+	}
+	if tds := te.mustBerth("task-definitions", "--family-prefix", name); strings.Contains(tds, name+":3") {
+		t.Errorf("a bad manifest registered a revision:\n%s", tds)
 	}
 }
 
