@@ -141,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := ecsapi.New(ecsapi.Config{
 		Namer:    namer,
-		Auth:     newAuthenticator(creds, namer.Root(), time.Now),
+		Auth:     newAuthenticator(creds, namer.Root(), cfg.Region, time.Now),
 		State:    machine,
 		Proposer: node,
 		Log:      cfg.Log,
@@ -156,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	auth := newAuthenticator(creds, namer.Root(), time.Now)
+	auth := newAuthenticator(creds, namer.Root(), cfg.Region, time.Now)
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.
 	epoch := ecsapi.NewID()[:12] + "-"
