@@ -223,3 +223,29 @@ func (c UpdateServiceV1) Upgrade() UpdateService {
 		EnableExecuteCommand: c.EnableExecuteCommand, ForceNewDeployment: c.ForceNewDeployment,
 		DeploymentID: c.DeploymentID, legacy: true}
 }
+
+// TagResourceV1 is TagResource version 1: the same members; a service is
+// not a resource it tags.
+type TagResourceV1 struct {
+	Meta
+	Resource ResourceRef `json:"resource"`
+	Tags     []shape.Tag `json:"tags"`
+}
+
+// Upgrade returns the version 2 form, marked to refuse a service.
+func (c TagResourceV1) Upgrade() TagResource {
+	return TagResource{Meta: c.Meta, Resource: c.Resource, Tags: c.Tags, legacy: true}
+}
+
+// UntagResourceV1 is UntagResource version 1: the same members; a service
+// is not a resource it untags.
+type UntagResourceV1 struct {
+	Meta
+	Resource ResourceRef `json:"resource"`
+	Keys     []string    `json:"keys"`
+}
+
+// Upgrade returns the version 2 form, marked to refuse a service.
+func (c UntagResourceV1) Upgrade() UntagResource {
+	return UntagResource{Meta: c.Meta, Resource: c.Resource, Keys: c.Keys, legacy: true}
+}
