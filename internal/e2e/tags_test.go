@@ -40,6 +40,18 @@ func TestTags_TagListUntagEachResource(t *testing.T) {
 	e := start(t)
 	c := ctx(t)
 	cluster, taskDef, instance := taggable(t, e)
+	e.holdStream(t, "tagged", instance)
+	run, err := e.ecs.RunTask(c, &ecs.RunTaskInput{Cluster: aws.String("tagged"), TaskDefinition: aws.String(taskDef)})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("run task: %v %+v", err, run)
+	}
+	task := aws.ToString(run.Tasks[0].TaskArn)
+	svc, err := e.ecs.CreateService(c, &ecs.CreateServiceInput{Cluster: aws.String("tagged"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String(taskDef), DesiredCount: aws.Int32(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := aws.ToString(svc.Service.ServiceArn)
 
 	// describe returns the resource's tags the way its Describe shows them.
 	describe := map[string]func() map[string]string{
@@ -60,8 +72,23 @@ func TestTags_TagListUntagEachResource(t *testing.T) {
 		"container instance": func() map[string]string {
 			return tagMap(e.describeInstance("tagged", instance, types.ContainerInstanceFieldTags).Tags)
 		},
+		"task": func() map[string]string {
+			d, err := e.ecs.DescribeTasks(c, &ecs.DescribeTasksInput{Cluster: aws.String("tagged"), Tasks: []string{task}, Include: []types.TaskField{types.TaskFieldTags}})
+			if err != nil || len(d.Tasks) != 1 {
+				t.Fatalf("describe task: %v %+v", err, d)
+			}
+			return tagMap(d.Tasks[0].Tags)
+		},
+		"service": func() map[string]string {
+			d, err := e.ecs.DescribeServices(c, &ecs.DescribeServicesInput{Cluster: aws.String("tagged"), Services: []string{service}, Include: []types.ServiceField{types.ServiceFieldTags}})
+			if err != nil || len(d.Services) != 1 {
+				t.Fatalf("describe service: %v %+v", err, d)
+			}
+			return tagMap(d.Services[0].Tags)
+		},
 	}
-	for name, arn := range map[string]string{"cluster": cluster, "task definition": taskDef, "container instance": instance} {
+	// Every record berth keeps tags on: each walks tag, list, untag, list.
+	for name, arn := range map[string]string{"cluster": cluster, "task definition": taskDef, "container instance": instance, "task": task, "service": service} {
 		t.Run(name, func(t *testing.T) {
 			if got := e.tagsOf(arn); len(got) != 0 {
 				t.Fatalf("got %v, want no tags", got)
@@ -90,8 +117,35 @@ func TestTags_TagListUntagEachResource(t *testing.T) {
 			if got := e.tagsOf(arn); !maps.Equal(got, want) {
 				t.Fatalf("got %v, want %v", got, want)
 			}
+			if got := describe[name](); !maps.Equal(got, want) {
+				t.Fatalf("got %v from describe, want %v", got, want)
+			}
+			// ECS's rules hold for every kind alike.
+			for _, bad := range [][]types.Tag{{tag("aws:x", "v")}, {tag("d", "1"), tag("d", "2")}, {tag(strings.Repeat("k", 129), "v")},
+				{tag("k", strings.Repeat("v", 257))}, {tag("k!", "v")}} {
+				_, err := e.ecs.TagResource(c, &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: bad})
+				wantAPIError[*types.InvalidParameterException](t, err, "")
+			}
+			_, err := e.ecs.UntagResource(c, &ecs.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"aws:x"}})
+			wantAPIError[*types.InvalidParameterException](t, err, "aws: prefix")
+			var fifty []types.Tag
+			for i := range 50 - len(want) + 1 {
+				fifty = append(fifty, tag(fmt.Sprintf("n%02d", i), "v"))
+			}
+			_, err = e.ecs.TagResource(c, &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: fifty})
+			wantAPIError[*types.InvalidParameterException](t, err, "at most 50 tags")
+			if got := e.tagsOf(arn); !maps.Equal(got, want) {
+				t.Fatalf("got %v after refused requests, want %v", got, want)
+			}
 		})
 	}
+
+	// A service that is no longer ACTIVE is not tagged.
+	if _, err := e.ecs.DeleteService(c, &ecs.DeleteServiceInput{Cluster: aws.String("tagged"), Service: aws.String("web")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.ecs.TagResource(c, &ecs.TagResourceInput{ResourceArn: aws.String(service), Tags: []types.Tag{tag("late", "x")}})
+	wantAPIError[*types.ServiceNotActiveException](t, err, "Service was not ACTIVE.")
 
 	// Tags given at creation are listed too.
 	if _, err := e.ecs.CreateCluster(c, &ecs.CreateClusterInput{ClusterName: aws.String("born-tagged"), Tags: []types.Tag{tag("a", "1")}}); err != nil {

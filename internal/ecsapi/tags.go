@@ -38,7 +38,7 @@ func (a *API) resourceRef(in *string) (wire.ResourceRef, error) {
 			ref.ID = p.Path[0]
 			return ref, nil
 		}
-	case arn.TypeContainerInstance, arn.TypeTask:
+	case arn.TypeContainerInstance, arn.TypeTask, arn.TypeService:
 		if len(p.Path) == 2 {
 			ref.Cluster, ref.ID = p.Path[0], p.Path[1]
 			return ref, nil
@@ -52,7 +52,7 @@ func (a *API) resourceRef(in *string) (wire.ResourceRef, error) {
 				return ref, nil
 			}
 		}
-	case arn.TypeService, arn.TypeCapacityProvider, arn.TypeTaskSet:
+	case arn.TypeCapacityProvider, arn.TypeTaskSet:
 		return ref, fsm.ErrResourceNotFound()
 	}
 	return wire.ResourceRef{}, apierr.InvalidParameterf("resourceArn %s is not a valid ARN of a taggable ECS resource.", s)
@@ -84,6 +84,9 @@ func untagResource(a *API, c *call, in *shape.UntagResourceRequest) (any, error)
 		return nil, err
 	}
 	for _, k := range in.TagKeys {
+		if n := len([]rune(k)); n < 1 || n > 128 {
+			return nil, apierr.InvalidParameterf("Tag keys must be between 1 and 128 characters long.")
+		}
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return nil, apierr.InvalidParameterf("Tag keys with the aws: prefix are reserved for AWS use.")
 		}

@@ -48,8 +48,24 @@ func ResourceTags(s *state.Snapshot, ref wire.ResourceRef) ([]shape.Tag, error) 
 			return nil, ErrResourceNotFound()
 		}
 		return t.Shape.Tags, nil
+	case arn.TypeService:
+		svc := s.Service(ref.Cluster, ref.ID)
+		if svc == nil {
+			return nil, ErrResourceNotFound()
+		}
+		if deref(svc.Shape.Status) != "ACTIVE" {
+			// A DRAINING or INACTIVE service is not tagged; ECS's answer to
+			// any change of one that is no longer ACTIVE.
+			return nil, apierr.New(apierr.ServiceNotActive, "Service was not ACTIVE.")
+		}
+		return svc.Shape.Tags, nil
 	}
-	return nil, apierr.InvalidParameterf("The ARN %s does not name a resource that supports tagging.", ref.ARN)
+	return nil, notTaggable(ref)
+}
+
+// notTaggable is the error for an ARN of a kind that has no tags.
+func notTaggable(ref wire.ResourceRef) error {
+	return apierr.InvalidParameterf("The ARN %s does not name a resource that supports tagging.", ref.ARN)
 }
 
 // setTags replaces the tags of the resource ref names.
@@ -75,8 +91,15 @@ func setTags(tx *state.Txn, ref wire.ResourceRef, tags []shape.Tag) error {
 		cp := *old
 		cp.Shape = &t
 		return tx.Put(state.TableTasks, &cp)
+	case arn.TypeService:
+		old := tx.Service(ref.Cluster, ref.ID)
+		sh := *old.Shape
+		sh.Tags = tags
+		cp := *old
+		cp.Shape = &sh
+		return tx.Put(state.TableServices, &cp)
 	}
-	return apierr.InvalidParameterf("The ARN %s does not name a resource that supports tagging.", ref.ARN)
+	return notTaggable(ref)
 }
 
 // MergeTags returns old with tags added or overwritten by key.
@@ -98,6 +121,9 @@ func MergeTags(old, add []shape.Tag) []shape.Tag {
 }
 
 func applyTagResource(m *Machine, tx *state.Txn, c *wire.TagResource) (any, error) {
+	if c.Resource.Kind == arn.TypeService && !c.TagsServices() {
+		return nil, notTaggable(c.Resource)
+	}
 	old, err := ResourceTags(&tx.Snapshot, c.Resource)
 	if err != nil {
 		return nil, err
@@ -110,6 +136,9 @@ func applyTagResource(m *Machine, tx *state.Txn, c *wire.TagResource) (any, erro
 }
 
 func applyUntagResource(m *Machine, tx *state.Txn, c *wire.UntagResource) (any, error) {
+	if c.Resource.Kind == arn.TypeService && !c.TagsServices() {
+		return nil, notTaggable(c.Resource)
+	}
 	old, err := ResourceTags(&tx.Snapshot, c.Resource)
 	if err != nil {
 		return nil, err

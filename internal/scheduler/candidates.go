@@ -30,6 +30,7 @@ type placer struct {
 // the index of the required value, -1 for any value, -2 for a value no
 // instance has.
 type attrRule struct {
+	attr Attribute
 	col  *attrColumn
 	want int32
 }
@@ -49,7 +50,7 @@ func newPlacer(c *Cluster, req *Request) *placer {
 		p.group = c.groupColumn(req.Group)
 	}
 	for _, a := range req.RequiredAttributes {
-		r := attrRule{col: c.attrColumn(a.Name), want: -1}
+		r := attrRule{attr: a, col: c.attrColumn(a.Name), want: -1}
 		if a.Value != nil {
 			r.want = -2
 			if j := slices.Index(r.col.values, *a.Value); j >= 0 {
@@ -99,6 +100,18 @@ func (p *placer) ruleReason(i int) string {
 		}
 	}
 	return p.constraintReason(i)
+}
+
+// attributeDetail names the first required attribute instance i lacks (with
+// the value required, when one is): the failure's detail for ATTRIBUTE.
+func (p *placer) attributeDetail(i int) string {
+	for _, a := range p.attrs {
+		v := a.col.value[i]
+		if v == a.col.missing || (a.want != -1 && v != a.want) {
+			return AttributeDetail(a.attr)
+		}
+	}
+	return ""
 }
 
 // memberView is an instance as the cluster query language sees it, with

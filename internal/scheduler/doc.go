@@ -103,7 +103,9 @@
 //     second against what the first left. Constraints in the request apply;
 //     the caller decides which.
 //   - Failures are deduplicated: one (ARN, reason) pair appears once.
-//     Detail stays empty.
+//     Detail names the missing attribute for ATTRIBUTE (AttributeDetail:
+//     the first required attribute the instance lacks) and is empty for
+//     every other reason.
 //   - Reasons RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS, RESOURCE:GPU,
 //     AGENT ("has an agent that is currently disconnected"), ATTRIBUTE,
 //     MISSING and INACTIVE are ECS's documented words (API failure reasons

@@ -112,10 +112,18 @@ func (p *placer) runTaskFailures() []Failure {
 			continue
 		}
 		if r := p.reason(i); r != "" {
-			fs.add(in.ARN, r)
+			fs.add(in.ARN, r, p.detail(i, r))
 		}
 	}
 	return fs.list
+}
+
+// detail is the failure detail for reason r on instance i.
+func (p *placer) detail(i int, r string) string {
+	if r == ReasonAttribute {
+		return p.attributeDetail(i)
+	}
+	return ""
 }
 
 func (p *placer) startTask() Plan {
@@ -126,11 +134,11 @@ func (p *placer) startTask() Plan {
 			return strings.Compare(in.ID, id)
 		})
 		if !found {
-			fs.add(id, ReasonMissing)
+			fs.add(id, ReasonMissing, "")
 			continue
 		}
 		if r := p.reason(i); r != "" {
-			fs.add(p.c.inst[i].ARN, r)
+			fs.add(p.c.inst[i].ARN, r, p.detail(i, r))
 			continue
 		}
 		p.place(int32(i))

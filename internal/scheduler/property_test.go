@@ -226,7 +226,7 @@ func TestPlace_Invariants(t *testing.T) {
 				if r == "" {
 					t.Fatalf("gave up with %d of %d placed while %s can take a task", len(plan.Placements), req.Count, in.ID)
 				}
-				want = append(want, Failure{ARN: in.ARN, Reason: r})
+				want = append(want, Failure{ARN: in.ARN, Reason: r, Detail: refDetail(in, &req, r)})
 			}
 			slices.SortFunc(want, func(a, b Failure) int { return cmpString(a.ARN, b.ARN) })
 			if !slices.Equal(plan.Failures, want) {
@@ -273,7 +273,7 @@ func TestPlace_StartTaskInvariants(t *testing.T) {
 					placed = append(placed, Placement{InstanceID: id})
 					continue
 				} else {
-					f = Failure{ARN: in.ARN, Reason: r}
+					f = Failure{ARN: in.ARN, Reason: r, Detail: refDetail(in, &req, r)}
 				}
 			}
 			if !seen[f] {

@@ -62,11 +62,8 @@ func refReason(in *Instance, req *Request) string {
 	case in.Used.GPUs+t.GPUs > in.Registered.GPUs:
 		return ReasonGPU
 	}
-	for _, a := range req.RequiredAttributes {
-		v, ok := in.Attributes[a.Name]
-		if !ok || a.Value != nil && *a.Value != v {
-			return ReasonAttribute
-		}
+	if refMissing(in, req) != nil {
+		return ReasonAttribute
 	}
 	for _, c := range req.Constraints {
 		if c.Type == ConstraintDistinctInstance && in.GroupCounts[req.Group] > 0 {
@@ -77,6 +74,25 @@ func refReason(in *Instance, req *Request) string {
 		}
 	}
 	return ""
+}
+
+// refMissing returns the first required attribute in lacks, or nil.
+func refMissing(in *Instance, req *Request) *Attribute {
+	for _, a := range req.RequiredAttributes {
+		v, ok := in.Attributes[a.Name]
+		if !ok || a.Value != nil && *a.Value != v {
+			return &a
+		}
+	}
+	return nil
+}
+
+// refDetail is the failure detail for reason r on in.
+func refDetail(in *Instance, req *Request, r string) string {
+	if r != ReasonAttribute {
+		return ""
+	}
+	return AttributeDetail(*refMissing(in, req))
 }
 
 // refKey is a committed instance's key for one deterministic strategy;
@@ -119,7 +135,8 @@ func refPlace(instances []*Instance, req Request, rng Rand) Plan {
 		if len(cands) == 0 {
 			for _, in := range state {
 				if in.Status != StatusInactive {
-					plan.Failures = append(plan.Failures, Failure{ARN: in.ARN, Reason: refReason(in, &req)})
+					r := refReason(in, &req)
+					plan.Failures = append(plan.Failures, Failure{ARN: in.ARN, Reason: r, Detail: refDetail(in, &req, r)})
 				}
 			}
 			break

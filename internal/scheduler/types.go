@@ -193,8 +193,19 @@ type Failure struct {
 	ARN string
 	// Reason is one of the Reason constants.
 	Reason string
-	// Detail is optional in ECS's Failure; Place leaves it empty.
+	// Detail is optional in ECS's Failure. Place sets it for ATTRIBUTE
+	// (AttributeDetail) and leaves it empty otherwise.
 	Detail string
+}
+
+// AttributeDetail is the detail of an ATTRIBUTE failure: the required
+// attribute the instance lacks, as "Missing attribute: NAME", or
+// "Missing attribute: NAME=VALUE" when the task requires a value.
+func AttributeDetail(a Attribute) string {
+	if a.Value != nil {
+		return "Missing attribute: " + a.Name + "=" + *a.Value
+	}
+	return "Missing attribute: " + a.Name
 }
 
 // Plan is the outcome of Place. Placements are in the order the tasks were

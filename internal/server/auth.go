@@ -16,12 +16,15 @@ type authenticator struct {
 	now      func() time.Time
 }
 
-func newAuthenticator(creds Credentials, rootARN string, now func() time.Time) *authenticator {
+// A request signed for another region than the server's is refused, as
+// AWS refuses it: its ARNs would name a region the server does not serve.
+func newAuthenticator(creds Credentials, rootARN, region string, now func() time.Time) *authenticator {
 	return &authenticator{
 		root: rootARN,
 		now:  now,
 		verifier: &sigv4.Verifier{
 			Service: "ecs",
+			Region:  region,
 			MaxSkew: 5 * time.Minute,
 			Lookup: func(id string) (string, bool) {
 				if subtle.ConstantTimeCompare([]byte(id), []byte(creds.AccessKeyID)) == 1 {

@@ -143,7 +143,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	api := ecsapi.New(ecsapi.Config{
 		Namer:    namer,
-		Auth:     newAuthenticator(creds, namer.Root(), time.Now),
+		Auth:     newAuthenticator(creds, namer.Root(), cfg.Region, time.Now),
 		State:    machine,
 		Proposer: node,
 		Log:      cfg.Log,
@@ -158,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	auth := newAuthenticator(creds, namer.Root(), time.Now)
+	auth := newAuthenticator(creds, namer.Root(), cfg.Region, time.Now)
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.
 	epoch := ecsapi.NewID()[:12] + "-"

@@ -16,6 +16,10 @@ const DefaultMaxSkew = 5 * time.Minute
 type Verifier struct {
 	// Service is the signing name the credential scope must carry ("ecs").
 	Service string
+	// Region, when set, is the only region a credential scope may name;
+	// a request signed for another is refused as AWS refuses it. Empty
+	// accepts any region-shaped name.
+	Region string
 	// MaxSkew bounds |now - request time|; zero or negative means DefaultMaxSkew.
 	MaxSkew time.Duration
 	// Lookup returns the secret access key for an access key id. An empty
@@ -26,7 +30,7 @@ type Verifier struct {
 // Identity is who signed a verified request.
 type Identity struct {
 	AccessKeyID string
-	Region      string // from the credential scope; any region is accepted
+	Region      string // from the credential scope
 }
 
 // Verify checks r, whose body the caller has already read into body, as of
@@ -50,7 +54,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time) (Identity
 	if c.service != v.Service {
 		return Identity{}, invalid("Credential should be scoped to correct service: '%s'.", v.Service)
 	}
-	if !validRegion(c.region) {
+	if !validRegion(c.region) || v.Region != "" && c.region != v.Region {
 		return Identity{}, invalid("Credential should be scoped to a valid region, not '%s'.", echo(c.region))
 	}
 	if day := t.Format(scopeDateLayout); c.date != day {

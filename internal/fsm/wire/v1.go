@@ -276,3 +276,29 @@ func (c RunTaskV1) Upgrade() RunTask {
 		EnableExecuteCommand: c.EnableExecuteCommand, DistinctInstance: c.DistinctInstance, AllowInactive: c.AllowInactive,
 		ClientToken: c.ClientToken, Fingerprint: c.Fingerprint, Failures: c.Failures, inactiveOnly: true}
 }
+
+// TagResourceV1 is TagResource version 1: the same members; a service is
+// not a resource it tags.
+type TagResourceV1 struct {
+	Meta
+	Resource ResourceRef `json:"resource"`
+	Tags     []shape.Tag `json:"tags"`
+}
+
+// Upgrade returns the version 2 form, marked to refuse a service.
+func (c TagResourceV1) Upgrade() TagResource {
+	return TagResource{Meta: c.Meta, Resource: c.Resource, Tags: c.Tags, legacy: true}
+}
+
+// UntagResourceV1 is UntagResource version 1: the same members; a service
+// is not a resource it untags.
+type UntagResourceV1 struct {
+	Meta
+	Resource ResourceRef `json:"resource"`
+	Keys     []string    `json:"keys"`
+}
+
+// Upgrade returns the version 2 form, marked to refuse a service.
+func (c UntagResourceV1) Upgrade() UntagResource {
+	return UntagResource{Meta: c.Meta, Resource: c.Resource, Keys: c.Keys, legacy: true}
+}
