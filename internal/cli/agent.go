@@ -38,7 +38,11 @@ func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
 	fl.StringVar(&f.az, "availability-zone", "", "ecs.availability-zone attribute (default REGIONa)")
 	fl.StringVar(&f.instanceType, "instance-type", "", "ecs.instance-type attribute (default berth)")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", 30*time.Second, "grace between SIGTERM and SIGKILL when a container sets no stopTimeout (ECS_CONTAINER_STOP_TIMEOUT)")
-	fl.StringVar(&f.pull, "image-pull-behavior", "default", "image pull behaviour: default, always, once or prefer-cached (ECS_IMAGE_PULL_BEHAVIOR)")
+	pull, pullHelp := "default", "image pull behaviour: default, always, once or prefer-cached (ECS_IMAGE_PULL_BEHAVIOR)"
+	if !withServer { // berth dev: an image present is used without asking a registry
+		pull, pullHelp = string(driver.PullPreferCached), pullHelp+"; berth dev's default prefer-cached uses an image present without asking a registry, default is ECS's (pull, the cached image only when the pull fails)"
+	}
+	fl.StringVar(&f.pull, "image-pull-behavior", pull, pullHelp)
 	fl.Int64Var(&f.reservedMemory, "reserved-memory", 0, "MiB of host memory not offered to tasks (ECS_RESERVED_MEMORY)")
 	fl.BoolVar(&f.disablePrivileged, "disable-privileged", false, "refuse privileged containers (ECS_DISABLE_PRIVILEGED)")
 }
@@ -81,7 +85,7 @@ func newAgentCmd(env *Env) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			drv, why, closeDrv, err := openRuntime(ctx, f.runtime, filepath.Join(f.dataDir, "runtime"), log)
+			drv, why, closeDrv, err := openRuntime(ctx, f.runtime, filepath.Join(f.dataDir, "runtime"), log, nil)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/agent"
+	"berth.dev/berth/internal/demoimage"
 	"berth.dev/berth/internal/deploy"
+	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/server"
 )
 
@@ -85,12 +87,15 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	if af == nil {
 		return srv.Wait(ctx)
 	}
-	drv, why, closeDrv, err := openRuntime(ctx, af.runtime, filepath.Join(f.dataDir, "agent", "runtime"), log)
+	drv, why, closeDrv, err := openRuntime(ctx, af.runtime, filepath.Join(f.dataDir, "agent", "runtime"), log, demoImages())
 	if err != nil {
 		srv.Close()
 		return err
 	}
 	defer closeDrv()
+	if drv.Name() == "docker" {
+		ensureDemoImage(ctx, env.Stdout, log)
+	}
 	creds, _ := srv.Credentials()
 	af.server, af.cluster, af.region = srv.Endpoint(), "default", f.region
 	af.dataDir = filepath.Join(f.dataDir, "agent")
@@ -115,7 +120,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 		return fmt.Errorf("agent: %w", err)
 	case <-ctx.Done():
 	}
-	printDevBanner(env, srv, f.dataDir, drv.Name(), why)
+	printDevBanner(env, srv, f.dataDir, drv.Name(), why, af.pull)
 	err = srv.Wait(ctx)
 	if aerr := <-agentDone; err == nil {
 		err = aerr
@@ -129,11 +134,19 @@ func deployConfig(f serverFlags) *deploy.Config {
 	return &d
 }
 
-func printDevBanner(env *Env, srv *server.Server, dataDir, runtimeName, runtime string) {
+func printDevBanner(env *Env, srv *server.Server, dataDir, runtimeName, runtime, pull string) {
 	creds, src := srv.Credentials()
 	abs, _ := filepath.Abs(dataDir)
 	ep := srv.Endpoint()
 	w := env.Stdout
+	pullNote := "an image present is used as is, without asking a registry;\n               --image-pull-behavior default for ECS's pull-first behaviour"
+	if pull != string(driver.PullPreferCached) {
+		pullNote = "as asked with --image-pull-behavior"
+	}
+	demoNote := "the demo image " + demoimage.Tag + " (this binary, FROM scratch) is ready"
+	if runtimeName != "docker" {
+		demoNote = "the demo image " + demoimage.Tag + " runs this binary as a process"
+	}
 	fmt.Fprintf(w, `
 berth %s is running (Ctrl-C to stop)
 
@@ -144,35 +157,27 @@ berth %s is running (Ctrl-C to stop)
   (credentials from %s)
   state        %s
   agent        one container instance in cluster default, runtime %s
+  image pulls  %s: %s
+  demo         %s
 
 Use it with the AWS CLI:
 
   export AWS_ACCESS_KEY_ID=%s
   export AWS_SECRET_ACCESS_KEY=%s
   export AWS_REGION=%s AWS_DEFAULT_REGION=%s
-  aws --endpoint-url %s ecs register-task-definition --cli-input-json file://examples/sleep.json
-  aws --endpoint-url %s ecs run-task --task-definition sleep
+  aws --endpoint-url %s ecs register-task-definition --cli-input-json file://examples/demo.json
+  aws --endpoint-url %s ecs run-task --task-definition demo
   aws --endpoint-url %s ecs list-tasks
 
 or with berth (it finds this endpoint and these credentials by itself when
 run from this folder):
 
-  berth register examples/sleep.json
-  berth run sleep --wait
+  berth register examples/demo.json
+  berth run demo --wait
   berth ps
   berth logs TASK_ID
   berth instances
 
-`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime,
+`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime, pull, pullNote, demoNote,
 		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), srv.Region(), ep, ep, ep)
-	if runtimeName == "docker" {
-		fmt.Fprint(w, `On Docker, examples/sleep.json needs the image busybox:1.36 (pulled, or present).
-With no registry, build a local demo image and run it instead:
-
-  go run ./examples/demo-image
-  berth register examples/demo.json
-  berth run demo --wait
-
-`)
-	}
 }

@@ -61,26 +61,27 @@ func devBanner(t *testing.T, rt string) string {
 }
 
 // TestDevBanner checks what `berth dev` tells a newcomer: the endpoint,
-// the credentials and the runtime; on Docker, how to get an image with no
-// registry (the README's demo path).
+// the credentials, the runtime and the pull behaviour; on Docker, that the
+// demo image is there with no registry (the README's demo path).
 func TestDevBanner(t *testing.T) {
 	t.Run("process", func(t *testing.T) {
 		t.Parallel()
 		out := devBanner(t, "process")
-		for _, want := range []string{"endpoint     http://127.0.0.1:", "access key   " + testKeyID, "runtime process", "examples/sleep.json"} {
+		for _, want := range []string{"endpoint     http://127.0.0.1:", "access key   " + testKeyID, "runtime process", "examples/demo.json",
+			"image pulls  prefer-cached", "--image-pull-behavior default", "runs this binary as a process"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("banner lacks %q:\n%s", want, out)
 			}
 		}
-		if strings.Contains(out, "demo-image") {
-			t.Errorf("the process runtime needs no image, but the banner says how to build one:\n%s", out)
+		if strings.Contains(out, "Making the demo image") {
+			t.Errorf("the process runtime needs no image, but berth dev made one:\n%s", out)
 		}
 	})
 	t.Run("docker", func(t *testing.T) {
 		t.Parallel()
 		dockertest.RequireDocker(t)
 		out := devBanner(t, "docker")
-		for _, want := range []string{"runtime docker", "go run ./examples/demo-image", "berth run demo --wait"} {
+		for _, want := range []string{"runtime docker", "berth-demo:1 (this binary, FROM scratch) is ready", "berth run demo --wait", "image pulls  prefer-cached"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("banner lacks %q:\n%s", want, out)
 			}

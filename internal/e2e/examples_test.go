@@ -3,8 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +15,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"berth.dev/berth/internal/demoimage"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/e2e/testimage"
@@ -25,8 +26,8 @@ import (
 const repoRoot = "../.."
 
 // TestExamples_DemoOnDocker follows the README's path for a machine with
-// Docker and no registry: `go run ./examples/demo-image` builds the demo
-// image, then examples/demo.json runs with `berth register` and `berth run`
+// Docker and no registry: berth dev makes the demo image from its own
+// binary (demoimage.Ensure), then examples/demo.json runs with `berth register` and `berth run`
 // (RUNNING, then HEALTHY through the image's health check), and
 // examples/demo-service.yaml deploys with `berth deploy` (exit 0, COMPLETED).
 func TestExamples_DemoOnDocker(t *testing.T) {
@@ -43,13 +44,11 @@ func TestExamples_DemoOnDocker(t *testing.T) {
 			}
 		})
 	}
-	build := exec.CommandContext(c, "go", "run", "./examples/demo-image")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil || !strings.Contains(string(out), "built "+tag) {
-		t.Fatalf("go run ./examples/demo-image: %v\n%s", err, out)
+	if _, err := demoimage.Ensure(c, docker, tag, berthBin, io.Discard); err != nil {
+		t.Fatalf("make the demo image as berth dev does: %v", err)
 	}
 	if !imageExists(c, t, docker, tag) {
-		t.Fatalf("go run ./examples/demo-image made no image %s", tag)
+		t.Fatalf("demoimage.Ensure made no image %s", tag)
 	}
 
 	te := newServiceEnv(t, deploy.Config{}, agentOptions{})

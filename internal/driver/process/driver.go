@@ -26,6 +26,7 @@ type Driver struct {
 	poll        time.Duration
 	limits      Limits
 	euid, egid  int
+	images      map[string]Image
 
 	// index caches spec.json (written once by Create) and maps names to
 	// IDs, so that Create checks a name and resolve finds a container
@@ -62,6 +63,7 @@ func New(opts Options) (*Driver, error) {
 		poll:        opts.PollInterval,
 		euid:        os.Geteuid(),
 		egid:        os.Getegid(),
+		images:      opts.Images,
 	}
 	if d.shimPath == "" {
 		if d.shimPath, err = os.Executable(); err != nil {

@@ -45,7 +45,7 @@ func (d *Driver) Exec(ctx context.Context, h driver.Handle, cmd []string, timeou
 		defer cancel()
 	}
 	plan := s.rec.Plan
-	plan.Argv = cmd
+	plan.Argv = d.imageFile(s.rec.Spec.Image, cmd)
 	var cg *cgroupConfig
 	if s.rec.Cgroup != nil {
 		if _, err := os.Stat(s.rec.Cgroup.Path); err == nil {

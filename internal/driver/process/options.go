@@ -44,6 +44,19 @@ type Options struct {
 	// RequireCgroup makes New fail when memory and CPU limits cannot be
 	// enforced, instead of running containers without them.
 	RequireCgroup bool
+	// Images are images this runtime can run although it runs no image
+	// (berth dev names its demo image, whose program is berth itself): a
+	// container of an image named here that sets no entryPoint gets the
+	// image's EntryPoint, and a first word of its argv or of an Exec (a
+	// health check) that is a key of Files, a path in the image, runs the
+	// host file Files maps it to.
+	Images map[string]Image
+}
+
+// Image is what the process runtime knows of an image it can run.
+type Image struct {
+	EntryPoint []string
+	Files      map[string]string
 }
 
 // Limits reports what the driver enforces on this host.

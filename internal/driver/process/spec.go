@@ -24,7 +24,7 @@ func cannotCreate(format string, args ...any) error {
 // derives the exec plan, bindings and limits. Every member is either
 // honoured or refused, except Hostname (not applied) and Image (recorded).
 func (d *Driver) prepare(spec driver.Spec) (*record, error) {
-	argv := append(append([]string{}, spec.EntryPoint...), spec.Command...)
+	argv := d.imageArgv(spec.Image, spec.EntryPoint, spec.Command)
 	if len(argv) == 0 || argv[0] == "" {
 		return nil, cannotCreate("no command specified: the process runtime runs entryPoint+command and has no image to take a default from")
 	}
@@ -197,4 +197,25 @@ func cpuWeight(shares int64) int64 {
 	}
 	shares = min(max(shares, 2), 262144)
 	return 1 + ((shares-2)*9999)/262142
+}
+
+// imageArgv is entryPoint+command of a container of image, with the
+// image's entry point and files applied (see Options.Images).
+func (d *Driver) imageArgv(image string, entryPoint, command []string) []string {
+	if img, ok := d.images[image]; ok && len(entryPoint) == 0 {
+		entryPoint = img.EntryPoint
+	}
+	return d.imageFile(image, append(append([]string{}, entryPoint...), command...))
+}
+
+// imageFile is argv with its first word mapped to a host file when it is
+// one of image's Files; argv itself is never modified.
+func (d *Driver) imageFile(image string, argv []string) []string {
+	if len(argv) == 0 {
+		return argv
+	}
+	if host, ok := d.images[image].Files[argv[0]]; ok {
+		argv = append([]string{host}, argv[1:]...)
+	}
+	return argv
 }

@@ -1,51 +1,11 @@
-// Command berth-testapp is the program every runtime test runs: a small,
-// static HTTP server whose behaviour (exit code, exit delay, SIGTERM
-// handling, output, files, health) is set by flags or environment variables,
-// so one binary serves the Docker and the process runtimes alike. It uses the
-// standard library only and needs no shell, so it runs FROM scratch.
-//
-// Usage:
-//
-//	berth-testapp [flags]            serve (the default; runs for ever)
-//	berth-testapp health [URL]       GET URL (default http://127.0.0.1:$PORT/health),
-//	                                 exit 0 on a 2xx answer, else 1
-//
-// Flags (each also read from the environment variable TESTAPP_<NAME>, upper
-// case with '-' as '_', when the flag is not on the command line):
-//
-//	--listen ADDR       address to serve on (default ":$PORT", or ":8080")
-//	--unhealthy         GET /health answers 500 from the start
-//	--exit-code N       exit with code N (at once, or after --exit-after)
-//	--exit-after D      exit after duration D (code --exit-code, default 0)
-//	--drain D           on SIGTERM keep serving for D, then exit 0
-//	--ignore-sigterm    never exit on SIGTERM (only SIGKILL ends it)
-//	--print N           write N lines to stdout and N to stderr at start
-//	--touch FILE        write FILE at start; exit 1 if that fails
-//
-// Endpoints: GET /health (200 "ok", or 500 "unhealthy"), GET / (JSON echo of
-// hostname, environment, arguments, working directory, uid, gid, pid),
-// /fail (health answers 500 from then on), /heal (200 again), /exit?code=N
-// (exit with N after answering).
-//
-// Invariants: every line the program writes ends with a newline; lines
-// written by --print read "stdout line I" and "stderr line I" (I from 1);
-// the exit code is the one asked for, 0 after a SIGTERM drain, and 1 for a
-// usage or start-up error.
+// Command berth-testapp is the program every runtime test runs: see
+// internal/demoapp, which it runs (`berth demo-app` is the same program).
 package main
 
 import (
-	"fmt"
 	"os"
+
+	"berth.dev/berth/internal/demoapp"
 )
 
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "health" {
-		os.Exit(healthCommand(os.Args[2:], os.Stdout, os.Stderr))
-	}
-	cfg, err := parseConfig(os.Args[1:], os.Getenv)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "berth-testapp: %v\n", err)
-		os.Exit(1)
-	}
-	os.Exit(run(cfg))
-}
+func main() { os.Exit(demoapp.Main(os.Args[1:])) }

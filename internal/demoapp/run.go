@@ -1,4 +1,4 @@
-package main
+package demoapp
 
 import (
 	"errors"
@@ -40,7 +40,17 @@ func run(cfg config) int {
 		return 1
 	}
 	exit := make(chan int, 1)
-	srv := &http.Server{Handler: newServer(cfg.unhealthy, exit), ReadHeaderTimeout: 10 * time.Second}
+	h := newServer(cfg.unhealthy, exit)
+	if cfg.logRequests {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/health" {
+				fmt.Fprintf(os.Stdout, "%s %s from %s\n", r.Method, r.URL.Path, r.RemoteAddr)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintf(os.Stderr, "serve: %v\n", err)

@@ -1,4 +1,4 @@
-package main
+package demoapp
 
 import (
 	"flag"
@@ -19,6 +19,7 @@ type config struct {
 	ignoreSigterm bool
 	print         int
 	touch         string
+	logRequests   bool
 }
 
 // parseConfig reads args, then fills every flag not given on the command line
@@ -39,6 +40,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.BoolVar(&c.ignoreSigterm, "ignore-sigterm", false, "never exit on SIGTERM")
 	fs.IntVar(&c.print, "print", 0, "lines to write to stdout and stderr at start")
 	fs.StringVar(&c.touch, "touch", "", "file to write at start")
+	fs.BoolVar(&c.logRequests, "log-requests", false, "write a line to stdout for each request but /health")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
