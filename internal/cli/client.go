@@ -30,7 +30,9 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.dataDir, "data-dir", ".berth", "data dir of a local `berth dev`, where credentials and the endpoint are found")
 }
 
-// resolveClient finds the endpoint, region and credentials. Credentials:
+// resolveClient finds the endpoint, region and credentials. Region: the
+// flag, else the local dev data dir's when the endpoint came from there,
+// else AWS_REGION, AWS_DEFAULT_REGION, us-east-1. Credentials:
 // BERTH_ROOT_* variables, else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
 // else the local dev data dir's credentials file.
 func resolveClient(env *Env, f *clientFlags) (endpoint, region string, creds aws.Credentials, err error) {
@@ -38,15 +40,22 @@ func resolveClient(env *Env, f *clientFlags) (endpoint, region string, creds aws
 	if endpoint == "" {
 		endpoint = env.Getenv("BERTH_ENDPOINT")
 	}
+	local := false
 	if endpoint == "" {
 		if b, err := os.ReadFile(filepath.Join(f.dataDir, server.EndpointFile)); err == nil {
 			endpoint = strings.TrimSpace(string(b))
+			local = endpoint != ""
 		}
 	}
 	if endpoint == "" {
 		endpoint = "http://127.0.0.1:4566"
 	}
 	region = f.region
+	if region == "" && local {
+		// The local berth dev's own region: it refuses requests signed
+		// for another.
+		region = server.DataDirRegion(f.dataDir)
+	}
 	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
 			region = env.Getenv(k)

@@ -79,3 +79,13 @@ func stateIdentity(s *state.Snapshot) (identity, bool) {
 	}
 	return identity{Partition: a.Partition, Region: a.Region, Account: a.Account}, true
 }
+
+// DataDirRegion returns the region a data dir was created for, or "" when
+// it has no readable identity.
+func DataDirRegion(dir string) string {
+	id, ok, err := readIdentity(dir)
+	if err != nil || !ok {
+		return ""
+	}
+	return id.Region
+}
