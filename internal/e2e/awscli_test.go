@@ -38,11 +38,21 @@ func TestAWSCLIServices(t *testing.T) {
 	runAWSCLIScript(t, "awscli-services.sh", "--runtime", "process", "--task-settle-time", "2s")
 }
 
-func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
+// haveAWSCLI reports whether the AWS CLI is at awsCLI; where it is
+// required (BERTH_REQUIRE_AWSCLI=1 or CI) its absence fails the test.
+func haveAWSCLI(t *testing.T) bool {
+	t.Helper()
 	if _, err := os.Stat(awsCLI); err != nil {
 		if os.Getenv("BERTH_REQUIRE_AWSCLI") == "1" || os.Getenv("CI") != "" {
 			t.Fatalf("%s is required (BERTH_REQUIRE_AWSCLI=1 or CI is set): %v; install the Debian package awscli", awsCLI, err)
 		}
+		return false
+	}
+	return true
+}
+
+func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
+	if !haveAWSCLI(t) {
 		t.Skipf("%s not found (install the Debian package awscli, or set BERTH_REQUIRE_AWSCLI=1 to make this a failure)", awsCLI)
 	}
 	if _, err := exec.LookPath("bash"); err != nil {

@@ -25,10 +25,10 @@ import (
 // answers on its host port, and a service of it becomes stable.
 func TestQuickstart_README(t *testing.T) {
 	dockertest.RequireDocker(t)
-	const awsBin = "/usr/bin/aws"
-	if _, err := os.Stat(awsBin); err != nil {
-		t.Skip("the AWS CLI is not at " + awsBin)
+	if !haveAWSCLI(t) {
+		t.Skipf("the AWS CLI is not at %s (set BERTH_REQUIRE_AWSCLI=1 to make this a failure)", awsCLI)
 	}
+	awsBin := awsCLI
 	dir := t.TempDir()
 	dev := exec.Command(berthBin, "dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0", "--runtime", "docker")
 	dev.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
