@@ -66,6 +66,9 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	if netcfg != nil {
 		return nil, apierr.InvalidParameterf("Network Configuration is not valid for the given networkMode of this task definition.")
 	}
+	if enableExec {
+		return nil, errExecUnsupported
+	}
 	p := &runParams{cluster: cluster, td: td, enableExec: enableExec}
 	p.group = "family:" + td.Family
 	if group != nil {
@@ -395,3 +398,8 @@ func placementRand(requestID string) *rand.Rand {
 	sum := sha256.Sum256([]byte(requestID))
 	return rand.New(rand.NewPCG(binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])))
 }
+
+// errExecUnsupported refuses enableExecuteCommand: berth has no ECS Exec
+// (no execute-command session agent), so a task or service that asks for it
+// would be stored and reported as exec-enabled while nobody could exec.
+var errExecUnsupported = apierr.Newf(apierr.UnsupportedFeature, "berth does not support ECS Exec yet: enableExecuteCommand must be false.")

@@ -104,8 +104,10 @@ func deploymentConfig(in *shape.DeploymentConfiguration, daemon bool) (*shape.De
 
 // unsupportedServiceMembers refuses what berth cannot do for services yet.
 func unsupportedServiceMembers(launch shape.LaunchType, cps []shape.CapacityProviderStrategyItem, lbs []shape.LoadBalancer,
-	regs []shape.ServiceRegistry, net *shape.NetworkConfiguration, sc *shape.ServiceConnectConfiguration) error {
+	regs []shape.ServiceRegistry, net *shape.NetworkConfiguration, sc *shape.ServiceConnectConfiguration, enableExec bool) error {
 	switch {
+	case enableExec:
+		return errExecUnsupported
 	case launch != "" && launch != shape.LaunchTypeEc2 && launch != shape.LaunchTypeExternal:
 		if err := checkEnum("launchType", launch); err != nil {
 			return err
@@ -147,7 +149,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 		return nil, err
 	}
 	daemon := in.SchedulingStrategy == shape.SchedulingStrategyDaemon
-	if err := unsupportedServiceMembers(in.LaunchType, in.CapacityProviderStrategy, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration); err != nil {
+	if err := unsupportedServiceMembers(in.LaunchType, in.CapacityProviderStrategy, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
 	if len(in.VolumeConfigurations) > 0 || len(in.VpcLatticeConfigurations) > 0 || len(in.GatewayConnectors) > 0 {
@@ -244,7 +246,7 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 	if in.DeploymentController != nil {
 		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support changing the deployment controller.")
 	}
-	if err := unsupportedServiceMembers("", in.CapacityProviderStrategy, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration); err != nil {
+	if err := unsupportedServiceMembers("", in.CapacityProviderStrategy, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand != nil && *in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
 	if len(in.VolumeConfigurations) > 0 || len(in.VpcLatticeConfigurations) > 0 || len(in.GatewayConnectors) > 0 {
