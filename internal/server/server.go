@@ -165,7 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: auth, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
-	mux.Handle("/", api)
+	mux.Handle("/", unserved(api))
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		node.Close()

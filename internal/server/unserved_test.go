@@ -1,0 +1,98 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// A request for an AWS service berth does not serve gets an error in that
+// service's own protocol that says so: the SDK's STS client (Query
+// protocol, XML) and a signed Secrets Manager request (JSON 1.1) each get
+// an error they parse, never a signature or parse error; ECS still works.
+func TestUnservedServicesAnswerInTheirProtocol(t *testing.T) {
+	cfg := testConfig(t.TempDir(), "us-east-1", "123456789012")
+	s, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	creds := credentials.NewStaticCredentialsProvider(cfg.Getenv(EnvRootAccessKeyID), cfg.Getenv(EnvRootSecretAccessKey), "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	stsClient := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.Endpoint()), Credentials: creds})
+	_, err = stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidAction" ||
+		!strings.Contains(apiErr.ErrorMessage(), "berth does not serve the sts API yet (GetCallerIdentity)") {
+		t.Fatalf("STS GetCallerIdentity: got %v, want InvalidAction saying berth does not serve sts", err)
+	}
+
+	body := []byte(`{"SecretId":"db-password"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Endpoint()+"/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "secretsmanager.GetSecretValue")
+	sum := sha256.Sum256(body)
+	c, _ := creds.Retrieve(ctx)
+	if err := v4.NewSigner().SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), "secretsmanager", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" ||
+		out.Type != "UnknownOperationException" || !strings.Contains(out.Message, "berth does not serve the secretsmanager API yet (secretsmanager.GetSecretValue)") {
+		t.Fatalf("Secrets Manager: got %d %s %+v", resp.StatusCode, resp.Header.Get("Content-Type"), out)
+	}
+
+	ecsClient := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.Endpoint()), Credentials: creds})
+	if _, err := ecsClient.ListClusters(ctx, &ecs.ListClustersInput{}); err != nil {
+		t.Fatalf("ECS after the refusals: %v", err)
+	}
+}
+
+// FuzzSigningName: any Authorization header or presigned credential parses
+// without a panic, to "" or a service name of one path segment.
+func FuzzSigningName(f *testing.F) {
+	f.Add("AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=abc", "")
+	f.Add("", "AKID/20260101/us-east-1/ecs/aws4_request")
+	f.Add("AWS4-HMAC-SHA256 Credential=", "a/b/c")
+	f.Fuzz(func(t *testing.T, auth, cred string) {
+		r, err := http.NewRequest(http.MethodPost, "http://berth/?X-Amz-Credential="+url.QueryEscape(cred), nil)
+		if err != nil {
+			return
+		}
+		r.Header.Set("Authorization", auth)
+		if svc := signingName(r); strings.Contains(svc, "/") {
+			t.Fatalf("service %q from %q / %q", svc, auth, cred)
+		}
+	})
+}
