@@ -85,20 +85,13 @@ func describeServiceDeployments(a *API, c *call, in *shape.DescribeServiceDeploy
 		return nil, err
 	}
 	snap := a.snapshot()
-	out := &shape.DescribeServiceDeploymentsResponse{ServiceDeployments: []shape.ServiceDeployment{}, Failures: []shape.Failure{}}
-	for _, ref := range in.ServiceDeploymentArns {
-		cluster, service, id, ok := a.historyRef(ref, arn.TypeServiceDeployment)
-		var d *state.ServiceDeployment
-		if ok {
-			d = snap.ServiceDeployment(cluster, service, id)
+	found, failures := describeHistory(a, in.ServiceDeploymentArns, arn.TypeServiceDeployment, func(cluster, service, id string) *shape.ServiceDeployment {
+		if d := snap.ServiceDeployment(cluster, service, id); d != nil {
+			return d.Shape
 		}
-		if d == nil {
-			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(echo(ref)), Reason: ptr("MISSING")})
-			continue
-		}
-		out.ServiceDeployments = append(out.ServiceDeployments, *d.Shape)
-	}
-	return out, nil
+		return nil
+	})
+	return &shape.DescribeServiceDeploymentsResponse{ServiceDeployments: found, Failures: failures}, nil
 }
 
 // describeServiceRevisions describes service revisions by ARN; a
@@ -108,18 +101,30 @@ func describeServiceRevisions(a *API, c *call, in *shape.DescribeServiceRevision
 		return nil, err
 	}
 	snap := a.snapshot()
-	out := &shape.DescribeServiceRevisionsResponse{ServiceRevisions: []shape.ServiceRevision{}, Failures: []shape.Failure{}}
-	for _, ref := range in.ServiceRevisionArns {
-		cluster, service, id, ok := a.historyRef(ref, arn.TypeServiceRevision)
-		var r *state.ServiceRevision
-		if ok {
-			r = snap.ServiceRevision(cluster, service, id)
+	found, failures := describeHistory(a, in.ServiceRevisionArns, arn.TypeServiceRevision, func(cluster, service, id string) *shape.ServiceRevision {
+		if r := snap.ServiceRevision(cluster, service, id); r != nil {
+			return r.Shape
 		}
-		if r == nil {
-			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(echo(ref)), Reason: ptr("MISSING")})
+		return nil
+	})
+	return &shape.DescribeServiceRevisionsResponse{ServiceRevisions: found, Failures: failures}, nil
+}
+
+// describeHistory looks up each ARN of kind (a service deployment or
+// revision) with get, in order; an ARN it cannot parse or find is a
+// MISSING failure.
+func describeHistory[T any](a *API, refs []string, kind string, get func(cluster, service, id string) *T) ([]T, []shape.Failure) {
+	found, failures := []T{}, []shape.Failure{}
+	for _, ref := range refs {
+		var v *T
+		if cluster, service, id, ok := a.historyRef(ref, kind); ok {
+			v = get(cluster, service, id)
+		}
+		if v == nil {
+			failures = append(failures, shape.Failure{Arn: ptr(echo(ref)), Reason: ptr("MISSING")})
 			continue
 		}
-		out.ServiceRevisions = append(out.ServiceRevisions, *r.Shape)
+		found = append(found, *v)
 	}
-	return out, nil
+	return found, failures
 }
