@@ -19,12 +19,12 @@ import (
 // not change while the Cluster is in use.
 type Cluster struct {
 	inst []*Instance // in ID order
-	// Per instance, by index in inst: free CPU, memory and GPUs
+	// Per instance, by index in inst: free CPU, memory, GPUs and task addresses
 	// (registered minus used), eligibility, and whether it is deregistered
 	// (status INACTIVE: not in the cluster for RunTask). Ports are read
 	// from the instances, only for tasks with static ports.
 	cpu, mem []int64
-	gpu      []int32
+	gpu, eni []int32
 	st       []state
 	dereg    []bool
 
@@ -82,13 +82,14 @@ func NewCluster(instances []*Instance) *Cluster {
 	n := len(sorted)
 	c := &Cluster{
 		inst: sorted,
-		cpu:  make([]int64, n), mem: make([]int64, n), gpu: make([]int32, n),
+		cpu:  make([]int64, n), mem: make([]int64, n), gpu: make([]int32, n), eni: make([]int32, n),
 		st: make([]state, n), dereg: make([]bool, n),
 	}
 	for i, in := range sorted {
 		c.cpu[i] = in.Registered.CPU - in.Used.CPU
 		c.mem[i] = in.Registered.Memory - in.Used.Memory
 		c.gpu[i] = int32(in.Registered.GPUs - in.Used.GPUs)
+		c.eni[i] = int32(in.Registered.ENIs - in.Used.ENIs)
 		c.st[i] = stateOf(in)
 		c.dereg[i] = in.Status == StatusInactive
 		if in.Status == StatusActive || in.Status == StatusDraining {

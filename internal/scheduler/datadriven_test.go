@@ -19,7 +19,7 @@ import (
 //
 // replaces the cluster and prints each instance's state.
 //
-//	place [count=N] [cpu=N] [mem=N] [gpus=N] [ports=(P,...)] [udp=(P,...)]
+//	place [count=N] [cpu=N] [mem=N] [gpus=N] [enis=N] [ports=(P,...)] [udp=(P,...)]
 //	      [group=G] [strategy=(type:field,...)] [seed=N] [commit]
 //	<constraint lines>
 //
@@ -33,7 +33,7 @@ import (
 //
 // runs a StartTask-style Place.
 //
-//	fits [cpu=N] [mem=N] [gpus=N] [ports=(P,...)] [udp=(P,...)]
+//	fits [cpu=N] [mem=N] [gpus=N] [enis=N] [ports=(P,...)] [udp=(P,...)]
 //
 // prints Fits for every instance.
 func TestDataDriven(t *testing.T) {
@@ -149,6 +149,7 @@ func parseTask(t *testing.T, d *datadriven.TestData) Task {
 	d.MaybeScanArgs(t, "cpu", &task.CPU)
 	d.MaybeScanArgs(t, "mem", &task.Memory)
 	d.MaybeScanArgs(t, "gpus", &task.GPUs)
+	d.MaybeScanArgs(t, "enis", &task.ENIs)
 	task.TCPPorts = intsArg(t, d, "ports")
 	task.UDPPorts = intsArg(t, d, "udp")
 	return task

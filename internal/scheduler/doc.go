@@ -30,7 +30,8 @@
 //	instances ─sort by ID─▶ status ─▶ agent ─▶ resources ─▶ requiresAttributes ─▶ constraints ─▶ candidates
 //	                        ACTIVE    connected  CPU, memory,   name exists; value    distinctInstance,
 //	                                             TCP ports,     equal when given      memberOf, in order
-//	                                             UDP ports, GPU
+//	                                             UDP ports, GPU,
+//	                                             task addresses (ENI)
 //	candidates ─▶ strategy 1 ─▶ … ─▶ strategy n ─▶ random among the ties ─▶ place, update ─▶ next task
 //
 // The first check an instance fails is its failure reason, so an instance
@@ -107,6 +108,8 @@
 //     the first required attribute the instance lacks) and is empty for
 //     every other reason.
 //   - Reasons RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS, RESOURCE:GPU,
+//     RESOURCE:ENI (an awsvpc task needs a free task address; ECS's
+//     reason for a lack of elastic network interfaces, from memory),
 //     AGENT ("has an agent that is currently disconnected"), ATTRIBUTE,
 //     MISSING and INACTIVE are ECS's documented words (API failure reasons
 //     docs; RESOURCE:MEMORY, RESOURCE:PORTS and AGENT also seen in real
@@ -142,7 +145,8 @@
 // naive reference implementation (reference_test.go) must produce the same
 // plans from the same random sequence:
 //
-//   - No instance gets more CPU, memory or GPUs than it has free, nor a
+//   - No instance gets more CPU, memory, GPUs or task addresses than it
+//     has free, nor a
 //     static port that is reserved, used, or taken by another task of the
 //     plan.
 //   - Every placement satisfies the required attributes and every

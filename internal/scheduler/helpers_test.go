@@ -20,7 +20,7 @@ func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x
 
 // parseInstance parses "ID key=value ...". Keys: status, connected, cpu,
 // mem, gpus, ports and udp (reserved, comma-separated), used-cpu, used-mem,
-// used-gpus, used-ports, used-udp, group (repeatable: one running task of
+// used-gpus, enis, used-enis, used-ports, used-udp, group (repeatable: one running task of
 // that group each), tasks (extra running tasks without a group), az
 // (ecs.availability-zone), type (ecs.instance-type), attr:NAME, agent, ec2,
 // registered. Defaults: ACTIVE, connected, cpu 1024, mem 2048.
@@ -63,6 +63,8 @@ func parseInstance(line string) (*Instance, error) {
 			num(&in.Registered.Memory)
 		case k == "gpus":
 			inum(&in.Registered.GPUs)
+		case k == "enis":
+			inum(&in.Registered.ENIs)
 		case k == "ports":
 			ports(&in.Registered.TCPPorts)
 		case k == "udp":
@@ -73,6 +75,8 @@ func parseInstance(line string) (*Instance, error) {
 			num(&in.Used.Memory)
 		case k == "used-gpus":
 			inum(&in.Used.GPUs)
+		case k == "used-enis":
+			inum(&in.Used.ENIs)
 		case k == "used-ports":
 			ports(&in.Used.TCPPorts)
 		case k == "used-udp":
@@ -122,6 +126,9 @@ func describe(in *Instance) string {
 	if in.Registered.GPUs > 0 || in.Used.GPUs > 0 {
 		fmt.Fprintf(&b, " gpus=%d/%d", in.Registered.GPUs-in.Used.GPUs, in.Registered.GPUs)
 	}
+	if in.Registered.ENIs > 0 || in.Used.ENIs > 0 {
+		fmt.Fprintf(&b, " enis=%d/%d", in.Registered.ENIs-in.Used.ENIs, in.Registered.ENIs)
+	}
 	portList := func(name string, p []int) {
 		if len(p) > 0 {
 			s := slices.Clone(p)
@@ -161,6 +168,7 @@ func addTask(in *Instance, t Task, group string) {
 	in.Used.CPU += t.CPU
 	in.Used.Memory += t.Memory
 	in.Used.GPUs += t.GPUs
+	in.Used.ENIs += t.ENIs
 	in.Used.TCPPorts = append(slices.Clip(in.Used.TCPPorts), t.TCPPorts...)
 	in.Used.UDPPorts = append(slices.Clip(in.Used.UDPPorts), t.UDPPorts...)
 	in.Tasks++

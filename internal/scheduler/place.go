@@ -88,7 +88,7 @@ func (p *placer) candidates() []int32 {
 	tcp, udp := len(t.TCPPorts) > 0, len(t.UDPPorts) > 0
 	simple := len(p.attrs) == 0 && len(p.cons) == 0
 	for i := range c.st {
-		if c.st[i] != eligible || c.cpu[i] < t.CPU || c.mem[i] < t.Memory || int64(c.gpu[i]) < int64(t.GPUs) {
+		if c.st[i] != eligible || c.cpu[i] < t.CPU || c.mem[i] < t.Memory || int64(c.gpu[i]) < int64(t.GPUs) || int64(c.eni[i]) < int64(t.ENIs) {
 			continue
 		}
 		if tcp && c.tcpBusy(i, t.TCPPorts) || udp && c.udpBusy(i, t.UDPPorts) {

@@ -69,6 +69,8 @@ func genInstance(t *rapid.T, id string) *Instance {
 	in.Used.CPU = rapid.Int64Range(0, in.Registered.CPU).Draw(t, "used-cpu")
 	in.Used.Memory = rapid.Int64Range(0, in.Registered.Memory).Draw(t, "used-mem")
 	in.Used.GPUs = rapid.IntRange(0, in.Registered.GPUs).Draw(t, "used-gpus")
+	in.Registered.ENIs = rapid.SampledFrom([]int{0, 1, 3, 253}).Draw(t, "enis")
+	in.Used.ENIs = rapid.IntRange(0, in.Registered.ENIs).Draw(t, "used-enis")
 	in.Registered.TCPPorts = subset(t, genPorts, "reserved")
 	in.Registered.UDPPorts = subset(t, genPorts, "reserved-udp")
 	for _, p := range subset(t, genPorts, "used") {
@@ -112,6 +114,7 @@ func genRequest(t *rapid.T, startTask bool, ids []string) Request {
 			CPU:    64 * rapid.Int64Range(0, 16).Draw(t, "task-cpu"),
 			Memory: 128 * rapid.Int64Range(0, 16).Draw(t, "task-mem"),
 			GPUs:   rapid.SampledFrom([]int{0, 0, 0, 1, 2}).Draw(t, "task-gpus"),
+			ENIs:   rapid.SampledFrom([]int{0, 0, 1}).Draw(t, "task-enis"),
 		},
 	}
 	if rapid.IntRange(0, 2).Draw(t, "has-ports") == 0 {
@@ -170,7 +173,7 @@ func replay(t *rapid.T, cluster []*Instance, req *Request, plan Plan) []*Instanc
 	}
 	// Nothing is over-committed and no port is held twice.
 	for _, in := range state {
-		if in.Used.CPU > in.Registered.CPU || in.Used.Memory > in.Registered.Memory || in.Used.GPUs > in.Registered.GPUs {
+		if in.Used.CPU > in.Registered.CPU || in.Used.Memory > in.Registered.Memory || in.Used.GPUs > in.Registered.GPUs || in.Used.ENIs > in.Registered.ENIs {
 			t.Fatalf("%s over-committed: used %+v, registered %+v", in.ID, in.Used, in.Registered)
 		}
 		for _, ports := range [][2][]int{{in.Used.TCPPorts, in.Registered.TCPPorts}, {in.Used.UDPPorts, in.Registered.UDPPorts}} {

@@ -61,6 +61,8 @@ func refReason(in *Instance, req *Request) string {
 		return ReasonPortsUDP
 	case in.Used.GPUs+t.GPUs > in.Registered.GPUs:
 		return ReasonGPU
+	case in.Used.ENIs+t.ENIs > in.Registered.ENIs:
+		return ReasonENI
 	}
 	if refMissing(in, req) != nil {
 		return ReasonAttribute

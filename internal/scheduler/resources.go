@@ -4,7 +4,7 @@ import "slices"
 
 // Fits reports whether one more task t fits on the instance as it is now:
 // the instance is ACTIVE with a connected agent and has the CPU, memory,
-// static TCP and UDP ports and GPUs t needs. reason is "" when ok, else the
+// static TCP and UDP ports, GPUs and task addresses t needs. reason is "" when ok, else the
 // failure reason (INACTIVE, DRAINING, AGENT or RESOURCE:*), chosen in the
 // same order as Place chooses it.
 //
@@ -28,6 +28,8 @@ func Fits(inst *Instance, t Task) (ok bool, reason string) {
 		return false, ReasonPortsUDP
 	case t.GPUs > inst.Registered.GPUs-inst.Used.GPUs:
 		return false, ReasonGPU
+	case t.ENIs > inst.Registered.ENIs-inst.Used.ENIs:
+		return false, ReasonENI
 	}
 	return true, ""
 }
@@ -50,6 +52,8 @@ func (p *placer) resourceReason(i int) string {
 		return ReasonPortsUDP
 	case int64(t.GPUs) > int64(c.gpu[i])-k*int64(t.GPUs):
 		return ReasonGPU
+	case int64(t.ENIs) > int64(c.eni[i])-k*int64(t.ENIs):
+		return ReasonENI
 	}
 	return ""
 }

@@ -37,6 +37,9 @@ const (
 	ReasonPorts    = "RESOURCE:PORTS"
 	ReasonPortsUDP = "RESOURCE:PORTS_UDP"
 	ReasonGPU      = "RESOURCE:GPU"
+	// ReasonENI: the instance has no free task network address (an awsvpc
+	// task needs one; ECS counts elastic network interfaces).
+	ReasonENI = "RESOURCE:ENI"
 	// ReasonAttribute: the instance lacks an attribute the task definition
 	// requires (requiresAttributes).
 	ReasonAttribute = "ATTRIBUTE"
@@ -86,6 +89,8 @@ type Resources struct {
 	TCPPorts, UDPPorts []int
 	// GPUs is a number of GPUs.
 	GPUs int
+	// ENIs is a number of task network addresses (awsvpc tasks).
+	ENIs int
 }
 
 // Instance is the scheduler's view of one container instance. Place, Fits
@@ -130,6 +135,9 @@ type Task struct {
 	TCPPorts, UDPPorts []int
 	// GPUs is the number of GPUs the task needs.
 	GPUs int
+	// ENIs is the number of task network addresses the task needs: 1 in
+	// the awsvpc network mode, else 0.
+	ENIs int
 }
 
 // Attribute is one entry of a task definition's requiresAttributes.

@@ -15,8 +15,8 @@ func (r *Request) Validate() error {
 	}
 	t := r.Task
 	switch {
-	case t.CPU < 0 || t.Memory < 0 || t.GPUs < 0:
-		return bad("negative task reservation (cpu %d, memory %d, gpus %d)", t.CPU, t.Memory, t.GPUs)
+	case t.CPU < 0 || t.Memory < 0 || t.GPUs < 0 || t.ENIs < 0:
+		return bad("negative task reservation (cpu %d, memory %d, gpus %d, enis %d)", t.CPU, t.Memory, t.GPUs, t.ENIs)
 	case r.Count < 0:
 		return bad("negative count %d", r.Count)
 	case len(r.Instances) > 0 && len(r.Strategies) > 0:
