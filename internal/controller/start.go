@@ -64,7 +64,7 @@ func (b *starts) plan(r *round, st deploy.Start) {
 	}
 	reserved := fsm.Reservation(td.Def, nil)
 	req := scheduler.Request{
-		Count: st.Count, Task: fsm.SchedulerTask(reserved), Group: fsm.ServiceGroup(svc.Name),
+		Count: st.Count, Task: fsm.SchedulerTask(reserved, fsm.TaskENIs(td.Def)), Group: fsm.ServiceGroup(svc.Name),
 		Constraints: append(memberOf(td.Def.PlacementConstraints), serviceConstraints(svc.Shape.PlacementConstraints)...),
 		Strategies:  defaultStrategies,
 	}
@@ -121,7 +121,7 @@ func (b *starts) plan(r *round, st deploy.Start) {
 			}
 			cmd.Tasks = append(cmd.Tasks, nt)
 			if inst := byID[pl.InstanceID]; inst != nil {
-				fsm.AddPlanned(inst, reserved, req.Group) // the next placements of the pass see it
+				fsm.AddPlanned(inst, req.Task, req.Group) // the next placements of the pass see it
 			}
 		}
 		p.cmd = cmd

@@ -267,7 +267,7 @@ func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 		return nil, err
 	}
 	req := scheduler.Request{
-		Count: count, Task: fsm.SchedulerTask(p.reserved), Group: p.group,
+		Count: count, Task: fsm.SchedulerTask(p.reserved, fsm.TaskENIs(p.td.Def)), Group: p.group,
 		RequiredAttributes: p.requiredAttrs, Constraints: p.constraints, Strategies: p.strategies,
 	}
 	return a.placeAndRun(c, snap, p, req, deref(in.ClientToken), in)
@@ -285,7 +285,7 @@ func startTask(a *API, c *call, in *shape.StartTaskRequest) (any, error) {
 	if err := checkCount("containerInstances", len(in.ContainerInstances), 1, 10); err != nil {
 		return nil, err
 	}
-	req := scheduler.Request{Task: fsm.SchedulerTask(p.reserved), Group: p.group,
+	req := scheduler.Request{Task: fsm.SchedulerTask(p.reserved, fsm.TaskENIs(p.td.Def)), Group: p.group,
 		RequiredAttributes: p.requiredAttrs, Constraints: p.constraints}
 	var pre []shape.Failure
 	for _, ref := range in.ContainerInstances {

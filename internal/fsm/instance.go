@@ -89,6 +89,9 @@ func applyRegisterContainerInstance(m *Machine, tx *state.Txn, c *wire.RegisterC
 	if countCustom(ci.Attributes) > MaxCustomAttributes {
 		return nil, apierr.Newf(apierr.AttributeLimitExceeded, "A container instance can have at most %d custom attributes.", MaxCustomAttributes)
 	}
+	if err := allocateTaskSubnet(tx, c, id, ci); err != nil {
+		return nil, err
+	}
 	ci.Attachments = []shape.Attachment{}
 	rec := &state.ContainerInstance{ID: id, Cluster: c.Cluster, Shape: ci}
 	if old != nil {

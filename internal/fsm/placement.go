@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 
+	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/scheduler"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
@@ -59,11 +60,17 @@ func staticInstance(ci *state.ContainerInstance) *scheduler.Instance {
 			inst.Registered.GPUs = len(r.StringSetValue)
 		}
 	}
+	if subnet, ok := InstanceTaskSubnet(ci); ok {
+		inst.Registered.ENIs = ipam.Capacity(subnet)
+	}
 	return inst
 }
 
 // addUsage adds what t holds (if anything) to inst.
 func addUsage(inst *scheduler.Instance, t *state.Task) {
+	if holdsAddress(t) {
+		inst.Used.ENIs++ // until the task is STOPPED, whatever its desired status
+	}
 	if !t.HoldsResources() {
 		return
 	}
@@ -81,7 +88,7 @@ func addUsage(inst *scheduler.Instance, t *state.Task) {
 
 // AddPlanned adds a task placed but not yet committed to inst (a view the
 // caller owns), so that later placements against the same view see it.
-func AddPlanned(inst *scheduler.Instance, r state.Reservation, group string) {
+func AddPlanned(inst *scheduler.Instance, r scheduler.Task, group string) {
 	if inst.GroupCounts == nil {
 		inst.GroupCounts = map[string]int{}
 	} else {
@@ -91,6 +98,7 @@ func AddPlanned(inst *scheduler.Instance, r state.Reservation, group string) {
 	inst.Used.CPU += r.CPU
 	inst.Used.Memory += r.Memory
 	inst.Used.GPUs += r.GPUs
+	inst.Used.ENIs += r.ENIs
 	inst.Used.TCPPorts = append(slices.Clip(inst.Used.TCPPorts), r.TCPPorts...)
 	inst.Used.UDPPorts = append(slices.Clip(inst.Used.UDPPorts), r.UDPPorts...)
 	inst.GroupCounts[group]++
@@ -161,18 +169,16 @@ func ports(ss []string) []int {
 	return out
 }
 
-// SchedulerTask is a reservation in the scheduler's terms.
-func SchedulerTask(r state.Reservation) scheduler.Task {
-	return scheduler.Task{CPU: r.CPU, Memory: r.Memory, TCPPorts: r.TCPPorts, UDPPorts: r.UDPPorts, GPUs: r.GPUs}
-}
-
-func schedulerFits(inst *scheduler.Instance, r state.Reservation) (bool, string) {
-	return scheduler.Fits(inst, SchedulerTask(r))
+// SchedulerTask is a reservation in the scheduler's terms, for a task that
+// needs enis task addresses (TaskENIs).
+func SchedulerTask(r state.Reservation, enis int) scheduler.Task {
+	return scheduler.Task{CPU: r.CPU, Memory: r.Memory, TCPPorts: r.TCPPorts, UDPPorts: r.UDPPorts, GPUs: r.GPUs, ENIs: enis}
 }
 
 // Reservation is what one task of def holds on its instance: the task-level
 // cpu and memory when set, else the containers' sums (memoryReservation when
-// set, else memory), and its static host ports.
+// set, else memory), and its static host ports (none in the awsvpc network
+// mode: the task's ports are on its own address).
 func Reservation(def *shape.TaskDefinition, ov *shape.TaskOverride) state.Reservation {
 	var r state.Reservation
 	var cpuSum, memSum int64
@@ -204,6 +210,9 @@ func Reservation(def *shape.TaskDefinition, ov *shape.TaskOverride) state.Reserv
 			memSum += mem
 		}
 		for _, pm := range cd.PortMappings {
+			if def.NetworkMode == shape.NetworkModeAwsvpc {
+				break
+			}
 			host := 0
 			switch def.NetworkMode {
 			case shape.NetworkModeHost:

@@ -1,8 +1,11 @@
 package fsm
 
 import (
-	"berth.dev/berth/internal/fsm/wire"
+	"net/netip"
 	"strconv"
+
+	"berth.dev/berth/internal/fsm/wire"
+	"berth.dev/berth/internal/scheduler"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/shape"
@@ -41,12 +44,24 @@ func applyRunTask(m *Machine, tx *state.Txn, c *wire.RunTask) (any, error) {
 		td.Def.Status == shape.TaskDefinitionStatusDeleteInProgress && !c.AllowsDeleteInProgress() {
 		return nil, apierr.Clientf("TaskDefinition is inactive")
 	}
+	awsvpc := td.Def.NetworkMode == shape.NetworkModeAwsvpc
+	switch {
+	case awsvpc && (c.Network == nil || len(c.Network.Subnets) == 0):
+		return nil, apierr.InvalidParameterf("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+	case !awsvpc && c.Network != nil:
+		return nil, apierr.InvalidParameterf("Network Configuration is not valid for the given networkMode of this task definition.")
+	}
+	need := SchedulerTask(state.Reservation(c.Reserved), TaskENIs(td.Def))
 	out := &RunTaskResult{Tasks: []*state.Task{}, Failures: append([]shape.Failure{}, c.Failures...)}
 	for _, nt := range c.Tasks {
 		ci := tx.Instance(nt.InstanceID)
-		reason := placeable(&tx.Snapshot, ci, c.Cluster, state.Reservation(c.Reserved))
+		reason := placeable(&tx.Snapshot, ci, c.Cluster, need)
 		if reason == "" && c.DistinctInstance && groupOnInstance(&tx.Snapshot, nt.InstanceID, c.Group) {
 			reason = "DistinctInstance placement constraint unsatisfied."
+		}
+		var addr netip.Addr
+		if reason == "" && awsvpc {
+			addr, _, reason = taskAddress(&tx.Snapshot, ci)
 		}
 		if reason != "" {
 			arn := ""
@@ -58,7 +73,7 @@ func applyRunTask(m *Machine, tx *state.Txn, c *wire.RunTask) (any, error) {
 			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(arn), Reason: ptr(reason)})
 			continue
 		}
-		t := m.newTask(c, td, ci, nt)
+		t := m.newTask(c, td, ci, nt, addr)
 		if err := tx.Put(state.TableTasks, t); err != nil {
 			return nil, err
 		}
@@ -89,7 +104,7 @@ func groupOnInstance(s *state.Snapshot, instanceID, group string) bool {
 }
 
 // placeable re-checks one placement at commit time; "" means it fits.
-func placeable(s *state.Snapshot, ci *state.ContainerInstance, cluster string, r state.Reservation) string {
+func placeable(s *state.Snapshot, ci *state.ContainerInstance, cluster string, r scheduler.Task) string {
 	if ci == nil || ci.Cluster != cluster {
 		return "MISSING"
 	}
@@ -104,15 +119,17 @@ func placeable(s *state.Snapshot, ci *state.ContainerInstance, cluster string, r
 		return "AGENT"
 	}
 	inst := SchedulerInstance(s, ci)
-	if ok, reason := schedulerFits(inst, r); !ok {
+	if ok, reason := scheduler.Fits(inst, r); !ok {
 		return reason
 	}
 	return ""
 }
 
 // newTask builds the task record ECS shows right after RunTask: PENDING,
-// desired RUNNING, its containers PENDING.
-func (m *Machine) newTask(c *wire.RunTask, td *state.TaskDefinition, ci *state.ContainerInstance, nt wire.NewTask) *state.Task {
+// desired RUNNING, its containers PENDING; an awsvpc task (addr valid) is
+// PROVISIONING, with its network interface attachment and its containers'
+// network interfaces.
+func (m *Machine) newTask(c *wire.RunTask, td *state.TaskDefinition, ci *state.ContainerInstance, nt wire.NewTask, addr netip.Addr) *state.Task {
 	taskArn := m.namer.Task(c.Cluster, nt.ID)
 	def := td.Def
 	overrides := c.Overrides
@@ -192,6 +209,14 @@ func (m *Machine) newTask(c *wire.RunTask, td *state.TaskDefinition, ci *state.C
 	}
 	if ov.Memory != nil {
 		shapeTask.Memory = ov.Memory
+	}
+	if addr.IsValid() {
+		at := eniAttachment(nt.ID, c.Network.Subnets[0], addr, m.namer.Region)
+		shapeTask.Attachments = []shape.Attachment{at}
+		shapeTask.LastStatus = ptr("PROVISIONING")
+		for i := range shapeTask.Containers {
+			shapeTask.Containers[i].NetworkInterfaces = []shape.NetworkInterface{{AttachmentId: at.Id, PrivateIpv4Address: ptr(addr.String())}}
+		}
 	}
 	for _, a := range ci.Shape.Attributes {
 		switch deref(a.Name) {

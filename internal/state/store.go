@@ -220,6 +220,13 @@ func (s *Snapshot) Instance(id string) *ContainerInstance {
 
 // Instances calls fn for each container instance of cluster with an ID
 // greater than after, in ID order.
+// AllInstances calls fn for every container instance of every cluster, in
+// ID order, until fn returns false.
+func (s *Snapshot) AllInstances(fn func(*ContainerInstance) bool) {
+	it, err := s.txn.Get(TableInstances, "id_prefix", "")
+	each(it, err, fn)
+}
+
 func (s *Snapshot) Instances(cluster, after string, fn func(*ContainerInstance) bool) {
 	var it memdb.ResultIterator
 	var err error

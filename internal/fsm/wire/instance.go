@@ -19,10 +19,17 @@ type RegisterContainerInstance struct {
 	Attributes      []shape.Attribute      `json:"attributes,omitempty"`
 	PlatformDevices []shape.PlatformDevice `json:"platformDevices,omitempty"`
 	Tags            []shape.Tag            `json:"tags,omitempty"`
+	// TaskRange and TaskSubnetBits (version 2), set when the instance can
+	// run awsvpc tasks: an instance without a task subnet (attribute
+	// berth.task-subnet) gets the lowest free block of TaskRange with
+	// prefix length TaskSubnetBits that no registered instance of any
+	// cluster holds; one that has a task subnet keeps it.
+	TaskRange      string `json:"taskRange,omitempty"`
+	TaskSubnetBits int    `json:"taskSubnetBits,omitempty"`
 }
 
 func (RegisterContainerInstance) Type() Type     { return TypeRegisterContainerInstance }
-func (RegisterContainerInstance) Version() uint8 { return 1 }
+func (RegisterContainerInstance) Version() uint8 { return 2 }
 
 // DeregisterContainerInstance marks an instance INACTIVE.
 type DeregisterContainerInstance struct {

@@ -39,12 +39,23 @@ type RunTask struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Failures are the scheduler's, answered with the result.
 	Failures []shape.Failure `json:"failures,omitempty"`
+	// Network is the awsvpc configuration (version 3): set exactly when the
+	// task definition's network mode is awsvpc. Each task then gets the
+	// lowest free task address of its instance's task subnet.
+	Network *AwsVpc `json:"network,omitempty"`
 
 	inactiveOnly bool // upgraded from version 1 (never encoded)
 }
 
 func (RunTask) Type() Type     { return TypeRunTask }
-func (RunTask) Version() uint8 { return 2 }
+func (RunTask) Version() uint8 { return 3 }
+
+// AwsVpc is a validated networkConfiguration.awsvpcConfiguration.
+type AwsVpc struct {
+	Subnets        []string `json:"subnets"`
+	SecurityGroups []string `json:"securityGroups,omitempty"`
+	AssignPublicIP string   `json:"assignPublicIp,omitempty"`
+}
 
 // AllowsDeleteInProgress reports whether AllowInactive also allows a
 // revision whose deletion waits for its users (version 2).

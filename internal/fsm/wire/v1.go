@@ -302,3 +302,53 @@ type UntagResourceV1 struct {
 func (c UntagResourceV1) Upgrade() UntagResource {
 	return UntagResource{Meta: c.Meta, Resource: c.Resource, Keys: c.Keys, legacy: true}
 }
+
+// RunTaskV2 is RunTask version 2: no Network (no awsvpc tasks).
+type RunTaskV2 struct {
+	Meta
+	Cluster              string              `json:"cluster"`
+	Family               string              `json:"family"`
+	Revision             int32               `json:"revision"`
+	Tasks                []NewTask           `json:"tasks"`
+	Group                string              `json:"group"`
+	StartedBy            string              `json:"startedBy,omitempty"`
+	Overrides            *shape.TaskOverride `json:"overrides,omitempty"`
+	Tags                 []shape.Tag         `json:"tags,omitempty"`
+	Reserved             Reservation         `json:"reserved"`
+	EnableExecuteCommand bool                `json:"enableExecuteCommand,omitempty"`
+	DistinctInstance     bool                `json:"distinctInstance,omitempty"`
+	AllowInactive        bool                `json:"allowInactive,omitempty"`
+	ClientToken          string              `json:"clientToken,omitempty"`
+	Fingerprint          string              `json:"fingerprint,omitempty"`
+	Failures             []shape.Failure     `json:"failures,omitempty"`
+}
+
+// Upgrade returns the version 3 form: without Network it applies alike.
+func (c RunTaskV2) Upgrade() RunTask {
+	return RunTask{Meta: c.Meta, Cluster: c.Cluster, Family: c.Family, Revision: c.Revision, Tasks: c.Tasks, Group: c.Group,
+		StartedBy: c.StartedBy, Overrides: c.Overrides, Tags: c.Tags, Reserved: c.Reserved,
+		EnableExecuteCommand: c.EnableExecuteCommand, DistinctInstance: c.DistinctInstance, AllowInactive: c.AllowInactive,
+		ClientToken: c.ClientToken, Fingerprint: c.Fingerprint, Failures: c.Failures}
+}
+
+// RegisterContainerInstanceV1 is RegisterContainerInstance version 1: no
+// task subnet (no awsvpc tasks).
+type RegisterContainerInstanceV1 struct {
+	Meta
+	Cluster         string                 `json:"cluster"`
+	NewID           string                 `json:"newId"`
+	PreviousID      string                 `json:"previousId,omitempty"`
+	EC2InstanceID   string                 `json:"ec2InstanceId,omitempty"`
+	TotalResources  []shape.Resource       `json:"totalResources,omitempty"`
+	VersionInfo     *shape.VersionInfo     `json:"versionInfo,omitempty"`
+	Attributes      []shape.Attribute      `json:"attributes,omitempty"`
+	PlatformDevices []shape.PlatformDevice `json:"platformDevices,omitempty"`
+	Tags            []shape.Tag            `json:"tags,omitempty"`
+}
+
+// Upgrade returns the version 2 form: without TaskRange it applies alike.
+func (c RegisterContainerInstanceV1) Upgrade() RegisterContainerInstance {
+	return RegisterContainerInstance{Meta: c.Meta, Cluster: c.Cluster, NewID: c.NewID, PreviousID: c.PreviousID,
+		EC2InstanceID: c.EC2InstanceID, TotalResources: c.TotalResources, VersionInfo: c.VersionInfo,
+		Attributes: c.Attributes, PlatformDevices: c.PlatformDevices, Tags: c.Tags}
+}
