@@ -20,6 +20,8 @@ import (
 type serverFlags struct {
 	dataDir, listen, region, account, logLevel string
 	settleTime, lostHostTimeout                time.Duration
+	taskRange                                  string
+	taskSubnetBits                             int
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
@@ -30,6 +32,8 @@ func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().DurationVar(&f.settleTime, "task-settle-time", 40*time.Second, "how long a service task without health checks must run to count as healthy in a deployment")
 	cmd.Flags().DurationVar(&f.lostHostTimeout, "lost-host-timeout", time.Minute, "how long an agent may stay disconnected before its service tasks are marked STOPPED and replaced")
+	cmd.Flags().StringVar(&f.taskRange, "task-cidr", server.DefaultTaskRange, "the cluster's task network: each container instance that runs awsvpc tasks gets a task subnet out of it")
+	cmd.Flags().IntVar(&f.taskSubnetBits, "task-subnet-bits", server.DefaultTaskSubnetBits, "prefix length of each container instance's task subnet (24: 253 task addresses)")
 }
 
 func newServerCmd(env *Env) *cobra.Command {
@@ -80,6 +84,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	srv, err := server.Start(ctx, server.Config{
 		DataDir: f.dataDir, Listen: f.listen, Region: f.region, AccountID: f.account,
 		Getenv: env.Getenv, Log: log, Deploy: deployConfig(f),
+		TaskRange: f.taskRange, TaskSubnetBits: f.taskSubnetBits,
 	})
 	if err != nil {
 		return err

@@ -56,6 +56,13 @@ type Config struct {
 	Now func() time.Time
 	// MaxBody bounds request bodies; default DefaultMaxBody.
 	MaxBody int64
+	// TaskRange and TaskSubnetBits give each container instance that can
+	// run awsvpc tasks a task subnet at registration (the cluster's task
+	// network); an invalid range is the server's to refuse at start.
+	TaskRange      string
+	TaskSubnetBits int
+	// TaskNetworking lets RunTask and StartTask run awsvpc tasks.
+	TaskNetworking bool
 }
 
 // API is the ECS HTTP handler.

@@ -148,6 +148,11 @@ func registerContainerInstance(a *API, c *call, in *shape.RegisterContainerInsta
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
+	for _, at := range cmd.Attributes {
+		if deref(at.Name) == fsm.AttrTaskENI && a.cfg.TaskRange != "" {
+			cmd.TaskRange, cmd.TaskSubnetBits = a.cfg.TaskRange, a.cfg.TaskSubnetBits
+		}
+	}
 	v, err := a.apply(c, cmd)
 	if err != nil {
 		return nil, err

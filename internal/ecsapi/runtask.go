@@ -33,6 +33,7 @@ type runParams struct {
 	constraints   []scheduler.Constraint
 	strategies    []scheduler.Strategy
 	requiredAttrs []scheduler.Attribute
+	network       *wire.AwsVpc // awsvpc task definitions only
 }
 
 var startedByPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-/_]{1,128}$`) })
@@ -40,7 +41,7 @@ var groupPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustComp
 
 // commonRunParams validates the members RunTask and StartTask share.
 func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group, startedBy *string, overrides *shape.TaskOverride,
-	tags []shape.Tag, propagate shape.PropagateTags, managedTags, enableExec bool, netcfg *shape.NetworkConfiguration) (*runParams, error) {
+	tags []shape.Tag, propagate shape.PropagateTags, managedTags, enableExec bool, netcfg *shape.NetworkConfiguration, launch shape.LaunchType) (*runParams, error) {
 	cluster, err := a.clusterName(clusterIn)
 	if err != nil {
 		return nil, err
@@ -59,17 +60,17 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	if td.Def.Status != shape.TaskDefinitionStatusActive {
 		return nil, apierr.Clientf("TaskDefinition is inactive")
 	}
-	switch td.Def.NetworkMode {
-	case shape.NetworkModeAwsvpc:
-		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not run tasks in awsvpc network mode yet; use bridge, host or none.")
+	network, err := awsvpcNetwork(td.Def.NetworkMode, netcfg, launch)
+	if err != nil {
+		return nil, err
 	}
-	if netcfg != nil {
-		return nil, apierr.InvalidParameterf("Network Configuration is not valid for the given networkMode of this task definition.")
+	if network != nil && !a.cfg.TaskNetworking {
+		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not run tasks in awsvpc network mode yet; use bridge, host or none.")
 	}
 	if enableExec {
 		return nil, errExecUnsupported
 	}
-	p := &runParams{cluster: cluster, td: td, enableExec: enableExec}
+	p := &runParams{cluster: cluster, td: td, enableExec: enableExec, network: network}
 	p.group = "family:" + td.Family
 	if group != nil {
 		if !groupPattern().MatchString(*group) {
@@ -232,7 +233,7 @@ func placementStrategies(p *runParams, in []shape.PlacementStrategy) error {
 func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 	snap := a.snapshot()
 	p, err := a.commonRunParams(snap, in.Cluster, in.TaskDefinition, in.Group, in.StartedBy, in.Overrides, in.Tags,
-		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration)
+		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, in.LaunchType)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +279,7 @@ var clientTokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.Mu
 func startTask(a *API, c *call, in *shape.StartTaskRequest) (any, error) {
 	snap := a.snapshot()
 	p, err := a.commonRunParams(snap, in.Cluster, in.TaskDefinition, in.Group, in.StartedBy, in.Overrides, in.Tags,
-		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration)
+		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, "")
 	if err != nil {
 		return nil, err
 	}
@@ -335,6 +336,7 @@ func (a *API) placeAndRunWith(c *call, snap *state.Snapshot, p *runParams, req s
 		Group: p.group, StartedBy: p.startedBy, Overrides: p.overrides, Tags: p.tags, Reserved: wire.Reservation(p.reserved),
 		EnableExecuteCommand: p.enableExec, ClientToken: token, DistinctInstance: hasDistinct(p.constraints),
 		Failures: append(append([]shape.Failure{}, pre...), schedulerFailures(plan.Failures)...),
+		Network:  p.network,
 	}
 	if token != "" {
 		b, _ := json.Marshal(in)
@@ -355,7 +357,7 @@ func (a *API) placeAndRunWith(c *call, snap *state.Snapshot, p *runParams, req s
 	r := v.(*fsm.RunTaskResult)
 	out := &placed{Tasks: make([]shape.Task, 0, len(r.Tasks)), Failures: orEmpty(r.Failures)}
 	for _, t := range r.Tasks {
-		ts := *t.Shape
+		ts := taskView(t)
 		ts.Tags = orEmpty(ts.Tags)
 		out.Tasks = append(out.Tasks, ts)
 	}

@@ -113,7 +113,7 @@ func describeTasks(a *API, c *call, in *shape.DescribeTasksRequest) (any, error)
 			out.Failures = append(out.Failures, shape.Failure{Arn: ptr(a.failureARN(arn.TypeTask, cluster, ref)), Reason: ptr("MISSING")})
 			continue
 		}
-		ts := *t.Shape
+		ts := taskView(t)
 		if tags {
 			ts.Tags = orEmpty(ts.Tags)
 		} else {

@@ -43,7 +43,7 @@ func stopTask(a *API, c *call, in *shape.StopTaskRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := *v.(*state.Task).Shape
+	t := taskView(v.(*state.Task))
 	t.Tags = orEmpty(t.Tags)
 	return &shape.StopTaskResponse{Task: &t}, nil
 }

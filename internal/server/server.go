@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/raftnode"
 )
 
@@ -50,7 +52,19 @@ type Config struct {
 	// GCInterval is how often STOPPED tasks past retention and expired
 	// clientTokens are collected; default DefaultGCInterval.
 	GCInterval time.Duration
+	// TaskRange is the cluster's task network (CIDR) and TaskSubnetBits
+	// the prefix length of the task subnet each container instance that
+	// can run awsvpc tasks gets out of it; defaults DefaultTaskRange and
+	// DefaultTaskSubnetBits.
+	TaskRange      string
+	TaskSubnetBits int
 }
+
+// Defaults of the task network.
+const (
+	DefaultTaskRange      = "10.200.0.0/16"
+	DefaultTaskSubnetBits = 24
+)
 
 // EndpointFile in the data dir records the endpoint of the running server.
 const EndpointFile = "endpoint"
@@ -91,6 +105,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if err := validateIdentity(cfg.Region, cfg.AccountID); err != nil {
 		return nil, err
+	}
+	if cfg.TaskRange == "" {
+		cfg.TaskRange = DefaultTaskRange
+	}
+	if cfg.TaskSubnetBits == 0 {
+		cfg.TaskSubnetBits = DefaultTaskSubnetBits
+	}
+	if r, err := netip.ParsePrefix(cfg.TaskRange); err != nil {
+		return nil, fmt.Errorf("server: task range: %w", err)
+	} else if err := ipam.CheckRange(r, cfg.TaskSubnetBits); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
@@ -142,6 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	api := ecsapi.New(ecsapi.Config{
+		TaskRange: cfg.TaskRange, TaskSubnetBits: cfg.TaskSubnetBits,
 		Namer:    namer,
 		Auth:     newAuthenticator(creds, namer.Root(), cfg.Region, time.Now),
 		State:    machine,

@@ -1,0 +1,161 @@
+package ecsapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"berth.dev/berth/internal/ecsapi"
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
+	"berth.dev/berth/internal/shape"
+)
+
+// fargateTaskDef is the Fargate example of the ECS developer guide
+// (a web server in awsvpc, with task-level cpu and memory).
+const fargateTaskDef = `{"family":"sample-fargate","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512",
+ "containerDefinitions":[{"name":"fargate-app","image":"public.ecr.aws/docker/library/httpd:latest","essential":true,
+ "portMappings":[{"containerPort":80,"hostPort":80,"protocol":"tcp"}],"entryPoint":["sh","-c"],
+ "command":["/bin/sh -c \"echo ok > /usr/local/apache2/htdocs/index.html && httpd-foreground\""]}]}`
+
+// awsvpcAPI is an API over a fresh state machine with the task network on,
+// a cluster, the Fargate task definition, a bridge one, and one connected
+// instance that registered with the task-eni capability.
+func awsvpcAPI(t *testing.T, networking bool) (*ecsapi.API, string) {
+	t.Helper()
+	m := fsm.New(fuzzNamer, slog.New(slog.DiscardHandler))
+	p := &machineProposer{m: m}
+	api := ecsapi.New(ecsapi.Config{
+		Namer: fuzzNamer, Auth: allowAll{}, State: m, Proposer: p,
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return fuzzNow },
+		TaskRange: "10.200.0.0/16", TaskSubnetBits: 24, TaskNetworking: networking,
+	})
+	for _, step := range []struct{ op, body string }{
+		{"CreateCluster", `{}`},
+		{"RegisterTaskDefinition", fargateTaskDef},
+		{"RegisterTaskDefinition", `{"family":"bridge","containerDefinitions":[{"name":"a","image":"b","memory":64}]}`},
+	} {
+		if rec := serve(api, step.op, []byte(step.body)); rec.Code != http.StatusOK {
+			t.Fatalf("setup %s: got %d %s", step.op, rec.Code, rec.Body)
+		}
+	}
+	rec := serve(api, "RegisterContainerInstance", []byte(`{"totalResources":[{"name":"CPU","type":"INTEGER","integerValue":2048},{"name":"MEMORY","type":"INTEGER","integerValue":4096}],
+		"attributes":[{"name":"ecs.capability.task-eni"},{"name":"com.amazonaws.ecs.capability.docker-remote-api.1.18"}]}`))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("register: %d %s", rec.Code, rec.Body)
+	}
+	var reg shape.RegisterContainerInstanceResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &reg); err != nil {
+		t.Fatal(err)
+	}
+	subnet := ""
+	for _, a := range reg.ContainerInstance.Attributes {
+		if *a.Name == fsm.AttrTaskSubnet {
+			subnet = *a.Value
+		}
+	}
+	if subnet != "10.200.0.0/24" {
+		t.Fatalf("the instance's task subnet is %q, want 10.200.0.0/24 (attributes %+v)", subnet, reg.ContainerInstance.Attributes)
+	}
+	arn := *reg.ContainerInstance.ContainerInstanceArn
+	id := arn[strings.LastIndex(arn, "/")+1:]
+	if _, err := p.Apply(context.Background(), wire.InstanceConnection{Meta: wire.Meta{Now: fuzzNow}, InstanceID: id, Session: "s-1", Connected: true}); err != nil {
+		t.Fatal(err)
+	}
+	return api, id
+}
+
+func TestAwsvpcNetworkConfigurationErrors(t *testing.T) {
+	api, _ := awsvpcAPI(t, true)
+	vpc := func(cfg string) string { return `"networkConfiguration":{"awsvpcConfiguration":` + cfg + `}` }
+	many := func(prefix string, n int) string {
+		var ids []string
+		for i := range n {
+			ids = append(ids, `"`+prefix+strings.Repeat("0", 7)+string(rune('a'+i))+`"`)
+		}
+		return "[" + strings.Join(ids, ",") + "]"
+	}
+	for _, tc := range []struct{ name, op, body, code, msg string }{
+		{"missing", "RunTask", `{"taskDefinition":"sample-fargate"}`, "InvalidParameterException",
+			"Network Configuration must be provided when networkMode 'awsvpc' is specified."},
+		{"not awsvpc", "RunTask", `{"taskDefinition":"bridge",` + vpc(`{"subnets":["subnet-1"]}`) + `}`, "InvalidParameterException",
+			"Network Configuration is not valid for the given networkMode of this task definition."},
+		{"no subnets", "RunTask", `{"taskDefinition":"sample-fargate",` + vpc(`{"subnets":[]}`) + `}`, "InvalidParameterException", "subnets can not be empty."},
+		{"17 subnets", "RunTask", `{"taskDefinition":"sample-fargate",` + vpc(`{"subnets":`+many("subnet-", 17)+`}`) + `}`, "InvalidParameterException", "subnets can have at most 16 items."},
+		{"6 groups", "RunTask", `{"taskDefinition":"sample-fargate",` + vpc(`{"subnets":["subnet-1"],"securityGroups":`+many("sg-", 6)+`}`) + `}`, "InvalidParameterException", "securityGroups can have at most 5 items."},
+		{"public ip on EC2", "RunTask", `{"taskDefinition":"sample-fargate","launchType":"EC2",` + vpc(`{"subnets":["subnet-1"],"assignPublicIp":"ENABLED"}`) + `}`, "InvalidParameterException",
+			"Assign public IP is not supported for this launch type."},
+		{"bad enum", "RunTask", `{"taskDefinition":"sample-fargate",` + vpc(`{"subnets":["subnet-1"],"assignPublicIp":"YES"}`) + `}`, "InvalidParameterException", "assignPublicIp"},
+		{"start task missing", "StartTask", `{"taskDefinition":"sample-fargate","containerInstances":["` + "x" + `"]}`, "InvalidParameterException",
+			"Network Configuration must be provided when networkMode 'awsvpc' is specified."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(api, tc.op, []byte(tc.body))
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.code) || !strings.Contains(rec.Body.String(), tc.msg) {
+				t.Fatalf("got %d %s, want %s %q", rec.Code, rec.Body, tc.code, tc.msg)
+			}
+		})
+	}
+}
+
+func TestAwsvpcRunTaskGetsAddresses(t *testing.T) {
+	api, _ := awsvpcAPI(t, true)
+	rec := serve(api, "RunTask", []byte(`{"taskDefinition":"sample-fargate","count":2,"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-0a1b2c3d"],"securityGroups":["sg-12345678"]}}}`))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("RunTask: %d %s", rec.Code, rec.Body)
+	}
+	var out shape.RunTaskResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Tasks) != 2 || len(out.Failures) != 0 {
+		t.Fatalf("tasks %d failures %+v", len(out.Tasks), out.Failures)
+	}
+	seen := map[string]bool{}
+	for _, task := range out.Tasks {
+		if *task.LastStatus != "PROVISIONING" || len(task.Attachments) != 1 {
+			t.Fatalf("task %s: lastStatus %s, %d attachments", *task.TaskArn, *task.LastStatus, len(task.Attachments))
+		}
+		at := task.Attachments[0]
+		if *at.Type != "ElasticNetworkInterface" || *at.Status != "PRECREATED" {
+			t.Errorf("attachment %s %s, want ElasticNetworkInterface PRECREATED", *at.Type, *at.Status)
+		}
+		var names []string
+		details := map[string]string{}
+		for _, d := range at.Details {
+			names = append(names, *d.Name)
+			details[*d.Name] = *d.Value
+		}
+		if got := strings.Join(names, ","); got != "subnetId,networkInterfaceId,macAddress,privateDnsName,privateIPv4Address" {
+			t.Errorf("detail names %s, not ECS's order", got)
+		}
+		ip := details["privateIPv4Address"]
+		if seen[ip] || !strings.HasPrefix(ip, "10.200.0.") || ip == "10.200.0.0" || ip == "10.200.0.1" {
+			t.Errorf("address %s: duplicate, outside the subnet, or the network or gateway address", ip)
+		}
+		seen[ip] = true
+		if details["subnetId"] != "subnet-0a1b2c3d" || !strings.HasPrefix(details["networkInterfaceId"], "eni-") ||
+			details["privateDnsName"] != "ip-"+strings.ReplaceAll(ip, ".", "-")+".ec2.internal" {
+			t.Errorf("details %v", details)
+		}
+		ni := task.Containers[0].NetworkInterfaces
+		if len(ni) != 1 || *ni[0].AttachmentId != *at.Id || *ni[0].PrivateIpv4Address != ip {
+			t.Errorf("container network interfaces %+v", ni)
+		}
+		if len(task.Containers[0].NetworkBindings) != 0 {
+			t.Errorf("an awsvpc container shows network bindings %+v", task.Containers[0].NetworkBindings)
+		}
+	}
+}
+
+func TestAwsvpcRefusedWithoutTaskNetworking(t *testing.T) {
+	api, _ := awsvpcAPI(t, false)
+	rec := serve(api, "RunTask", []byte(`{"taskDefinition":"sample-fargate","networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"]}}}`))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "UnsupportedFeatureException") {
+		t.Fatalf("got %d %s", rec.Code, rec.Body)
+	}
+}
