@@ -51,6 +51,9 @@ type Config struct {
 	// opens, so that the sessions of this server process can be told from
 	// those of earlier ones (fsm's ResetConnections keeps them).
 	SessionPrefix string
+	// TaskRange is the cluster's task range (CIDR), sent to agents with
+	// their task network.
+	TaskRange string
 }
 
 // API serves the agent endpoints.

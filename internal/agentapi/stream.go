@@ -71,12 +71,21 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 	defer heartbeat.Stop()
 	sent := map[string]sentTask{} // what this stream carried, by task ARN
 	full := true
+	var sentNet *agentproto.HostNetwork
 	for {
 		snap := a.cfg.State.Snapshot()
 		inst, instCh := snap.WatchInstance(ci.ID)
 		if inst == nil || deref(inst.Shape.Status) == "INACTIVE" {
 			send(agentproto.Message{Type: agentproto.TypeDeregistered})
 			return
+		}
+		// The task network first: a task's address needs the host's subnet.
+		hostNet, netCh := hostNetwork(snap, ci.ID, a.cfg.TaskRange)
+		if !sameNetwork(sentNet, hostNet) {
+			if !send(agentproto.Message{Type: agentproto.TypeNetwork, Network: hostNet}) {
+				return
+			}
+			sentNet = hostNet
 		}
 		msg := agentproto.Message{Type: agentproto.TypeTasks, Full: full, Tasks: []agentproto.Task{}}
 		seen := make(map[string]bool, len(sent))
@@ -90,7 +99,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 			prev, carried := sent[arn]
 			switch {
 			case !carried:
-				msg.Tasks = append(msg.Tasks, agentTask(snap, t))
+				msg.Tasks = append(msg.Tasks, agentTask(snap, inst, t, a.cfg.Namer.Region))
 			case prev != now:
 				msg.Tasks = append(msg.Tasks, desiredOnly(t))
 			default:
@@ -114,6 +123,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 		select {
 		case <-instCh:
 		case <-tasksCh:
+		case <-netCh:
 		case <-snap.Abandoned(): // a snapshot replaced the state: look again
 		case m := <-s.ctl:
 			if !send(m) {
@@ -142,7 +152,7 @@ func desiredOnly(t *state.Task) agentproto.Task {
 }
 
 // agentTask is what the agent needs to run or stop t.
-func agentTask(snap *state.Snapshot, t *state.Task) agentproto.Task {
+func agentTask(snap *state.Snapshot, ci *state.ContainerInstance, t *state.Task, region string) agentproto.Task {
 	sh := t.Shape
 	out := agentproto.Task{
 		TaskArn: deref(sh.TaskArn), ClusterArn: deref(sh.ClusterArn),
@@ -156,6 +166,7 @@ func agentTask(snap *state.Snapshot, t *state.Task) agentproto.Task {
 	for _, c := range sh.Containers {
 		out.Containers = append(out.Containers, agentproto.Container{Name: deref(c.Name), ContainerArn: deref(c.ContainerArn)})
 	}
+	out.Network = taskNetwork(ci, t, region)
 	return out
 }
 

@@ -55,16 +55,49 @@ const (
 	TypeHeartbeat    = "heartbeat"
 	TypeLogs         = "logs"
 	TypeDeregistered = "deregistered"
+	// TypeNetwork carries the host's task network (Network): sent first
+	// on every stream and again whenever it changes.
+	TypeNetwork = "network"
 )
 
 // Message is one line of the stream.
 type Message struct {
 	Type string `json:"type"`
 	// Full marks a Tasks message that carries the complete set.
-	Full    bool        `json:"full,omitempty"`
-	Tasks   []Task      `json:"tasks,omitempty"`
-	Removed []string    `json:"removed,omitempty"`
-	Logs    *LogRequest `json:"logs,omitempty"`
+	Full    bool         `json:"full,omitempty"`
+	Tasks   []Task       `json:"tasks,omitempty"`
+	Removed []string     `json:"removed,omitempty"`
+	Logs    *LogRequest  `json:"logs,omitempty"`
+	Network *HostNetwork `json:"network,omitempty"`
+}
+
+// HostNetwork is what an agent needs to route awsvpc tasks: its own task
+// subnet (empty when it has none) and every other host's, with the address
+// that host is reached at (attribute berth.host-address).
+type HostNetwork struct {
+	// Range is the cluster's task range: traffic to it is routed, not
+	// masqueraded.
+	Range  string `json:"range,omitempty"`
+	Subnet string `json:"subnet,omitempty"`
+	Peers  []Peer `json:"peers"`
+}
+
+// Peer is another host's task subnet and the host's address.
+type Peer struct {
+	Subnet string `json:"subnet"`
+	Via    string `json:"via"`
+}
+
+// TaskNetwork is an awsvpc task's network interface, as the server chose
+// it: the agent gives the task's namespace this address and MAC.
+type TaskNetwork struct {
+	AttachmentID   string `json:"attachmentId"`
+	ENIID          string `json:"eniId"`
+	MAC            string `json:"mac"`
+	Address        string `json:"address"` // CIDR form: the address with its subnet's prefix length
+	Gateway        string `json:"gateway"`
+	SubnetID       string `json:"subnetId"`
+	PrivateDNSName string `json:"privateDnsName"`
 }
 
 // Task is one task as the agent needs it. In a delta, a task the stream
@@ -81,6 +114,8 @@ type Task struct {
 	Containers    []Container           `json:"containers"`
 	CreatedAt     time.Time             `json:"createdAt"`
 	Version       int64                 `json:"version"`
+	// Network is set for awsvpc tasks.
+	Network *TaskNetwork `json:"network,omitempty"`
 }
 
 // Container names one container of a task.

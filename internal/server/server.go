@@ -188,7 +188,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.
 	epoch := ecsapi.NewID()[:12] + "-"
-	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: auth, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch})
+	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: auth, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch,
+		TaskRange: cfg.TaskRange})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
 	mux.Handle("/", unserved(api))

@@ -353,6 +353,12 @@ func (s *Snapshot) WatchClusterTasks(cluster string, fn func(*Task) bool) <-chan
 	return watch(s, TableTasks, "cluster_prefix", cluster, fn)
 }
 
+// WatchAllInstances returns a channel closed when any container instance of
+// any cluster changes, with them all passed to fn.
+func (s *Snapshot) WatchAllInstances(fn func(*ContainerInstance) bool) <-chan struct{} {
+	return watch(s, TableInstances, "id_prefix", "", fn)
+}
+
 // WatchClusterInstances returns a channel closed when any container
 // instance of cluster changes, with them passed to fn.
 func (s *Snapshot) WatchClusterInstances(cluster string, fn func(*ContainerInstance) bool) <-chan struct{} {
