@@ -107,6 +107,9 @@ func (b *starts) plan(r *round, st deploy.Start) {
 			Group: req.Group, StartedBy: st.DeploymentID, Tags: serviceTaskTags(svc, td), Reserved: wire.Reservation(reserved),
 			EnableExecuteCommand: svc.Shape.EnableExecuteCommand, AllowInactive: true,
 		}
+		if td.Def.NetworkMode == shape.NetworkModeAwsvpc {
+			cmd.Network = fsm.AwsVpcOf(svc.Shape.NetworkConfiguration)
+		}
 		for _, c := range req.Constraints {
 			cmd.DistinctInstance = cmd.DistinctInstance || c.Type == "distinctInstance"
 		}

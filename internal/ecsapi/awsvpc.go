@@ -79,3 +79,40 @@ func taskView(t *state.Task) shape.Task {
 	}
 	return ts
 }
+
+// serviceNetwork validates a service's networkConfiguration against its
+// task definition (awsvpcNetwork), for a server that runs awsvpc tasks.
+func (a *API) serviceNetwork(mode shape.NetworkMode, nc *shape.NetworkConfiguration, launch shape.LaunchType) (*wire.AwsVpc, error) {
+	network, err := awsvpcNetwork(mode, nc, launch)
+	if err != nil {
+		return nil, err
+	}
+	if network != nil && !a.cfg.TaskNetworking {
+		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not run tasks in awsvpc network mode yet; use bridge, host or none.")
+	}
+	return network, nil
+}
+
+// updateServiceNetwork sets the network change of an UpdateService: a new
+// networkConfiguration is validated against the task definition the
+// service will run (td); without one, the service's current configuration
+// must suit td, and is dropped when td leaves the awsvpc network mode.
+func (a *API) updateServiceNetwork(cmd *wire.UpdateService, svc *state.Service, td *state.TaskDefinition, nc *shape.NetworkConfiguration) error {
+	if nc != nil {
+		network, err := a.serviceNetwork(td.Def.NetworkMode, nc, svc.Shape.LaunchType)
+		if err != nil {
+			return err
+		}
+		cmd.Network = network
+		return nil
+	}
+	current := svc.Shape.NetworkConfiguration
+	switch {
+	case td.Def.NetworkMode == shape.NetworkModeAwsvpc && current == nil:
+		_, err := a.serviceNetwork(td.Def.NetworkMode, nil, svc.Shape.LaunchType)
+		return err
+	case td.Def.NetworkMode != shape.NetworkModeAwsvpc && current != nil:
+		cmd.RemoveNetwork = true
+	}
+	return nil
+}

@@ -159,3 +159,54 @@ func TestAwsvpcRefusedWithoutTaskNetworking(t *testing.T) {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestAwsvpcServiceNetworkConfiguration(t *testing.T) {
+	api, _ := awsvpcAPI(t, true)
+	rec := serve(api, "CreateService", []byte(`{"serviceName":"web","taskDefinition":"sample-fargate","desiredCount":0}`))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Network Configuration must be provided when networkMode 'awsvpc' is specified.") {
+		t.Fatalf("awsvpc service without a network configuration: %d %s", rec.Code, rec.Body)
+	}
+	rec = serve(api, "CreateService", []byte(`{"serviceName":"web","taskDefinition":"sample-fargate","desiredCount":0,
+		"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"],"securityGroups":["sg-1"]}}}`))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("CreateService: %d %s", rec.Code, rec.Body)
+	}
+	describe := func() shape.Service {
+		t.Helper()
+		rec := serve(api, "DescribeServices", []byte(`{"services":["web"]}`))
+		var out shape.DescribeServicesResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || len(out.Services) != 1 {
+			t.Fatalf("DescribeServices: %v %s", err, rec.Body)
+		}
+		return out.Services[0]
+	}
+	svc := describe()
+	if nc := svc.NetworkConfiguration; nc == nil || nc.AwsvpcConfiguration.AssignPublicIp != shape.AssignPublicIpDisabled ||
+		strings.Join(nc.AwsvpcConfiguration.Subnets, ",") != "subnet-1" || strings.Join(nc.AwsvpcConfiguration.SecurityGroups, ",") != "sg-1" {
+		t.Fatalf("networkConfiguration %+v", svc.NetworkConfiguration)
+	}
+	rec = serve(api, "UpdateService", []byte(`{"service":"web","networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-2"]}}}`))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("UpdateService network: %d %s", rec.Code, rec.Body)
+	}
+	if svc := describe(); len(svc.Deployments) != 2 || svc.NetworkConfiguration.AwsvpcConfiguration.Subnets[0] != "subnet-2" {
+		t.Fatalf("after a network change: %d deployments, %+v", len(svc.Deployments), svc.NetworkConfiguration)
+	}
+	// Moving to a bridge task definition drops the network configuration;
+	// giving one with it is refused.
+	rec = serve(api, "UpdateService", []byte(`{"service":"web","taskDefinition":"bridge","networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-2"]}}}`))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Network Configuration is not valid for the given networkMode") {
+		t.Fatalf("bridge with a network configuration: %d %s", rec.Code, rec.Body)
+	}
+	if rec = serve(api, "UpdateService", []byte(`{"service":"web","taskDefinition":"bridge"}`)); rec.Code != http.StatusOK {
+		t.Fatalf("to bridge: %d %s", rec.Code, rec.Body)
+	}
+	if svc := describe(); svc.NetworkConfiguration != nil {
+		t.Fatalf("a bridge service keeps %+v", svc.NetworkConfiguration)
+	}
+	// And back to awsvpc needs one again.
+	rec = serve(api, "UpdateService", []byte(`{"service":"web","taskDefinition":"sample-fargate"}`))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Network Configuration must be provided") {
+		t.Fatalf("back to awsvpc without one: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -119,8 +119,6 @@ func unsupportedServiceMembers(launch shape.LaunchType, cps []shape.CapacityProv
 		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support load balancers for services yet.")
 	case len(regs) > 0:
 		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support service registries yet.")
-	case net != nil:
-		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support the awsvpc network configuration yet.")
 	case sc != nil && sc.Enabled:
 		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support Service Connect yet.")
 	}
@@ -197,6 +195,10 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	if err != nil {
 		return nil, apierr.Clientf("TaskDefinition not found.")
 	}
+	network, err := a.serviceNetwork(td.Def.NetworkMode, in.NetworkConfiguration, in.LaunchType)
+	if err != nil {
+		return nil, err
+	}
 	p := &runParams{td: td}
 	if err := placementConstraints(p, in.PlacementConstraints); err != nil {
 		return nil, err
@@ -211,7 +213,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 		SchedulingStrategy: shape.SchedulingStrategyReplica, HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
 		EnableECSManagedTags: in.EnableECSManagedTags, PropagateTags: in.PropagateTags, EnableExecuteCommand: in.EnableExecuteCommand,
 		LoadBalancers: []shape.LoadBalancer{}, ServiceRegistries: []shape.ServiceRegistry{}, Tags: orEmpty(in.Tags),
-		RoleArn: in.Role,
+		RoleArn: in.Role, NetworkConfiguration: fsm.ServiceNetwork(network),
 	}
 	if in.LaunchType == shape.LaunchTypeExternal {
 		sh.LaunchType = shape.LaunchTypeExternal
@@ -292,12 +294,20 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 	if g := in.HealthCheckGracePeriodSeconds; g != nil && *g < 0 {
 		return nil, apierr.InvalidParameterf("healthCheckGracePeriodSeconds cannot be negative.")
 	}
+	var td *state.TaskDefinition
 	if in.TaskDefinition != nil {
-		td, err := a.lookupTaskDefinition(snap, *in.TaskDefinition)
+		td, err = a.lookupTaskDefinition(snap, *in.TaskDefinition)
 		if err != nil {
 			return nil, apierr.Clientf("TaskDefinition not found.")
 		}
 		cmd.Family, cmd.Revision = td.Family, td.Revision
+	} else {
+		td = snap.TaskDefinition(fsm.FamilyRevision(deref(svc.Shape.TaskDefinition)))
+	}
+	if td != nil {
+		if err := a.updateServiceNetwork(&cmd, svc, td, in.NetworkConfiguration); err != nil {
+			return nil, err
+		}
 	}
 	if in.PlacementConstraints != nil || in.PlacementStrategy != nil {
 		if daemon && len(in.PlacementStrategy) > 0 {

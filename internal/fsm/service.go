@@ -159,8 +159,15 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *wire.UpdateService) (any, 
 	if c.EnableExecuteCommand != nil {
 		sh.EnableExecuteCommand = *c.EnableExecuteCommand
 	}
+	newNet := false
+	switch {
+	case c.Network != nil:
+		sh.NetworkConfiguration, newNet = ServiceNetwork(c.Network), true
+	case c.RemoveNetwork && sh.NetworkConfiguration != nil:
+		sh.NetworkConfiguration, newNet = nil, true
+	}
 	newDef := c.Family != "" && deref(sh.TaskDefinition) != m.namer.TaskDefinition(c.Family, c.Revision)
-	if newDef || c.ForceNewDeployment {
+	if newDef || newNet || c.ForceNewDeployment {
 		family, rev := c.Family, c.Revision
 		if family == "" {
 			family, rev = FamilyRevision(deref(sh.TaskDefinition))

@@ -199,3 +199,33 @@ func AttachmentStatus(lastStatus string) string {
 	}
 	return "ATTACHED"
 }
+
+// ServiceNetwork is the networkConfiguration a service shows for v, with
+// ECS's default assignPublicIp (DISABLED).
+func ServiceNetwork(v *wire.AwsVpc) *shape.NetworkConfiguration {
+	if v == nil {
+		return nil
+	}
+	out := &shape.AwsVpcConfiguration{Subnets: append([]string{}, v.Subnets...), AssignPublicIp: shape.AssignPublicIp(v.AssignPublicIP)}
+	if len(v.SecurityGroups) > 0 {
+		out.SecurityGroups = append([]string{}, v.SecurityGroups...)
+	}
+	if out.AssignPublicIp == "" {
+		out.AssignPublicIp = shape.AssignPublicIpDisabled
+	}
+	return &shape.NetworkConfiguration{AwsvpcConfiguration: out}
+}
+
+// AwsVpcOf is the awsvpc configuration of a service's networkConfiguration,
+// or nil.
+func AwsVpcOf(nc *shape.NetworkConfiguration) *wire.AwsVpc {
+	if nc == nil || nc.AwsvpcConfiguration == nil {
+		return nil
+	}
+	v := nc.AwsvpcConfiguration
+	out := &wire.AwsVpc{Subnets: append([]string{}, v.Subnets...), AssignPublicIP: string(v.AssignPublicIp)}
+	if len(v.SecurityGroups) > 0 {
+		out.SecurityGroups = append([]string{}, v.SecurityGroups...)
+	}
+	return out
+}

@@ -49,12 +49,16 @@ type UpdateService struct {
 	EnableExecuteCommand   *bool                          `json:"enableExecuteCommand,omitempty"`
 	ForceNewDeployment     bool                           `json:"forceNewDeployment,omitempty"`
 	DeploymentID           string                         `json:"deploymentId"`
+	// Network replaces the service's awsvpc configuration, RemoveNetwork
+	// removes it (version 3); either change starts a new deployment.
+	Network       *AwsVpc `json:"network,omitempty"`
+	RemoveNetwork bool    `json:"removeNetwork,omitempty"`
 
 	legacy bool // upgraded from version 1 (never encoded)
 }
 
 func (UpdateService) Type() Type     { return TypeUpdateService }
-func (UpdateService) Version() uint8 { return 2 }
+func (UpdateService) Version() uint8 { return 3 }
 
 // RecordsRevision reports whether a new deployment records its service
 // revision (the configuration it runs) and a history record that names its

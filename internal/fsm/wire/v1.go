@@ -352,3 +352,33 @@ func (c RegisterContainerInstanceV1) Upgrade() RegisterContainerInstance {
 		EC2InstanceID: c.EC2InstanceID, TotalResources: c.TotalResources, VersionInfo: c.VersionInfo,
 		Attributes: c.Attributes, PlatformDevices: c.PlatformDevices, Tags: c.Tags}
 }
+
+// UpdateServiceV2 is UpdateService version 2: no network change.
+type UpdateServiceV2 struct {
+	Meta
+	Cluster                string                         `json:"cluster"`
+	Name                   string                         `json:"name"`
+	DesiredCount           *int32                         `json:"desiredCount,omitempty"`
+	Family                 string                         `json:"family,omitempty"`
+	Revision               int32                          `json:"revision,omitempty"`
+	DeploymentConfig       *shape.DeploymentConfiguration `json:"deploymentConfiguration,omitempty"`
+	HealthCheckGracePeriod *int32                         `json:"healthCheckGracePeriodSeconds,omitempty"`
+	PlacementConstraints   []shape.PlacementConstraint    `json:"placementConstraints,omitempty"`
+	PlacementStrategy      []shape.PlacementStrategy      `json:"placementStrategy,omitempty"`
+	EnableECSManagedTags   *bool                          `json:"enableECSManagedTags,omitempty"`
+	PropagateTags          shape.PropagateTags            `json:"propagateTags,omitempty"`
+	EnableExecuteCommand   *bool                          `json:"enableExecuteCommand,omitempty"`
+	ForceNewDeployment     bool                           `json:"forceNewDeployment,omitempty"`
+	DeploymentID           string                         `json:"deploymentId"`
+}
+
+// Upgrade returns the version 3 form: without a network change it applies
+// alike.
+func (c UpdateServiceV2) Upgrade() UpdateService {
+	return UpdateService{Meta: c.Meta, Cluster: c.Cluster, Name: c.Name, DesiredCount: c.DesiredCount, Family: c.Family,
+		Revision: c.Revision, DeploymentConfig: c.DeploymentConfig, HealthCheckGracePeriod: c.HealthCheckGracePeriod,
+		PlacementConstraints: c.PlacementConstraints, PlacementStrategy: c.PlacementStrategy,
+		EnableECSManagedTags: c.EnableECSManagedTags, PropagateTags: c.PropagateTags,
+		EnableExecuteCommand: c.EnableExecuteCommand, ForceNewDeployment: c.ForceNewDeployment,
+		DeploymentID: c.DeploymentID}
+}
