@@ -62,7 +62,7 @@ func taskNetwork(ci *state.ContainerInstance, t *state.Task, region string) *age
 	subnet, _ := fsm.InstanceTaskSubnet(ci)
 	id := fsm.TaskENIIdentity(t.ID)
 	out := &agentproto.TaskNetwork{
-		AttachmentID: id.AttachmentID, ENIID: id.ENIID, MAC: id.MAC,
+		AttachmentID: id.AttachmentID, ENIID: id.ENIID, MAC: fsm.TaskMAC(addr),
 		Address:        netip.PrefixFrom(addr, subnet.Bits()).String(),
 		Gateway:        ipam.Gateway(subnet).String(),
 		PrivateDNSName: fsm.PrivateDNSName(addr, region),

@@ -110,6 +110,15 @@ func (b *starts) plan(r *round, st deploy.Start) {
 		if td.Def.NetworkMode == shape.NetworkModeAwsvpc {
 			cmd.Network = fsm.AwsVpcOf(svc.Shape.NetworkConfiguration)
 		}
+		strategy := fsm.ServiceProviders(svc.Shape)
+		var providers []string
+		if strategy != nil {
+			cmd.LaunchType = string(shape.LaunchTypeFargate)
+			cmd.PlatformVersion = fsm.FargatePlatform(deref(svc.Shape.PlatformVersion))
+			providers = scheduler.Providers(strategy, b.providerCounts(svc), len(plan.Placements))
+		} else if svc.Shape.LaunchType == shape.LaunchTypeExternal {
+			cmd.LaunchType = string(shape.LaunchTypeExternal)
+		}
 		for _, c := range req.Constraints {
 			cmd.DistinctInstance = cmd.DistinctInstance || c.Type == "distinctInstance"
 		}
@@ -117,8 +126,11 @@ func (b *starts) plan(r *round, st deploy.Start) {
 		for _, inst := range instances {
 			byID[inst.ID] = inst
 		}
-		for _, pl := range plan.Placements {
+		for i, pl := range plan.Placements {
 			nt := wire.NewTask{ID: s.cfg.NewTaskID(), InstanceID: pl.InstanceID}
+			if i < len(providers) {
+				nt.CapacityProvider = providers[i]
+			}
 			for range td.Def.ContainerDefinitions {
 				nt.ContainerIDs = append(nt.ContainerIDs, s.cfg.NewUUID())
 			}
@@ -191,3 +203,19 @@ func serviceTaskTags(svc *state.Service, td *state.TaskDefinition) []shape.Tag {
 func instanceID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func ptr[T any](v T) *T { return &v }
+
+// providerCounts counts the service's tasks that hold resources by
+// capacity provider, for the base and weights of its strategy.
+func (b *starts) providerCounts(svc *state.Service) map[string]int {
+	group := fsm.ServiceGroup(svc.Name)
+	counts := map[string]int{}
+	b.snap.Tasks(svc.Cluster, "", func(t *state.Task) bool {
+		if t.HoldsResources() && deref(t.Shape.Group) == group {
+			if p := deref(t.Shape.CapacityProviderName); p != "" {
+				counts[p]++
+			}
+		}
+		return true
+	})
+	return counts
+}

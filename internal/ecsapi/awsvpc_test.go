@@ -210,3 +210,68 @@ func TestAwsvpcServiceNetworkConfiguration(t *testing.T) {
 		t.Fatalf("back to awsvpc without one: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestFargateLaunch(t *testing.T) {
+	api, _ := awsvpcAPI(t, true)
+	vpc := `"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"],"assignPublicIp":"ENABLED"}}`
+	for _, tc := range []struct{ name, body, msg string }{
+		{"not associated", `{"taskDefinition":"sample-fargate","capacityProviderStrategy":[{"capacityProvider":"FARGATE","weight":1}],` + vpc + `}`,
+			"The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster."},
+		{"both", `{"taskDefinition":"sample-fargate","launchType":"FARGATE","capacityProviderStrategy":[{"capacityProvider":"FARGATE","weight":1}],` + vpc + `}`,
+			"Specifying both a launchType and capacityProviderStrategy is not supported."},
+		{"platform on EC2", `{"taskDefinition":"bridge","platformVersion":"1.4.0"}`, "The platform version must be null when specifying an EC2 launch type."},
+		{"unknown platform", `{"taskDefinition":"sample-fargate","launchType":"FARGATE","platformVersion":"9.9.9",` + vpc + `}`, "platform version 9.9.9 does not exist"},
+		{"bridge on FARGATE", `{"taskDefinition":"bridge","launchType":"FARGATE"}`, "Task definition does not support launch_type FARGATE."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(api, "RunTask", []byte(tc.body))
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.msg) {
+				t.Fatalf("got %d %s, want %q", rec.Code, rec.Body, tc.msg)
+			}
+		})
+	}
+	rec := serve(api, "RunTask", []byte(`{"taskDefinition":"sample-fargate","launchType":"FARGATE","count":2,`+vpc+`}`))
+	var out shape.RunTaskResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); rec.Code != http.StatusOK || err != nil || len(out.Tasks) != 2 {
+		t.Fatalf("RunTask FARGATE: %d %s", rec.Code, rec.Body)
+	}
+	for _, task := range out.Tasks {
+		if task.LaunchType != shape.LaunchTypeFargate || deref(task.CapacityProviderName) != "FARGATE" || deref(task.PlatformVersion) != "1.4.0" ||
+			deref(task.PlatformFamily) != "Linux" || task.ContainerInstanceArn != nil || task.EphemeralStorage == nil || task.EphemeralStorage.SizeInGiB != 20 {
+			t.Errorf("a FARGATE task shows launchType %s provider %v platform %v/%v instance %v storage %+v", task.LaunchType,
+				deref(task.CapacityProviderName), deref(task.PlatformVersion), deref(task.PlatformFamily), task.ContainerInstanceArn, task.EphemeralStorage)
+		}
+	}
+	// The cluster's default strategy applies when neither is given.
+	if rec := serve(api, "PutClusterCapacityProviders", []byte(`{"cluster":"default","capacityProviders":["FARGATE","FARGATE_SPOT"],
+		"defaultCapacityProviderStrategy":[{"capacityProvider":"FARGATE","base":1,"weight":1},{"capacityProvider":"FARGATE_SPOT","weight":3}]}`)); rec.Code != http.StatusOK {
+		t.Fatalf("PutClusterCapacityProviders: %d %s", rec.Code, rec.Body)
+	}
+	rec = serve(api, "RunTask", []byte(`{"taskDefinition":"sample-fargate","count":4,`+vpc+`}`))
+	out = shape.RunTaskResponse{}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("RunTask with the default strategy: %d %s", rec.Code, rec.Body)
+	}
+	count := map[string]int{}
+	for _, task := range out.Tasks {
+		count[deref(task.CapacityProviderName)]++
+	}
+	// All 4 placed: the base on FARGATE, then by weight 1:3 two on
+	// FARGATE_SPOT before the tie at 3/3 = 1/1 gives FARGATE the fourth.
+	if len(out.Tasks) != 4 || count["FARGATE"] != 2 || count["FARGATE_SPOT"] != 2 {
+		t.Fatalf("default strategy placed %d tasks: %v (failures %+v)", len(out.Tasks), count, out.Failures)
+	}
+	// A bridge task now needs an explicit EC2 launch type.
+	if rec := serve(api, "RunTask", []byte(`{"taskDefinition":"bridge"}`)); rec.Code != http.StatusBadRequest ||
+		!strings.Contains(rec.Body.String(), "Task definition does not support launch_type FARGATE.") {
+		t.Fatalf("bridge task under a FARGATE default strategy: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

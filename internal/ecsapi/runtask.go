@@ -34,6 +34,7 @@ type runParams struct {
 	strategies    []scheduler.Strategy
 	requiredAttrs []scheduler.Attribute
 	network       *wire.AwsVpc // awsvpc task definitions only
+	launch        *launch
 }
 
 var startedByPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-/_]{1,128}$`) })
@@ -41,7 +42,8 @@ var groupPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustComp
 
 // commonRunParams validates the members RunTask and StartTask share.
 func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group, startedBy *string, overrides *shape.TaskOverride,
-	tags []shape.Tag, propagate shape.PropagateTags, managedTags, enableExec bool, netcfg *shape.NetworkConfiguration, launch shape.LaunchType) (*runParams, error) {
+	tags []shape.Tag, propagate shape.PropagateTags, managedTags, enableExec bool, netcfg *shape.NetworkConfiguration,
+	lt shape.LaunchType, cps []shape.CapacityProviderStrategyItem, platform *string) (*runParams, error) {
 	cluster, err := a.clusterName(clusterIn)
 	if err != nil {
 		return nil, err
@@ -50,7 +52,8 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := fsm.ActiveCluster(snap, cluster); err != nil {
+	cl, err := fsm.ActiveCluster(snap, cluster)
+	if err != nil {
 		return nil, err
 	}
 	td, err := a.lookupTaskDefinition(snap, ref)
@@ -60,7 +63,11 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	if td.Def.Status != shape.TaskDefinitionStatusActive {
 		return nil, apierr.Clientf("TaskDefinition is inactive")
 	}
-	network, err := awsvpcNetwork(td.Def.NetworkMode, netcfg, launch)
+	how, err := resolveLaunch(cl, td, lt, cps, platform)
+	if err != nil {
+		return nil, err
+	}
+	network, err := awsvpcNetwork(td.Def.NetworkMode, netcfg, how.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +77,7 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	if enableExec {
 		return nil, errExecUnsupported
 	}
-	p := &runParams{cluster: cluster, td: td, enableExec: enableExec, network: network}
+	p := &runParams{cluster: cluster, td: td, enableExec: enableExec, network: network, launch: how}
 	p.group = "family:" + td.Family
 	if group != nil {
 		if !groupPattern().MatchString(*group) {
@@ -233,7 +240,7 @@ func placementStrategies(p *runParams, in []shape.PlacementStrategy) error {
 func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 	snap := a.snapshot()
 	p, err := a.commonRunParams(snap, in.Cluster, in.TaskDefinition, in.Group, in.StartedBy, in.Overrides, in.Tags,
-		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, in.LaunchType)
+		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, in.LaunchType, in.CapacityProviderStrategy, in.PlatformVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -243,20 +250,6 @@ func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 		if count < 1 || count > 10 {
 			return nil, apierr.InvalidParameterf("count must be between 1 and 10.")
 		}
-	}
-	if in.LaunchType != "" && in.CapacityProviderStrategy != nil {
-		return nil, apierr.InvalidParameterf("Specifying both a launchType and capacityProviderStrategy is not supported.")
-	}
-	switch in.LaunchType {
-	case "", shape.LaunchTypeEc2, shape.LaunchTypeExternal:
-	default:
-		if err := checkEnum("launchType", in.LaunchType); err != nil {
-			return nil, err
-		}
-		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth runs tasks on container instances; launchType %s is not supported.", in.LaunchType)
-	}
-	if len(in.CapacityProviderStrategy) > 0 {
-		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support capacity provider strategies for RunTask yet; use the EC2 launch type.")
 	}
 	if in.ClientToken != nil && (len(*in.ClientToken) > 64 || !clientTokenPattern().MatchString(*in.ClientToken)) {
 		return nil, apierr.InvalidParameterf("clientToken must be 1 to 64 printable ASCII characters.")
@@ -279,7 +272,7 @@ var clientTokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.Mu
 func startTask(a *API, c *call, in *shape.StartTaskRequest) (any, error) {
 	snap := a.snapshot()
 	p, err := a.commonRunParams(snap, in.Cluster, in.TaskDefinition, in.Group, in.StartedBy, in.Overrides, in.Tags,
-		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, "")
+		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, shape.LaunchTypeEc2, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -338,15 +331,26 @@ func (a *API) placeAndRunWith(c *call, snap *state.Snapshot, p *runParams, req s
 		Failures: append(append([]shape.Failure{}, pre...), schedulerFailures(plan.Failures)...),
 		Network:  p.network,
 	}
+	var providers []string
+	if l := p.launch; l != nil && l.Type != shape.LaunchTypeEc2 {
+		cmd.LaunchType = string(l.Type)
+		cmd.PlatformVersion = l.Platform
+		if l.Type == shape.LaunchTypeFargate {
+			providers = scheduler.Providers(l.Strategy, nil, len(plan.Placements))
+		}
+	}
 	if token != "" {
 		b, _ := json.Marshal(in)
 		sum := sha256.Sum256(b)
 		cmd.Fingerprint = hex.EncodeToString(sum[:])
 	}
-	for _, pl := range plan.Placements {
+	for i, pl := range plan.Placements {
 		nt := wire.NewTask{ID: NewID(), InstanceID: pl.InstanceID}
 		for range p.td.Def.ContainerDefinitions {
 			nt.ContainerIDs = append(nt.ContainerIDs, newUUID())
+		}
+		if i < len(providers) {
+			nt.CapacityProvider = providers[i]
 		}
 		cmd.Tasks = append(cmd.Tasks, nt)
 	}

@@ -114,7 +114,7 @@ func unsupportedServiceMembers(launch shape.LaunchType, cps []shape.CapacityProv
 		}
 		return apierr.Newf(apierr.UnsupportedFeature, "berth runs services on container instances; launchType %s is not supported.", launch)
 	case len(cps) > 0:
-		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support capacity provider strategies for services yet; use the EC2 launch type.")
+		return apierr.Newf(apierr.UnsupportedFeature, "berth does not change a service's capacity provider strategy yet; create a new service with the strategy.")
 	case len(lbs) > 0:
 		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support load balancers for services yet.")
 	case len(regs) > 0:
@@ -147,7 +147,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 		return nil, err
 	}
 	daemon := in.SchedulingStrategy == shape.SchedulingStrategyDaemon
-	if err := unsupportedServiceMembers(in.LaunchType, in.CapacityProviderStrategy, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand); err != nil {
+	if err := unsupportedServiceMembers("", nil, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
 	if len(in.VolumeConfigurations) > 0 || len(in.VpcLatticeConfigurations) > 0 || len(in.GatewayConnectors) > 0 {
@@ -188,14 +188,22 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 		return nil, err
 	}
 	snap := a.snapshot()
-	if _, err := fsm.ActiveCluster(snap, cluster); err != nil {
+	cl, err := fsm.ActiveCluster(snap, cluster)
+	if err != nil {
 		return nil, err
 	}
 	td, err := a.lookupTaskDefinition(snap, ref)
 	if err != nil {
 		return nil, apierr.Clientf("TaskDefinition not found.")
 	}
-	network, err := a.serviceNetwork(td.Def.NetworkMode, in.NetworkConfiguration, in.LaunchType)
+	how, err := resolveLaunch(cl, td, in.LaunchType, in.CapacityProviderStrategy, in.PlatformVersion)
+	if err != nil {
+		return nil, err
+	}
+	if daemon && how.Type == shape.LaunchTypeFargate {
+		return nil, apierr.InvalidParameterf("The daemon scheduling strategy is not supported with the FARGATE launch type.")
+	}
+	network, err := a.serviceNetwork(td.Def.NetworkMode, in.NetworkConfiguration, how.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +223,20 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 		LoadBalancers: []shape.LoadBalancer{}, ServiceRegistries: []shape.ServiceRegistry{}, Tags: orEmpty(in.Tags),
 		RoleArn: in.Role, NetworkConfiguration: fsm.ServiceNetwork(network),
 	}
-	if in.LaunchType == shape.LaunchTypeExternal {
-		sh.LaunchType = shape.LaunchTypeExternal
+	switch {
+	case how.Type == shape.LaunchTypeFargate && in.LaunchType == "":
+		// A strategy (given, or the cluster's default) chose FARGATE: the
+		// service shows the strategy, not a launch type.
+		sh.LaunchType = ""
+		sh.CapacityProviderStrategy = in.CapacityProviderStrategy
+		if len(sh.CapacityProviderStrategy) == 0 {
+			sh.CapacityProviderStrategy = cl.DefaultCapacityProviderStrategy
+		}
+	case how.Type != "":
+		sh.LaunchType = how.Type
+	}
+	if how.Type == shape.LaunchTypeFargate {
+		sh.PlatformVersion, sh.PlatformFamily = ptr(how.RequestedPlatform), ptr("Linux")
 	}
 	if daemon {
 		sh.SchedulingStrategy = shape.SchedulingStrategyDaemon
@@ -261,6 +281,12 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 	svc := snap.Service(cluster, name)
 	if svc == nil {
 		return nil, fsm.ErrServiceNotFound()
+	}
+	if in.PlatformVersion != nil && deref(in.PlatformVersion) != deref(svc.Shape.PlatformVersion) {
+		if svc.Shape.PlatformVersion == nil {
+			return nil, apierr.InvalidParameterf("The platform version must be null when specifying an %s launch type.", svc.Shape.LaunchType)
+		}
+		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not change a service's platform version yet (it runs %s).", fargatePlatform)
 	}
 	daemon := svc.Shape.SchedulingStrategy == shape.SchedulingStrategyDaemon
 	cmd := wire.UpdateService{Meta: c.meta(), Cluster: cluster, Name: name, DesiredCount: in.DesiredCount,

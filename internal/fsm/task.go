@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"berth.dev/berth/internal/fsm/wire"
@@ -50,6 +51,9 @@ func applyRunTask(m *Machine, tx *state.Txn, c *wire.RunTask) (any, error) {
 		return nil, apierr.InvalidParameterf("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
 	case !awsvpc && c.Network != nil:
 		return nil, apierr.InvalidParameterf("Network Configuration is not valid for the given networkMode of this task definition.")
+	}
+	if c.LaunchType == string(shape.LaunchTypeFargate) && !slices.Contains(td.Def.Compatibilities, shape.CompatibilityFargate) {
+		return nil, apierr.InvalidParameterf("Task definition does not support launch_type FARGATE.")
 	}
 	need := SchedulerTask(state.Reservation(c.Reserved), TaskENIs(td.Def))
 	out := &RunTaskResult{Tasks: []*state.Task{}, Failures: append([]shape.Failure{}, c.Failures...)}
@@ -209,6 +213,25 @@ func (m *Machine) newTask(c *wire.RunTask, td *state.TaskDefinition, ci *state.C
 	}
 	if ov.Memory != nil {
 		shapeTask.Memory = ov.Memory
+	}
+	if c.LaunchType != "" {
+		shapeTask.LaunchType = shape.LaunchType(c.LaunchType)
+	}
+	if shapeTask.LaunchType == shape.LaunchTypeFargate {
+		// ECS shows no container instance for a Fargate task; berth keeps
+		// the instance in the record (InstanceID).
+		shapeTask.ContainerInstanceArn = nil
+		shapeTask.CapacityProviderName = optional(nt.CapacityProvider)
+		if shapeTask.CapacityProviderName == nil {
+			shapeTask.CapacityProviderName = ptr("FARGATE")
+		}
+		shapeTask.PlatformVersion = optional(c.PlatformVersion)
+		shapeTask.PlatformFamily = ptr("Linux")
+		size := int32(20)
+		if def.EphemeralStorage != nil && def.EphemeralStorage.SizeInGiB > size {
+			size = def.EphemeralStorage.SizeInGiB
+		}
+		shapeTask.EphemeralStorage = &shape.EphemeralStorage{SizeInGiB: size}
 	}
 	if addr.IsValid() {
 		at := eniAttachment(nt.ID, c.Network.Subnets[0], addr, m.namer.Region)

@@ -139,23 +139,29 @@ func derivedID(kind, taskID string) []byte {
 	return h[:]
 }
 
-// ENIIdentity is what identifies an awsvpc task's network interface, all
+// ENIIdentity is what identifies an awsvpc task's network interface,
 // derived from the task ID so that every server computes the same.
 type ENIIdentity struct {
 	AttachmentID string // UUID form
 	ENIID        string // eni-<17 hex digits>
-	MAC          string // locally administered unicast
 }
 
 // TaskENIIdentity returns the network interface identity of a task.
 func TaskENIIdentity(taskID string) ENIIdentity {
 	u := hex.EncodeToString(derivedID("attachment", taskID)[:16])
-	m := derivedID("mac", taskID)
 	return ENIIdentity{
 		AttachmentID: u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32],
 		ENIID:        "eni-" + hex.EncodeToString(derivedID("eni", taskID))[:17],
-		MAC:          fmt.Sprintf("0e:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4]),
 	}
+}
+
+// TaskMAC is the MAC address of a task's interface: locally administered,
+// 02:be and the IPv4 address, as the agent's task network sets it (an
+// address that moves to another task keeps its MAC, so no neighbour cache
+// holds a stale one).
+func TaskMAC(a netip.Addr) string {
+	b := a.As4()
+	return fmt.Sprintf("02:be:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3])
 }
 
 // PrivateDNSName is EC2's private DNS name of an address in region.
@@ -179,7 +185,7 @@ func eniAttachment(taskID, subnetID string, a netip.Addr, region string) shape.A
 		Details: []shape.KeyValuePair{
 			kv("subnetId", subnetID),
 			kv("networkInterfaceId", id.ENIID),
-			kv("macAddress", id.MAC),
+			kv("macAddress", TaskMAC(a)),
 			kv("privateDnsName", PrivateDNSName(a, region)),
 			kv("privateIPv4Address", a.String()),
 		},
@@ -228,4 +234,30 @@ func AwsVpcOf(nc *shape.NetworkConfiguration) *wire.AwsVpc {
 		out.SecurityGroups = append([]string{}, v.SecurityGroups...)
 	}
 	return out
+}
+
+// FargatePlatform is the platform version berth runs for a requested one:
+// LATEST (or none) is 1.4.0.
+func FargatePlatform(requested string) string {
+	if requested == "" || requested == "LATEST" {
+		return "1.4.0"
+	}
+	return requested
+}
+
+// ServiceProviders is the capacity provider strategy a service's tasks are
+// spread by: its strategy, or FARGATE alone for the FARGATE launch type;
+// nil for other launch types.
+func ServiceProviders(sh *shape.Service) []scheduler.ProviderShare {
+	if len(sh.CapacityProviderStrategy) > 0 {
+		out := make([]scheduler.ProviderShare, 0, len(sh.CapacityProviderStrategy))
+		for _, s := range sh.CapacityProviderStrategy {
+			out = append(out, scheduler.ProviderShare{Provider: deref(s.CapacityProvider), Base: int(s.Base), Weight: int(s.Weight)})
+		}
+		return out
+	}
+	if sh.LaunchType == shape.LaunchTypeFargate {
+		return []scheduler.ProviderShare{{Provider: "FARGATE", Weight: 1}}
+	}
+	return nil
 }

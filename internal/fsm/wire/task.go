@@ -9,6 +9,9 @@ type NewTask struct {
 	ID           string   `json:"id"`
 	InstanceID   string   `json:"instanceId"`
 	ContainerIDs []string `json:"containerIds"`
+	// CapacityProvider is the task's capacity provider (FARGATE or
+	// FARGATE_SPOT), for a FARGATE task.
+	CapacityProvider string `json:"capacityProvider,omitempty"`
 }
 
 // RunTask creates tasks on the instances the scheduler chose. Apply
@@ -43,6 +46,10 @@ type RunTask struct {
 	// task definition's network mode is awsvpc. Each task then gets the
 	// lowest free task address of its instance's task subnet.
 	Network *AwsVpc `json:"network,omitempty"`
+	// LaunchType is the tasks' launch type ("" is EC2) and PlatformVersion
+	// the resolved Fargate platform version of FARGATE tasks (version 3).
+	LaunchType      string `json:"launchType,omitempty"`
+	PlatformVersion string `json:"platformVersion,omitempty"`
 
 	inactiveOnly bool // upgraded from version 1 (never encoded)
 }

@@ -255,7 +255,7 @@ type RunTaskV1 struct {
 	Cluster              string              `json:"cluster"`
 	Family               string              `json:"family"`
 	Revision             int32               `json:"revision"`
-	Tasks                []NewTask           `json:"tasks"`
+	Tasks                []NewTaskV1         `json:"tasks"`
 	Group                string              `json:"group"`
 	StartedBy            string              `json:"startedBy,omitempty"`
 	Overrides            *shape.TaskOverride `json:"overrides,omitempty"`
@@ -271,7 +271,7 @@ type RunTaskV1 struct {
 
 // Upgrade returns the version 2 form, marked to refuse DELETE_IN_PROGRESS.
 func (c RunTaskV1) Upgrade() RunTask {
-	return RunTask{Meta: c.Meta, Cluster: c.Cluster, Family: c.Family, Revision: c.Revision, Tasks: c.Tasks, Group: c.Group,
+	return RunTask{Meta: c.Meta, Cluster: c.Cluster, Family: c.Family, Revision: c.Revision, Tasks: upgradeNewTasks(c.Tasks), Group: c.Group,
 		StartedBy: c.StartedBy, Overrides: c.Overrides, Tags: c.Tags, Reserved: c.Reserved,
 		EnableExecuteCommand: c.EnableExecuteCommand, DistinctInstance: c.DistinctInstance, AllowInactive: c.AllowInactive,
 		ClientToken: c.ClientToken, Fingerprint: c.Fingerprint, Failures: c.Failures, inactiveOnly: true}
@@ -309,7 +309,7 @@ type RunTaskV2 struct {
 	Cluster              string              `json:"cluster"`
 	Family               string              `json:"family"`
 	Revision             int32               `json:"revision"`
-	Tasks                []NewTask           `json:"tasks"`
+	Tasks                []NewTaskV1         `json:"tasks"`
 	Group                string              `json:"group"`
 	StartedBy            string              `json:"startedBy,omitempty"`
 	Overrides            *shape.TaskOverride `json:"overrides,omitempty"`
@@ -325,7 +325,7 @@ type RunTaskV2 struct {
 
 // Upgrade returns the version 3 form: without Network it applies alike.
 func (c RunTaskV2) Upgrade() RunTask {
-	return RunTask{Meta: c.Meta, Cluster: c.Cluster, Family: c.Family, Revision: c.Revision, Tasks: c.Tasks, Group: c.Group,
+	return RunTask{Meta: c.Meta, Cluster: c.Cluster, Family: c.Family, Revision: c.Revision, Tasks: upgradeNewTasks(c.Tasks), Group: c.Group,
 		StartedBy: c.StartedBy, Overrides: c.Overrides, Tags: c.Tags, Reserved: c.Reserved,
 		EnableExecuteCommand: c.EnableExecuteCommand, DistinctInstance: c.DistinctInstance, AllowInactive: c.AllowInactive,
 		ClientToken: c.ClientToken, Fingerprint: c.Fingerprint, Failures: c.Failures}
@@ -381,4 +381,22 @@ func (c UpdateServiceV2) Upgrade() UpdateService {
 		EnableECSManagedTags: c.EnableECSManagedTags, PropagateTags: c.PropagateTags,
 		EnableExecuteCommand: c.EnableExecuteCommand, ForceNewDeployment: c.ForceNewDeployment,
 		DeploymentID: c.DeploymentID}
+}
+
+// NewTaskV1 is NewTask of RunTask versions 1 and 2: no capacity provider.
+type NewTaskV1 struct {
+	ID           string   `json:"id"`
+	InstanceID   string   `json:"instanceId"`
+	ContainerIDs []string `json:"containerIds"`
+}
+
+func upgradeNewTasks(in []NewTaskV1) []NewTask {
+	if in == nil {
+		return nil
+	}
+	out := make([]NewTask, len(in))
+	for i, t := range in {
+		out[i] = NewTask{ID: t.ID, InstanceID: t.InstanceID, ContainerIDs: t.ContainerIDs}
+	}
+	return out
 }
