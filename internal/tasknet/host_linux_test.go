@@ -2,10 +2,12 @@ package tasknet
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -131,6 +133,13 @@ func rulesOf(t *testing.T, n *testNS) string {
 // run there by ip netns exec, lists them).
 func checkRules(t *testing.T, n *testNS, bridge, subnet, cluster string) {
 	t.Helper()
+	checkBerthRules(t, n, bridge, subnet, cluster, true)
+}
+
+// checkBerthRules is checkRules, with the jumps anywhere in their chains
+// unless top.
+func checkBerthRules(t *testing.T, n *testNS, bridge, subnet, cluster string, top bool) {
+	t.Helper()
 	filter := lines(n.sh(t, "iptables", "-S"))
 	nat := lines(n.sh(t, "iptables", "-t", "nat", "-S"))
 	want := map[string][]string{
@@ -149,6 +158,9 @@ func checkRules(t *testing.T, n *testNS, bridge, subnet, cluster string) {
 		if !slices.Equal(berth, want[table]) {
 			t.Errorf("%s table, berth's lines:\n%s\nwant:\n%s", table, strings.Join(berth, "\n"), strings.Join(want[table], "\n"))
 		}
+	}
+	if !top {
+		return
 	}
 	for _, c := range []struct {
 		lines      []string
@@ -213,5 +225,46 @@ func checkAttachment(t *testing.T, h *Host, task *testNS, a Attachment, taskID, 
 	}
 	if def != 1 {
 		t.Errorf("%d default routes in the task, want 1: %v", def, routes)
+	}
+}
+
+// TestConcurrentAttach: tasks attached and detached at once each get their
+// own veth and address, all reachable.
+func TestConcurrentAttach(t *testing.T) {
+	requireNetAdmin(t)
+	ctx := context.Background()
+	host := newNS(t, "host")
+	h := newHost(t, host, "10.200.1.0/24", "10.200.0.0/16")
+	const n = 8
+	tasks := make([]*testNS, n)
+	for i := range tasks {
+		tasks[i] = newNS(t, fmt.Sprintf("t%d", i))
+		serve(t, tasks[i], "0.0.0.0:8080", fmt.Sprintf("task-%d", i))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range tasks {
+		wg.Go(func() {
+			_, errs[i] = h.Attach(ctx, fmt.Sprintf("task-%d", i), tasks[i].path, netip.AddrFrom4([4]byte{10, 200, 1, byte(10 + i)}))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("task-%d: %v", i, err)
+		}
+		mustCall(t, host, fmt.Sprintf("10.200.1.%d:8080", 10+i), fmt.Sprintf("task-%d", i))
+	}
+	for i := range tasks {
+		wg.Go(func() { errs[i] = h.Detach(ctx, fmt.Sprintf("task-%d", i)) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("detach task-%d: %v", i, err)
+		}
+	}
+	if removed, err := h.Sweep(ctx, nil); err != nil || len(removed) != 0 {
+		t.Errorf("Sweep after detaching all: %v, %v", removed, err)
 	}
 }

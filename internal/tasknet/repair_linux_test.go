@@ -106,10 +106,14 @@ func TestEnsureRepairs(t *testing.T) {
 	host.sh(t, "iptables", "-t", "nat", "-D", "POSTROUTING", "-j", "BERTH-POSTROUTING")
 	host.sh(t, "iptables", "-A", "BERTH-FORWARD", "-p", "udp", "-j", "DROP")
 	host.sh(t, "ip", "addr", "add", "10.99.0.1/24", "dev", "berth0")
+	host.sh(t, "sysctl", "-qw", "net.ipv4.ip_forward=0")
 	if err := h.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
 	checkRules(t, host, "berth0", "10.200.1.0/24", "10.200.0.0/16")
+	if out := strings.TrimSpace(host.sh(t, "cat", "/proc/sys/net/ipv4/ip_forward")); out != "1" {
+		t.Errorf("ip_forward after Ensure: %s", out)
+	}
 	if out := host.sh(t, "ip", "-4", "-o", "addr", "show", "dev", "berth0"); strings.Contains(out, "10.99.0.1") || !strings.Contains(out, "10.200.1.1/24") {
 		t.Errorf("bridge addresses after Ensure: %s", out)
 	}
