@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 )
@@ -117,6 +118,17 @@ func (n Network) CheckPeers(peers []Peer) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MACOf is the MAC address of the interface that holds addr, a task's or
+// the gateway's: locally administered, 02:be and the address's four bytes.
+// Derived from the address, it is the same for whatever task holds the
+// address, so the neighbour entries of the host and of the other tasks stay
+// right when an address is given to a new task or namespace (Docker does
+// the same with 02:42).
+func MACOf(addr netip.Addr) net.HardwareAddr {
+	a := addr.As4()
+	return net.HardwareAddr{0x02, 0xbe, a[0], a[1], a[2], a[3]}
 }
 
 // vethPrefix starts every host veth's name.

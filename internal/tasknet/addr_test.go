@@ -169,6 +169,11 @@ func TestNetworkProperties(t *testing.T) {
 		} else {
 			addr = rapid.Uint32().Draw(t, "addr")
 		}
+		other := rapid.Uint32().Draw(t, "other")
+		m, mo := MACOf(a4(addr)), MACOf(a4(other))
+		if m[0]&0x03 != 0x02 || (m.String() == mo.String()) != (addr == other) {
+			t.Fatalf("MACOf(%s) = %s, MACOf(%s) = %s: want locally administered unicast, one per address", a4(addr), m, a4(other), mo)
+		}
 		want := addr&mask == netAddr && addr != netAddr && addr != netAddr+1 && addr != last
 		if got := n.CheckTask(a4(addr)) == nil; got != want {
 			t.Fatalf("%s: CheckTask(%s) accepted=%v, want %v", subnet, a4(addr), got, want)

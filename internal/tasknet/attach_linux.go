@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // taskIf is the name of the task's end of its veth.
@@ -30,11 +32,10 @@ func (h *Host) Attach(ctx context.Context, taskID, nsPath string, addr netip.Add
 	if err := h.net.CheckTask(addr); err != nil {
 		return Attachment{}, fmt.Errorf("tasknet: attach %s: %w", taskID, err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := h.begin(ctx); err != nil {
 		return Attachment{}, err
 	}
+	defer h.mu.Unlock()
 	a, err := h.attach(taskID, nsPath, addr)
 	if err != nil {
 		return Attachment{}, fmt.Errorf("tasknet: attach %s: %w", taskID, err)
@@ -87,9 +88,10 @@ func (h *Host) attach(taskID, nsPath string, addr netip.Addr) (Attachment, error
 	if hostEnd == nil {
 		log.Info("creating veth")
 		veth := &netlink.Veth{
-			LinkAttrs:     netlink.LinkAttrs{Name: name, MTU: h.cfg.MTU, MasterIndex: br.Attrs().Index},
-			PeerName:      taskIf,
-			PeerNamespace: netlink.NsFd(tns),
+			LinkAttrs:        netlink.LinkAttrs{Name: name, MTU: h.cfg.MTU, MasterIndex: br.Attrs().Index},
+			PeerName:         taskIf,
+			PeerHardwareAddr: MACOf(addr),
+			PeerNamespace:    netlink.NsFd(tns),
 		}
 		if err := h.nl.LinkAdd(veth); err != nil {
 			return Attachment{}, fmt.Errorf("create veth %s: %w", name, err)
@@ -104,6 +106,17 @@ func (h *Host) attach(taskID, nsPath string, addr netip.Addr) (Attachment, error
 		log.Debug("veth exists")
 	}
 
+	// Both ends: the MTU.
+	for _, end := range []struct {
+		nl   *netlink.Handle
+		link netlink.Link
+	}{{h.nl, hostEnd}, {tnl, eth0}} {
+		if end.link.Attrs().MTU != h.cfg.MTU {
+			if err := end.nl.LinkSetMTU(end.link, h.cfg.MTU); err != nil {
+				return Attachment{}, fmt.Errorf("set MTU of %s: %w", end.link.Attrs().Name, err)
+			}
+		}
+	}
 	// Host end: on the bridge, up.
 	if hostEnd.Attrs().MasterIndex != br.Attrs().Index {
 		if err := h.nl.LinkSetMaster(hostEnd, br); err != nil {
@@ -114,7 +127,15 @@ func (h *Host) attach(taskID, nsPath string, addr netip.Addr) (Attachment, error
 		return Attachment{}, fmt.Errorf("set %s up: %w", name, err)
 	}
 
-	// Task end: address, up, lo up, default route.
+	// Task end: MAC, address, up, lo up, default route.
+	if mac := MACOf(addr); eth0.Attrs().HardwareAddr.String() != mac.String() {
+		if err := setMAC(tnl, eth0, mac); err != nil {
+			return Attachment{}, err
+		}
+		if eth0, err = tnl.LinkByName(taskIf); err != nil {
+			return Attachment{}, fmt.Errorf("namespace %s: %w", nsPath, err)
+		}
+	}
 	prefix := h.net.TaskPrefix(addr)
 	if err := h.setAddr(tnl, eth0, prefix); err != nil {
 		return Attachment{}, err
@@ -146,6 +167,21 @@ func (h *Host) attach(taskID, nsPath string, addr netip.Addr) (Attachment, error
 	}, nil
 }
 
+// setMAC sets a link's MAC address, taking the link down for it if it
+// cannot change while up.
+func setMAC(nl *netlink.Handle, link netlink.Link, mac net.HardwareAddr) error {
+	err := nl.LinkSetHardwareAddr(link, mac)
+	if errors.Is(err, unix.EBUSY) {
+		if err = nl.LinkSetDown(link); err == nil {
+			err = nl.LinkSetHardwareAddr(link, mac)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("set MAC of %s to %s: %w", link.Attrs().Name, mac, err)
+	}
+	return nil
+}
+
 // peers says whether a host veth and a task's eth0 are the two ends of one
 // veth: each names the other as its link.
 func peers(hostEnd, eth0 netlink.Link) bool {
@@ -157,11 +193,10 @@ func peers(hostEnd, eth0 netlink.Link) bool {
 // Detach deletes the task's host veth (its peer goes with it). A task with
 // no veth is not an error.
 func (h *Host) Detach(ctx context.Context, taskID string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := h.begin(ctx); err != nil {
 		return err
 	}
+	defer h.mu.Unlock()
 	name := HostVethName(taskID)
 	link, err := h.nl.LinkByName(name)
 	if isNotFound(err) {
@@ -184,11 +219,10 @@ func (h *Host) Detach(ctx context.Context, taskID string) error {
 // like HostVethName's that are on the bridge or on no bridge at all (the
 // bridge was made again). It returns the names it deleted.
 func (h *Host) Sweep(ctx context.Context, keep []string) ([]string, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := h.begin(ctx); err != nil {
 		return nil, err
 	}
+	defer h.mu.Unlock()
 	kept := make(map[string]bool, len(keep))
 	for _, id := range keep {
 		kept[HostVethName(id)] = true

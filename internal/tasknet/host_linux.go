@@ -71,6 +71,20 @@ func New(cfg Config, logger *slog.Logger) (*Host, error) {
 	return &Host{cfg: cfg, net: nw, log: logger.With("bridge", cfg.Bridge, "subnet", nw.Subnet), ns: ns, nl: nl, ipt: ipt}, nil
 }
 
+// begin locks the host for one operation, unless it is closed or ctx is
+// done.
+func (h *Host) begin(ctx context.Context) error {
+	h.mu.Lock()
+	err := ctx.Err()
+	if h.nl == nil {
+		err = ErrClosed
+	}
+	if err != nil {
+		h.mu.Unlock()
+	}
+	return err
+}
+
 // Network is the host's address plan.
 func (h *Host) Network() Network { return h.net }
 
@@ -98,11 +112,10 @@ func checkLinkName(name string) error {
 // Ensure makes the bridge, forwarding and berth's iptables rules what
 // Config says. It is idempotent and safe to call at every agent start.
 func (h *Host) Ensure(ctx context.Context) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := h.begin(ctx); err != nil {
 		return err
 	}
+	defer h.mu.Unlock()
 	if err := h.ensureBridge(); err != nil {
 		return fmt.Errorf("tasknet: ensure bridge %s: %w", h.cfg.Bridge, err)
 	}
@@ -124,7 +137,7 @@ func (h *Host) ensureBridge() error {
 	link, err := h.nl.LinkByName(h.cfg.Bridge)
 	if isNotFound(err) {
 		h.log.Info("creating bridge")
-		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: h.cfg.Bridge, MTU: h.cfg.MTU}}
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: h.cfg.Bridge, MTU: h.cfg.MTU, HardwareAddr: h.bridgeMAC()}}
 		if err := h.nl.LinkAdd(br); err != nil {
 			return fmt.Errorf("create: %w", err)
 		}
@@ -141,6 +154,11 @@ func (h *Host) ensureBridge() error {
 			return fmt.Errorf("set MTU %d: %w", h.cfg.MTU, err)
 		}
 	}
+	if mac := h.bridgeMAC(); link.Attrs().HardwareAddr.String() != mac.String() {
+		if err := h.nl.LinkSetHardwareAddr(link, mac); err != nil {
+			return fmt.Errorf("set MAC %s: %w", mac, err)
+		}
+	}
 	if err := h.setAddr(h.nl, link, netip.PrefixFrom(h.net.Gateway, h.net.Subnet.Bits())); err != nil {
 		return err
 	}
@@ -149,6 +167,12 @@ func (h *Host) ensureBridge() error {
 	}
 	return nil
 }
+
+// bridgeMAC is the bridge's (so the gateway's) MAC address. Set
+// explicitly, it stays put; left to the kernel, a bridge takes the lowest
+// MAC of its ports, and the tasks' neighbour entries for the gateway would
+// go stale as veths come and go.
+func (h *Host) bridgeMAC() net.HardwareAddr { return MACOf(h.net.Gateway) }
 
 // bridge is the bridge's link; Ensure must have made it.
 func (h *Host) bridge() (netlink.Link, error) {
@@ -201,7 +225,9 @@ func (h *Host) Teardown(ctx context.Context) error {
 	if _, err := h.Sweep(ctx, nil); err != nil {
 		errs = append(errs, err)
 	}
-	h.mu.Lock()
+	if err := h.begin(ctx); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
 	defer h.mu.Unlock()
 	if link, err := h.nl.LinkByName(h.cfg.Bridge); err == nil {
 		if link.Type() != "bridge" {

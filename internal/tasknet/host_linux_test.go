@@ -2,6 +2,7 @@ package tasknet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -121,6 +122,14 @@ func TestOneHost(t *testing.T) {
 	if err := h.Teardown(ctx); err != nil {
 		t.Errorf("second Teardown: %v", err)
 	}
+	closed, err := New(Config{Subnet: netip.MustParsePrefix("10.200.1.0/24"), NetNS: host.path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if err := closed.Ensure(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Ensure after Close: %v", err)
+	}
 }
 
 // rulesOf is iptables -S of the filter and nat tables inside the namespace.
@@ -193,6 +202,12 @@ func checkAttachment(t *testing.T, h *Host, task *testNS, a Attachment, taskID, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	if hostEnd.Attrs().MTU != h.cfg.MTU || eth0MTU(t, task) != h.cfg.MTU {
+		t.Errorf("MTU: host end %d, eth0 %d, want %d", hostEnd.Attrs().MTU, eth0MTU(t, task), h.cfg.MTU)
+	}
+	if want := h.bridgeMAC().String(); br.Attrs().HardwareAddr.String() != want || !strings.HasPrefix(want, "02:be:") {
+		t.Errorf("bridge MAC %s, want %s", br.Attrs().HardwareAddr, want)
+	}
 	if hostEnd.Attrs().MasterIndex != br.Attrs().Index || hostEnd.Attrs().Flags&net.FlagUp == 0 {
 		t.Errorf("%s: master %d (bridge %d), flags %v", a.HostVeth, hostEnd.Attrs().MasterIndex, br.Attrs().Index, hostEnd.Attrs().Flags)
 	}
@@ -200,7 +215,7 @@ func checkAttachment(t *testing.T, h *Host, task *testNS, a Attachment, taskID, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if eth0.Attrs().HardwareAddr.String() != a.MAC.String() || eth0.Attrs().Flags&net.FlagUp == 0 || !peers(hostEnd, eth0) {
+	if eth0.Attrs().HardwareAddr.String() != a.MAC.String() || a.MAC.String() != MACOf(a.Addr).String() || eth0.Attrs().Flags&net.FlagUp == 0 || !peers(hostEnd, eth0) {
 		t.Errorf("eth0: mac %s (attachment %s), flags %v, peer of host end %v", eth0.Attrs().HardwareAddr, a.MAC, eth0.Attrs().Flags, peers(hostEnd, eth0))
 	}
 	addrs, err := task.nl.AddrList(eth0, netlink.FAMILY_V4)
@@ -267,4 +282,13 @@ func TestConcurrentAttach(t *testing.T) {
 	if removed, err := h.Sweep(ctx, nil); err != nil || len(removed) != 0 {
 		t.Errorf("Sweep after detaching all: %v, %v", removed, err)
 	}
+}
+
+func eth0MTU(t *testing.T, task *testNS) int {
+	t.Helper()
+	l, err := task.nl.LinkByName("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Attrs().MTU
 }

@@ -249,11 +249,14 @@ func mustCall(t *testing.T, n *testNS, addr, want string) answer {
 // closed when the test ends.
 func newHost(t *testing.T, n *testNS, subnet, cluster string) *Host {
 	t.Helper()
-	h, err := New(Config{
-		Subnet:       netip.MustParsePrefix(subnet),
-		ClusterRange: netip.MustParsePrefix(cluster),
-		NetNS:        n.path,
-	}, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	return newHostWith(t, n, Config{Subnet: netip.MustParsePrefix(subnet), ClusterRange: netip.MustParsePrefix(cluster)})
+}
+
+// newHostWith is newHost with a whole config; NetNS is set to n's.
+func newHostWith(t *testing.T, n *testNS, cfg Config) *Host {
+	t.Helper()
+	cfg.NetNS = n.path
+	h, err := New(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}

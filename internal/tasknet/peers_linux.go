@@ -18,11 +18,10 @@ func (h *Host) SetPeers(ctx context.Context, peers []Peer) error {
 	if err := h.net.CheckPeers(peers); err != nil {
 		return fmt.Errorf("tasknet: set peers: %w", err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := ctx.Err(); err != nil {
+	if err := h.begin(ctx); err != nil {
 		return err
 	}
+	defer h.mu.Unlock()
 	ours, err := retryDump(func() ([]netlink.Route, error) {
 		return h.nl.RouteListFiltered(netlink.FAMILY_V4,
 			&netlink.Route{Protocol: RouteProtocol, Table: unix.RT_TABLE_MAIN},

@@ -21,7 +21,7 @@ func TestTwoHosts(t *testing.T) {
 	dockerLike(t, hostA)
 	dockerLike(t, hostB)
 	hA := newHost(t, hostA, "10.200.1.0/24", "10.200.0.0/16")
-	hB := newHost(t, hostB, "10.200.2.0/24", "10.200.0.0/16")
+	hB := newHostWith(t, hostB, Config{Subnet: netip.MustParsePrefix("10.200.2.0/24"), ClusterRange: netip.MustParsePrefix("10.200.0.0/16"), MTU: 1400})
 
 	taskA, taskB := newNS(t, "taskA"), newNS(t, "taskB")
 	serve(t, taskA, "0.0.0.0:8080", "task-a")
@@ -43,6 +43,9 @@ func TestTwoHosts(t *testing.T) {
 		}
 	}
 	checkPeerRoutes(t, hostA, "10.200.2.0/24 via 192.168.250.2 dev seg0")
+	if mtu := eth0MTU(t, taskB); mtu != 1400 {
+		t.Errorf("eth0 of task-b has MTU %d, want host B's 1400", mtu)
+	}
 
 	if a := mustCall(t, taskA, "10.200.2.2:8080", "task-b"); a.from != netip.MustParseAddr("10.200.1.2") {
 		t.Errorf("task-b saw task-a as %s, want 10.200.1.2 (not masqueraded)", a.from)

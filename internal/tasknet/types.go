@@ -59,3 +59,6 @@ type Peer struct {
 
 // ErrUnsupported is returned by every Host method off Linux.
 var ErrUnsupported = errors.New("task networks are not supported")
+
+// ErrClosed is returned by the methods of a Host after Close.
+var ErrClosed = errors.New("tasknet: host closed")
