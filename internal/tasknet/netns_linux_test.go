@@ -36,6 +36,8 @@ func requireNetAdmin(t *testing.T) {
 		why = "needs root to make network namespaces"
 	} else if _, err := exec.LookPath("iptables"); err != nil {
 		why = "needs the iptables binary"
+	} else if _, err := exec.LookPath("iptables-restore"); err != nil {
+		why = "needs the iptables-restore binary"
 	} else if _, err := exec.LookPath("ip"); err != nil {
 		why = "needs the ip binary (iproute2)"
 	}

@@ -3,6 +3,7 @@ package tasknet
 import (
 	"context"
 	"net/netip"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -106,7 +107,9 @@ func TestEnsureRepairs(t *testing.T) {
 	host.sh(t, "iptables", "-t", "nat", "-D", "POSTROUTING", "-j", "BERTH-POSTROUTING")
 	host.sh(t, "iptables", "-A", "BERTH-FORWARD", "-p", "udp", "-j", "DROP")
 	host.sh(t, "ip", "addr", "add", "10.99.0.1/24", "dev", "berth0")
-	host.sh(t, "sysctl", "-qw", "net.ipv4.ip_forward=0")
+	if err := host.run(func() error { return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("0\n"), 0o644) }); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
