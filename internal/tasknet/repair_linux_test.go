@@ -174,3 +174,50 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepLeavesOthers: Sweep removes berth's veths of unknown tasks only:
+// not a veth of another name on the bridge, nor one named like berth's on
+// another bridge.
+func TestSweepLeavesOthers(t *testing.T) {
+	requireNetAdmin(t)
+	ctx := context.Background()
+	host := newNS(t, "host")
+	h := newHost(t, host, "10.200.1.0/24", "10.200.0.0/16")
+	br, err := host.nl.LinkByName("berth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.nl.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "other-br"}}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := host.nl.LinkByName("other-br")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookalike := HostVethName("not berth's")
+	for _, v := range []*netlink.Veth{
+		{LinkAttrs: netlink.LinkAttrs{Name: "other0", MasterIndex: br.Attrs().Index}, PeerName: "other1"},
+		{LinkAttrs: netlink.LinkAttrs{Name: lookalike, MasterIndex: other.Attrs().Index}, PeerName: "other2"},
+	} {
+		if err := host.nl.LinkAdd(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	task := newNS(t, "t1")
+	a, err := h.Attach(ctx, "task-1", task.path, netip.MustParseAddr("10.200.1.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed, err := h.Sweep(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != a.HostVeth {
+		t.Errorf("Sweep removed %v, want only %s", removed, a.HostVeth)
+	}
+	for _, name := range []string{"other0", "other1", lookalike, "other2"} {
+		if _, err := host.nl.LinkByName(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
