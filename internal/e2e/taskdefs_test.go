@@ -217,15 +217,11 @@ func withoutUnsupported(in *ecs.RegisterTaskDefinitionInput) {
 			cd.PortMappings = append([]types.PortMapping{}, pms...)
 		}
 		if lp := cd.LinuxParameters; lp != nil {
-			lp.Devices, lp.Tmpfs = nil, nil
-			lp.MaxSwap, lp.SharedMemorySize, lp.Swappiness = nil, nil, nil
+			lp.MaxSwap, lp.Swappiness = nil, nil
 		}
-		cd.CredentialSpecs, cd.DockerSecurityOptions, cd.Links = nil, nil, nil
+		cd.CredentialSpecs, cd.Links = nil, nil
 		cd.DisableNetworking, cd.Interactive, cd.PseudoTerminal = nil, nil, nil
 		cd.EnvironmentFiles, cd.ResourceRequirements = nil, nil
-		if len(cd.SystemControls) > 0 {
-			cd.SystemControls = nil
-		}
 		cd.FirelensConfiguration, cd.RepositoryCredentials, cd.RestartPolicy = nil, nil, nil
 	}
 }

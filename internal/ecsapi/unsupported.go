@@ -69,16 +69,10 @@ func unsupportedContainerMember(cd *shape.ContainerDefinition) string {
 	}
 	if lp := cd.LinuxParameters; lp != nil {
 		switch {
-		case len(lp.Devices) > 0:
-			return "linuxParameters.devices"
 		case lp.MaxSwap != nil:
 			return "linuxParameters.maxSwap"
-		case lp.SharedMemorySize != nil:
-			return "linuxParameters.sharedMemorySize"
 		case lp.Swappiness != nil:
 			return "linuxParameters.swappiness"
-		case len(lp.Tmpfs) > 0:
-			return "linuxParameters.tmpfs"
 		}
 	}
 	switch {
@@ -86,8 +80,6 @@ func unsupportedContainerMember(cd *shape.ContainerDefinition) string {
 		return "credentialSpecs"
 	case isTrue(cd.DisableNetworking):
 		return "disableNetworking"
-	case len(cd.DockerSecurityOptions) > 0:
-		return "dockerSecurityOptions"
 	case len(cd.EnvironmentFiles) > 0:
 		return "environmentFiles"
 	case cd.FirelensConfiguration != nil:
@@ -104,8 +96,6 @@ func unsupportedContainerMember(cd *shape.ContainerDefinition) string {
 		return "resourceRequirements"
 	case cd.RestartPolicy != nil && isTrue(cd.RestartPolicy.Enabled):
 		return "restartPolicy.enabled"
-	case len(cd.SystemControls) > 0:
-		return "systemControls"
 	}
 	return ""
 }
