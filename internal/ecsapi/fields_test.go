@@ -198,6 +198,43 @@ func TestEveryRequestMemberIsClassified(t *testing.T) {
 	}
 }
 
+// TestStoredAndDocumentedMembersAreDocumented fails for a member classified
+// "stored" or "documented" that neither the README nor docs/ecs-fields.md or
+// docs/runtimes.md names: in backquotes, as the end of its path
+// ("portMappings[].name", "autoprovision"), or, for a whole operation, by
+// its name.
+func TestStoredAndDocumentedMembersAreDocumented(t *testing.T) {
+	var docs strings.Builder
+	for _, f := range []string{"../../README.md", "../../docs/ecs-fields.md", "../../docs/runtimes.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.Write(b)
+	}
+	text := docs.String()
+	for _, c := range readFieldClasses(t) {
+		if c.class != "stored" && c.class != "documented" {
+			continue
+		}
+		op, member, _ := strings.Cut(strings.TrimSuffix(c.path, ".*"), ".")
+		if member == "" {
+			if !strings.Contains(text, op) {
+				t.Errorf("fields.txt:%d: %s is %s, but the docs do not name the operation", c.line, c.path, c.class)
+			}
+			continue
+		}
+		found := false
+		for p := member; p != "" && !found; {
+			found = strings.Contains(text, "`"+p+"`")
+			_, p, _ = strings.Cut(p, ".")
+		}
+		if !found {
+			t.Errorf("fields.txt:%d: %s is %s, but the docs do not name it", c.line, c.path, c.class)
+		}
+	}
+}
+
 // refusal is a request that sets a refused member, and the error it gets.
 type refusal struct {
 	op, body string
