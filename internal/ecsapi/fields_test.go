@@ -3,6 +3,7 @@ package ecsapi_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -445,6 +447,39 @@ func TestRefusedMembersAcceptDefaults(t *testing.T) {
 	} {
 		if rec := serve(api, tc.op, []byte(tc.body)); rec.Code != http.StatusOK {
 			t.Errorf("%s with defaults: got %d %s, want 200", tc.op, rec.Code, rec.Body)
+		}
+	}
+}
+
+// ListTasks' daemonName and ListServices' resourceManagementType ECS match
+// nothing of berth's: it has no daemons, and its services are all the
+// customer's.
+func TestFiltersBerthHasNothingFor(t *testing.T) {
+	m, api := newFieldsAPI(t)
+	p := &machineProposer{m: m, index: 1 << 20}
+	if _, err := p.Apply(context.Background(), wire.InstanceConnection{Meta: wire.Meta{Now: fuzzNow}, InstanceID: instanceID, Session: "s", Connected: true}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := serve(api, "RegisterTaskDefinition", []byte(td("", ""))); rec.Code != http.StatusOK {
+		t.Fatalf("setup: %d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(api, "RunTask", []byte(`{"taskDefinition":"probe"}`)); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"taskArn"`) {
+		t.Fatalf("setup: %d %s", rec.Code, rec.Body)
+	}
+	for _, tc := range []struct {
+		op, body string
+		some     bool
+	}{
+		{"ListTasks", `{}`, true},
+		{"ListTasks", `{"daemonName":"d"}`, false},
+		{"ListServices", `{}`, true},
+		{"ListServices", `{"resourceManagementType":"CUSTOMER"}`, true},
+		{"ListServices", `{"resourceManagementType":"ECS"}`, false},
+	} {
+		rec := serve(api, tc.op, []byte(tc.body))
+		some := strings.Contains(rec.Body.String(), `"arn:`)
+		if rec.Code != http.StatusOK || some != tc.some {
+			t.Errorf("%s %s: got %d %s, want ARNs: %v", tc.op, tc.body, rec.Code, rec.Body, tc.some)
 		}
 	}
 }
