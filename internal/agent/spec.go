@@ -150,7 +150,24 @@ func (a *Agent) driverSpec(t *agentproto.Task, i int) (driver.Spec, error) {
 			s.CapAdd, s.CapDrop = lp.Capabilities.Add, lp.Capabilities.Drop
 		}
 		s.Init = lp.InitProcessEnabled != nil && *lp.InitProcessEnabled
+		for _, d := range lp.Devices {
+			s.Devices = append(s.Devices, driver.Device{HostPath: deref(d.HostPath), ContainerPath: deref(d.ContainerPath),
+				Permissions: devicePermissions(d.Permissions)})
+		}
+		for _, t := range lp.Tmpfs {
+			s.Tmpfs = append(s.Tmpfs, driver.Tmpfs{ContainerPath: deref(t.ContainerPath), SizeMiB: int64(t.Size), Options: t.MountOptions})
+		}
+		if lp.SharedMemorySize != nil {
+			s.ShmSizeMiB = int64(*lp.SharedMemorySize)
+		}
 	}
+	for _, sc := range cd.SystemControls {
+		if s.Sysctls == nil {
+			s.Sysctls = map[string]string{}
+		}
+		s.Sysctls[deref(sc.Namespace)] = deref(sc.Value)
+	}
+	s.SecurityOpt = cd.DockerSecurityOptions
 	mounts, err := a.mounts(t, cd)
 	if err != nil {
 		return s, err
@@ -210,6 +227,23 @@ func (a *Agent) mounts(t *agentproto.Task, cd shape.ContainerDefinition) ([]driv
 		}
 	}
 	return out, nil
+}
+
+// devicePermissions maps ECS device permissions (read, write, mknod) to
+// cgroup permissions ("rwm"), as the ECS agent does; none means all.
+func devicePermissions(ps []shape.DeviceCgroupPermission) string {
+	out := ""
+	for _, p := range ps {
+		switch p {
+		case shape.DeviceCgroupPermissionRead:
+			out += "r"
+		case shape.DeviceCgroupPermissionWrite:
+			out += "w"
+		case shape.DeviceCgroupPermissionMknod:
+			out += "m"
+		}
+	}
+	return out
 }
 
 func sanitize(s string) string {

@@ -84,6 +84,20 @@ type Ulimit struct {
 	Soft, Hard int64
 }
 
+// Device exposes a host device in the container.
+type Device struct {
+	HostPath      string
+	ContainerPath string // "": HostPath
+	Permissions   string // cgroup permissions, a subset of "rwm"; "": all
+}
+
+// Tmpfs mounts a tmpfs in the container.
+type Tmpfs struct {
+	ContainerPath string
+	SizeMiB       int64
+	Options       []string // mount options, e.g. "noexec"
+}
+
 // Spec describes one container to create.
 type Spec struct {
 	// Name is a runtime name unique on the host (the agent derives it from the
@@ -115,6 +129,12 @@ type Spec struct {
 	CapAdd         []string
 	CapDrop        []string
 	Init           bool
+
+	Devices     []Device
+	Tmpfs       []Tmpfs
+	ShmSizeMiB  int64             // size of /dev/shm; 0: the runtime's default
+	Sysctls     map[string]string // namespaced kernel parameters
+	SecurityOpt []string          // Docker security options ("no-new-privileges", "label:...", ...)
 
 	// HealthCheck is the task definition's health check, nil when it has
 	// none. A runtime that checks health itself (Docker) runs it; for the

@@ -20,4 +20,8 @@
 //   - Reads come from one immutable snapshot, so a response is consistent
 //     with itself.
 //   - Writes return only after the command is committed and applied.
+//   - No member is accepted and then ignored: a member berth does not honour
+//     is refused at the call that sets it (UnsupportedFeatureException naming
+//     it, unsupported.go) unless it is stored only, as docs/ecs-fields.md
+//     says. testdata/fields.txt classifies every member of every request.
 package ecsapi

@@ -238,6 +238,12 @@ func placementStrategies(p *runParams, in []shape.PlacementStrategy) error {
 }
 
 func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
+	if in.PlatformVersion != nil {
+		return nil, errUnsupportedMember("platformVersion")
+	}
+	if err := refuse(unsupportedRunMember(in.Overrides, in.VolumeConfigurations, in.ReferenceId)); err != nil {
+		return nil, err
+	}
 	snap := a.snapshot()
 	p, err := a.commonRunParams(snap, in.Cluster, in.TaskDefinition, in.Group, in.StartedBy, in.Overrides, in.Tags,
 		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, in.LaunchType, in.CapacityProviderStrategy, in.PlatformVersion)
@@ -270,6 +276,9 @@ func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 var clientTokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\x21-\x7e]{1,64}$`) })
 
 func startTask(a *API, c *call, in *shape.StartTaskRequest) (any, error) {
+	if err := refuse(unsupportedRunMember(in.Overrides, in.VolumeConfigurations, in.ReferenceId)); err != nil {
+		return nil, err
+	}
 	snap := a.snapshot()
 	p, err := a.commonRunParams(snap, in.Cluster, in.TaskDefinition, in.Group, in.StartedBy, in.Overrides, in.Tags,
 		in.PropagateTags, in.EnableECSManagedTags, in.EnableExecuteCommand, in.NetworkConfiguration, shape.LaunchTypeEc2, nil, nil)

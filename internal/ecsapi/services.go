@@ -150,6 +150,9 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	if err := unsupportedServiceMembers("", nil, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
+	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring, in.PlatformVersion)); err != nil {
+		return nil, err
+	}
 	if len(in.VolumeConfigurations) > 0 || len(in.VpcLatticeConfigurations) > 0 || len(in.GatewayConnectors) > 0 {
 		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support volume, VPC Lattice or gateway configurations for services yet.")
 	}
@@ -269,6 +272,9 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support changing the deployment controller.")
 	}
 	if err := unsupportedServiceMembers("", in.CapacityProviderStrategy, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand != nil && *in.EnableExecuteCommand); err != nil {
+		return nil, err
+	}
+	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring, in.PlatformVersion)); err != nil {
 		return nil, err
 	}
 	if len(in.VolumeConfigurations) > 0 || len(in.VpcLatticeConfigurations) > 0 || len(in.GatewayConnectors) > 0 {
@@ -440,7 +446,8 @@ func listServices(a *API, c *call, in *shape.ListServicesRequest) (any, error) {
 		sh := svc.Shape
 		if deref(sh.Status) != "ACTIVE" ||
 			in.LaunchType != "" && sh.LaunchType != in.LaunchType ||
-			in.SchedulingStrategy != "" && sh.SchedulingStrategy != in.SchedulingStrategy {
+			in.SchedulingStrategy != "" && sh.SchedulingStrategy != in.SchedulingStrategy ||
+			in.ResourceManagementType == shape.ResourceManagementTypeEcs { // berth's services are all the customer's
 			return true
 		}
 		if len(out.ServiceArns) == limit {

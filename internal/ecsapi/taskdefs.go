@@ -14,6 +14,9 @@ func registerTaskDefinition(a *API, c *call, in *shape.RegisterTaskDefinitionReq
 	if err != nil {
 		return nil, err
 	}
+	if err := refuse(unsupportedTaskDefinitionMember(in)); err != nil {
+		return nil, err
+	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}

@@ -58,7 +58,8 @@ func listTasks(a *API, c *call, in *shape.ListTasksRequest) (any, error) {
 			instanceArn != "" && deref(ts.ContainerInstanceArn) != instanceArn,
 			in.Family != nil && taskFamily(ts) != *in.Family,
 			in.ServiceName != nil && deref(ts.Group) != "service:"+*in.ServiceName,
-			in.LaunchType != "" && ts.LaunchType != in.LaunchType:
+			in.LaunchType != "" && ts.LaunchType != in.LaunchType,
+			in.DaemonName != nil: // berth has no daemons: no task belongs to one
 			return true
 		}
 		if len(out.TaskArns) == limit {

@@ -57,6 +57,12 @@ func submitTaskStateChange(a *API, c *call, in *shape.SubmitTaskStateChangeReque
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case len(in.Attachments) > 0:
+		return nil, errUnsupportedMember("attachments")
+	case len(in.ManagedAgents) > 0:
+		return nil, errUnsupportedMember("managedAgents")
+	}
 	for _, cc := range in.Containers {
 		if deref(cc.ContainerName) == "" {
 			return nil, apierr.InvalidParameterf("Every container state change needs a containerName.")

@@ -1,11 +1,13 @@
 package docker
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"berth.dev/berth/internal/driver"
 	"github.com/moby/moby/api/types/container"
@@ -75,6 +77,28 @@ func createOptions(spec driver.Spec) (client.ContainerCreateOptions, error) {
 	}
 	if spec.Init {
 		hc.Init = &spec.Init
+	}
+	hc.ShmSize = spec.ShmSizeMiB * mib
+	hc.Sysctls = maps.Clone(spec.Sysctls)
+	hc.SecurityOpt = slices.Clone(spec.SecurityOpt)
+	for _, d := range spec.Devices {
+		if d.HostPath == "" {
+			return client.ContainerCreateOptions{}, fmt.Errorf("device: hostPath is required")
+		}
+		target := d.ContainerPath
+		if target == "" {
+			target = d.HostPath
+		}
+		hc.Devices = append(hc.Devices, container.DeviceMapping{PathOnHost: d.HostPath, PathInContainer: target, CgroupPermissions: cmp.Or(d.Permissions, "rwm")})
+	}
+	for _, t := range spec.Tmpfs {
+		if t.ContainerPath == "" || t.SizeMiB <= 0 {
+			return client.ContainerCreateOptions{}, fmt.Errorf("tmpfs %q: a container path and a positive size are required", t.ContainerPath)
+		}
+		if hc.Tmpfs == nil {
+			hc.Tmpfs = map[string]string{}
+		}
+		hc.Tmpfs[t.ContainerPath] = strings.Join(append([]string{fmt.Sprintf("size=%dm", t.SizeMiB)}, t.Options...), ",")
 	}
 
 	mode, err := networkMode(spec.NetworkMode)

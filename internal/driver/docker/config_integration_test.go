@@ -102,7 +102,8 @@ func TestProcessConfiguration(t *testing.T) {
 }
 
 // TestHostConfig checks, by inspecting the container, what the process
-// cannot show: limits, labels, capabilities, DNS.
+// cannot show: limits, labels, capabilities, DNS, devices, tmpfs, shm,
+// sysctls, security options.
 func TestHostConfig(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -118,6 +119,11 @@ func TestHostConfig(t *testing.T) {
 	spec.DNSServers = []string{"10.1.2.53"}
 	spec.DNSSearch = []string{"berth.internal"}
 	spec.Labels["com.example.team"] = "infra"
+	spec.Devices = []driver.Device{{HostPath: "/dev/null", ContainerPath: "/dev/berth-null", Permissions: "rw"}}
+	spec.Tmpfs = []driver.Tmpfs{{ContainerPath: "/scratch", SizeMiB: 8, Options: []string{"noexec"}}}
+	spec.ShmSizeMiB = 32
+	spec.Sysctls = map[string]string{"net.core.somaxconn": "1024"}
+	spec.SecurityOpt = []string{"no-new-privileges"}
 	h, _ := e.run(spec)
 	raw, err := e.cli.ContainerInspect(e.ctx, h.ID, client.ContainerInspectOptions{})
 	if err != nil {
@@ -139,6 +145,12 @@ func TestHostConfig(t *testing.T) {
 	}
 	if strings.Join(hc.ExtraHosts, ",") != "db.internal:10.1.2.3" || len(hc.DNS) != 1 || hc.DNS[0].String() != "10.1.2.53" || strings.Join(hc.DNSSearch, ",") != "berth.internal" {
 		t.Errorf("hosts %v dns %v search %v", hc.ExtraHosts, hc.DNS, hc.DNSSearch)
+	}
+	if len(hc.Devices) != 1 || hc.Devices[0].PathOnHost != "/dev/null" || hc.Devices[0].PathInContainer != "/dev/berth-null" || hc.Devices[0].CgroupPermissions != "rw" {
+		t.Errorf("devices %+v", hc.Devices)
+	}
+	if hc.Tmpfs["/scratch"] != "size=8m,noexec" || hc.ShmSize != 32<<20 || hc.Sysctls["net.core.somaxconn"] != "1024" || strings.Join(hc.SecurityOpt, ",") != "no-new-privileges" {
+		t.Errorf("tmpfs %v shm %d sysctls %v security %v", hc.Tmpfs, hc.ShmSize, hc.Sysctls, hc.SecurityOpt)
 	}
 	for k, v := range spec.Labels {
 		if c.Config.Labels[k] != v {

@@ -51,6 +51,11 @@ func TestCreateOptionsMapsEverySpecMember(t *testing.T) {
 		CapAdd:         []string{"NET_ADMIN"},
 		CapDrop:        []string{"MKNOD"},
 		Init:           true,
+		Devices:        []driver.Device{{HostPath: "/dev/fuse"}, {HostPath: "/dev/nvidia0", ContainerPath: "/dev/gpu", Permissions: "rw"}},
+		Tmpfs:          []driver.Tmpfs{{ContainerPath: "/scratch", SizeMiB: 64, Options: []string{"noexec", "nosuid"}}, {ContainerPath: "/run", SizeMiB: 1}},
+		ShmSizeMiB:     128,
+		Sysctls:        map[string]string{"net.core.somaxconn": "1024"},
+		SecurityOpt:    []string{"no-new-privileges"},
 		HealthCheck: &driver.HealthCheck{Test: []string{"CMD", "/berth-testapp", "health"},
 			Interval: 5 * time.Second, Timeout: 2 * time.Second, Retries: 4, StartPeriod: 10 * time.Second},
 	}
@@ -103,6 +108,12 @@ func TestCreateOptionsMapsEverySpecMember(t *testing.T) {
 	if hc.Init == nil || !*hc.Init {
 		t.Errorf("init = %v", hc.Init)
 	}
+	eq("devices", hc.Devices, []container.DeviceMapping{{PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm"},
+		{PathOnHost: "/dev/nvidia0", PathInContainer: "/dev/gpu", CgroupPermissions: "rw"}})
+	eq("tmpfs", hc.Tmpfs, map[string]string{"/scratch": "size=64m,noexec,nosuid", "/run": "size=1m"})
+	eq("shm size", hc.ShmSize, int64(128<<20))
+	eq("sysctls", hc.Sysctls, map[string]string{"net.core.somaxconn": "1024"})
+	eq("security options", hc.SecurityOpt, []string{"no-new-privileges"})
 	eq("auto remove", hc.AutoRemove, false)
 	eq("restart policy", hc.RestartPolicy.Name, container.RestartPolicyDisabled)
 	eq("healthcheck", *cfg.Healthcheck, container.HealthConfig{Test: []string{"CMD", "/berth-testapp", "health"},
@@ -161,6 +172,8 @@ func TestCreateOptionsRejects(t *testing.T) {
 		"host port big": {Name: "n", Image: "i", Ports: []driver.PortMapping{{ContainerPort: 80, HostPort: 70000}}},
 		"bad dns":       {Name: "n", Image: "i", DNSServers: []string{"dns.example"}},
 		"mount target":  {Name: "n", Image: "i", Mounts: []driver.Mount{{Source: "/a"}}},
+		"device path":   {Name: "n", Image: "i", Devices: []driver.Device{{ContainerPath: "/dev/x"}}},
+		"tmpfs size":    {Name: "n", Image: "i", Tmpfs: []driver.Tmpfs{{ContainerPath: "/scratch"}}},
 	} {
 		if _, err := createOptions(spec); err == nil {
 			t.Errorf("%s: accepted", name)

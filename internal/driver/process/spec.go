@@ -84,6 +84,14 @@ func refuseUnsupported(spec driver.Spec) error {
 		return cannotCreate("dnsServers and dnsSearchDomains are not supported by the process runtime: processes use the host's resolver configuration")
 	case len(spec.ExtraHosts) > 0:
 		return cannotCreate("extraHosts is not supported by the process runtime: processes use the host's /etc/hosts")
+	case len(spec.Devices) > 0:
+		return cannotCreate("linuxParameters.devices is not supported by the process runtime: processes see the host's devices")
+	case len(spec.Tmpfs) > 0 || spec.ShmSizeMiB != 0:
+		return cannotCreate("linuxParameters.tmpfs and sharedMemorySize are not supported by the process runtime: there is no mount namespace")
+	case len(spec.Sysctls) > 0:
+		return cannotCreate("systemControls is not supported by the process runtime: processes share the host's kernel parameters")
+	case len(spec.SecurityOpt) > 0:
+		return cannotCreate("dockerSecurityOptions is not supported by the process runtime")
 	}
 	switch spec.NetworkMode {
 	case "", "bridge", "host":
