@@ -238,9 +238,6 @@ func placementStrategies(p *runParams, in []shape.PlacementStrategy) error {
 }
 
 func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
-	if in.PlatformVersion != nil {
-		return nil, errUnsupportedMember("platformVersion")
-	}
 	if err := refuse(unsupportedRunMember(in.Overrides, in.VolumeConfigurations, in.ReferenceId)); err != nil {
 		return nil, err
 	}

@@ -150,7 +150,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	if err := unsupportedServiceMembers("", nil, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
-	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring, in.PlatformVersion)); err != nil {
+	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring)); err != nil {
 		return nil, err
 	}
 	if len(in.VolumeConfigurations) > 0 || len(in.VpcLatticeConfigurations) > 0 || len(in.GatewayConnectors) > 0 {
@@ -274,7 +274,7 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 	if err := unsupportedServiceMembers("", in.CapacityProviderStrategy, in.LoadBalancers, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand != nil && *in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
-	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring, in.PlatformVersion)); err != nil {
+	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring)); err != nil {
 		return nil, err
 	}
 	if len(in.VolumeConfigurations) > 0 || len(in.VpcLatticeConfigurations) > 0 || len(in.GatewayConnectors) > 0 {

@@ -196,14 +196,12 @@ func unsupportedDeploymentMember(dc *shape.DeploymentConfiguration) string {
 // UpdateService share that berth would not honour, beyond those
 // unsupportedServiceMembers refuses.
 func unsupportedServiceMember(dc *shape.DeploymentConfiguration, rebalancing shape.AvailabilityZoneRebalancing,
-	monitoring *shape.MonitoringConfiguration, platformVersion *string) string {
+	monitoring *shape.MonitoringConfiguration) string {
 	switch {
 	case rebalancing == shape.AvailabilityZoneRebalancingEnabled:
 		return "availabilityZoneRebalancing"
 	case monitoring != nil && len(monitoring.MetricConfigurations) > 0:
 		return "monitoring"
-	case platformVersion != nil:
-		return "platformVersion"
 	}
 	return unsupportedDeploymentMember(dc)
 }
