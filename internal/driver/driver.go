@@ -24,7 +24,8 @@
 //   - A sandbox outlives the agent like a container: only RemoveSandbox
 //     ends it. It carries LabelManaged, LabelSandbox and its spec's labels,
 //     and ListSandboxes finds every sandbox berth created on the host, so a
-//     restarted agent adopts them.
+//     restarted agent adopts them. List never returns a sandbox, even where
+//     the runtime makes it of a container.
 //   - A new sandbox has a loopback interface and nothing else; the runtime
 //     never attaches it to a network of its own.
 //   - RemoveSandbox is idempotent: removing a sandbox that does not exist
@@ -292,7 +293,8 @@ type Driver interface {
 	// ends at the end of what was written; with follow it keeps streaming
 	// until the container exits and its output is drained, or ctx ends.
 	Logs(ctx context.Context, h Handle, follow bool) (LogStream, error)
-	// List returns every container berth created on this host.
+	// List returns every container berth created on this host; never a
+	// sandbox (see Sandboxer.ListSandboxes).
 	List(ctx context.Context) ([]Handle, error)
 }
 
