@@ -102,10 +102,11 @@
 //
 // A container with Spec.Sandbox records the namespace's path in its exec
 // plan. The shim, and Exec, fork its program (or the trampoline) from a
-// goroutine locked to a thread that has joined the namespace with setns;
-// that thread is never unlocked, so the Go runtime discards it rather than
-// run other goroutines in the sandbox. The shim itself stays in the host's
-// namespace.
+// goroutine locked to a thread that has joined the namespace with setns,
+// and return the thread to its own namespace before unlocking it; a thread
+// that cannot return stays locked and ends with its goroutine. No thread
+// is left in a sandbox, which it would keep alive. The shim itself stays
+// in the host's namespace.
 //
 // # Logs
 //

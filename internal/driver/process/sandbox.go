@@ -231,40 +231,34 @@ func sharedMountDir(dir string) error {
 }
 
 // mountNewNetNS creates a network namespace, brings its lo up and
-// bind-mounts it on path (created here), from a thread that leaves the
-// host's namespace and so is never returned to the Go scheduler.
+// bind-mounts it on path (created here).
 func mountNewNetNS(path string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
 	if err != nil {
 		return err
 	}
 	f.Close()
-	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread ends with the goroutine.
-		runtime.LockOSThread()
+	err = onNetNSThread(func() error {
 		ns, err := netns.New() // unshare(CLONE_NEWNET) of this thread
 		if err != nil {
-			errc <- fmt.Errorf("new network namespace: %w", err)
-			return
+			return fmt.Errorf("new network namespace: %w", err)
 		}
-		defer ns.Close()
+		ns.Close()
+		return nil
+	}, func() error {
 		if err := loopbackUp(); err != nil {
-			errc <- err
-			return
+			return err
 		}
 		src := fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())
 		if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
-			errc <- fmt.Errorf("bind-mounting the network namespace on %s: %w", path, err)
-			return
+			return fmt.Errorf("bind-mounting the network namespace on %s: %w", path, err)
 		}
-		errc <- nil
-	}()
-	if err := <-errc; err != nil {
+		return nil
+	})
+	if err != nil {
 		os.Remove(path)
-		return err
 	}
-	return nil
+	return err
 }
 
 // loopbackUp sets lo up in the calling thread's network namespace.
@@ -289,25 +283,46 @@ func loopbackUp() error {
 }
 
 // inNetNS runs fn on a thread that has joined the network namespace at
-// path: processes fn forks start in it. The thread is never returned to
-// the Go scheduler.
+// path: processes fn forks start in it.
 func inNetNS(path string, fn func()) error {
-	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread ends with the goroutine.
-		runtime.LockOSThread()
+	return onNetNSThread(func() error {
 		ns, err := netns.GetFromPath(path)
 		if err != nil {
-			errc <- fmt.Errorf("opening the network namespace %s: %w", path, err)
-			return
+			return fmt.Errorf("opening the network namespace %s: %w", path, err)
 		}
 		defer ns.Close()
 		if err := netns.Set(ns); err != nil {
-			errc <- fmt.Errorf("joining the network namespace %s: %w", path, err)
+			return fmt.Errorf("joining the network namespace %s: %w", path, err)
+		}
+		return nil
+	}, func() error { fn(); return nil })
+}
+
+// onNetNSThread runs enter, then fn, on an OS thread of their own, and
+// puts the thread back into its network namespace before the Go scheduler
+// may run anything else on it. A thread that cannot go back stays locked
+// and ends with its goroutine (were it the main thread, the runtime would
+// park it for good: it would neither run goroutines nor leave the
+// namespace, which it would then keep alive).
+func onNetNSThread(enter, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		origin, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("reading the thread's network namespace: %w", err)
 			return
 		}
-		fn()
-		errc <- nil
+		defer origin.Close()
+		err = enter()
+		if err == nil {
+			err = fn()
+		}
+		if netns.Set(origin) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
 }

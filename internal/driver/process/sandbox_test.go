@@ -30,6 +30,22 @@ func requireRoot(t *testing.T) {
 	t.Skip("sandboxes need root")
 }
 
+// sandboxDriver is newDriver for tests of sandboxes: whatever is still
+// mounted in its state directory once they are removed (a bug) is
+// unmounted, so the directory can be deleted, and reported.
+func sandboxDriver(t *testing.T, opts Options) *Driver {
+	t.Helper()
+	d := newDriver(t, opts)
+	t.Cleanup(func() {
+		for _, m := range slices.Backward(mountsUnder(t, d.netnsDir())) {
+			if err := unix.Unmount(m, unix.MNT_DETACH); err == nil {
+				t.Errorf("cleanup: %s was still mounted", m)
+			}
+		}
+	})
+	return d
+}
+
 // newSandbox creates a sandbox removed when the test ends, even when it
 // fails (before the state directory is).
 func newSandbox(t *testing.T, d *Driver, name string) driver.Sandbox {
@@ -93,7 +109,7 @@ func netnsInode(t *testing.T, path string) uint64 {
 // namespace that is not the host's.
 func TestSandboxHasOnlyLoopback(t *testing.T) {
 	requireRoot(t)
-	d := newDriver(t, Options{})
+	d := sandboxDriver(t, Options{})
 	sb := newSandbox(t, d, "lo-only")
 	if !isNetNS(sb.NetNSPath) || netnsInode(t, sb.NetNSPath) == netnsInode(t, "/proc/self/ns/net") {
 		t.Fatalf("%s is not a namespace of its own", sb.NetNSPath)
@@ -121,7 +137,8 @@ func TestSandboxHasOnlyLoopback(t *testing.T) {
 // sandbox does not reach them.
 func TestSandboxLocalhost(t *testing.T) {
 	requireRoot(t)
-	d := newDriver(t, Options{})
+	host := netnsInode(t, "/proc/self/ns/net")
+	d := sandboxDriver(t, Options{})
 	sb := newSandbox(t, d, "task-a")
 	other := newSandbox(t, d, "task-b")
 	server, _ := mustStart(t, d, inSandbox(sb, "listen", "127.0.0.1:8080"))
@@ -138,13 +155,30 @@ func TestSandboxLocalhost(t *testing.T) {
 	if code, _ := run(t, d, inSandbox(other, "dial", "127.0.0.1:8080")); code == 0 {
 		t.Error("a container of another sandbox reached the server")
 	}
+	threadsInHostNamespace(t, host)
+}
+
+// threadsInHostNamespace checks that no thread of this process was left in
+// a sandbox's namespace (which it would keep alive).
+func threadsInHostNamespace(t *testing.T, host uint64) {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		var st unix.Stat_t
+		if unix.Stat("/proc/self/task/"+task.Name()+"/ns/net", &st) == nil && st.Ino != host {
+			t.Errorf("thread %s is in network namespace %d, not the host's (%d)", task.Name(), st.Ino, host)
+		}
+	}
 }
 
 // TestSandboxesShareAPort: two sandboxes each bind 0.0.0.0:8080, and each
 // server answers in its own sandbox.
 func TestSandboxesShareAPort(t *testing.T) {
 	requireRoot(t)
-	d := newDriver(t, Options{})
+	d := sandboxDriver(t, Options{})
 	var servers []driver.Handle
 	var sbs []driver.Sandbox
 	for _, name := range []string{"one", "two"} {
@@ -180,10 +214,10 @@ func TestSandboxesShareAPort(t *testing.T) {
 func TestSandboxAdoptedAndRemoved(t *testing.T) {
 	requireRoot(t)
 	state := t.TempDir()
-	d := newDriver(t, Options{StateDir: state})
+	d := sandboxDriver(t, Options{StateDir: state})
 	sb := newSandbox(t, d, "adopted")
 
-	d2 := newDriver(t, Options{StateDir: state})
+	d2 := sandboxDriver(t, Options{StateDir: state})
 	list, err := d2.ListSandboxes(ctxT(t))
 	if err != nil || len(list) != 1 || list[0].ID != sb.ID || list[0].NetNSPath != sb.NetNSPath || list[0].Name != "adopted" ||
 		list[0].Labels[driver.LabelTaskARN] != sb.Labels[driver.LabelTaskARN] {
@@ -220,7 +254,7 @@ func TestSandboxAdoptedAndRemoved(t *testing.T) {
 
 func TestSandboxSpecRefused(t *testing.T) {
 	requireRoot(t)
-	d := newDriver(t, Options{})
+	d := sandboxDriver(t, Options{})
 	sb := newSandbox(t, d, "refusals")
 	for name, spec := range map[string]driver.Spec{
 		"unknown sandbox":    inSandbox(driver.Sandbox{ID: strings.Repeat("0", 32)}, "ifaces"),
