@@ -152,7 +152,8 @@ func (d *Driver) inspectSandbox(ctx context.Context, id string) (driver.Sandbox,
 	c := res.Container
 	sb := driver.Sandbox{ID: c.ID, Name: trimSlash(c.Name)}
 	if c.Config != nil {
-		sb.Labels = c.Config.Labels
+		sb.Labels = maps.Clone(c.Config.Labels)
+		delete(sb.Labels, LabelPauseSHA256) // the image's, which the engine merges in
 	}
 	if sb.Labels[driver.LabelSandbox] != "true" {
 		return driver.Sandbox{}, fmt.Errorf("container %s is not a sandbox", id)

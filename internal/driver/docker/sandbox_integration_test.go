@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -221,7 +222,7 @@ func TestSandboxHostnameAndDNS(t *testing.T) {
 func TestSandboxAdopted(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	sb := e.sandbox(driver.SandboxSpec{})
+	sb := e.sandbox(driver.SandboxSpec{Labels: map[string]string{"k": "v"}})
 	d2 := newDriver(t, e.ctx, t.TempDir())
 	list, err := d2.ListSandboxes(e.ctx)
 	if err != nil {
@@ -233,8 +234,12 @@ func TestSandboxAdopted(t *testing.T) {
 			found = &list[i]
 		}
 	}
-	if found == nil || found.NetNSPath != sb.NetNSPath || found.Name != sb.Name || found.Labels[driver.LabelTaskARN] != sb.Labels[driver.LabelTaskARN] {
+	if found == nil || found.NetNSPath != sb.NetNSPath || found.Name != sb.Name || !maps.Equal(found.Labels, sb.Labels) {
 		t.Fatalf("new driver lists %+v; want %+v", found, sb)
+	}
+	want := map[string]string{driver.LabelManaged: "true", driver.LabelSandbox: "true", "k": "v"}
+	if !maps.Equal(sb.Labels, want) {
+		t.Errorf("labels %v, want %v", sb.Labels, want)
 	}
 	handles, err := d2.List(e.ctx)
 	if err != nil {

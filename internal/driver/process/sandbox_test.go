@@ -4,8 +4,10 @@ package process
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -292,4 +294,83 @@ func mountsUnder(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// envHelperSandboxState makes TestHelperSandboxAgent act as an agent on
+// that state dir.
+const envHelperSandboxState = "BERTH_PROCESS_TEST_SANDBOX_STATE"
+
+// TestHelperSandboxAgent is the agent process of TestSandboxOutlivesAgent:
+// it creates a sandbox, prints its ID and exits.
+func TestHelperSandboxAgent(t *testing.T) {
+	stateDir := os.Getenv(envHelperSandboxState)
+	if stateDir == "" {
+		t.Skip("helper process for TestSandboxOutlivesAgent")
+	}
+	d, err := New(Options{StateDir: stateDir, ShimPath: shimBin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := d.CreateSandbox(ctxT(t), driver.SandboxSpec{Name: "outlives", Labels: map[string]string{driver.LabelTaskARN: "arn:t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString("ID " + sb.ID + "\n")
+}
+
+// TestSandboxOutlivesAgent: a sandbox an agent process created is there,
+// usable, after that process exited.
+func TestSandboxOutlivesAgent(t *testing.T) {
+	requireRoot(t)
+	state := t.TempDir()
+	d := sandboxDriver(t, Options{StateDir: state})
+	agent := exec.Command(os.Args[0], "-test.run=^TestHelperSandboxAgent$", "-test.count=1")
+	agent.Env = append(os.Environ(), envHelperSandboxState+"="+state, envHelperBin+"="+filepath.Dir(shimBin))
+	agent.Stderr = os.Stderr
+	out, err := agent.Output()
+	t.Cleanup(func() { // whatever the helper made
+		list, _ := d.ListSandboxes(context.Background())
+		for _, sb := range list {
+			d.RemoveSandbox(context.Background(), sb.ID)
+		}
+	})
+	if err != nil {
+		t.Fatalf("helper agent: %v: %s", err, out)
+	}
+	var id string
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, "ID "); ok {
+			id = rest
+		}
+	}
+	list, err := d.ListSandboxes(ctxT(t))
+	if err != nil || len(list) != 1 || list[0].ID != id || list[0].Labels[driver.LabelTaskARN] != "arn:t" {
+		t.Fatalf("after the agent exited: %+v %v; want sandbox %q", list, err, id)
+	}
+	code, ifaces := run(t, d, inSandbox(list[0], "ifaces"))
+	if code != 0 || !slices.Equal(ifaces, []string{"lo"}) {
+		t.Errorf("container in the sandbox: exit %d, %q", code, ifaces)
+	}
+}
+
+// TestSandboxWithoutNamespaceIsDropped: a sandbox whose namespace is no
+// longer mounted (as after a reboot) is not listed, and its files go.
+func TestSandboxWithoutNamespaceIsDropped(t *testing.T) {
+	requireRoot(t)
+	d := sandboxDriver(t, Options{})
+	sb := newSandbox(t, d, "rebooted")
+	if err := unix.Unmount(sb.NetNSPath, unix.MNT_DETACH); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := d.ListSandboxes(ctxT(t)); err != nil || len(list) != 0 {
+		t.Fatalf("list: %+v %v; want none", list, err)
+	}
+	for _, p := range []string{sb.NetNSPath, d.sandboxRecPath(sb.ID)} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left: %v", p, err)
+		}
+	}
+	if _, err := d.Create(ctxT(t), inSandbox(sb, "ifaces")); !errors.Is(err, driver.ErrCannotCreate) {
+		t.Errorf("create in the dropped sandbox: %v", err)
+	}
 }
