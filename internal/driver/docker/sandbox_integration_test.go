@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"berth.dev/berth/internal/driver"
+	"berth.dev/berth/internal/driver/docker"
 	"berth.dev/berth/internal/e2e/testimage"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -289,5 +290,27 @@ func TestRemoveSandbox(t *testing.T) {
 		t.Error("create in a removed sandbox succeeded")
 	} else if !errors.Is(err, driver.ErrCannotCreate) {
 		t.Errorf("create in a removed sandbox: %v", err)
+	}
+}
+
+// TestPauseImageMadeOnce: the pause image runs `berth pause`, and a new
+// driver finds it up to date instead of making it again.
+func TestPauseImageMadeOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.sandbox(driver.SandboxSpec{}) // makes the image
+	before, err := e.cli.ImageInspect(e.ctx, pauseTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep := before.Config.Entrypoint; strings.Join(ep, " ") != "/berth pause" || before.Config.Labels[docker.LabelPauseSHA256] == "" {
+		t.Errorf("entrypoint %q labels %v", ep, before.Config.Labels)
+	}
+	tag, err := newDriver(t, e.ctx, t.TempDir()).EnsurePauseImage(e.ctx)
+	if err != nil || tag != pauseTag {
+		t.Fatalf("EnsurePauseImage = %q, %v", tag, err)
+	}
+	if after, err := e.cli.ImageInspect(e.ctx, pauseTag); err != nil || after.ID != before.ID {
+		t.Errorf("the image was made again: %s -> %s (%v)", before.ID, after.ID, err)
 	}
 }
