@@ -145,6 +145,7 @@ func newRoot(env *Env) *cobra.Command {
 		newDevCmd(env),
 		newAgentCmd(env),
 		newDemoAppCmd(env),
+		newPauseCmd(env),
 	)
 	addClientCommands(root, env)
 	return root

@@ -1,38 +1,18 @@
 // Package demoimage makes the demo image `berth dev` offers on Docker with
-// no registry: the berth binary itself, FROM scratch, with `berth demo-app`
-// (internal/demoapp, an HTTP server with /health) as its entry point.
+// no registry: the berth binary itself, FROM scratch (internal/selfimage),
+// with `berth demo-app` (internal/demoapp, an HTTP server with /health) as
+// its entry point.
 //
-// Invariants:
-//   - Nothing is downloaded or compiled: the image's only file of substance
-//     is the running binary (os.Executable()), at BinaryInImage; a binary
-//     linked dynamically (cgo) brings its ELF interpreter and the libraries
-//     it names, copied from the host at the paths it names them by.
-//   - The image carries LabelSHA256, the binary's sha256: Ensure does nothing
-//     when the tag already names an image of this binary, so a restart of
-//     `berth dev` costs one image inspect.
-//   - Ensure never removes an image: a tag it moves leaves the old image to
-//     whoever else names it (or to `docker image prune`).
+// Invariants: those of selfimage.Ensure. The image carries LabelSHA256, so a
+// restart of `berth dev` costs one image inspect, and Ensure never removes
+// an image.
 package demoimage
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"debug/elf"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/jsonstream"
+	"berth.dev/berth/internal/selfimage"
 	"github.com/moby/moby/client"
 )
 
@@ -40,7 +20,7 @@ const (
 	// Tag is the image examples/demo.json and demo-service.yaml name.
 	Tag = "berth-demo:1"
 	// BinaryInImage is the berth binary's path in the image.
-	BinaryInImage = "/berth"
+	BinaryInImage = selfimage.BinaryInImage
 	// LabelSHA256 is the image label that holds the binary's hex sha256.
 	LabelSHA256 = "berth.demo.sha256"
 	// Port is the port the demo application serves on.
@@ -53,237 +33,13 @@ var EntryPoint = []string{BinaryInImage, "demo-app", "--log-requests"}
 // Ensure makes tag an image of the binary exe unless it already is one,
 // writing what it does to progress. It reports whether it built.
 func Ensure(ctx context.Context, cli *client.Client, tag, exe string, progress io.Writer) (bool, error) {
-	if runtime.GOOS != "linux" {
-		return false, fmt.Errorf("demo image: needs a linux binary; this is %s", runtime.GOOS)
-	}
-	sum, err := fileSHA256(exe)
-	if err != nil {
-		return false, err
-	}
-	img, err := cli.ImageInspect(ctx, tag)
-	switch {
-	case err == nil && img.Config != nil && img.Config.Labels[LabelSHA256] == sum:
-		return false, nil
-	case err != nil && !cerrdefs.IsNotFound(err):
-		return false, fmt.Errorf("demo image: inspect %s: %w", tag, err)
-	}
-	start := time.Now()
-	fmt.Fprintf(progress, "Making the demo image %s from this berth binary (nothing to download)...\n", tag)
-	rootfs, n, err := RootFS(exe)
-	if err != nil {
-		return false, err
-	}
-	fmt.Fprintf(progress, "  packed %s and %d librar%s: %.1f MB; importing into Docker...\n",
-		exe, n, map[bool]string{true: "y", false: "ies"}[n == 1], float64(len(rootfs))/1e6)
-	changes := []string{
-		"ENTRYPOINT " + mustJSON(EntryPoint),
-		fmt.Sprintf("EXPOSE %d", Port),
-		fmt.Sprintf("LABEL %s=%s", LabelSHA256, sum),
-	}
-	resp, err := cli.ImageImport(ctx, client.ImageImportSource{Source: bytes.NewReader(rootfs), SourceName: "-"}, tag,
-		client.ImageImportOptions{Changes: changes, Message: "berth demo application"})
-	if err != nil {
-		return false, fmt.Errorf("demo image: import %s: %w", tag, err)
-	}
-	defer resp.Close()
-	dec := json.NewDecoder(resp)
-	for {
-		var m jsonstream.Message
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return false, fmt.Errorf("demo image: import %s: %w", tag, err)
-		}
-		if m.Error != nil {
-			return false, fmt.Errorf("demo image: import %s: %s", tag, m.Error.Message)
-		}
-	}
-	fmt.Fprintf(progress, "  built %s in %.1fs\n", tag, time.Since(start).Seconds())
-	return true, nil
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("demo image: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("demo image: %w", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// RootFS is the image's file system as a tar stream, with fixed times:
-// exe at BinaryInImage, the dynamic loader and libraries it needs, /tmp and
-// an /etc/passwd with root and nobody. It returns the number of libraries
-// (the loader included).
-func RootFS(exe string) ([]byte, int, error) {
-	body, err := os.ReadFile(exe)
-	if err != nil {
-		return nil, 0, fmt.Errorf("demo image: %w", err)
-	}
-	libs, err := sharedLibraries(exe)
-	if err != nil {
-		return nil, 0, err
-	}
-	mtime := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name string, mode int64, body []byte) error {
-		name = strings.TrimPrefix(filepath.Clean("/"+name), "/")
-		h := &tar.Header{Name: name, Mode: mode, ModTime: mtime, Typeflag: tar.TypeReg, Size: int64(len(body)), Format: tar.FormatPAX}
-		if body == nil {
-			h.Typeflag, h.Name = tar.TypeDir, name+"/"
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		_, err := tw.Write(body)
-		return err
-	}
-	entries := []struct {
-		name string
-		mode int64
-		body []byte
-	}{
-		{"etc", 0o755, nil},
-		{"etc/passwd", 0o644, []byte("root:x:0:0:root:/:/berth\nnobody:x:65534:65534:nobody:/:/berth\n")},
-		{"etc/group", 0o644, []byte("root:x:0:\nnogroup:x:65534:\n")},
-		{"tmp", 0o1777, nil},
-		{BinaryInImage, 0o755, body},
-	}
-	for _, e := range entries {
-		if err := add(e.name, e.mode, e.body); err != nil {
-			return nil, 0, fmt.Errorf("demo image: %w", err)
-		}
-	}
-	written := map[string]bool{}
-	for _, lib := range libs {
-		for _, d := range parents(lib) {
-			if !written[d] {
-				written[d] = true
-				if err := add(d, 0o755, nil); err != nil {
-					return nil, 0, fmt.Errorf("demo image: %w", err)
-				}
-			}
-		}
-		b, err := os.ReadFile(lib) // follows symbolic links: the image gets the file at the name
-		if err != nil {
-			return nil, 0, fmt.Errorf("demo image: %w", err)
-		}
-		if err := add(lib, 0o755, b); err != nil {
-			return nil, 0, fmt.Errorf("demo image: %w", err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, 0, fmt.Errorf("demo image: %w", err)
-	}
-	return buf.Bytes(), len(libs), nil
-}
-
-// parents are the directories above path, outermost first, except /etc
-// and /tmp, which RootFS writes itself.
-func parents(path string) []string {
-	var out []string
-	for d := filepath.Dir(path); d != "/" && d != "."; d = filepath.Dir(d) {
-		out = append([]string{d}, out...)
-	}
-	keep := out[:0]
-	for _, d := range out {
-		if d != "/etc" && d != "/tmp" {
-			keep = append(keep, d)
-		}
-	}
-	return keep
-}
-
-// libraryDirs are where the dynamic loader looks (besides its own folder).
-var libraryDirs = []string{
-	"/lib/" + multiarch(), "/usr/lib/" + multiarch(), "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-}
-
-func multiarch() string {
-	switch runtime.GOARCH {
-	case "amd64":
-		return "x86_64-linux-gnu"
-	case "arm64":
-		return "aarch64-linux-gnu"
-	}
-	return runtime.GOARCH + "-linux-gnu"
-}
-
-// sharedLibraries lists the ELF interpreter of exe and the libraries it
-// needs, transitively, as absolute host paths; nothing for a static binary.
-func sharedLibraries(exe string) ([]string, error) {
-	f, err := elf.Open(exe)
-	if err != nil {
-		return nil, fmt.Errorf("demo image: %s: %w", exe, err)
-	}
-	defer f.Close()
-	var interp string
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			b, err := io.ReadAll(p.Open())
-			if err != nil {
-				return nil, fmt.Errorf("demo image: %s: %w", exe, err)
-			}
-			interp = strings.TrimRight(string(b), "\x00")
-		}
-	}
-	if interp == "" {
-		return nil, nil
-	}
-	out := []string{interp}
-	seen := map[string]bool{}
-	queue := []string{exe}
-	dirs := append([]string{filepath.Dir(interp)}, libraryDirs...)
-	for len(queue) > 0 {
-		file := queue[0]
-		queue = queue[1:]
-		ef, err := elf.Open(file)
-		if err != nil {
-			return nil, fmt.Errorf("demo image: %s: %w", file, err)
-		}
-		names, err := ef.ImportedLibraries()
-		ef.Close()
-		if err != nil {
-			return nil, fmt.Errorf("demo image: %s: %w", file, err)
-		}
-		for _, name := range names {
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			path := ""
-			for _, d := range dirs {
-				if p := filepath.Join(d, name); fileExists(p) {
-					path = p
-					break
-				}
-			}
-			if path == "" {
-				return nil, fmt.Errorf("demo image: %s needs %s, not found in %s", exe, name, strings.Join(dirs, ", "))
-			}
-			if path != interp {
-				out = append(out, path)
-			}
-			queue = append(queue, path)
-		}
-	}
-	return out, nil
-}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir()
+	return selfimage.Ensure(ctx, cli, selfimage.Image{
+		Tag:         tag,
+		Exe:         exe,
+		What:        "demo image",
+		EntryPoint:  EntryPoint,
+		Expose:      []int{Port},
+		LabelSHA256: LabelSHA256,
+		Message:     "berth demo application",
+	}, progress)
 }

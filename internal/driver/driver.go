@@ -14,11 +14,40 @@
 //     ErrCannotCreate or ErrCannotStart so the agent can report ECS's
 //     reasons (CannotPullContainerError, ...). ErrNotFound means the runtime
 //     does not know the handle.
+//
+// # Sandboxes (awsvpc)
+//
+// A driver may also implement Sandboxer: a sandbox is a task's own network
+// namespace, which all the task's containers share (they reach each other
+// on localhost) and into which the host side plugs the task's interface
+// (internal/tasknet, through Sandbox.NetNSPath). Contract:
+//   - A sandbox outlives the agent like a container: only RemoveSandbox
+//     ends it. It carries LabelManaged, LabelSandbox and its spec's labels,
+//     and ListSandboxes finds every sandbox berth created on the host, so a
+//     restarted agent adopts them. List never returns a sandbox, even where
+//     the runtime makes it of a container.
+//   - A new sandbox has a loopback interface and nothing else; the runtime
+//     never attaches it to a network of its own.
+//   - RemoveSandbox is idempotent: removing a sandbox that does not exist
+//     (any more) succeeds. Containers still running in it are the caller's
+//     business: stop them first.
+//   - A container joins a sandbox with Spec.NetworkMode NetworkAWSVPC and
+//     Spec.Sandbox set to the sandbox's ID. It has no network of its own:
+//     Hostname, DNSServers, DNSSearch and ExtraHosts come from the sandbox
+//     (and are refused when set on the container), and nothing is
+//     published: a port mapping is allowed only with HostPort 0 or equal to
+//     ContainerPort, and means nothing to the runtime (Status.Bindings
+//     stays empty).
+//   - NetNSPath names the namespace for setns(2) while the sandbox exists.
+//     It may change (the Docker runtime's is /proc/PID/ns/net of a pause
+//     process), so callers read it from CreateSandbox or ListSandboxes
+//     rather than keep it across restarts.
 package driver
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -31,7 +60,12 @@ const (
 	LabelCluster       = "com.amazonaws.ecs.cluster"
 	LabelFamily        = "com.amazonaws.ecs.task-definition-family"
 	LabelRevision      = "com.amazonaws.ecs.task-definition-version"
+	// LabelSandbox marks a sandbox ("true"); containers never carry it.
+	LabelSandbox = "berth.sandbox"
 )
+
+// NetworkAWSVPC is the network mode of a container in a sandbox.
+const NetworkAWSVPC = "awsvpc"
 
 // Errors drivers wrap.
 var (
@@ -40,6 +74,70 @@ var (
 	ErrCannotStart  = errors.New("CannotStartContainerError")
 	ErrNotFound     = errors.New("container not found")
 )
+
+// SandboxSpec describes a task's network namespace.
+type SandboxSpec struct {
+	// Name is a runtime name unique on the host (the agent derives it from
+	// the task ID).
+	Name string
+	// Labels identify the task (LabelTaskARN, LabelCluster, ...).
+	Labels     map[string]string
+	Hostname   string
+	DNSServers []string
+	DNSSearch  []string
+}
+
+// Sandbox is a network namespace a runtime made for a task.
+type Sandbox struct {
+	ID   string
+	Name string
+	// NetNSPath is a path setns(2) accepts for the namespace: a
+	// bind-mounted namespace file or /proc/PID/ns/net.
+	NetNSPath string
+	Labels    map[string]string
+}
+
+// Sandboxer is implemented by drivers that run tasks in network mode
+// awsvpc (see "Sandboxes" in the package doc).
+type Sandboxer interface {
+	// CreateSandbox makes a sandbox and returns it once its namespace
+	// exists.
+	CreateSandbox(ctx context.Context, spec SandboxSpec) (Sandbox, error)
+	// RemoveSandbox ends a sandbox by ID; an unknown ID is not an error.
+	RemoveSandbox(ctx context.Context, id string) error
+	// ListSandboxes returns every sandbox berth created on this host.
+	ListSandboxes(ctx context.Context) ([]Sandbox, error)
+}
+
+// CheckNetwork checks what the contract says of a container's sandbox:
+// NetworkMode NetworkAWSVPC exactly when Sandbox is set, and then no
+// hostname, DNS, extra hosts of its own and no port publishing (HostPort 0
+// or ContainerPort). It is nil for a container outside a sandbox.
+func CheckNetwork(spec Spec) error {
+	if (spec.NetworkMode == NetworkAWSVPC) != (spec.Sandbox != "") {
+		return fmt.Errorf("network mode %q with sandbox %q: network mode awsvpc needs a sandbox, and only it takes one", spec.NetworkMode, spec.Sandbox)
+	}
+	if spec.Sandbox == "" {
+		return nil
+	}
+	switch {
+	case spec.Hostname != "":
+		return errors.New("hostname cannot be set on a container in network mode awsvpc: the task's sandbox has it")
+	case len(spec.DNSServers) > 0 || len(spec.DNSSearch) > 0:
+		return errors.New("dnsServers and dnsSearchDomains cannot be set on a container in network mode awsvpc: the task's sandbox has them")
+	case len(spec.ExtraHosts) > 0:
+		return errors.New("extraHosts cannot be set on a container in network mode awsvpc")
+	}
+	for _, p := range spec.Ports {
+		if p.ContainerPort < 1 || p.ContainerPort > 65535 {
+			return fmt.Errorf("invalid container port %d", p.ContainerPort)
+		}
+		if p.HostPort != 0 && p.HostPort != p.ContainerPort {
+			return fmt.Errorf("port %d: network mode awsvpc publishes nothing, so hostPort must be 0 or the container port (got %d)", p.ContainerPort, p.HostPort)
+		}
+	}
+	return nil
+}
 
 // PullPolicy is the agent's image pull behaviour (ECS_IMAGE_PULL_BEHAVIOR).
 type PullPolicy string
@@ -115,12 +213,15 @@ type Spec struct {
 	MemoryMiB         int64 // hard limit; 0: none
 	MemoryReservation int64 // soft limit MiB; 0: none
 
-	NetworkMode string // "bridge", "host" or "none"
-	Ports       []PortMapping
-	Mounts      []Mount
-	ExtraHosts  []string // "host:ip"
-	DNSServers  []string
-	DNSSearch   []string
+	NetworkMode string // "bridge", "host", "none" or NetworkAWSVPC
+	// Sandbox is the ID of the sandbox the container joins; set exactly
+	// when NetworkMode is NetworkAWSVPC (see the package doc).
+	Sandbox    string
+	Ports      []PortMapping
+	Mounts     []Mount
+	ExtraHosts []string // "host:ip"
+	DNSServers []string
+	DNSSearch  []string
 
 	Labels         map[string]string
 	Ulimits        []Ulimit
@@ -212,7 +313,8 @@ type Driver interface {
 	// ends at the end of what was written; with follow it keeps streaming
 	// until the container exits and its output is drained, or ctx ends.
 	Logs(ctx context.Context, h Handle, follow bool) (LogStream, error)
-	// List returns every container berth created on this host.
+	// List returns every container berth created on this host; never a
+	// sandbox (see Sandboxer.ListSandboxes).
 	List(ctx context.Context) ([]Handle, error)
 }
 

@@ -101,13 +101,22 @@ func createOptions(spec driver.Spec) (client.ContainerCreateOptions, error) {
 		hc.Tmpfs[t.ContainerPath] = strings.Join(append([]string{fmt.Sprintf("size=%dm", t.SizeMiB)}, t.Options...), ",")
 	}
 
-	mode, err := networkMode(spec.NetworkMode)
-	if err != nil {
+	if err := driver.CheckNetwork(spec); err != nil {
 		return client.ContainerCreateOptions{}, err
 	}
-	hc.NetworkMode = mode
-	if err := mapPorts(spec.Ports, cfg, hc); err != nil {
-		return client.ContainerCreateOptions{}, err
+	if spec.Sandbox != "" {
+		// The sandbox's pause container has the network, hostname and DNS;
+		// nothing is published (the engine refuses ports in this mode).
+		hc.NetworkMode = container.NetworkMode("container:" + spec.Sandbox)
+	} else {
+		mode, err := networkMode(spec.NetworkMode)
+		if err != nil {
+			return client.ContainerCreateOptions{}, err
+		}
+		hc.NetworkMode = mode
+		if err := mapPorts(spec.Ports, cfg, hc); err != nil {
+			return client.ContainerCreateOptions{}, err
+		}
 	}
 	for _, m := range spec.Mounts {
 		if m.Source == "" || m.Target == "" {

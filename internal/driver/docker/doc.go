@@ -27,4 +27,26 @@
 //     checks on this runtime). Without one the image's HEALTHCHECK is off.
 //   - A container whose start failed stays "created" in Docker with an exit
 //     code and an error; the driver reports it as exited with them.
+//
+// # Sandboxes
+//
+// The Driver is a driver.Sandboxer. A sandbox is a pause container: network
+// mode none (the host side plugs in an interface later), no restart
+// policy, read-only, every capability dropped, the sandbox's hostname and
+// DNS settings, labels as a container's plus driver.LabelSandbox. It runs
+// `berth pause` (internal/pause) from an image made locally from the berth
+// binary (Options.PauseImage and PauseBinary; internal/selfimage), the
+// first time a sandbox is created. Invariants:
+//   - NetNSPath is /proc/PID/ns/net of the pause process, a path in the
+//     host's PID namespace (the agent must share it). It changes if the
+//     pause container is restarted; a pause container that does not run is
+//     listed with an empty NetNSPath: its namespace, and the network of the
+//     containers that joined it, are gone.
+//   - A container with Spec.Sandbox gets network mode container:PAUSE-ID,
+//     and with it the pause container's hostname, /etc/hosts and
+//     resolv.conf; Create checks that the pause container runs.
+//   - List leaves pause containers out, so an agent never mistakes one for
+//     an orphaned task container; ListSandboxes finds them by label.
+//   - RemoveSandbox stops (SIGTERM) and removes the pause container; it
+//     refuses a container that is not a sandbox.
 package docker

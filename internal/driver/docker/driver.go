@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"berth.dev/berth/internal/driver"
 	"github.com/moby/moby/client"
@@ -19,6 +20,13 @@ type Options struct {
 	StateDir string
 	// Logger receives warnings (engine warnings, pull fallbacks). Nil: discard.
 	Logger *slog.Logger
+	// PauseImage is the tag of the image of sandboxes' pause containers,
+	// made from PauseBinary when the engine lacks it. Empty:
+	// DefaultPauseImage().
+	PauseImage string
+	// PauseBinary is the berth binary the pause image holds; it must run
+	// pause.Run when its first argument is "pause". Empty: os.Executable().
+	PauseBinary string
 }
 
 // Driver runs containers on a Docker engine. It is safe for concurrent use.
@@ -28,13 +36,21 @@ type Driver struct {
 	log       *slog.Logger
 	pulled    *pullRecord
 	healthEv  *healthEvents
+
+	pauseMu    sync.Mutex
+	pauseTag   string
+	pauseBin   string
+	pauseReady bool // the engine has pauseTag, made from pauseBin
 }
 
 var _ driver.Driver = (*Driver)(nil)
 
 // New returns a Driver once the engine answers a ping.
 func New(ctx context.Context, opts Options) (*Driver, error) {
-	d := &Driver{cli: opts.Client, log: opts.Logger}
+	d := &Driver{cli: opts.Client, log: opts.Logger, pauseTag: opts.PauseImage, pauseBin: opts.PauseBinary}
+	if d.pauseTag == "" {
+		d.pauseTag = DefaultPauseImage()
+	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}

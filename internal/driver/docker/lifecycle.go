@@ -12,11 +12,22 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// Create creates the container; it does not pull (call Pull first).
+// Create creates the container; it does not pull (call Pull first). A
+// container in a sandbox needs the sandbox's pause container running.
 func (d *Driver) Create(ctx context.Context, spec driver.Spec) (driver.Handle, error) {
 	opts, err := createOptions(spec)
 	if err != nil {
 		return driver.Handle{}, wrap(driver.ErrCannotCreate, err)
+	}
+	if spec.Sandbox != "" {
+		// The engine checks the network container only at start.
+		sb, err := d.inspectSandbox(ctx, spec.Sandbox)
+		if err == nil && sb.NetNSPath == "" {
+			err = fmt.Errorf("sandbox %s is not running", spec.Sandbox)
+		}
+		if err != nil {
+			return driver.Handle{}, wrap(driver.ErrCannotCreate, err)
+		}
 	}
 	res, err := d.cli.ContainerCreate(ctx, opts)
 	if err != nil {
@@ -113,7 +124,8 @@ func (d *Driver) Remove(ctx context.Context, h driver.Handle) error {
 	return nil
 }
 
-// List returns every container labelled berth.managed=true, running or not.
+// List returns every container labelled berth.managed=true, running or
+// not, except sandboxes' pause containers.
 func (d *Driver) List(ctx context.Context) ([]driver.Handle, error) {
 	res, err := d.cli.ContainerList(ctx, client.ContainerListOptions{
 		All:     true,
@@ -124,6 +136,9 @@ func (d *Driver) List(ctx context.Context) ([]driver.Handle, error) {
 	}
 	out := make([]driver.Handle, 0, len(res.Items))
 	for _, c := range res.Items {
+		if c.Labels[driver.LabelSandbox] == "true" {
+			continue // a sandbox's pause container: see ListSandboxes
+		}
 		h := driver.Handle{ID: c.ID, Labels: c.Labels}
 		if len(c.Names) > 0 {
 			h.Name = trimSlash(c.Names[0])

@@ -21,6 +21,7 @@ import (
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/driver/docker"
 	"berth.dev/berth/internal/e2e/testimage"
+	"berth.dev/berth/internal/pause"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 )
@@ -38,11 +39,22 @@ var shared struct {
 	err  error
 }
 
+// pauseTag is the pause image of this test binary's drivers, made from
+// the test binary itself (TestMain runs pause.Run when asked to, as berth
+// does) and removed when it ends.
+var pauseTag = "berth-pause:test-" + randomHex(4)
+
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == pause.Command {
+		os.Exit(pause.Run(os.Stdout))
+	}
 	if spec := os.Getenv(agentEnv); spec != "" {
 		os.Exit(agent(spec))
 	}
 	code := m.Run()
+	if err := testimage.Remove(context.Background(), pauseTag); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	if shared.tag != "" {
 		if err := testimage.Remove(context.Background(), shared.tag); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -116,7 +128,7 @@ func newEnv(t *testing.T) *env {
 
 func newDriver(t *testing.T, ctx context.Context, stateDir string) *docker.Driver {
 	t.Helper()
-	d, err := docker.New(ctx, docker.Options{StateDir: stateDir})
+	d, err := docker.New(ctx, docker.Options{StateDir: stateDir, PauseImage: pauseTag})
 	if err != nil {
 		t.Fatal(err)
 	}

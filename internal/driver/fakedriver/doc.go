@@ -27,6 +27,10 @@
 //     created, or removed) fails with driver.ErrNotFound.
 //   - List returns every container whose labels have driver.LabelManaged
 //     "true", running or not, with its labels, in creation order.
+//   - Sandboxes (driver.Sandboxer) live in the Runtime too; their
+//     NetNSPath names no real namespace. A container in one (NetworkMode
+//     awsvpc) gets no port bindings; Create refuses an unknown sandbox and
+//     what driver.CheckNetwork refuses, with driver.ErrCannotCreate.
 //   - Calls returns every call made so far, in order, for tests to check
 //     what was (or was not) pulled, created, started, stopped or removed.
 //

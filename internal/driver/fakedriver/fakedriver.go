@@ -47,14 +47,18 @@ const (
 	OpExec    Op = "exec"
 	OpLogs    Op = "logs"
 	OpList    Op = "list"
+
+	OpCreateSandbox Op = "create-sandbox"
+	OpRemoveSandbox Op = "remove-sandbox"
+	OpListSandboxes Op = "list-sandboxes"
 )
 
 // Call is one call made to the Runtime.
 type Call struct {
 	Op    Op
 	Image string // Pull, Create
-	ID    string // the container, for calls on one
-	Name  string // Create
+	ID    string // the container (or sandbox), for calls on one
+	Name  string // Create, CreateSandbox
 }
 
 // Container is a container as the Runtime holds it.
@@ -75,6 +79,8 @@ type Runtime struct {
 	names      map[string]string
 	calls      []Call
 	next       int
+	sandboxes  map[string]*driver.Sandbox
+	sbOrder    []string // sandbox IDs in creation order
 }
 
 type container struct {
@@ -89,12 +95,15 @@ type container struct {
 	output []driver.LogLine
 }
 
-var _ driver.Driver = (*Runtime)(nil)
+var (
+	_ driver.Driver    = (*Runtime)(nil)
+	_ driver.Sandboxer = (*Runtime)(nil)
+)
 
 // New returns an empty runtime.
 func New() *Runtime {
 	return &Runtime{programs: map[string]Program{}, pullErrors: map[string]string{}, latency: map[Op]time.Duration{},
-		containers: map[string]*container{}, names: map[string]string{}}
+		containers: map[string]*container{}, names: map[string]string{}, sandboxes: map[string]*driver.Sandbox{}}
 }
 
 // SetProgram sets what containers of image created from now on do.
@@ -215,10 +224,20 @@ func (r *Runtime) Create(ctx context.Context, spec driver.Spec) (driver.Handle, 
 	if spec.Name != "" && r.names[spec.Name] != "" {
 		return driver.Handle{}, fmt.Errorf("%w: the name %s is in use", driver.ErrCannotCreate, spec.Name)
 	}
+	if err := driver.CheckNetwork(spec); err != nil {
+		return driver.Handle{}, fmt.Errorf("%w: %w", driver.ErrCannotCreate, err)
+	}
+	if spec.Sandbox != "" && r.sandboxes[spec.Sandbox] == nil {
+		return driver.Handle{}, fmt.Errorf("%w: sandbox %s: %w", driver.ErrCannotCreate, spec.Sandbox, driver.ErrNotFound)
+	}
+	ports := slices.Clone(spec.Ports)
+	if spec.Sandbox != "" {
+		ports = nil // a sandbox publishes nothing
+	}
 	r.next++
 	id := fmt.Sprintf("fake%028d", r.next)
 	c := &container{h: driver.Handle{ID: id, Name: spec.Name, Labels: maps.Clone(spec.Labels)}, image: spec.Image,
-		prog: r.programs[spec.Image], ports: slices.Clone(spec.Ports), exited: make(chan struct{})}
+		prog: r.programs[spec.Image], ports: ports, exited: make(chan struct{})}
 	r.containers[id] = c
 	r.order = append(r.order, id)
 	if spec.Name != "" {

@@ -1,8 +1,9 @@
 // Package process is berth's process runtime: it implements driver.Driver by
 // running a task container's entryPoint+command as host processes, for
 // machines without Docker. The task definition's image is recorded and
-// reported, never pulled; there is no filesystem, network, user or PID
-// isolation. docs/runtimes.md ("Process runtime") lists what is enforced.
+// reported, never pulled; there is no filesystem, user or PID isolation,
+// and no network isolation outside a sandbox (see Sandboxes).
+// docs/runtimes.md ("Process runtime") lists what is enforced.
 //
 // # Supervision
 //
@@ -83,6 +84,29 @@
 //     died before recording it, the code is 255 and Status.Error says so.
 //   - The agent's environment never reaches a workload: a workload gets a
 //     base PATH and HOME, then the spec's Env.
+//
+// # Sandboxes (network mode awsvpc)
+//
+// The driver is a driver.Sandboxer. A sandbox is a network namespace with
+// lo up, bind-mounted at StateDir/netns/ID (as `ip netns add` mounts one
+// under /run/netns: StateDir/netns is bound onto itself and made a shared
+// mount, so a mount namespace copied from the agent's sees the namespace
+// unmounted when it is removed; the directory's own mount goes with the
+// last sandbox). Its record, StateDir/sandboxes/ID.json (name, labels,
+// hostname), is written before the namespace is mounted and removed after
+// it is unmounted. The mount keeps the namespace alive without any process,
+// so a sandbox outlives the agent; ListSandboxes reads the records and
+// drops those whose namespace is no longer mounted (after a reboot). The
+// hostname is recorded, not applied (there is no UTS namespace), and DNS
+// settings are refused (there is no mount namespace for a resolv.conf).
+//
+// A container with Spec.Sandbox records the namespace's path in its exec
+// plan. The shim, and Exec, fork its program (or the trampoline) from a
+// goroutine locked to a thread that has joined the namespace with setns,
+// and return the thread to its own namespace before unlocking it; a thread
+// that cannot return stays locked and ends with its goroutine. No thread
+// is left in a sandbox, which it would keep alive. The shim itself stays
+// in the host's namespace.
 //
 // # Logs
 //

@@ -35,6 +35,8 @@ type Driver struct {
 
 	children sync.Map // ID -> *child: a shim this driver started
 
+	sandboxMu sync.Mutex // serialises sandbox creation and removal
+
 	launchMu sync.Mutex
 	launched chan struct{} // closed (and replaced) when this driver launches a shim
 }

@@ -43,6 +43,25 @@ var errNoCgroupFD = errors.New("cannot clone into a cgroup")
 // trampoline, which applies them and resolves the program as the
 // container's user. A failure to exec comes back as *execFailure.
 func startWorkload(plan execPlan, stdout, stderr *os.File, cg *cgroupConfig, tr trampoline) (*launched, *execFailure, error) {
+	if plan.NetNS == "" {
+		return startWorkloadHere(plan, stdout, stderr, cg, tr)
+	}
+	// A sandbox: fork from a thread in its namespace, so that the program
+	// (or the trampoline that execs it) starts there.
+	var (
+		l       *launched
+		failure *execFailure
+		err     error
+	)
+	if nsErr := inNetNS(plan.NetNS, func() { l, failure, err = startWorkloadHere(plan, stdout, stderr, cg, tr) }); nsErr != nil {
+		return nil, &execFailure{Error: nsErr.Error(), ExitCode: 128}, nil
+	}
+	return l, failure, err
+}
+
+// startWorkloadHere is startWorkload in the calling thread's network
+// namespace.
+func startWorkloadHere(plan execPlan, stdout, stderr *os.File, cg *cgroupConfig, tr trampoline) (*launched, *execFailure, error) {
 	if len(plan.Rlimits) == 0 && (plan.User == nil || !plan.User.Switch) {
 		l, f, err := launchDirect(plan, stdout, stderr, cg)
 		if !errors.Is(err, errNoCgroupFD) {

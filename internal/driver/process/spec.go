@@ -31,8 +31,16 @@ func (d *Driver) prepare(spec driver.Spec) (*record, error) {
 	if err := refuseUnsupported(spec); err != nil {
 		return nil, err
 	}
-	bindings, err := bindingsFor(spec.NetworkMode, spec.Ports)
-	if err != nil {
+	var (
+		bindings []driver.Binding // none in a sandbox: nothing is published
+		netNS    string
+		err      error
+	)
+	if spec.Sandbox != "" {
+		if netNS, err = d.sandboxNetNS(spec.Sandbox); err != nil {
+			return nil, err
+		}
+	} else if bindings, err = bindingsFor(spec.NetworkMode, spec.Ports); err != nil {
 		return nil, err
 	}
 	rlimits, err := rlimitsFor(spec.Ulimits)
@@ -66,13 +74,16 @@ func (d *Driver) prepare(spec driver.Spec) (*record, error) {
 		Version:  stateVersion,
 		Spec:     spec,
 		Labels:   labels,
-		Plan:     execPlan{Argv: argv, Env: env, Dir: filepath.Clean(dir), User: cred, Rlimits: rlimits},
+		Plan:     execPlan{Argv: argv, Env: env, Dir: filepath.Clean(dir), User: cred, Rlimits: rlimits, NetNS: netNS},
 		Bindings: bindings,
 	}, nil
 }
 
 // refuseUnsupported refuses the members the process runtime cannot honour.
 func refuseUnsupported(spec driver.Spec) error {
+	if err := driver.CheckNetwork(spec); err != nil {
+		return cannotCreate("%v", err)
+	}
 	switch {
 	case spec.Privileged:
 		return cannotCreate("privileged is not supported by the process runtime: processes run with the agent's privileges or the requested user's")
@@ -94,7 +105,7 @@ func refuseUnsupported(spec driver.Spec) error {
 		return cannotCreate("dockerSecurityOptions is not supported by the process runtime")
 	}
 	switch spec.NetworkMode {
-	case "", "bridge", "host":
+	case "", "bridge", "host", driver.NetworkAWSVPC:
 	case "none":
 		return cannotCreate("network mode none is not supported by the process runtime: processes share the host's network")
 	default:

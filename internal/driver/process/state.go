@@ -60,6 +60,9 @@ type execPlan struct {
 	Dir     string      `json:"dir"`
 	User    *credential `json:"user,omitempty"`
 	Rlimits []rlimit    `json:"rlimits,omitempty"`
+	// NetNS is the sandbox's network namespace the program starts in
+	// (joined by the thread that forks it); empty: the host's.
+	NetNS string `json:"netns,omitempty"`
 }
 
 // credential is a resolved user; Switch is false when the agent already

@@ -76,3 +76,16 @@ func (*Driver) Logs(context.Context, driver.Handle, bool) (driver.LogStream, err
 func (*Driver) List(context.Context) ([]driver.Handle, error) { return nil, errUnsupported }
 
 var _ driver.Driver = (*Driver)(nil)
+
+// CreateSandbox fails.
+func (*Driver) CreateSandbox(context.Context, driver.SandboxSpec) (driver.Sandbox, error) {
+	return driver.Sandbox{}, errUnsupported
+}
+
+// RemoveSandbox fails.
+func (*Driver) RemoveSandbox(context.Context, string) error { return errUnsupported }
+
+// ListSandboxes fails.
+func (*Driver) ListSandboxes(context.Context) ([]driver.Sandbox, error) { return nil, errUnsupported }
+
+var _ driver.Sandboxer = (*Driver)(nil)

@@ -1,21 +1,51 @@
 // Command testworkload is a workload for the process runtime's tests.
 //
-//	testworkload alloc MIB   allocate and touch MIB MiB, then sleep
+//	testworkload alloc MIB     allocate and touch MIB MiB, then sleep
+//	testworkload listen ADDR   listen on TCP ADDR, print "listening on ADDR",
+//	                           answer each connection with "hello from PID"
+//	testworkload dial ADDR     connect to TCP ADDR and print the first line
+//	testworkload ifaces        print the network interfaces' names, one a line
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"time"
 )
 
 func main() {
-	if len(os.Args) != 3 || os.Args[1] != "alloc" {
-		fmt.Fprintln(os.Stderr, "usage: testworkload alloc MIB")
-		os.Exit(2)
+	if len(os.Args) < 2 {
+		usage()
 	}
-	mib, err := strconv.Atoi(os.Args[2])
+	switch {
+	case os.Args[1] == "alloc" && len(os.Args) == 3:
+		alloc(os.Args[2])
+	case os.Args[1] == "listen" && len(os.Args) == 3:
+		listen(os.Args[2])
+	case os.Args[1] == "dial" && len(os.Args) == 3:
+		dial(os.Args[2])
+	case os.Args[1] == "ifaces" && len(os.Args) == 2:
+		ifaces()
+	default:
+		usage()
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: testworkload alloc MIB | listen ADDR | dial ADDR | ifaces")
+	os.Exit(2)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+
+func alloc(arg string) {
+	mib, err := strconv.Atoi(arg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -32,4 +62,43 @@ func main() {
 	}
 	fmt.Println("allocated", len(keep), "MiB")
 	time.Sleep(time.Minute)
+}
+
+func listen(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Println("listening on", ln.Addr())
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			fail(err)
+		}
+		fmt.Fprintf(c, "hello from %d\n", os.Getpid())
+		c.Close()
+	}
+}
+
+func dial(addr string) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		fail(err)
+	}
+	defer c.Close()
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		fail(err)
+	}
+	fmt.Print(line)
+}
+
+func ifaces() {
+	list, err := net.Interfaces()
+	if err != nil {
+		fail(err)
+	}
+	for _, i := range list {
+		fmt.Println(i.Name)
+	}
 }
