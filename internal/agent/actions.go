@@ -37,6 +37,9 @@ func (r *runner) execute(ctx context.Context, d taskplan.Decision) {
 			spec, err := r.a.driverSpec(&r.task, i)
 			if err == nil {
 				spec.Labels[labelAgent] = r.a.instanceID
+				if r.networked() {
+					inSandbox(&spec, r.sandbox.ID)
+				}
 			}
 			r.async(ctx, act.Timeout, func(ctx context.Context) event {
 				if err != nil {
@@ -110,6 +113,10 @@ func (r *runner) watch(ctx context.Context, i int, h driver.Handle) {
 
 // apply records an event in the observed state.
 func (r *runner) apply(ctx context.Context, ev event) {
+	if ev.kind == evNetwork {
+		r.applyNetwork(ev)
+		return
+	}
 	s := &r.plan.States[ev.container]
 	name := r.plan.Containers[ev.container].Name
 	now := time.Now()
@@ -203,7 +210,7 @@ func (r *runner) report(d taskplan.Decision) {
 	if r.forgotten {
 		return
 	}
-	rep := &report{TaskArn: r.arn, Status: d.Status, PullStartedAt: r.pullStart, PullStoppedAt: r.pullStop, Started: !d.StartedAt.IsZero()}
+	rep := &report{TaskArn: r.arn, Status: r.networkStatus(d.Status), PullStartedAt: r.pullStart, PullStoppedAt: r.pullStop, Started: !d.StartedAt.IsZero()}
 	if d.Status != taskplan.StatusStopped && d.Desired == taskplan.DesiredStopped && r.task.DesiredStatus != taskplan.DesiredStopped {
 		rep.Status = "STOPPING" // stopping on its own: an essential container exited, or it failed to start
 	}

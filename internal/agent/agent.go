@@ -84,6 +84,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer a.wg.Wait() // the runners, which end with ctx
 	// Adopt what still runs before anything else: tasks go on even while
 	// the server cannot be reached.
+	if n := st.instance().Network; n != nil {
+		a.configureNetwork(ctx, *n, false) // the last one the server sent
+	}
 	if err := a.recover(ctx); err != nil {
 		return fmt.Errorf("recover running tasks: %w", err)
 	}

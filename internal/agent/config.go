@@ -41,6 +41,14 @@ type Config struct {
 	// (ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION); default 3h.
 	TaskCleanupWait time.Duration
 
+	// TaskNetwork runs awsvpc tasks (with a driver that implements
+	// driver.Sandboxer); nil: the instance does not declare
+	// ecs.capability.task-eni and runs none.
+	TaskNetwork TaskNetwork
+	// HostAddress is the address other hosts reach this one at: their
+	// routes to this host's task subnet go via it (berth.host-address).
+	HostAddress string
+
 	Log *slog.Logger
 }
 

@@ -28,6 +28,9 @@ const (
 type instanceState struct {
 	Cluster              string `json:"cluster"`
 	ContainerInstanceArn string `json:"containerInstanceArn,omitempty"`
+	// Network is the task network the server last sent, applied again at
+	// start so that tasks keep their network while the server is away.
+	Network *agentproto.HostNetwork `json:"network,omitempty"`
 }
 
 // recordFormat is the format of the task records this agent writes. A

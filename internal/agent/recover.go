@@ -82,6 +82,7 @@ func (a *Agent) recover(ctx context.Context) error {
 			a.log.Warn("remove stray container", "id", h.ID, "err", err)
 		}
 	}
+	a.sweepNetworks(ctx, saved)
 	return nil
 }
 

@@ -48,6 +48,9 @@ func (a *Agent) capabilities() []string {
 	if !a.cfg.DisablePrivileged {
 		caps = append(caps, "com.amazonaws.ecs.capability.privileged-container")
 	}
+	if a.awsvpc() {
+		caps = append(caps, "ecs.capability.task-eni")
+	}
 	return caps
 }
 
@@ -83,6 +86,9 @@ func (a *Agent) registration(previous string) (*ecs.RegisterContainerInstanceInp
 	}
 	for _, c := range a.capabilities() {
 		attrs = append(attrs, types.Attribute{Name: aws.String(c)})
+	}
+	if a.awsvpc() && a.cfg.HostAddress != "" {
+		attrs = append(attrs, types.Attribute{Name: aws.String("berth.host-address"), Value: aws.String(a.cfg.HostAddress)})
 	}
 	names := make([]string, 0, len(a.cfg.Attributes))
 	for k := range a.cfg.Attributes {

@@ -58,6 +58,9 @@ type runner struct {
 		stopping bool   // the record has the stop
 	}
 	last *report // the report last put
+	// The task network (awsvpc tasks; runner_network.go).
+	net     netPhase
+	sandbox driver.Sandbox
 }
 
 type eventKind int
@@ -66,6 +69,7 @@ const (
 	evAction eventKind = iota + 1
 	evExited
 	evHealth
+	evNetwork // provision or teardown of the task network ended
 )
 
 type event struct {
@@ -76,6 +80,7 @@ type event struct {
 	handle    driver.Handle
 	status    driver.Status
 	health    taskplan.Health
+	sandbox   driver.Sandbox
 }
 
 // newRunner returns a runner for t; adopted is its record when the agent
@@ -110,11 +115,14 @@ func (r *runner) run(agentCtx context.Context) bool {
 		r.setStatus(d.Status)
 		r.report(d)
 		if d.Status == taskplan.StatusStopped && r.inflight == 0 {
-			r.finish(d)
-			return true
+			if !r.needsTeardown() {
+				r.finish(d)
+				return true
+			}
+			r.teardown(ctx)
 		}
 		r.persist(d)
-		r.execute(ctx, d)
+		r.execute(ctx, r.holdForNetwork(ctx, d))
 		r.leave(acted)
 		acted = 0
 		if !d.Wake.IsZero() {
@@ -189,6 +197,14 @@ func (r *runner) init(ctx context.Context) error {
 		r.adoptContainer(ctx, i, driver.Handle{ID: id})
 	}
 	r.log.Info("adopted task", "containers", len(rec.Containers), "desired", r.task.DesiredStatus, "olderRecord", r.held)
+	if r.networked() {
+		for _, s := range r.plan.States {
+			if s.Phase == taskplan.PhaseRunning || s.Phase == taskplan.PhaseCreated {
+				r.provision(ctx, true) // attach again (idempotent) and learn the sandbox
+				break
+			}
+		}
+	}
 	return nil
 }
 

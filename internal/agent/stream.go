@@ -89,6 +89,10 @@ func (a *Agent) stream(ctx context.Context, backoff *backoff) error {
 				}
 			case agentproto.TypeDeregistered:
 				return errDeregistered
+			case agentproto.TypeNetwork:
+				if m.Network != nil {
+					a.configureNetwork(ctx, *m.Network, true)
+				}
 			}
 		}
 	}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/tasknet"
 )
 
@@ -138,4 +140,61 @@ func (n *HostTaskNetwork) Sweep(ctx context.Context, keep []string) error {
 		n.log.Info("removed the interfaces of unknown tasks", "tasks", removed)
 	}
 	return err
+}
+
+// awsvpc reports whether this agent runs awsvpc tasks.
+func (a *Agent) awsvpc() bool { return a.cfg.TaskNetwork != nil && a.sandboxer() != nil }
+
+// configureNetwork applies the host's task network; from the server
+// (save), it is also kept for the next start.
+func (a *Agent) configureNetwork(ctx context.Context, n agentproto.HostNetwork, save bool) {
+	if !a.awsvpc() {
+		return
+	}
+	if save {
+		if cur := a.store.instance().Network; cur == nil || !sameHostNetwork(*cur, n) {
+			if err := a.store.setInstance(func(s *instanceState) { s.Network = &n }); err != nil {
+				a.log.Warn("persist the task network", "err", err)
+			}
+		}
+	}
+	if err := a.cfg.TaskNetwork.Configure(ctx, n); err != nil {
+		a.log.Error("task network", "err", err)
+	}
+}
+
+func sameHostNetwork(a, b agentproto.HostNetwork) bool {
+	return a.Range == b.Range && a.Subnet == b.Subnet && slices.Equal(a.Peers, b.Peers)
+}
+
+// sweepNetworks removes, at start, the sandboxes and interfaces of tasks
+// this agent has no record of (left by a crash between their creation and
+// their record, or after their record's deletion).
+func (a *Agent) sweepNetworks(ctx context.Context, saved map[string]savedTask) {
+	if !a.awsvpc() {
+		return
+	}
+	keep := make([]string, 0, len(saved))
+	for arn := range saved {
+		keep = append(keep, taskID(arn))
+	}
+	if all, err := a.sandboxer().ListSandboxes(ctx); err != nil {
+		a.log.Warn("list task network namespaces", "err", err)
+	} else {
+		for _, sb := range all {
+			if sb.Labels[labelAgent] != a.instanceID {
+				continue
+			}
+			if _, ok := saved[sb.Labels[driver.LabelTaskARN]]; ok {
+				continue
+			}
+			a.log.Warn("removing the network namespace of an unknown task", "id", sb.ID, "task", sb.Labels[driver.LabelTaskARN])
+			if err := a.sandboxer().RemoveSandbox(ctx, sb.ID); err != nil {
+				a.log.Warn("remove stray network namespace", "id", sb.ID, "err", err)
+			}
+		}
+	}
+	if err := a.cfg.TaskNetwork.Sweep(ctx, keep); err != nil {
+		a.log.Warn("remove stray task interfaces", "err", err)
+	}
 }
