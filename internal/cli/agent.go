@@ -2,8 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +28,7 @@ type agentFlags struct {
 	stopTimeout                                                                 time.Duration
 	reservedMemory                                                              int64
 	disablePrivileged                                                           bool
+	taskNetwork, hostAddress, taskBridge                                        string
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
@@ -45,9 +52,12 @@ func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
 	fl.StringVar(&f.pull, "image-pull-behavior", pull, pullHelp)
 	fl.Int64Var(&f.reservedMemory, "reserved-memory", 0, "MiB of host memory not offered to tasks (ECS_RESERVED_MEMORY)")
 	fl.BoolVar(&f.disablePrivileged, "disable-privileged", false, "refuse privileged containers (ECS_DISABLE_PRIVILEGED)")
+	fl.StringVar(&f.taskNetwork, "task-network", "auto", "run awsvpc tasks (each with its own network namespace and address): on, off, or auto (on when run as root with a runtime that makes task namespaces)")
+	fl.StringVar(&f.hostAddress, "host-address", "", "address other hosts reach this one at, for routes to this host's tasks (default: this host's address towards the server)")
+	fl.StringVar(&f.taskBridge, "task-bridge", "berth0", "name of the bridge awsvpc tasks are attached to")
 }
 
-func (f *agentFlags) config(env *Env, drv driver.Driver) (agent.Config, error) {
+func (f *agentFlags) config(env *Env, drv driver.Driver, log *slog.Logger) (agent.Config, error) {
 	attrs := map[string]string{}
 	for _, kv := range f.attributes {
 		k, v, ok := strings.Cut(kv, "=")
@@ -60,13 +70,78 @@ func (f *agentFlags) config(env *Env, drv driver.Driver) (agent.Config, error) {
 	if id == "" || secret == "" {
 		id, secret = env.Getenv("AWS_ACCESS_KEY_ID"), env.Getenv("AWS_SECRET_ACCESS_KEY")
 	}
-	return agent.Config{
+	cfg := agent.Config{
 		Server: f.server, Cluster: f.cluster, DataDir: f.dataDir, Region: f.region,
 		AccessKeyID: id, SecretAccessKey: secret, Driver: drv,
 		Attributes: attrs, AvailabilityZone: f.az, InstanceType: f.instanceType,
 		StopTimeout: f.stopTimeout, PullPolicy: driver.PullPolicy(f.pull),
 		ReservedMemoryMiB: f.reservedMemory, DisablePrivileged: f.disablePrivileged,
-	}, nil
+		Log: log,
+	}
+	if err := f.taskNetworkConfig(&cfg, drv, log); err != nil {
+		return agent.Config{}, err
+	}
+	return cfg, nil
+}
+
+// taskNetworkConfig sets the agent's task network from --task-network,
+// --host-address and --task-bridge.
+func (f *agentFlags) taskNetworkConfig(cfg *agent.Config, drv driver.Driver, log *slog.Logger) error {
+	_, sandboxes := drv.(driver.Sandboxer)
+	possible, why := sandboxes && runtime.GOOS == "linux" && os.Geteuid() == 0, ""
+	switch {
+	case !sandboxes:
+		why = "the " + drv.Name() + " runtime makes no task network namespaces"
+	case runtime.GOOS != "linux":
+		why = "task networking needs Linux"
+	case os.Geteuid() != 0:
+		why = "task networking needs root"
+	}
+	switch f.taskNetwork {
+	case "off":
+		return nil
+	case "on":
+		if !possible {
+			return fmt.Errorf("--task-network on: %s", why)
+		}
+	case "auto", "":
+		if !possible {
+			log.Info("awsvpc tasks are not run on this instance", "why", why)
+			return nil
+		}
+	default:
+		return fmt.Errorf("--task-network %q: use on, off or auto", f.taskNetwork)
+	}
+	cfg.TaskNetwork = agent.NewHostTaskNetwork(f.taskBridge, log)
+	cfg.HostAddress = f.hostAddress
+	if cfg.HostAddress == "" {
+		cfg.HostAddress = addressTowards(f.server)
+	} else if _, err := netip.ParseAddr(cfg.HostAddress); err != nil {
+		return fmt.Errorf("--host-address %q: %w", f.hostAddress, err)
+	}
+	return nil
+}
+
+// addressTowards is this host's address on the route to the server's host
+// (a UDP socket's local address: nothing is sent), or "" when unknown.
+func addressTowards(serverURL string) string {
+	u, err := url.Parse(serverURL)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	c, err := net.Dial("udp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
+		return a.IP.String()
+	}
+	return ""
 }
 
 func newAgentCmd(env *Env) *cobra.Command {
@@ -90,7 +165,7 @@ func newAgentCmd(env *Env) *cobra.Command {
 				return err
 			}
 			defer closeDrv()
-			cfg, err := f.config(env, drv)
+			cfg, err := f.config(env, drv, log)
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}

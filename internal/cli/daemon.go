@@ -104,7 +104,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	creds, _ := srv.Credentials()
 	af.server, af.cluster, af.region = srv.Endpoint(), "default", f.region
 	af.dataDir = filepath.Join(f.dataDir, "agent")
-	acfg, err := af.config(env, drv)
+	acfg, err := af.config(env, drv, log)
 	if err != nil {
 		srv.Close()
 		return &exitError{code: 2, msg: err.Error()}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +27,11 @@ func startProcess(t *testing.T, mode, dir string, extra ...string) *proc {
 	t.Helper()
 	os.Remove(filepath.Join(dir, "endpoint"))
 	args := append([]string{mode, "--data-dir", dir, "--listen", "127.0.0.1:0", "--account-id", testAccount}, extra...)
+	if mode == "dev" && !slices.Contains(extra, "--task-network") {
+		// The host's task network (bridge, iptables chains) is for the
+		// awsvpc tests alone, which make and remove it in namespaces.
+		args = append(args, "--task-network", "off")
+	}
 	cmd := exec.Command(berthBin, args...)
 	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
 	var stderr bytes.Buffer

@@ -30,7 +30,10 @@ func TestQuickstart_README(t *testing.T) {
 	}
 	awsBin := awsCLI
 	dir := t.TempDir()
-	dev := exec.Command(berthBin, "dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0", "--runtime", "docker")
+	// --task-network off: the README's quickstart runs no awsvpc task, and
+	// the host's own network stays untouched (the awsvpc tests make theirs
+	// in namespaces).
+	dev := exec.Command(berthBin, "dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0", "--runtime", "docker", "--task-network", "off")
 	dev.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
 	var out lockedBuffer
 	dev.Stdout, dev.Stderr = &out, &out

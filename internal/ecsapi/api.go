@@ -61,8 +61,6 @@ type Config struct {
 	// network); an invalid range is the server's to refuse at start.
 	TaskRange      string
 	TaskSubnetBits int
-	// TaskNetworking lets RunTask and StartTask run awsvpc tasks.
-	TaskNetworking bool
 }
 
 // API is the ECS HTTP handler.

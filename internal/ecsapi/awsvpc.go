@@ -81,16 +81,9 @@ func taskView(t *state.Task) shape.Task {
 }
 
 // serviceNetwork validates a service's networkConfiguration against its
-// task definition (awsvpcNetwork), for a server that runs awsvpc tasks.
+// task definition (awsvpcNetwork).
 func (a *API) serviceNetwork(mode shape.NetworkMode, nc *shape.NetworkConfiguration, launch shape.LaunchType) (*wire.AwsVpc, error) {
-	network, err := awsvpcNetwork(mode, nc, launch)
-	if err != nil {
-		return nil, err
-	}
-	if network != nil && !a.cfg.TaskNetworking {
-		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not run tasks in awsvpc network mode yet; use bridge, host or none.")
-	}
-	return network, nil
+	return awsvpcNetwork(mode, nc, launch)
 }
 
 // updateServiceNetwork sets the network change of an UpdateService: a new

@@ -25,14 +25,14 @@ const fargateTaskDef = `{"family":"sample-fargate","networkMode":"awsvpc","requi
 // awsvpcAPI is an API over a fresh state machine with the task network on,
 // a cluster, the Fargate task definition, a bridge one, and one connected
 // instance that registered with the task-eni capability.
-func awsvpcAPI(t *testing.T, networking bool) (*ecsapi.API, string) {
+func awsvpcAPI(t *testing.T) (*ecsapi.API, string) {
 	t.Helper()
 	m := fsm.New(fuzzNamer, slog.New(slog.DiscardHandler))
 	p := &machineProposer{m: m}
 	api := ecsapi.New(ecsapi.Config{
 		Namer: fuzzNamer, Auth: allowAll{}, State: m, Proposer: p,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return fuzzNow },
-		TaskRange: "10.200.0.0/16", TaskSubnetBits: 24, TaskNetworking: networking,
+		TaskRange: "10.200.0.0/16", TaskSubnetBits: 24,
 	})
 	for _, step := range []struct{ op, body string }{
 		{"CreateCluster", `{}`},
@@ -70,7 +70,7 @@ func awsvpcAPI(t *testing.T, networking bool) (*ecsapi.API, string) {
 }
 
 func TestAwsvpcNetworkConfigurationErrors(t *testing.T) {
-	api, _ := awsvpcAPI(t, true)
+	api, _ := awsvpcAPI(t)
 	vpc := func(cfg string) string { return `"networkConfiguration":{"awsvpcConfiguration":` + cfg + `}` }
 	many := func(prefix string, n int) string {
 		var ids []string
@@ -103,7 +103,7 @@ func TestAwsvpcNetworkConfigurationErrors(t *testing.T) {
 }
 
 func TestAwsvpcRunTaskGetsAddresses(t *testing.T) {
-	api, _ := awsvpcAPI(t, true)
+	api, _ := awsvpcAPI(t)
 	rec := serve(api, "RunTask", []byte(`{"taskDefinition":"sample-fargate","count":2,"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-0a1b2c3d"],"securityGroups":["sg-12345678"]}}}`))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("RunTask: %d %s", rec.Code, rec.Body)
@@ -152,16 +152,8 @@ func TestAwsvpcRunTaskGetsAddresses(t *testing.T) {
 	}
 }
 
-func TestAwsvpcRefusedWithoutTaskNetworking(t *testing.T) {
-	api, _ := awsvpcAPI(t, false)
-	rec := serve(api, "RunTask", []byte(`{"taskDefinition":"sample-fargate","networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"]}}}`))
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "UnsupportedFeatureException") {
-		t.Fatalf("got %d %s", rec.Code, rec.Body)
-	}
-}
-
 func TestAwsvpcServiceNetworkConfiguration(t *testing.T) {
-	api, _ := awsvpcAPI(t, true)
+	api, _ := awsvpcAPI(t)
 	rec := serve(api, "CreateService", []byte(`{"serviceName":"web","taskDefinition":"sample-fargate","desiredCount":0}`))
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Network Configuration must be provided when networkMode 'awsvpc' is specified.") {
 		t.Fatalf("awsvpc service without a network configuration: %d %s", rec.Code, rec.Body)
@@ -212,7 +204,7 @@ func TestAwsvpcServiceNetworkConfiguration(t *testing.T) {
 }
 
 func TestFargateLaunch(t *testing.T) {
-	api, _ := awsvpcAPI(t, true)
+	api, _ := awsvpcAPI(t)
 	vpc := `"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"],"assignPublicIp":"ENABLED"}}`
 	for _, tc := range []struct{ name, body, msg string }{
 		{"not associated", `{"taskDefinition":"sample-fargate","capacityProviderStrategy":[{"capacityProvider":"FARGATE","weight":1}],` + vpc + `}`,

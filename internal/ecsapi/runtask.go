@@ -71,9 +71,6 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	if err != nil {
 		return nil, err
 	}
-	if network != nil && !a.cfg.TaskNetworking {
-		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not run tasks in awsvpc network mode yet; use bridge, host or none.")
-	}
 	if enableExec {
 		return nil, errExecUnsupported
 	}

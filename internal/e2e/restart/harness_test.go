@@ -172,7 +172,7 @@ func (e *env) startDev(f serverFlags) *agentProc {
 // agentRuntimeFlags are the agent flags for runtime rt: the test images
 // exist only on this machine, and a stop is quick.
 func agentRuntimeFlags(rt string) []string {
-	return []string{"--runtime", rt, "--image-pull-behavior", "prefer-cached", "--stop-timeout", "2s"}
+	return []string{"--runtime", rt, "--image-pull-behavior", "prefer-cached", "--stop-timeout", "2s", "--task-network", "off"}
 }
 
 // newClient returns an ECS client that makes exactly one attempt per call,
