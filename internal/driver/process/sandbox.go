@@ -42,7 +42,7 @@ func (d *Driver) sandboxRecPath(id string) string {
 
 func (d *Driver) netnsDir() string { return filepath.Join(d.stateDir, dirNetNS) }
 
-// NetNSPath is where the namespace of sandbox id is mounted.
+// netnsPath is where the namespace of sandbox id is mounted.
 func (d *Driver) netnsPath(id string) string { return filepath.Join(d.netnsDir(), id) }
 
 // CreateSandbox makes a network namespace with lo up and bind-mounts it at
