@@ -86,8 +86,16 @@ func (a *Agent) ensureSandbox(ctx context.Context, spec driver.SandboxSpec, adop
 		return driver.Sandbox{}, errors.New("the runtime makes no task network namespaces")
 	}
 	if adopted {
-		if sb, ok, err := findSandbox(ctx, sbx, spec.Labels[driver.LabelTaskARN]); err != nil || ok {
-			return sb, err
+		sb, ok, err := findSandbox(ctx, sbx, spec.Labels[driver.LabelTaskARN])
+		switch {
+		case err != nil:
+			return driver.Sandbox{}, err
+		case ok && sb.NetNSPath == "":
+			// Its namespace is gone (a Docker pause container that
+			// stopped): the task's containers lost their network.
+			return driver.Sandbox{}, errors.New("the task's network namespace is gone")
+		case ok:
+			return sb, nil
 		}
 	}
 	sb, err := sbx.CreateSandbox(ctx, spec)
@@ -167,11 +175,20 @@ func (r *runner) applyNetwork(ev event) {
 			r.net = netFailed
 			r.log.Warn("task network failed", "err", ev.err)
 			now := time.Now()
+			running := false
 			for i := range r.plan.States {
 				s := &r.plan.States[i]
 				if s.Phase < taskplan.PhaseCreated && s.Err == "" {
 					s.Err, s.FinishedAt = "CannotCreateContainerError: task network: "+ev.err.Error(), now
 				}
+				running = running || s.Phase == taskplan.PhaseRunning
+			}
+			if running && r.plan.Desired != taskplan.DesiredStopped {
+				// An adopted task whose network cannot be restored stops.
+				r.plan.Desired = taskplan.DesiredStopped
+				r.plan.StopCode = taskplan.StopCodeEssentialContainerExited
+				r.plan.StopReason = "Task network lost: " + ev.err.Error()
+				r.plan.StoppingAt = now
 			}
 			return
 		}
