@@ -78,8 +78,9 @@ func (r *runner) provision(ctx context.Context, adopted bool) {
 	})
 }
 
-// ensureSandbox returns the task's sandbox: an adopted task's existing one,
-// else a new one (or the one a crash left behind under the same name).
+// ensureSandbox returns the task's sandbox: an adopted task's existing one
+// (an error when it is gone), else a new one (or the one a crash left
+// behind under the same name).
 func (a *Agent) ensureSandbox(ctx context.Context, spec driver.SandboxSpec, adopted bool) (driver.Sandbox, error) {
 	sbx := a.sandboxer()
 	if sbx == nil {
@@ -90,13 +91,13 @@ func (a *Agent) ensureSandbox(ctx context.Context, spec driver.SandboxSpec, adop
 		switch {
 		case err != nil:
 			return driver.Sandbox{}, err
-		case ok && sb.NetNSPath == "":
+		case !ok || sb.NetNSPath == "":
 			// Its namespace is gone (a Docker pause container that
-			// stopped): the task's containers lost their network.
+			// stopped, a host reboot): the task's running containers lost
+			// their network, and a new namespace would not be theirs.
 			return driver.Sandbox{}, errors.New("the task's network namespace is gone")
-		case ok:
-			return sb, nil
 		}
+		return sb, nil
 	}
 	sb, err := sbx.CreateSandbox(ctx, spec)
 	if err != nil {

@@ -54,10 +54,13 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// start runs berth with args in namespace ns; the test's end stops it.
+// start runs berth with args in network namespace ns; the test's end
+// stops it. nsenter enters the network namespace alone: `ip netns exec`
+// would also give the process a mount namespace of its own, and the
+// process runtime's namespace mounts would end with the process.
 func start(t *testing.T, name, ns string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, berthBin}, args...)...)
+	cmd := exec.Command("nsenter", append([]string{"--net=/var/run/netns/" + ns, berthBin}, args...)...)
 	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
 	p := &proc{name: name, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
@@ -99,12 +102,14 @@ func tail(s string, n int) string {
 
 // cluster is a server and its agents, each in a host namespace of seg.
 type cluster struct {
-	t      *testing.T
-	seg    *segment
-	srvNS  string
-	server *proc
-	ecs    *ecs.Client
-	agents map[int]*agentHost
+	t       *testing.T
+	seg     *segment
+	srvNS   string
+	server  *proc
+	ecs     *ecs.Client
+	agents  map[int]*agentHost
+	account string // unique per test: its containers carry its cluster ARN
+	runtime string // of the agents: process or docker
 }
 
 type agentHost struct {
@@ -114,14 +119,15 @@ type agentHost struct {
 }
 
 // newCluster starts a server (extra: its flags) on host 1 of a new segment.
-func newCluster(t *testing.T, extra ...string) *cluster {
+func newCluster(t *testing.T, rt string, extra ...string) *cluster {
 	t.Helper()
 	seg := newSegment(t)
 	ns, _ := seg.host(1)
-	c := &cluster{t: t, seg: seg, srvNS: ns, agents: map[int]*agentHost{}}
+	c := &cluster{t: t, seg: seg, srvNS: ns, agents: map[int]*agentHost{}, runtime: rt,
+		account: fmt.Sprintf("%012d", time.Now().UnixNano()%1e12)}
 	dir := t.TempDir()
 	args := append([]string{"server", "--data-dir", dir, "--listen", serverAddr + ":4566", "--region", region,
-		"--task-settle-time", "1s"}, extra...)
+		"--account-id", c.account, "--task-settle-time", "1s"}, extra...)
 	c.server = start(t, "server", ns, args...)
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DialContext = dialer(ns) })
 	c.ecs = ecs.New(ecs.Options{
@@ -135,15 +141,15 @@ func newCluster(t *testing.T, extra ...string) *cluster {
 	return c
 }
 
-// agent starts an agent with the process runtime on host n (n ≥ 2).
+// agent starts an agent with the cluster's runtime on host n (n ≥ 2).
 func (c *cluster) agent(n int, extra ...string) *agentHost {
 	c.t.Helper()
 	ns, addr := c.seg.host(n)
 	dir := c.t.TempDir()
-	c.t.Cleanup(func() { unmountUnder(filepath.Join(dir, "runtime")) }) // before the TempDir goes
+	c.t.Cleanup(func() { unmountUnder(processNetNS(dir)) }) // before the TempDir goes
 	h := &agentHost{ns: ns, addr: addr, dir: dir}
 	h.args = append([]string{"agent", "--server", "http://" + serverAddr + ":4566", "--data-dir", dir, "--region", region,
-		"--runtime", "process", "--task-network", "on", "--host-address", addr, "--stop-timeout", "2s", "--log-level", "debug"}, extra...)
+		"--runtime", c.runtime, "--image-pull-behavior", "prefer-cached", "--task-network", "on", "--host-address", addr, "--stop-timeout", "2s", "--log-level", "debug"}, extra...)
 	h.proc = start(c.t, fmt.Sprintf("agent %d", n), ns, h.args...)
 	c.agents[n] = h
 	return h
@@ -157,14 +163,18 @@ func (c *cluster) restart(n int) {
 	h.proc = start(c.t, fmt.Sprintf("agent %d (again)", n), h.ns, h.args...)
 }
 
-// unmountUnder unmounts what a killed process runtime left mounted (its
-// sandboxes' namespaces and their directory).
-func unmountUnder(dir string) {
-	entries, _ := os.ReadDir(filepath.Join(dir, "netns"))
+// processNetNS is where the process runtime of an agent with data dir dir
+// mounts its sandboxes' namespaces.
+func processNetNS(dir string) string { return filepath.Join(dir, "runtime", "process", "netns") }
+
+// unmountUnder unmounts what a process runtime left mounted in netnsDir
+// (its sandboxes' namespaces and the directory itself).
+func unmountUnder(netnsDir string) {
+	entries, _ := os.ReadDir(netnsDir)
 	for _, e := range entries {
-		unix.Unmount(filepath.Join(dir, "netns", e.Name()), unix.MNT_DETACH)
+		unix.Unmount(filepath.Join(netnsDir, e.Name()), unix.MNT_DETACH)
 	}
-	unix.Unmount(filepath.Join(dir, "netns"), unix.MNT_DETACH)
+	unix.Unmount(netnsDir, unix.MNT_DETACH)
 }
 
 // eventually calls fn until it succeeds or d passes.

@@ -3,9 +3,10 @@ package awsvpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,19 +15,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/moby/moby/client"
+
+	"berth.dev/berth/internal/driver"
 )
 
 // registerWeb registers a Fargate task definition whose container serves
-// HTTP on 8080 (berth's demo application, run by the process runtime).
-func (c *cluster) registerWeb() string {
+// HTTP on 8080: berth's demo application, from the demo image on Docker
+// (image), from the test's berth binary on the process runtime.
+func (c *cluster) registerWeb(image string) string {
 	c.t.Helper()
+	var entryPoint []string
+	if c.runtime == "process" {
+		image, entryPoint = "berth-demo:1", []string{berthBin, "demo-app"}
+	}
 	out, err := c.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("web"), NetworkMode: types.NetworkModeAwsvpc,
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		Cpu:                     aws.String("256"), Memory: aws.String("512"),
 		ContainerDefinitions: []types.ContainerDefinition{{
-			Name: aws.String("web"), Image: aws.String("berth-demo:1"), Essential: aws.Bool(true),
-			EntryPoint:   []string{berthBin, "demo-app"},
+			Name: aws.String("web"), Image: aws.String(image), Essential: aws.Bool(true),
+			EntryPoint:   entryPoint,
 			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080), Protocol: types.TransportProtocolTcp}},
 		}},
 	})
@@ -54,7 +63,8 @@ func (c *cluster) startOn(td string, instances ...string) []string {
 
 // echo is what the demo application answers on /.
 type echo struct {
-	PID int `json:"pid"`
+	PID      int    `json:"pid"`
+	Hostname string `json:"hostname"`
 }
 
 // fetch GETs / of addr from namespace ns, waiting up to 20 s for the task
@@ -91,17 +101,27 @@ func (c *cluster) links(ns string) []string {
 	return names
 }
 
-// The process runtime in awsvpc on two hosts: two tasks of one host both
-// serve port 8080, each at its own address; a task reaches a task of the
-// other host by its address; DescribeTasks shows ECS's ENI attachment; an
-// agent restart keeps the tasks and their addresses; stopped tasks leave
-// no interface or namespace behind, and their addresses are used again.
-func TestAwsvpc_ProcessRuntime(t *testing.T) {
-	c := newCluster(t)
+// awsvpc on two hosts, on the process runtime and on Docker: two tasks of
+// one host both serve port 8080, each at its own address; a task reaches a
+// task of the other host by its address; DescribeTasks shows ECS's ENI
+// attachment; an agent restart keeps the tasks and their addresses;
+// stopped tasks leave no interface or namespace behind, and their
+// addresses are used again.
+func TestAwsvpc_ProcessRuntime(t *testing.T) { testAwsvpc(t, "process") }
+
+func TestAwsvpc_Docker(t *testing.T) { testAwsvpc(t, "docker") }
+
+func testAwsvpc(t *testing.T, rt string) {
+	c := newCluster(t, rt)
+	var cli *client.Client
+	image := ""
+	if rt == "docker" {
+		cli, image = dockerSetup(t, c)
+	}
 	c.agent(2)
 	c.agent(3)
 	inst := c.instances(2)
-	td := c.registerWeb()
+	td := c.registerWeb(image)
 
 	arns := c.startOn(td, inst["10.251.0.2"], inst["10.251.0.2"])
 	arns = append(arns, c.startOn(td, inst["10.251.0.3"])...)
@@ -129,13 +149,23 @@ func TestAwsvpc_ProcessRuntime(t *testing.T) {
 		t.Fatalf("addresses %v", ips)
 	}
 
-	// Two tasks of host 2 serve 8080, each at its own address.
+	// Two tasks of host 2 serve 8080, each at its own address: on Docker
+	// each answers with its task's hostname (its private DNS name), on the
+	// process runtime (no UTS namespace) from a process of its own.
 	e0, e1 := fetch(t, host2, ips[0]+":8080"), fetch(t, host2, ips[1]+":8080")
-	if e0.PID == e1.PID {
+	ns0 := fmt.Sprintf("/proc/%d/ns/net", e0.PID)
+	if rt == "docker" {
+		for i, e := range []echo{e0, e1} {
+			if want := detail(tasks[i], "privateDnsName"); e.Hostname != want {
+				t.Errorf("task %d answers as %q, want its private DNS name %q", i, e.Hostname, want)
+			}
+		}
+		ns0 = pauseNS(t, cli, arns[0])
+	} else if e0.PID == e1.PID {
 		t.Fatalf("both addresses answered from process %d", e0.PID)
 	}
 	// A task of host 2 reaches the task of host 3 by its address.
-	fetch(t, fmt.Sprintf("/proc/%d/ns/net", e0.PID), ips[2]+":8080")
+	fetch(t, ns0, ips[2]+":8080")
 	// ... and host 3 reaches the tasks of host 2.
 	fetch(t, host3, ips[1]+":8080")
 
@@ -143,8 +173,8 @@ func TestAwsvpc_ProcessRuntime(t *testing.T) {
 	c.restart(2)
 	c.instances(2)
 	c.waitStatus("RUNNING", arns...)
-	if again := fetch(t, host2, ips[0]+":8080"); again.PID != e0.PID {
-		t.Errorf("after the restart %s is served by %d, was %d", ips[0], again.PID, e0.PID)
+	if again := fetch(t, host2, ips[0]+":8080"); again != e0 {
+		t.Errorf("after the restart %s answers %+v, before %+v", ips[0], again, e0)
 	}
 
 	// Stopped tasks leave nothing behind.
@@ -165,9 +195,21 @@ func TestAwsvpc_ProcessRuntime(t *testing.T) {
 		}
 	}
 	for _, n := range []int{2, 3} {
-		entries, _ := os.ReadDir(filepath.Join(c.agents[n].dir, "runtime", "netns"))
+		entries, err := os.ReadDir(processNetNS(c.agents[n].dir))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("host %d: %v", n, err)
+		}
 		if len(entries) != 0 {
 			t.Errorf("host %d keeps %d task namespaces", n, len(entries))
+		}
+	}
+	if cli != nil {
+		for _, arn := range arns {
+			list, err := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true,
+				Filters: make(client.Filters).Add("label", driver.LabelTaskARN+"="+arn).Add("label", driver.LabelSandbox+"=true")})
+			if err != nil || len(list.Items) != 0 {
+				t.Errorf("pause containers of %s left: %v %d", arn, err, len(list.Items))
+			}
 		}
 	}
 	// The lowest address is free again.

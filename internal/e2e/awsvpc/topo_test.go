@@ -29,7 +29,7 @@ func requireNetAdmin(t *testing.T) {
 	if os.Geteuid() != 0 {
 		why = "needs root to make network namespaces"
 	} else {
-		for _, bin := range []string{"ip", "iptables", "iptables-restore"} {
+		for _, bin := range []string{"ip", "nsenter", "iptables", "iptables-restore"} {
 			if _, err := exec.LookPath(bin); err != nil {
 				why = "needs " + bin
 			}
@@ -119,8 +119,11 @@ func (s *segment) remove() {
 			}
 		}
 		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			s.t.Logf("remove namespace %s: %v: %s", ns, err, out)
+			s.t.Errorf("remove namespace %s: %v: %s", ns, err, out)
 		}
+	}
+	if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), s.prefix) {
+		s.t.Errorf("namespaces left: %s", out)
 	}
 }
 
