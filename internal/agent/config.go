@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,10 @@ type Config struct {
 	// HostAddress is the address other hosts reach this one at: their
 	// routes to this host's task subnet go via it (berth.host-address).
 	HostAddress string
+	// Subnets are the subnet IDs this instance serves: awsvpc tasks that
+	// name subnets are placed only on instances serving one of them (an
+	// instance that names none serves all).
+	Subnets []string
 
 	Log *slog.Logger
 }
@@ -102,6 +107,11 @@ func (c *Config) defaults() error {
 	for k := range c.Attributes {
 		if !attrName().MatchString(k) {
 			return fmt.Errorf("agent: attribute name %q is not valid", k)
+		}
+	}
+	for _, s := range c.Subnets {
+		if s == "" || !attrName().MatchString("berth.subnet."+s) || strings.ContainsAny(s, `/\`) {
+			return fmt.Errorf("agent: subnet ID %q is not valid: use up to 115 letters, numbers, hyphens, underscores and periods", s)
 		}
 	}
 	if c.Log == nil {

@@ -90,6 +90,12 @@ func (a *Agent) registration(previous string) (*ecs.RegisterContainerInstanceInp
 	if a.awsvpc() && a.cfg.HostAddress != "" {
 		attrs = append(attrs, types.Attribute{Name: aws.String("berth.host-address"), Value: aws.String(a.cfg.HostAddress)})
 	}
+	if a.awsvpc() && len(a.cfg.Subnets) > 0 {
+		attrs = append(attrs, types.Attribute{Name: aws.String("berth.subnets"), Value: aws.String(strconv.Itoa(len(a.cfg.Subnets)))})
+		for _, s := range a.cfg.Subnets {
+			attrs = append(attrs, types.Attribute{Name: aws.String("berth.subnet." + s)})
+		}
+	}
 	names := make([]string, 0, len(a.cfg.Attributes))
 	for k := range a.cfg.Attributes {
 		names = append(names, k)

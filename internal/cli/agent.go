@@ -29,6 +29,7 @@ type agentFlags struct {
 	reservedMemory                                                              int64
 	disablePrivileged                                                           bool
 	taskNetwork, hostAddress, taskBridge                                        string
+	subnets                                                                     []string
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
@@ -55,6 +56,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
 	fl.StringVar(&f.taskNetwork, "task-network", "auto", "run awsvpc tasks (each with its own network namespace and address): on, off, or auto (on when run as root with a runtime that makes task namespaces)")
 	fl.StringVar(&f.hostAddress, "host-address", "", "address other hosts reach this one at, for routes to this host's tasks (default: this host's address towards the server)")
 	fl.StringVar(&f.taskBridge, "task-bridge", "berth0", "name of the bridge awsvpc tasks are attached to")
+	fl.StringArrayVar(&f.subnets, "subnet", nil, "a subnet ID this instance serves (repeatable): awsvpc tasks naming subnets go only to instances serving one of them; none: every subnet")
 }
 
 func (f *agentFlags) config(env *Env, drv driver.Driver, log *slog.Logger) (agent.Config, error) {
@@ -99,6 +101,9 @@ func (f *agentFlags) taskNetworkConfig(cfg *agent.Config, drv driver.Driver, log
 	}
 	switch f.taskNetwork {
 	case "off":
+		if len(f.subnets) > 0 {
+			return fmt.Errorf("--subnet needs the task network (--task-network on or auto)")
+		}
 		return nil
 	case "on":
 		if !possible {
@@ -113,7 +118,7 @@ func (f *agentFlags) taskNetworkConfig(cfg *agent.Config, drv driver.Driver, log
 		return fmt.Errorf("--task-network %q: use on, off or auto", f.taskNetwork)
 	}
 	cfg.TaskNetwork = agent.NewHostTaskNetwork(f.taskBridge, log)
-	cfg.HostAddress = f.hostAddress
+	cfg.HostAddress, cfg.Subnets = f.hostAddress, f.subnets
 	if cfg.HostAddress == "" {
 		cfg.HostAddress = addressTowards(f.server)
 	} else if _, err := netip.ParseAddr(cfg.HostAddress); err != nil {

@@ -2,9 +2,11 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
+	"berth.dev/berth/internal/cql"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
@@ -79,6 +81,12 @@ func (b *starts) plan(r *round, st deploy.Start) {
 	}
 	if len(st.Instances) > 0 {
 		req.Instances, req.Count, req.Strategies = st.Instances, len(st.Instances), nil
+	}
+	if rule, err := b.placementRule(svc, td); err != nil {
+		fail(err.Error(), "")
+		return
+	} else if rule != nil {
+		req.Constraints = append(req.Constraints, *rule)
 	}
 	if req.Count == 0 {
 		return
@@ -218,4 +226,34 @@ func (b *starts) providerCounts(svc *state.Service) map[string]int {
 		return true
 	})
 	return counts
+}
+
+// placementRule is berth's own constraint for the service's tasks (see
+// fsm.PlacementRule), nil when nothing limits them.
+func (b *starts) placementRule(svc *state.Service, td *state.TaskDefinition) (*scheduler.Constraint, error) {
+	var subnets []string
+	if td.Def.NetworkMode == shape.NetworkModeAwsvpc {
+		if v := fsm.AwsVpcOf(svc.Shape.NetworkConfiguration); v != nil {
+			subnets = v.Subnets
+		}
+	}
+	fargate := ""
+	if fsm.ServiceProviders(svc.Shape) != nil {
+		if cl := b.snap.Cluster(svc.Cluster); cl != nil {
+			for _, t := range cl.Tags {
+				if deref(t.Key) == fsm.TagFargateInstances {
+					fargate = deref(t.Value)
+				}
+			}
+		}
+	}
+	rule := fsm.PlacementRule(subnets, fargate)
+	if rule == "" {
+		return nil, nil
+	}
+	expr, err := cql.Parse(rule)
+	if err != nil {
+		return nil, fmt.Errorf("berth's placement rule %q is not valid: %w", rule, err)
+	}
+	return &scheduler.Constraint{Type: "memberOf", Expression: expr}, nil
 }

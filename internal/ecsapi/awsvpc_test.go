@@ -267,3 +267,88 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// registerConnected registers and connects an instance with attributes.
+func registerConnected(t *testing.T, api *ecsapi.API, m *machineProposer, attrs string) string {
+	t.Helper()
+	rec := serve(api, "RegisterContainerInstance", []byte(`{"totalResources":[{"name":"CPU","type":"INTEGER","integerValue":2048},{"name":"MEMORY","type":"INTEGER","integerValue":4096}],
+		"attributes":[{"name":"ecs.capability.task-eni"},{"name":"com.amazonaws.ecs.capability.docker-remote-api.1.18"}`+attrs+`]}`))
+	var reg shape.RegisterContainerInstanceResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &reg); rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("register: %d %s", rec.Code, rec.Body)
+	}
+	arn := *reg.ContainerInstance.ContainerInstanceArn
+	id := arn[strings.LastIndex(arn, "/")+1:]
+	if _, err := m.Apply(context.Background(), wire.InstanceConnection{Meta: wire.Meta{Now: fuzzNow}, InstanceID: id, Session: "s-" + id, Connected: true}); err != nil {
+		t.Fatal(err)
+	}
+	return arn
+}
+
+// Instances that declare the subnets they serve take only tasks naming one
+// of them; instances that declare none take any; the task's subnetId is the
+// one its instance serves. A cluster's berth:fargate-instances tag limits
+// where FARGATE tasks run.
+func TestAwsvpcPlacementRules(t *testing.T) {
+	m := fsm.New(fuzzNamer, slog.New(slog.DiscardHandler))
+	p := &machineProposer{m: m}
+	api := ecsapi.New(ecsapi.Config{Namer: fuzzNamer, Auth: allowAll{}, State: m, Proposer: p,
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return fuzzNow }, TaskRange: "10.200.0.0/16", TaskSubnetBits: 24})
+	for _, step := range []struct{ op, body string }{{"CreateCluster", `{}`}, {"RegisterTaskDefinition", fargateTaskDef}} {
+		if rec := serve(api, step.op, []byte(step.body)); rec.Code != http.StatusOK {
+			t.Fatalf("setup %s: %d %s", step.op, rec.Code, rec.Body)
+		}
+	}
+	any := registerConnected(t, api, p, "")
+	served := registerConnected(t, api, p, `,{"name":"berth.subnets","value":"2"},{"name":"berth.subnet.subnet-b"},{"name":"berth.subnet.subnet-c"},{"name":"tier","value":"fargate"}`)
+	run := func(body string) shape.RunTaskResponse {
+		t.Helper()
+		rec := serve(api, "RunTask", []byte(body))
+		var out shape.RunTaskResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); rec.Code != http.StatusOK || err != nil {
+			t.Fatalf("RunTask %s: %d %s", body, rec.Code, rec.Body)
+		}
+		return out
+	}
+	out := run(`{"taskDefinition":"sample-fargate","count":4,"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-a","subnet-c"]}}}`)
+	for _, task := range out.Tasks {
+		on := *task.ContainerInstanceArn
+		subnet := task.Attachments[0].Details[0]
+		want := "subnet-a"
+		if on == served {
+			want = "subnet-c"
+		}
+		if *subnet.Value != want {
+			t.Errorf("task on %s is in %s, want %s", on, *subnet.Value, want)
+		}
+	}
+	out = run(`{"taskDefinition":"sample-fargate","count":3,"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-z"]}}}`)
+	for _, task := range out.Tasks {
+		if *task.ContainerInstanceArn != any {
+			t.Errorf("a task of subnet-z went to %s, which serves only subnet-b and subnet-c", *task.ContainerInstanceArn)
+		}
+	}
+	if len(out.Tasks) != 3 {
+		t.Fatalf("subnet-z: %d tasks, failures %+v", len(out.Tasks), out.Failures)
+	}
+	if rec := serve(api, "TagResource", []byte(`{"resourceArn":"arn:aws:ecs:us-east-1:123456789012:cluster/default","tags":[{"key":"berth:fargate-instances","value":"attribute:tier == fargate"}]}`)); rec.Code != http.StatusOK {
+		t.Fatalf("tag: %d %s", rec.Code, rec.Body)
+	}
+	out = run(`{"taskDefinition":"sample-fargate","launchType":"FARGATE","count":3,"networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-a","subnet-b"]}}}`)
+	if len(out.Tasks) != 3 {
+		t.Fatalf("FARGATE: %d tasks, failures %+v", len(out.Tasks), out.Failures)
+	}
+	// Where a task landed is not shown for FARGATE: its address tells.
+	for _, task := range out.Tasks {
+		if sub := *task.Attachments[0].Details[0].Value; sub != "subnet-b" {
+			t.Errorf("a FARGATE task is in %s: not on the tier=fargate instance", sub)
+		}
+	}
+	if rec := serve(api, "TagResource", []byte(`{"resourceArn":"arn:aws:ecs:us-east-1:123456789012:cluster/default","tags":[{"key":"berth:fargate-instances","value":"attribute:tier =="}]}`)); rec.Code != http.StatusOK {
+		t.Fatalf("tag: %d %s", rec.Code, rec.Body)
+	}
+	if rec := serve(api, "RunTask", []byte(`{"taskDefinition":"sample-fargate","launchType":"FARGATE","networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-a"]}}}`)); rec.Code != http.StatusBadRequest ||
+		!strings.Contains(rec.Body.String(), "berth:fargate-instances tag is not a valid cluster query language expression") {
+		t.Fatalf("bad tag: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"slices"
 
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/cql"
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/scheduler"
 	"berth.dev/berth/internal/shape"
 	"berth.dev/berth/internal/state"
@@ -115,4 +118,33 @@ func validateRunStrategy(providers []string, cps []shape.CapacityProviderStrateg
 		return apierr.InvalidParameterf("At least one capacity provider in a capacity provider strategy must have a weight greater than 0.")
 	}
 	return nil
+}
+
+// placementRule is berth's own placement constraint for a task (see
+// fsm.PlacementRule), none when nothing limits it.
+func placementRule(cl *shape.Cluster, network *wire.AwsVpc, how *launch) ([]scheduler.Constraint, error) {
+	var subnets []string
+	if network != nil {
+		subnets = network.Subnets
+	}
+	fargate := ""
+	if how != nil && how.Type == shape.LaunchTypeFargate {
+		for _, t := range cl.Tags {
+			if deref(t.Key) == fsm.TagFargateInstances {
+				fargate = deref(t.Value)
+			}
+		}
+	}
+	rule := fsm.PlacementRule(subnets, fargate)
+	if rule == "" {
+		return nil, nil
+	}
+	expr, err := cql.Parse(rule)
+	if err != nil {
+		if fargate != "" {
+			return nil, apierr.InvalidParameterf("The cluster's %s tag is not a valid cluster query language expression: %v", fsm.TagFargateInstances, err)
+		}
+		return nil, apierr.InvalidParameterf("The subnets cannot be used in a placement rule: %v", err)
+	}
+	return []scheduler.Constraint{{Type: "memberOf", Expression: expr}}, nil
 }

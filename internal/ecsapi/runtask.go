@@ -35,6 +35,7 @@ type runParams struct {
 	requiredAttrs []scheduler.Attribute
 	network       *wire.AwsVpc // awsvpc task definitions only
 	launch        *launch
+	rule          []scheduler.Constraint // berth's own (fsm.PlacementRule), after the caller's
 }
 
 var startedByPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9\-/_]{1,128}$`) })
@@ -75,6 +76,9 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 		return nil, errExecUnsupported
 	}
 	p := &runParams{cluster: cluster, td: td, enableExec: enableExec, network: network, launch: how}
+	if p.rule, err = placementRule(cl, network, how); err != nil {
+		return nil, err
+	}
 	p.group = "family:" + td.Family
 	if group != nil {
 		if !groupPattern().MatchString(*group) {
@@ -262,7 +266,7 @@ func runTask(a *API, c *call, in *shape.RunTaskRequest) (any, error) {
 	}
 	req := scheduler.Request{
 		Count: count, Task: fsm.SchedulerTask(p.reserved, fsm.TaskENIs(p.td.Def)), Group: p.group,
-		RequiredAttributes: p.requiredAttrs, Constraints: p.constraints, Strategies: p.strategies,
+		RequiredAttributes: p.requiredAttrs, Constraints: append(p.constraints, p.rule...), Strategies: p.strategies,
 	}
 	return a.placeAndRun(c, snap, p, req, deref(in.ClientToken), in)
 }
@@ -283,7 +287,7 @@ func startTask(a *API, c *call, in *shape.StartTaskRequest) (any, error) {
 		return nil, err
 	}
 	req := scheduler.Request{Task: fsm.SchedulerTask(p.reserved, fsm.TaskENIs(p.td.Def)), Group: p.group,
-		RequiredAttributes: p.requiredAttrs, Constraints: p.constraints}
+		RequiredAttributes: p.requiredAttrs, Constraints: append(p.constraints, p.rule...)}
 	var pre []shape.Failure
 	for _, ref := range in.ContainerInstances {
 		id, ok := a.resourceID(arn.TypeContainerInstance, p.cluster, ref)

@@ -234,7 +234,7 @@ func (m *Machine) newTask(c *wire.RunTask, td *state.TaskDefinition, ci *state.C
 		shapeTask.EphemeralStorage = &shape.EphemeralStorage{SizeInGiB: size}
 	}
 	if addr.IsValid() {
-		at := eniAttachment(nt.ID, c.Network.Subnets[0], addr, m.namer.Region)
+		at := eniAttachment(nt.ID, servedSubnet(ci, c.Network.Subnets), addr, m.namer.Region)
 		shapeTask.Attachments = []shape.Attachment{at}
 		shapeTask.LastStatus = ptr("PROVISIONING")
 		for i := range shapeTask.Containers {

@@ -261,3 +261,48 @@ func ServiceProviders(sh *shape.Service) []scheduler.ProviderShare {
 	}
 	return nil
 }
+
+// Attributes of the subnets an agent serves (berth agent --subnet): the
+// count in AttrServedSubnets, and one AttrSubnetPrefix+ID per subnet. An
+// instance that declares none serves every subnet.
+const (
+	AttrServedSubnets = "berth.subnets"
+	AttrSubnetPrefix  = "berth.subnet."
+)
+
+// TagFargateInstances is the cluster tag whose value, a cluster query
+// language expression, chooses the container instances that run the
+// cluster's FARGATE tasks; without it every instance may.
+const TagFargateInstances = "berth:fargate-instances"
+
+// PlacementRule is berth's own memberOf expression for a task: instances
+// serving one of its subnets (awsvpc), and the cluster's Fargate instances
+// (fargate, the tag's expression, for a FARGATE task). "" when nothing
+// limits the task.
+func PlacementRule(subnets []string, fargate string) string {
+	var parts []string
+	if len(subnets) > 0 {
+		alts := []string{"attribute:" + AttrServedSubnets + " !exists"}
+		for _, s := range subnets {
+			alts = append(alts, "attribute:"+AttrSubnetPrefix+s+" exists")
+		}
+		parts = append(parts, "("+strings.Join(alts, " or ")+")")
+	}
+	if fargate != "" {
+		parts = append(parts, "("+fargate+")")
+	}
+	return strings.Join(parts, " and ")
+}
+
+// servedSubnet is the subnet of subnets a task on ci is in: the first the
+// instance serves, or the first when it declares none.
+func servedSubnet(ci *state.ContainerInstance, subnets []string) string {
+	for _, s := range subnets {
+		for _, a := range ci.Shape.Attributes {
+			if deref(a.Name) == AttrSubnetPrefix+s {
+				return s
+			}
+		}
+	}
+	return subnets[0]
+}

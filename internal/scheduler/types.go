@@ -70,7 +70,9 @@ const (
 // Limits of a request.
 const (
 	MaxStrategies  = 5  // placement strategy objects per RunTask or service
-	MaxConstraints = 10 // task definition and request constraints together
+	// MaxConstraints: ECS's 10 of the task definition and the request
+	// together, and berth's own rule (served subnets, Fargate instances).
+	MaxConstraints = 11
 )
 
 // NoContainerInstancesMessage is ECS's message for a RunTask in a cluster
