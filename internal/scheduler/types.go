@@ -69,7 +69,7 @@ const (
 
 // Limits of a request.
 const (
-	MaxStrategies  = 5  // placement strategy objects per RunTask or service
+	MaxStrategies = 5 // placement strategy objects per RunTask or service
 	// MaxConstraints: ECS's 10 of the task definition and the request
 	// together, and berth's own rule (served subnets, Fargate instances).
 	MaxConstraints = 11
