@@ -239,6 +239,7 @@ func (m *Machine) newTask(c *wire.RunTask, td *state.TaskDefinition, ci *state.C
 		shapeTask.LastStatus = ptr("PROVISIONING")
 		for i := range shapeTask.Containers {
 			shapeTask.Containers[i].NetworkInterfaces = []shape.NetworkInterface{{AttachmentId: at.Id, PrivateIpv4Address: ptr(addr.String())}}
+			shapeTask.Containers[i].NetworkBindings = []shape.NetworkBinding{} // ECS's for awsvpc: ports are on the task's address
 		}
 	}
 	for _, a := range ci.Shape.Attributes {
