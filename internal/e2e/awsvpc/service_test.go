@@ -100,9 +100,10 @@ func (c *cluster) fetchBody(ns, addr string) string {
 }
 
 // A FARGATE service with a capacity provider strategy in awsvpc rolls from
-// v1 to v2 on two hosts, scales in, and rolls back from a v3 whose tasks
-// fail to the v2 it ran, as the bridge services do; its tasks reach
-// berth's endpoint (outbound traffic leaves through their host).
+// v1 to v2 on two hosts, scales in, replaces a stopped task, leaves a
+// draining host, and rolls back from a v3 whose tasks fail to the v2 it
+// ran, as the bridge services do; its tasks reach berth's endpoint
+// (outbound traffic leaves through their host).
 func TestAwsvpc_FargateService(t *testing.T) {
 	c := newCluster(t, "process")
 	c.agent(2)
@@ -175,6 +176,41 @@ func TestAwsvpc_FargateService(t *testing.T) {
 		t.Fatal(err)
 	}
 	tasks = c.serviceTasks("web", 2)
+	// A stopped task is replaced (with an address of its own).
+	stopped := aws.ToString(tasks[0].TaskArn)
+	if _, err := c.ecs.StopTask(ctx, &ecs.StopTaskInput{Task: aws.String(stopped)}); err != nil {
+		t.Fatal(err)
+	}
+	c.eventually(time.Minute, "the stopped task replaced", func() error {
+		for _, task := range c.serviceTasks("web", 2) {
+			if aws.ToString(task.TaskArn) == stopped {
+				return fmt.Errorf("%s still listed", stopped)
+			}
+		}
+		return nil
+	})
+	// Draining host 3 moves its tasks to host 2.
+	inst := c.instances(2)
+	if _, err := c.ecs.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
+		ContainerInstances: []string{inst["10.251.0.3"]}, Status: types.ContainerInstanceStatusDraining}); err != nil {
+		t.Fatal(err)
+	}
+	c.eventually(2*time.Minute, "host 3 drained", func() error {
+		for _, task := range c.serviceTasks("web", 2) {
+			if ip := detail(task, "privateIPv4Address"); !strings.HasPrefix(ip, "10.200.0.") {
+				return fmt.Errorf("a task at %s is still on host 3", ip)
+			}
+		}
+		return nil
+	})
+	tasks = c.serviceTasks("web", 2)
+	if got := strings.Join(c.versions(tasks), ","); got != "2,2" {
+		t.Fatalf("after draining: %s", got)
+	}
+	if _, err := c.ecs.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
+		ContainerInstances: []string{inst["10.251.0.3"]}, Status: types.ContainerInstanceStatusActive}); err != nil {
+		t.Fatal(err)
+	}
 	// v3 fails: the circuit breaker rolls back to v2.
 	v3 := c.registerVersion("3", true)
 	if _, err := c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String(v3)}); err != nil {
