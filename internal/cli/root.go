@@ -146,6 +146,7 @@ func newRoot(env *Env) *cobra.Command {
 		newAgentCmd(env),
 		newDemoAppCmd(env),
 		newPauseCmd(env),
+		newRemoveTaskNetworkCmd(env),
 	)
 	addClientCommands(root, env)
 	return root

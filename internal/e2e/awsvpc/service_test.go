@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,24 @@ func TestAwsvpc_AddressExhaustion(t *testing.T) {
 	c.waitStatus("RUNNING", again...)
 	if a, b := detail(c.task(first), "privateIPv4Address"), detail(c.task(again[0]), "privateIPv4Address"); a != b || a != "10.200.0.2" {
 		t.Errorf("addresses %s then %s, want 10.200.0.2 both times", a, b)
+	}
+
+	// berth remove-task-network leaves the host as it was.
+	if _, err := c.ecs.StopTask(context.Background(), &ecs.StopTaskInput{Task: aws.String(again[0])}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitStatus("STOPPED", again...)
+	h := c.agents[2]
+	h.proc.stop()
+	if out, err := exec.Command("nsenter", "--net=/var/run/netns/"+h.ns, berthBin, "remove-task-network").CombinedOutput(); err != nil {
+		t.Fatalf("remove-task-network: %v: %s", err, out)
+	}
+	if got := strings.Join(c.links(h.ns), " "); got != "eth0 lo" {
+		t.Errorf("interfaces after remove-task-network: %s", got)
+	}
+	for _, table := range []string{"filter", "nat"} {
+		if rules := c.seg.in(h.ns, "iptables", "-t", table, "-S"); strings.Contains(rules, "BERTH") {
+			t.Errorf("%s rules left:\n%s", table, rules)
+		}
 	}
 }
