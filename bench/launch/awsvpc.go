@@ -319,7 +319,9 @@ func (r *vpcRun) rows() []vpcRow {
 				}
 				row.pairedRun, row.pairedStp = r.paired(n)
 			}
-			out = append(out, row)
+			if row.requested > 0 {
+				out = append(out, row)
+			}
 		}
 	}
 	return out
@@ -391,14 +393,19 @@ func (rp *report) vpcText() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "awsvpc against bridge (medians of %d alternating rounds)\n", rp.o.vpcRounds)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join(vpcHeader, "\t")+"\t")
-	for _, v := range rp.vpc {
-		for _, row := range v.rows() {
+	if rows := rp.vpcRows(); len(rows) > 0 {
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, strings.Join(vpcHeader, "\t")+"\t")
+		for _, row := range rows {
 			fmt.Fprintln(tw, strings.Join(row.cells(), "\t")+"\t")
 		}
+		tw.Flush()
 	}
-	tw.Flush()
+	for _, v := range rp.vpc {
+		if v.err != "" {
+			fmt.Fprintf(&b, "  %s runtime: %s\n", v.runtime, harness.FirstLine(errors.New(v.err)))
+		}
+	}
 	for _, t := range rp.vpcTargets() {
 		fmt.Fprintf(&b, "  %s\n", t)
 	}
@@ -413,13 +420,13 @@ func (rp *report) vpcMarkdown() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "awsvpc against bridge: %d rounds, each launching every size in both modes (bridge first in odd rounds, awsvpc first in even ones), one server and one agent (`--task-network on`) in a network namespace; medians of the rounds where every task reached RUNNING; \"paired\" is the median of the per-round ratios.\n\n", rp.o.vpcRounds)
-	b.WriteString("| " + strings.Join(vpcHeader, " | ") + " |\n|---|---:|---|" + strings.Repeat("---:|", len(vpcHeader)-3) + "\n")
-	for _, v := range rp.vpc {
-		for _, row := range v.rows() {
+	if rows := rp.vpcRows(); len(rows) > 0 {
+		b.WriteString("| " + strings.Join(vpcHeader, " | ") + " |\n|---|---:|---|" + strings.Repeat("---:|", len(vpcHeader)-3) + "\n")
+		for _, row := range rows {
 			fmt.Fprintf(&b, "| %s |\n", strings.Join(row.cells(), " | "))
 		}
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
 	for _, t := range rp.vpcTargets() {
 		fmt.Fprintf(&b, "- %s\n", t)
 	}
@@ -446,6 +453,14 @@ func (rp *report) vpcMarkdown() string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+func (rp *report) vpcRows() []vpcRow {
+	var rows []vpcRow
+	for _, v := range rp.vpc {
+		rows = append(rows, v.rows()...)
+	}
+	return rows
 }
 
 // vpcTargets: awsvpc costs at most --target-awsvpc-ratio × bridge per task.
