@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -150,6 +151,24 @@ func runAwsvpc(ctx, hard context.Context, e *env, rt string) (r *vpcRun, err err
 	extra := []string{"--stop-timeout", o.stopTimeout.String(), "--task-network", "on", "--host-address", vpcAddr}
 	if rt == "docker" {
 		extra = append(extra, "--image-pull-behavior", "prefer-cached")
+	}
+	if o.vpcLogs != "" {
+		extra = append(extra, "--log-level", "info")
+		defer func() {
+			// Deferred before the agent's and server's stop: runs after.
+			if err := os.MkdirAll(o.vpcLogs, 0o755); err != nil {
+				fmt.Fprintln(os.Stderr, "keep logs:", err)
+				return
+			}
+			for _, name := range []string{"server.log", "agent-" + rt + ".log"} {
+				if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+					dst := filepath.Join(o.vpcLogs, "awsvpc-"+rt+"-"+name)
+					if err := os.WriteFile(dst, b, 0o644); err == nil {
+						fmt.Fprintf(os.Stderr, "  kept %s\n", dst)
+					}
+				}
+			}
+		}()
 	}
 	ag, err := harness.StartAgentIn(ns, e.berth, srv, dir, cluster, rt, extra...)
 	if err != nil {

@@ -51,6 +51,7 @@ type options struct {
 	vpcSizes  []int
 	vpcRounds int
 	vpcPause  time.Duration
+	vpcLogs   string
 
 	stateScale     bool
 	scaleInstances int
@@ -95,6 +96,7 @@ func parseFlags(args []string) (*options, error) {
 	vpcTasks := fs.String("awsvpc-tasks", "50,200", "task counts of the awsvpc runs (each launched in both modes every round)")
 	fs.IntVar(&o.vpcRounds, "awsvpc-rounds", 5, "rounds of the awsvpc runs (alternating which mode goes first); the summary shows medians")
 	fs.DurationVar(&o.vpcPause, "awsvpc-pause", time.Second, "pause after each launch-and-stop of the awsvpc runs")
+	fs.StringVar(&o.vpcLogs, "awsvpc-logs", "", "keep the awsvpc runs' server and agent logs in this directory, the agent's at level info (its veths made and removed, with times)")
 	fs.BoolVar(&o.stateScale, "state-scale", false, "also run the state-scale run: one server, --scale-instances fake agents, --scale-tasks tasks")
 	fs.IntVar(&o.scaleInstances, "scale-instances", 1000, "fake container instances of the state-scale run")
 	fs.IntVar(&o.scaleTasks, "scale-tasks", 10000, "tasks of the state-scale run")
