@@ -56,7 +56,8 @@ type launchOpts struct {
 	poll     time.Duration
 	timeout  time.Duration // for RUNNING and for STOPPED each
 	startBy  string
-	onPeak   func() // called once every task is RUNNING (or at the timeout), before stopping
+	network  *types.NetworkConfiguration // RunTask's (awsvpc tasks); nil for none
+	onPeak   func()                      // called once every task is RUNNING (or at the timeout), before stopping
 	progress func(string)
 }
 
@@ -149,6 +150,7 @@ func launchAndStop(ctx, hard context.Context, c *ecs.Client, o launchOpts) (*lau
 				out, err := c.RunTask(ctx, &ecs.RunTaskInput{
 					Cluster: aws.String(o.cluster), TaskDefinition: aws.String(o.taskDef),
 					Count: aws.Int32(int32(n)), StartedBy: aws.String(o.startBy),
+					NetworkConfiguration: o.network,
 				})
 				mu.Lock()
 				if err != nil {

@@ -12,11 +12,14 @@
 // the engine is in no swarm), `docker service create --replicas N` of the
 // same image, waits until N tasks run, removes the service and leaves the
 // swarm again (only when it joined it). --state-scale adds a run that loads
-// one server with many fake agents (see fleet.go). See docs/benchmarks.md.
+// one server with many fake agents (see fleet.go). The awsvpc runs compare
+// the awsvpc network mode with bridge mode on one agent (see awsvpc.go).
+// See docs/benchmarks.md.
 //
 //	go run ./bench/launch                         # 1,000 process tasks once; 50 Docker tasks and Swarm 3 times each
 //	go run ./bench/launch --phases process --repeat 1
 //	go run ./bench/launch --state-scale --out bench-results.md
+//	go run ./bench/launch --phases awsvpc-process,awsvpc-docker   # awsvpc against bridge, as root
 package main
 
 import (
@@ -45,6 +48,11 @@ type options struct {
 	cpu           int
 	stopTimeout   time.Duration
 
+	vpcSizes  []int
+	vpcRounds int
+	vpcPause  time.Duration
+	vpcLogs   string
+
 	stateScale     bool
 	scaleInstances int
 	scaleTasks     int
@@ -56,6 +64,7 @@ type options struct {
 	targetRatio       float64
 	targetServerMiB   float64
 	targetAgentMiB    float64
+	targetVPCRatio    float64
 }
 
 func main() {
@@ -71,7 +80,7 @@ func main() {
 func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("launch", flag.ContinueOnError)
 	o := &options{}
-	phases := fs.String("phases", "process,docker,swarm", "runs to make, in this order per repetition: process, docker, swarm")
+	phases := fs.String("phases", "process,docker,swarm", "runs to make, in this order per repetition: process, docker, swarm; and, after them, awsvpc-process, awsvpc-docker (awsvpc against bridge mode, needs root)")
 	fs.IntVar(&o.processTasks, "process-tasks", 1000, "tasks the process-runtime run launches")
 	fs.IntVar(&o.dockerTasks, "docker-tasks", 50, "tasks the Docker-runtime run launches, and Swarm replicas")
 	fs.IntVar(&o.repeat, "repeat", 3, "repetitions of the docker and swarm runs; the summary shows medians")
@@ -84,6 +93,10 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.memory, "task-memory", 16, "container memory (MiB, hard limit) of every task")
 	fs.IntVar(&o.cpu, "task-cpu", 0, "container cpu units of every task")
 	fs.DurationVar(&o.stopTimeout, "agent-stop-timeout", 30*time.Second, "the agents' --stop-timeout (the test app exits at once on SIGTERM)")
+	vpcTasks := fs.String("awsvpc-tasks", "50,200", "task counts of the awsvpc runs (each launched in both modes every round)")
+	fs.IntVar(&o.vpcRounds, "awsvpc-rounds", 5, "rounds of the awsvpc runs (alternating which mode goes first); the summary shows medians")
+	fs.DurationVar(&o.vpcPause, "awsvpc-pause", time.Second, "pause after each launch-and-stop of the awsvpc runs")
+	fs.StringVar(&o.vpcLogs, "awsvpc-logs", "", "keep the awsvpc runs' server and agent logs in this directory, the agent's at level info (its veths made and removed, with times)")
 	fs.BoolVar(&o.stateScale, "state-scale", false, "also run the state-scale run: one server, --scale-instances fake agents, --scale-tasks tasks")
 	fs.IntVar(&o.scaleInstances, "scale-instances", 1000, "fake container instances of the state-scale run")
 	fs.IntVar(&o.scaleTasks, "scale-tasks", 10000, "tasks of the state-scale run")
@@ -92,6 +105,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.targetProcessRate, "target-process-rate", 200, "target tasks/s to RUNNING with the process runtime (reported, not asserted)")
 	fs.Float64Var(&o.targetRatio, "target-swarm-ratio", 2, "target ratio of berth's Docker-runtime rate to Swarm's (reported, not asserted)")
 	fs.Float64Var(&o.targetServerMiB, "target-server-rss", 300, "target server RSS in MiB at the state scale (reported, not asserted)")
+	fs.Float64Var(&o.targetVPCRatio, "target-awsvpc-ratio", 1.3, "target ratio of awsvpc's time to RUNNING to bridge's, same tasks (reported, not asserted)")
 	fs.Float64Var(&o.targetAgentMiB, "target-agent-rss", 50, "target idle agent RSS in MiB (reported, not asserted)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -104,21 +118,25 @@ func parseFlags(args []string) (*options, error) {
 		switch p {
 		case "":
 			continue
-		case "process", "docker", "swarm":
+		case "process", "docker", "swarm", "awsvpc-process", "awsvpc-docker":
 		default:
-			return nil, fmt.Errorf("--phases: unknown run %q (process, docker, swarm)", p)
+			return nil, fmt.Errorf("--phases: unknown run %q (process, docker, swarm, awsvpc-process, awsvpc-docker)", p)
 		}
 		if !slices.Contains(o.phases, p) {
 			o.phases = append(o.phases, p)
 		}
+	}
+	var err error
+	if o.vpcSizes, err = vpcSizes(*vpcTasks); err != nil {
+		return nil, err
 	}
 	switch {
 	case len(o.phases) == 0 && !o.stateScale:
 		return nil, errors.New("nothing to run: give --phases or --state-scale")
 	case o.perCall < 1 || o.perCall > 10:
 		return nil, errors.New("--count must be between 1 and 10 (RunTask's limit)")
-	case o.processTasks < 1 || o.dockerTasks < 1 || o.repeat < 1 || o.processRepeat < 1 || o.callers < 1:
-		return nil, errors.New("--process-tasks, --docker-tasks, --repeat, --process-repeat and --callers must be positive")
+	case o.processTasks < 1 || o.dockerTasks < 1 || o.repeat < 1 || o.processRepeat < 1 || o.callers < 1 || o.vpcRounds < 1:
+		return nil, errors.New("--process-tasks, --docker-tasks, --repeat, --process-repeat, --awsvpc-rounds and --callers must be positive")
 	case o.poll <= 0 || o.timeout <= 0 || o.settle < 0:
 		return nil, errors.New("--poll-interval and --timeout must be positive, --settle not negative")
 	case o.memory < 6 || o.cpu < 0:

@@ -14,6 +14,7 @@ type report struct {
 	runs   []*berthRun
 	swarms []*swarmRun
 	scale  *scaleRun
+	vpc    []*vpcRun
 }
 
 func (rp *report) byRuntime(rt string) []*berthRun {
@@ -158,11 +159,19 @@ func (rp *report) text() string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Targets (measured, not asserted)\n")
-	for _, t := range rp.targets() {
-		fmt.Fprintf(&b, "  %s\n", t)
+	b.WriteString(rp.vpcText())
+	if !rp.onlyVPC() {
+		fmt.Fprintf(&b, "Targets (measured, not asserted)\n")
+		for _, t := range rp.targets() {
+			fmt.Fprintf(&b, "  %s\n", t)
+		}
 	}
 	return b.String()
+}
+
+// onlyVPC reports whether the awsvpc runs are all there is to report.
+func (rp *report) onlyVPC() bool {
+	return len(rp.runs) == 0 && len(rp.swarms) == 0 && rp.scale == nil
 }
 
 // memoryRows: process, run, idle, peak, after, VmHWM (MiB, medians).
@@ -302,6 +311,10 @@ func (rp *report) markdown() string {
 			fmt.Fprintf(&b, "- %s\n", l)
 		}
 		b.WriteString("\n")
+	}
+	b.WriteString(rp.vpcMarkdown())
+	if rp.onlyVPC() {
+		return b.String()
 	}
 	b.WriteString("Targets (measured, not asserted):\n\n")
 	for _, t := range rp.targets() {

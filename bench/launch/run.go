@@ -74,13 +74,13 @@ func benchmark(ctx, hard context.Context, o *options) error {
 		return err
 	}
 	e.machine.Berth = harness.BerthRevision(e.berth)
-	if slices.Contains(o.phases, "process") {
+	if slices.Contains(o.phases, "process") || slices.Contains(o.phases, "awsvpc-process") {
 		fmt.Fprintln(os.Stderr, "building the test application ...")
 		if e.testapp, err = testimage.BinaryPath(ctx); err != nil {
 			return err
 		}
 	}
-	if slices.Contains(o.phases, "docker") || slices.Contains(o.phases, "swarm") {
+	if slices.Contains(o.phases, "docker") || slices.Contains(o.phases, "swarm") || slices.Contains(o.phases, "awsvpc-docker") {
 		if e.docker, err = harness.OpenDocker(ctx); err != nil {
 			return fmt.Errorf("the docker and swarm runs need a Docker engine (or drop them with --phases process): %w", err)
 		}
@@ -110,6 +110,7 @@ func benchmark(ctx, hard context.Context, o *options) error {
 	var runs []*berthRun
 	var swarms []*swarmRun
 	var scale *scaleRun
+	var vpc []*vpcRun
 	var runErr error
 loop:
 	for rep := 1; rep <= max(o.repeat, o.processRepeat); rep++ {
@@ -160,6 +161,18 @@ loop:
 			}
 		}
 	}
+	for _, ph := range o.phases {
+		rt, ok := strings.CutPrefix(ph, "awsvpc-")
+		if !ok || runErr != nil || ctx.Err() != nil {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "awsvpc against bridge, %s runtime: %d rounds of %v tasks ...\n", rt, o.vpcRounds, o.vpcSizes)
+		r, err := runAwsvpc(ctx, hard, e, rt)
+		vpc = append(vpc, r)
+		if err != nil {
+			runErr = fmt.Errorf("awsvpc %s run: %w", rt, err)
+		}
+	}
 	if o.stateScale && runErr == nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "state scale: %d fake instances, %d tasks ...\n", o.scaleInstances, o.scaleTasks)
 		scale, runErr = runScale(ctx, hard, e)
@@ -173,10 +186,10 @@ loop:
 	if runErr == nil && ctx.Err() != nil {
 		runErr = errors.New("interrupted")
 	}
-	if len(runs) == 0 && len(swarms) == 0 && scale == nil {
+	if len(runs) == 0 && len(swarms) == 0 && scale == nil && len(vpc) == 0 {
 		return runErr
 	}
-	rep := &report{o: o, e: e, runs: runs, swarms: swarms, scale: scale}
+	rep := &report{o: o, e: e, runs: runs, swarms: swarms, scale: scale, vpc: vpc}
 	if err := harness.WriteReport(rep.text(), rep.markdown(), o.Out); err != nil {
 		return err
 	}

@@ -26,6 +26,10 @@ import (
 // (aws/aws-sdk-go-v2#2737).
 func NewClient(ctx context.Context, s *Server, conns int) (*ecs.Client, error) {
 	httpc := awshttp.NewBuildableClient()
+	if s.NS != nil {
+		dial := s.NS.Dialer()
+		httpc = httpc.WithTransportOptions(func(tr *http.Transport) { tr.DialContext = dial })
+	}
 	if conns > 0 {
 		httpc = httpc.WithTransportOptions(func(tr *http.Transport) {
 			tr.MaxIdleConnsPerHost = conns

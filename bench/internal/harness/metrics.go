@@ -23,18 +23,22 @@ type MetricsSample struct {
 // ReadMetrics reads the server's /metrics; what it cannot read stays
 // unknown.
 func ReadMetrics(ctx context.Context, s *Server) MetricsSample {
-	return ReadMetricsAt(ctx, s.Endpoint)
+	return readMetrics(ctx, s.HTTPClient(), s.Endpoint)
 }
 
 // ReadMetricsAt reads the /metrics of the berth server at endpoint (one the
 // bench did not necessarily start); what it cannot read stays unknown.
 func ReadMetricsAt(ctx context.Context, endpoint string) MetricsSample {
+	return readMetrics(ctx, http.DefaultClient, endpoint)
+}
+
+func readMetrics(ctx context.Context, hc *http.Client, endpoint string) MetricsSample {
 	m := MetricsSample{HeapInuse: -1, OpSum: map[string]float64{}, OpCount: map[string]float64{}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/metrics", nil)
 	if err != nil {
 		return m
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return m
 	}

@@ -110,19 +110,35 @@ type Server struct {
 	Secret   string
 	Region   string
 	DataDir  string
+	// NS is the network namespace the server runs in (nil: the machine's).
+	NS *NetNS
 }
 
 // StartServer runs `berth server` with a data dir under root, listening on
 // an ephemeral loopback port, with freshly generated root credentials and
 // the extra flags given, and waits until it answers.
 func StartServer(ctx context.Context, bin, root, region string, extra ...string) (*Server, error) {
+	return StartServerIn(ctx, nil, bin, root, region, extra...)
+}
+
+// StartServerIn is StartServer in network namespace ns (nil: the
+// machine's), listening on an ephemeral port of ns.Addr.
+func StartServerIn(ctx context.Context, ns *NetNS, bin, root, region string, extra ...string) (*Server, error) {
 	dataDir := filepath.Join(root, "server")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &Server{KeyID: "AKIABENCH" + strings.ToUpper(RandomHex(6))[:11], Secret: RandomHex(20), Region: region, DataDir: dataDir}
-	args := append([]string{"server", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--region", region, "--log-level", "warn"}, extra...)
-	p, err := StartProc("berth server", bin, args, s.Env(), filepath.Join(root, "server.log"))
+	s := &Server{KeyID: "AKIABENCH" + strings.ToUpper(RandomHex(6))[:11], Secret: RandomHex(20), Region: region, DataDir: dataDir, NS: ns}
+	listen := "127.0.0.1:0"
+	if ns != nil {
+		listen = ns.Addr + ":0"
+	}
+	args := append([]string{"server", "--data-dir", dataDir, "--listen", listen, "--region", region, "--log-level", "warn"}, extra...)
+	cmd := bin
+	if ns != nil {
+		cmd, args = ns.Wrap(bin, args)
+	}
+	p, err := StartProc("berth server", cmd, args, s.Env(), filepath.Join(root, "server.log"))
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +148,7 @@ func StartServer(ctx context.Context, bin, root, region string, extra ...string)
 		if !p.Running() {
 			return nil, fmt.Errorf("berth server exited during start (%v):\n%s", p.Err, p.LogTail(4096))
 		}
-		if ep := ReadyEndpoint(dataDir); ep != "" {
+		if ep := readyEndpoint(s.HTTPClient(), dataDir); ep != "" {
 			s.Endpoint = ep
 			return s, nil
 		}
@@ -147,13 +163,15 @@ func StartServer(ctx context.Context, bin, root, region string, extra ...string)
 
 // ReadyEndpoint is the endpoint that the `berth server` with data dir
 // dataDir wrote there, once it answers /healthz with 200 OK; "" until then.
-func ReadyEndpoint(dataDir string) string {
+func ReadyEndpoint(dataDir string) string { return readyEndpoint(http.DefaultClient, dataDir) }
+
+func readyEndpoint(hc *http.Client, dataDir string) string {
 	b, err := os.ReadFile(filepath.Join(dataDir, "endpoint"))
 	if err != nil {
 		return ""
 	}
 	ep := strings.TrimSpace(string(b))
-	resp, err := http.Get(ep + "/healthz")
+	resp, err := hc.Get(ep + "/healthz")
 	if err != nil {
 		return ""
 	}
@@ -162,6 +180,15 @@ func ReadyEndpoint(dataDir string) string {
 		return ""
 	}
 	return ep
+}
+
+// HTTPClient is a plain HTTP client that reaches the server (from inside
+// its namespace).
+func (s *Server) HTTPClient() *http.Client {
+	if s.NS == nil {
+		return http.DefaultClient
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: s.NS.Dialer()}}
 }
 
 // Env is the environment that gives a berth process the root credentials.
@@ -180,13 +207,22 @@ type Agent struct {
 // no memory reserved. It returns once the process runs; WaitInstance tells
 // when it registered.
 func StartAgent(bin string, s *Server, root, cluster, runtime string, extra ...string) (*Agent, error) {
+	return StartAgentIn(nil, bin, s, root, cluster, runtime, extra...)
+}
+
+// StartAgentIn is StartAgent in network namespace ns (nil: the machine's).
+func StartAgentIn(ns *NetNS, bin string, s *Server, root, cluster, runtime string, extra ...string) (*Agent, error) {
 	dataDir := filepath.Join(root, "agent-"+runtime)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
 	args := append([]string{"agent", "--server", s.Endpoint, "--cluster", cluster, "--runtime", runtime,
 		"--data-dir", dataDir, "--region", s.Region, "--reserved-memory", "0", "--log-level", "warn"}, extra...)
-	p, err := StartProc("berth agent ("+runtime+")", bin, args, s.Env(), filepath.Join(root, "agent-"+runtime+".log"))
+	cmd := bin
+	if ns != nil {
+		cmd, args = ns.Wrap(bin, args)
+	}
+	p, err := StartProc("berth agent ("+runtime+")", cmd, args, s.Env(), filepath.Join(root, "agent-"+runtime+".log"))
 	if err != nil {
 		return nil, err
 	}
