@@ -36,6 +36,10 @@ type Driver struct {
 	children sync.Map // ID -> *child: a shim this driver started
 
 	sandboxMu sync.Mutex // serialises sandbox creation and removal
+	// sandboxNames maps the sandboxes' names to their IDs, read from the
+	// records once (nil until then) and kept in step under sandboxMu, so a
+	// creation does not read every record to check its name.
+	sandboxNames map[string]string
 
 	launchMu sync.Mutex
 	launched chan struct{} // closed (and replaced) when this driver launches a shim

@@ -69,14 +69,12 @@ func (d *Driver) CreateSandbox(_ context.Context, spec driver.SandboxSpec) (driv
 
 	d.sandboxMu.Lock()
 	defer d.sandboxMu.Unlock()
-	recs, err := d.sandboxRecords()
+	names, err := d.sandboxNamesLocked()
 	if err != nil {
 		return driver.Sandbox{}, fmt.Errorf("%w: %w", driver.ErrCannotCreate, err)
 	}
-	for _, r := range recs {
-		if r.Name == rec.Name {
-			return driver.Sandbox{}, cannotCreate("the sandbox name %q is already in use by sandbox %s", rec.Name, r.ID)
-		}
+	if other, ok := names[rec.Name]; ok {
+		return driver.Sandbox{}, cannotCreate("the sandbox name %q is already in use by sandbox %s", rec.Name, other)
 	}
 	if err := os.MkdirAll(filepath.Join(d.stateDir, dirSandboxes), 0o700); err != nil {
 		return driver.Sandbox{}, fmt.Errorf("%w: %w", driver.ErrCannotCreate, err)
@@ -89,12 +87,31 @@ func (d *Driver) CreateSandbox(_ context.Context, spec driver.SandboxSpec) (driv
 	if err := writeJSON(d.sandboxRecPath(id), rec); err != nil {
 		return driver.Sandbox{}, fmt.Errorf("%w: %w", driver.ErrCannotCreate, err)
 	}
+	names[rec.Name] = id
 	path := d.netnsPath(id)
 	if err := mountNewNetNS(path); err != nil {
 		d.removeSandboxLocked(id)
 		return driver.Sandbox{}, fmt.Errorf("%w: sandbox %s: %w", driver.ErrCannotCreate, id, err)
 	}
 	return rec.sandbox(path), nil
+}
+
+// sandboxNamesLocked returns the name index, reading the records the first
+// time. d.sandboxMu is held.
+func (d *Driver) sandboxNamesLocked() (map[string]string, error) {
+	if d.sandboxNames != nil {
+		return d.sandboxNames, nil
+	}
+	recs, err := d.sandboxRecords()
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(recs))
+	for _, r := range recs {
+		names[r.Name] = r.ID
+	}
+	d.sandboxNames = names
+	return names, nil
 }
 
 func (r sandboxRec) sandbox(path string) driver.Sandbox {
@@ -126,6 +143,11 @@ func (d *Driver) removeSandboxLocked(id string) error {
 	}
 	if err := os.Remove(d.sandboxRecPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("sandbox %s: %w", id, err)
+	}
+	for name, other := range d.sandboxNames {
+		if other == id {
+			delete(d.sandboxNames, name)
+		}
 	}
 	if entries, err := os.ReadDir(d.netnsDir()); err == nil && len(entries) == 0 {
 		if err := unix.Unmount(d.netnsDir(), unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
