@@ -56,6 +56,13 @@ func (a *Agent) taskLimitsEnforced() bool {
 	return ok
 }
 
+// logTaskLimits says when task limits are not enforced, and why.
+func (a *Agent) logTaskLimits() {
+	if ok, reason := driver.TaskLimitsEnforced(a.cfg.Driver); !ok {
+		a.log.Info("task-level cpu and memory are reserved for placement, not enforced", "reason", reason)
+	}
+}
+
 // removeTaskCgroup removes the task's cgroup once its containers are
 // removed; a runtime without task cgroups has nothing to remove.
 func (a *Agent) removeTaskCgroup(ctx context.Context, taskArn string) error {
