@@ -62,8 +62,10 @@
 //     restarted after a crash creates the task's next containers in it,
 //     and removes it with RemoveTaskCgroup. Only RemoveTaskCgroup removes
 //     it; the caller calls it once every container of the task is removed.
-//     It is idempotent: an unknown task is not an error; a task whose
-//     containers still exist is, and the caller tries again later.
+//     It is idempotent: an unknown task is not an error. Removing it
+//     while a container of the task runs fails (the caller tries again
+//     later); what a stopped container leaves in it is the runtime's to
+//     clear.
 //   - A driver that cannot enforce task limits on this host (another
 //     cgroup layout, a remote engine, no permission) says so from
 //     TaskLimits() with the reason, and then ignores Spec.Task: the agent

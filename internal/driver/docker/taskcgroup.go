@@ -156,6 +156,12 @@ func (d *Driver) detectTaskCgroups(ctx context.Context) {
 			}
 		}
 	}
+	if l != nil && l.V2 != "" {
+		avail, _ := os.ReadFile(filepath.Join(l.V2, "cgroup.controllers"))
+		if f := strings.Fields(string(avail)); !slices.Contains(f, "memory") || !slices.Contains(f, "cpu") {
+			l, reason = nil, "the memory and cpu controllers are not both available in "+l.V2
+		}
+	}
 	d.tasks.layout, d.tasks.reason = l, reason
 }
 
