@@ -53,7 +53,8 @@
 // # Task limits
 //
 // The Driver is a driver.TaskCgroups. It enforces Spec.Task when the
-// engine is local (a unix socket), uses the cgroupfs cgroup driver, and
+// engine is local (a unix socket, and the engine's host name is this
+// host's), uses the cgroupfs cgroup driver, and
 // berth sees the hierarchies at their roots and may write them; New
 // decides, and TaskLimits says why not otherwise (the systemd cgroup
 // driver, whose slices only systemd may configure, is not supported).

@@ -148,6 +148,11 @@ func (d *Driver) detectTaskCgroups(ctx context.Context) {
 		return
 	}
 	l, reason := layoutFor(info.Info.CgroupDriver, info.Info.CgroupVersion, d.cli.DaemonHost(), parseMountinfo(string(data)))
+	// A unix socket may lead to an engine in a VM (Docker Desktop) or
+	// forwarded from elsewhere: its cgroups would not be these.
+	if host, _ := os.Hostname(); l != nil && info.Info.Name != host {
+		l, reason = nil, fmt.Sprintf("the engine runs on host %q, not this one (%q), so its cgroups may not be these", info.Info.Name, host)
+	}
 	if l != nil {
 		for _, dir := range []string{l.V2, l.Memory, l.CPU} {
 			if dir != "" && unix.Access(dir, unix.W_OK) != nil {
@@ -166,7 +171,8 @@ func (d *Driver) detectTaskCgroups(ctx context.Context) {
 }
 
 // TaskLimits reports whether task limits are enforced: with the engine's
-// cgroupfs driver, on a local engine, when berth may write the cgroups.
+// cgroupfs driver, on a local engine (a unix socket, and the engine's host
+// name is this host's), when berth may write the cgroups.
 func (d *Driver) TaskLimits() (bool, string) {
 	return d.tasks.layout != nil, d.tasks.reason
 }
