@@ -107,6 +107,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 			registered = true
 			a.log.Info("registered", "containerInstance", a.InstanceArn(), "cluster", a.cfg.Cluster, "runtime", a.cfg.Driver.Name())
+			a.logTaskLimits()
 		}
 		err := a.stream(ctx, backoff)
 		if ctx.Err() != nil {

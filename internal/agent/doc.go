@@ -16,6 +16,8 @@
 //   - A task that stopped, or was told to stop, is never started again:
 //     nothing is pulled, created or started for it, before or after a
 //     restart, whatever list the server sends (see Persistence).
+//   - ecs.capability.task-cpu-mem-limit is advertised only when the
+//     runtime enforces task limits (driver.TaskLimitsEnforced).
 //   - The agent talks to the server only over the network (ECS API + package
 //     agentproto); it imports nothing of the server.
 //
@@ -51,7 +53,9 @@
 //     lists the task. A task without a container left is then forgotten at
 //     once; one with containers is cleaned up at stoppedAt +
 //     TaskCleanupWait (ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION): its
-//     containers are removed, then its record is deleted. The deadline is
+//     containers are removed, then its cgroup (driver.TaskCgroups: the
+//     task-level cpu and memory of every container the agent creates are
+//     its limits), then its record is deleted; what fails is tried again. The deadline is
 //     in the record, so a restart keeps it (and cleans up at once a task
 //     past it).
 //

@@ -137,8 +137,8 @@ func (f *finished) schedule(taskArn string, e *doneTask) {
 	e.timer = time.AfterFunc(wait, func() { f.cleanup(taskArn) })
 }
 
-// cleanup removes a task's containers and deletes its record; what could
-// not be removed is tried again later.
+// cleanup removes a task's containers, then its cgroup (task limits), and
+// deletes its record; what could not be removed is tried again later.
 func (f *finished) cleanup(taskArn string) {
 	f.mu.Lock()
 	e := f.tasks[taskArn]
@@ -162,7 +162,13 @@ func (f *finished) cleanup(taskArn string) {
 			left[name] = id
 		}
 	}
-	if len(left) > 0 {
+	var cgErr error // the task's cgroup goes after its last container
+	if len(left) == 0 {
+		if cgErr = a.removeTaskCgroup(ctx, taskArn); cgErr != nil {
+			a.log.Warn("remove the task's cgroup", "task", taskID(taskArn), "err", cgErr)
+		}
+	}
+	if len(left) > 0 || cgErr != nil {
 		if err := a.store.updateTask(taskArn, func(t *savedTask) { t.Containers = left }); err != nil {
 			a.log.Warn("persist a task's clean-up", "task", taskID(taskArn), "err", err)
 		}

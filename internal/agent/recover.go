@@ -76,12 +76,20 @@ func (a *Agent) recover(ctx context.Context) error {
 	if waiting > 0 {
 		a.log.Info("stopped tasks wait for their clean-up", "tasks", waiting, "after", a.cfg.TaskCleanupWait)
 	}
+	strayTasks := map[string]bool{} // task ARN -> all its containers removed
 	for _, h := range strays {
-		a.log.Warn("removing a container of an unknown task", "id", h.ID, "task", h.Labels[driver.LabelTaskARN])
-		if err := removeContainer(ctx, a.cfg.Driver, h, a.cfg.StopTimeout); err != nil {
+		arn := h.Labels[driver.LabelTaskARN]
+		a.log.Warn("removing a container of an unknown task", "id", h.ID, "task", arn)
+		err := removeContainer(ctx, a.cfg.Driver, h, a.cfg.StopTimeout)
+		if err != nil {
 			a.log.Warn("remove stray container", "id", h.ID, "err", err)
 		}
+		if arn != "" {
+			done, seen := strayTasks[arn]
+			strayTasks[arn] = (done || !seen) && err == nil
+		}
 	}
+	a.removeStrayTaskCgroups(ctx, strayTasks)
 	a.sweepNetworks(ctx, saved)
 	return nil
 }

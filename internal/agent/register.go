@@ -33,7 +33,6 @@ func (a *Agent) capabilities() []string {
 		"ecs.capability.container-ordering",
 		"ecs.capability.execution-role-awslogs",
 		"ecs.capability.execution-role-ecr-pull",
-		"ecs.capability.task-cpu-mem-limit",
 		"com.amazonaws.ecs.capability.ecr-auth",
 		"com.amazonaws.ecs.capability.task-iam-role",
 		"com.amazonaws.ecs.capability.task-iam-role-network-host",
@@ -50,6 +49,9 @@ func (a *Agent) capabilities() []string {
 	}
 	if a.awsvpc() {
 		caps = append(caps, "ecs.capability.task-eni")
+	}
+	if a.taskLimitsEnforced() {
+		caps = append(caps, capTaskLimits)
 	}
 	return caps
 }

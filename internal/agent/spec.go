@@ -69,6 +69,7 @@ func (a *Agent) driverSpec(t *agentproto.Task, i int) (driver.Spec, error) {
 		DNSServers:  cd.DnsServers,
 		DNSSearch:   cd.DnsSearchDomains,
 		HealthCheck: healthSpec(cd.HealthCheck),
+		Task:        taskLimits(t),
 		Labels: map[string]string{
 			driver.LabelManaged:       "true",
 			driver.LabelTaskARN:       t.TaskArn,

@@ -42,6 +42,35 @@
 //     It may change (the Docker runtime's is /proc/PID/ns/net of a pause
 //     process), so callers read it from CreateSandbox or ListSandboxes
 //     rather than keep it across restarts.
+//
+// # Task limits
+//
+// Spec.Task carries the task-level cpu and memory of the task a container
+// belongs to (task definition or RunTask overrides). A driver that
+// implements TaskCgroups and reports TaskLimits() enforced puts the task's
+// containers in one parent cgroup per task holding those limits, as the
+// ECS agent does on Linux: all the containers together get at most
+// MemoryMiB of memory (a hard limit: past it the kernel OOM-kills inside
+// the task) and CPUUnits/1024 CPUs (a CFS quota over a 100 ms period).
+// Contract:
+//   - The task's cgroup exists, with its limits, before a process of the
+//     task runs: Create (or Start, at the latest) makes it when missing
+//     and (re)writes its limits, so it is idempotent, and every container
+//     of a task must carry the same TaskLimits. A container's own limits
+//     (MemoryMiB, CPUShares) apply inside the task's.
+//   - The task cgroup outlives the agent like the containers: an agent
+//     restarted after a crash creates the task's next containers in it,
+//     and removes it with RemoveTaskCgroup. Only RemoveTaskCgroup removes
+//     it; the caller calls it once every container of the task is removed.
+//     It is idempotent: an unknown task is not an error. Removing it
+//     while a container of the task runs fails (the caller tries again
+//     later); what a stopped container leaves in it is the runtime's to
+//     clear.
+//   - A driver that cannot enforce task limits on this host (another
+//     cgroup layout, a remote engine, no permission) says so from
+//     TaskLimits() with the reason, and then ignores Spec.Task: the agent
+//     must not advertise ecs.capability.task-cpu-mem-limit. A driver that
+//     does not implement TaskCgroups never enforces them.
 package driver
 
 import (
@@ -212,6 +241,9 @@ type Spec struct {
 	CPUShares         int64 // ECS cpu units; like ECS, runtimes raise 0 and 1 to 2
 	MemoryMiB         int64 // hard limit; 0: none
 	MemoryReservation int64 // soft limit MiB; 0: none
+	// Task is the limits of the task the container belongs to, shared by
+	// all its containers; nil: none (see "Task limits" in the package doc).
+	Task *TaskLimits
 
 	NetworkMode string // "bridge", "host", "none" or NetworkAWSVPC
 	// Sandbox is the ID of the sandbox the container joins; set exactly

@@ -49,4 +49,31 @@
 //     an orphaned task container; ListSandboxes finds them by label.
 //   - RemoveSandbox stops (SIGTERM) and removes the pause container; it
 //     refuses a container that is not a sandbox.
+//
+// # Task limits
+//
+// The Driver is a driver.TaskCgroups. It enforces Spec.Task when the
+// engine is local (a unix socket, and the engine's host name is this
+// host's), uses the cgroupfs cgroup driver, and
+// berth sees the hierarchies at their roots and may write them; New
+// decides, and TaskLimits says why not otherwise (the systemd cgroup
+// driver, whose slices only systemd may configure, is not supported).
+// Task T's cgroup is /berth/task-T (TaskCgroupParent) in each hierarchy:
+//   - Create makes it and writes its limits before the container: on
+//     cgroup v1 memory.limit_in_bytes in the memory hierarchy and
+//     cpu.cfs_period_us (100000) and cpu.cfs_quota_us (cpu units * 100000
+//     / 1024) in the cpu one; on v2 memory.max and cpu.max, after enabling
+//     the memory and cpu controllers from the root down. The container
+//     gets HostConfig.CgroupParent /berth/task-T, so runc makes its cgroup
+//     inside, in every hierarchy.
+//   - RemoveTaskCgroup removes /berth/task-T from every hierarchy (runc
+//     made it in all of them). It fails while a container of the task runs
+//     (its cgroup is inside); a stopped container has no cgroup left.
+//     /berth itself stays.
+//   - Only memory is limited, not memory+swap, as the ECS agent does.
+//   - On cgroup v1 the kernel's OOM notification reaches every cgroup
+//     below the one at its limit, so when the task's limit makes the
+//     kernel kill a process, the engine reports every container of the
+//     task that was running OOMKilled, killed or not; the exit code tells
+//     them apart (137 for the killed).
 package docker

@@ -36,6 +36,7 @@ type Driver struct {
 	log       *slog.Logger
 	pulled    *pullRecord
 	healthEv  *healthEvents
+	tasks     taskCgroups
 
 	pauseMu    sync.Mutex
 	pauseTag   string
@@ -72,6 +73,7 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 	}
 	d.pulled = rec
 	d.healthEv = newHealthEvents(d.cli, d.log)
+	d.detectTaskCgroups(ctx)
 	return d, nil
 }
 

@@ -29,6 +29,9 @@ func (d *Driver) Create(ctx context.Context, spec driver.Spec) (driver.Handle, e
 			return driver.Handle{}, wrap(driver.ErrCannotCreate, err)
 		}
 	}
+	if err := d.taskCgroup(spec, opts.HostConfig); err != nil {
+		return driver.Handle{}, wrap(driver.ErrCannotCreate, err)
+	}
 	res, err := d.cli.ContainerCreate(ctx, opts)
 	if err != nil {
 		return driver.Handle{}, wrap(driver.ErrCannotCreate, err)

@@ -31,6 +31,11 @@
 //     NetNSPath names no real namespace. A container in one (NetworkMode
 //     awsvpc) gets no port bindings; Create refuses an unknown sandbox and
 //     what driver.CheckNetwork refuses, with driver.ErrCannotCreate.
+//   - Task limits (driver.TaskCgroups) are enforced unless
+//     DisableTaskLimits says why not: Create records the task's cgroup
+//     with its limits (TaskCgroups), and RemoveTaskCgroup forgets it,
+//     refusing while a container of the task runs. Containers reports the
+//     TaskLimits each container was created with, enforced or not.
 //   - Calls returns every call made so far, in order, for tests to check
 //     what was (or was not) pulled, created, started, stopped or removed.
 //

@@ -51,13 +51,15 @@ const (
 	OpCreateSandbox Op = "create-sandbox"
 	OpRemoveSandbox Op = "remove-sandbox"
 	OpListSandboxes Op = "list-sandboxes"
+
+	OpRemoveTaskCgroup Op = "remove-task-cgroup"
 )
 
 // Call is one call made to the Runtime.
 type Call struct {
 	Op    Op
 	Image string // Pull, Create
-	ID    string // the container (or sandbox), for calls on one
+	ID    string // the container (or sandbox, or task), for calls on one
 	Name  string // Create, CreateSandbox
 }
 
@@ -66,6 +68,9 @@ type Container struct {
 	Handle driver.Handle
 	Image  string
 	Status driver.Status
+	// Task is the task limits it was created with (Spec.Task), nil
+	// without.
+	Task *driver.TaskLimits
 }
 
 // Runtime is the fake runtime. The zero value is not usable: call New.
@@ -81,6 +86,7 @@ type Runtime struct {
 	next       int
 	sandboxes  map[string]*driver.Sandbox
 	sbOrder    []string // sandbox IDs in creation order
+	tasks      taskCgroups
 }
 
 type container struct {
@@ -93,11 +99,13 @@ type container struct {
 	exit   *time.Timer   // the scripted exit, SIGTERM's or the kill
 	exitAt time.Time     // when exit fires
 	output []driver.LogLine
+	task   *driver.TaskLimits
 }
 
 var (
-	_ driver.Driver    = (*Runtime)(nil)
-	_ driver.Sandboxer = (*Runtime)(nil)
+	_ driver.Driver      = (*Runtime)(nil)
+	_ driver.Sandboxer   = (*Runtime)(nil)
+	_ driver.TaskCgroups = (*Runtime)(nil)
 )
 
 // New returns an empty runtime.
@@ -166,7 +174,7 @@ func (r *Runtime) Containers() []Container {
 	out := make([]Container, 0, len(r.order))
 	for _, id := range r.order {
 		c := r.containers[id]
-		out = append(out, Container{Handle: c.handle(), Image: c.image, Status: c.copyStatus()})
+		out = append(out, Container{Handle: c.handle(), Image: c.image, Status: c.copyStatus(), Task: copyTask(c.task)})
 	}
 	return out
 }
@@ -230,6 +238,9 @@ func (r *Runtime) Create(ctx context.Context, spec driver.Spec) (driver.Handle, 
 	if spec.Sandbox != "" && r.sandboxes[spec.Sandbox] == nil {
 		return driver.Handle{}, fmt.Errorf("%w: sandbox %s: %w", driver.ErrCannotCreate, spec.Sandbox, driver.ErrNotFound)
 	}
+	if err := r.tasks.create(spec.Task); err != nil {
+		return driver.Handle{}, fmt.Errorf("%w: %w", driver.ErrCannotCreate, err)
+	}
 	ports := slices.Clone(spec.Ports)
 	if spec.Sandbox != "" {
 		ports = nil // a sandbox publishes nothing
@@ -237,7 +248,7 @@ func (r *Runtime) Create(ctx context.Context, spec driver.Spec) (driver.Handle, 
 	r.next++
 	id := fmt.Sprintf("fake%028d", r.next)
 	c := &container{h: driver.Handle{ID: id, Name: spec.Name, Labels: maps.Clone(spec.Labels)}, image: spec.Image,
-		prog: r.programs[spec.Image], ports: ports, exited: make(chan struct{})}
+		prog: r.programs[spec.Image], ports: ports, exited: make(chan struct{}), task: copyTask(spec.Task)}
 	r.containers[id] = c
 	r.order = append(r.order, id)
 	if spec.Name != "" {

@@ -33,6 +33,9 @@ type cgroupConfig struct {
 	MemoryMax int64  `json:"memoryMax,omitempty"`
 	MemoryLow int64  `json:"memoryLow,omitempty"`
 	CPUWeight int64  `json:"cpuWeight,omitempty"`
+	// Task is the cgroup of the container's task, Path's parent; nil when
+	// the container has no task limits.
+	Task *taskCgroupConfig `json:"task,omitempty"`
 }
 
 // detectCgroups finds where per-container cgroups can be created and which
@@ -163,6 +166,11 @@ func (l Limits) cgroupFor(id string, memoryMiB, reservationMiB, shares int64) *c
 
 // create makes the cgroup and writes its limits.
 func (c *cgroupConfig) create() error {
+	if c.Task != nil {
+		if err := c.Task.create(); err != nil {
+			return err
+		}
+	}
 	if err := os.Mkdir(c.Path, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("cgroup: %w", err)
 	}
@@ -178,7 +186,7 @@ func (c *cgroupConfig) create() error {
 	if err := write("memory.max", c.MemoryMax); err != nil {
 		return err
 	}
-	if c.MemoryMax > 0 {
+	if c.MemoryMax > 0 || c.Task != nil && c.Task.MemoryMax > 0 {
 		// An OOM kill takes the whole container, as the kernel cannot tell
 		// which of its processes matters.
 		_ = os.WriteFile(filepath.Join(c.Path, "memory.oom.group"), []byte("1"), 0)
@@ -210,8 +218,12 @@ func (c *cgroupConfig) kill() {
 	}
 }
 
-// oomKilled reports whether the kernel OOM-killed a process of the cgroup.
+// oomKilled reports whether the kernel OOM-killed a process of the cgroup
+// (under its own limit or its task's).
 func (c *cgroupConfig) oomKilled() bool {
+	if c.MemoryMax <= 0 && (c.Task == nil || c.Task.MemoryMax <= 0) {
+		return false
+	}
 	return oomKillCount(filepath.Join(c.Path, "memory.events")) > 0
 }
 

@@ -108,6 +108,26 @@
 // is left in a sandbox, which it would keep alive. The shim itself stays
 // in the host's namespace.
 //
+// # Task limits
+//
+// The driver is a driver.TaskCgroups. It enforces Spec.Task where it has
+// per-container cgroups with the memory and cpu controllers (cgroup v2
+// only; TaskLimits says why not elsewhere, and then Spec.Task is
+// ignored, like a container's own limits). Task T's cgroup is
+// berth-task-T in the driver's cgroup parent (Limits.Cgroup), and the
+// cgroups of T's containers are made inside it instead of in the parent:
+//   - The shim makes the task's cgroup, when missing, before its
+//     container's, and (re)writes memory.max (MemoryMiB, or max) and
+//     cpu.max (cpu units * 100000 / 1024 per 100000 µs, or max), then
+//     enables memory and cpu for its children. The workload is cloned into
+//     its container's cgroup, below the task's, as before.
+//   - A container with a task memory limit has memory.oom.group set: an
+//     OOM kill the task's limit causes takes that container whole, and
+//     reports it OOMKilled (its own memory.events); its siblings are not.
+//   - RemoveTaskCgroup removes berth-task-T; it fails while a container
+//     of the task runs (a container's cgroup lives from its start to its
+//     exit).
+//
 // # Logs
 //
 // Output lines are stored in the CRI log format, one record per line:

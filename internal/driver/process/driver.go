@@ -149,6 +149,9 @@ func (d *Driver) Create(_ context.Context, spec driver.Spec) (driver.Handle, err
 		rec.Name = id
 	}
 	rec.Cgroup = d.limits.cgroupFor(id, spec.MemoryMiB, spec.MemoryReservation, spec.CPUShares)
+	if err := d.limits.inTask(rec.Cgroup, spec.Task); err != nil {
+		return driver.Handle{}, err
+	}
 	rec.LogMaxBytes, rec.LogFiles = d.logMaxBytes, d.logFiles
 	rec.ShimArgs = d.shimArgs
 

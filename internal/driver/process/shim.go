@@ -136,7 +136,7 @@ func runSupervisor(dir string, ready *os.File) int {
 	drain(&copiers, outR, errR)
 	oom := false
 	if cg := rec.Cgroup; cg != nil {
-		oom = cg.MemoryMax > 0 && cg.oomKilled()
+		oom = cg.oomKilled()
 		if err := cg.remove(); err != nil {
 			shimLogf("removing the cgroup: %v", err)
 		}

@@ -22,7 +22,9 @@ func cannotCreate(format string, args ...any) error {
 
 // prepare validates spec against what the process runtime can honour and
 // derives the exec plan, bindings and limits. Every member is either
-// honoured or refused, except Hostname (not applied) and Image (recorded).
+// honoured or refused, except Hostname (not applied), Image (recorded),
+// and the limits where the driver has no cgroups (see Limits and
+// TaskLimits).
 func (d *Driver) prepare(spec driver.Spec) (*record, error) {
 	argv := d.imageArgv(spec.Image, spec.EntryPoint, spec.Command)
 	if len(argv) == 0 || argv[0] == "" {
