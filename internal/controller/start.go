@@ -2,11 +2,9 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
-	"berth.dev/berth/internal/cql"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
@@ -237,23 +235,5 @@ func (b *starts) placementRule(svc *state.Service, td *state.TaskDefinition) (*s
 			subnets = v.Subnets
 		}
 	}
-	fargate := ""
-	if fsm.ServiceProviders(svc.Shape) != nil {
-		if cl := b.snap.Cluster(svc.Cluster); cl != nil {
-			for _, t := range cl.Tags {
-				if deref(t.Key) == fsm.TagFargateInstances {
-					fargate = deref(t.Value)
-				}
-			}
-		}
-	}
-	rule := fsm.PlacementRule(subnets, fargate)
-	if rule == "" {
-		return nil, nil
-	}
-	expr, err := cql.Parse(rule)
-	if err != nil {
-		return nil, fmt.Errorf("berth's placement rule %q is not valid: %w", rule, err)
-	}
-	return &scheduler.Constraint{Type: "memberOf", Expression: expr}, nil
+	return fsm.PlacementRuleConstraint(b.snap.Cluster(svc.Cluster), subnets, fsm.ServiceProviders(svc.Shape) != nil)
 }

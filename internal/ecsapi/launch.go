@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"berth.dev/berth/internal/apierr"
-	"berth.dev/berth/internal/cql"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/scheduler"
@@ -127,24 +126,12 @@ func placementRule(cl *shape.Cluster, network *wire.AwsVpc, how *launch) ([]sche
 	if network != nil {
 		subnets = network.Subnets
 	}
-	fargate := ""
-	if how != nil && how.Type == shape.LaunchTypeFargate {
-		for _, t := range cl.Tags {
-			if deref(t.Key) == fsm.TagFargateInstances {
-				fargate = deref(t.Value)
-			}
-		}
+	c, err := fsm.PlacementRuleConstraint(cl, subnets, how != nil && how.Type == shape.LaunchTypeFargate)
+	if err != nil {
+		return nil, apierr.InvalidParameterf("%v", err)
 	}
-	rule := fsm.PlacementRule(subnets, fargate)
-	if rule == "" {
+	if c == nil {
 		return nil, nil
 	}
-	expr, err := cql.Parse(rule)
-	if err != nil {
-		if fargate != "" {
-			return nil, apierr.InvalidParameterf("The cluster's %s tag is not a valid cluster query language expression: %v", fsm.TagFargateInstances, err)
-		}
-		return nil, apierr.InvalidParameterf("The subnets cannot be used in a placement rule: %v", err)
-	}
-	return []scheduler.Constraint{{Type: "memberOf", Expression: expr}}, nil
+	return []scheduler.Constraint{*c}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/cql"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/scheduler"
@@ -305,4 +306,34 @@ func servedSubnet(ci *state.ContainerInstance, subnets []string) string {
 		}
 	}
 	return subnets[0]
+}
+
+// PlacementRuleConstraint is PlacementRule as a memberOf constraint for a
+// task in cluster cl: subnets of its awsvpc configuration, and, for a
+// FARGATE task (fargate), the cluster's TagFargateInstances. Nil when
+// nothing limits the task; an error when the tag is not a valid cluster
+// query, or a subnet ID cannot be one's attribute name.
+func PlacementRuleConstraint(cl *shape.Cluster, subnets []string, fargate bool) (*scheduler.Constraint, error) {
+	tag := ""
+	if fargate && cl != nil {
+		for _, t := range cl.Tags {
+			if deref(t.Key) == TagFargateInstances {
+				tag = deref(t.Value)
+			}
+		}
+	}
+	rule := PlacementRule(subnets, tag)
+	if rule == "" {
+		return nil, nil
+	}
+	expr, err := cql.Parse(rule)
+	if err != nil {
+		if tag != "" {
+			if _, tagErr := cql.Parse(tag); tagErr != nil {
+				return nil, fmt.Errorf("The cluster's %s tag is not a valid cluster query language expression: %v", TagFargateInstances, tagErr)
+			}
+		}
+		return nil, fmt.Errorf("The subnets cannot be used in a placement rule: %v", err)
+	}
+	return &scheduler.Constraint{Type: "memberOf", Expression: expr}, nil
 }

@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"berth.dev/berth/internal/nsdial"
 )
 
 // NetNS is a network namespace the bench made (`ip netns add`) so that the
@@ -109,45 +109,9 @@ func (n *NetNS) Remove() error {
 	return nil
 }
 
-// Dialer dials from inside the namespace: the socket is made on a thread
-// switched into it, which is thrown away afterwards.
+// Dialer dials from inside the namespace.
 func (n *NetNS) Dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
-	path := n.Path()
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		type result struct {
-			c   net.Conn
-			err error
-		}
-		ch := make(chan result, 1)
-		go func() {
-			// Never unlocked: the thread ends with the goroutine. It goes
-			// back to its namespace first, in case it is the main thread,
-			// which Go keeps.
-			runtime.LockOSThread()
-			orig, err := netns.Get()
-			if err != nil {
-				ch <- result{nil, err}
-				return
-			}
-			defer orig.Close()
-			defer netns.Set(orig)
-			h, err := netns.GetFromPath(path)
-			if err != nil {
-				ch <- result{nil, err}
-				return
-			}
-			defer h.Close()
-			if err := netns.Set(h); err != nil {
-				ch <- result{nil, err}
-				return
-			}
-			d := net.Dialer{Timeout: 10 * time.Second}
-			c, err := d.DialContext(ctx, network, addr)
-			ch <- result{c, err}
-		}()
-		r := <-ch
-		return r.c, r.err
-	}
+	return nsdial.Dialer(n.Path(), net.Dialer{Timeout: 10 * time.Second})
 }
 
 // UnmountUnder unmounts what a process runtime left mounted in netnsDir,

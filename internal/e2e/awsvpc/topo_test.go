@@ -8,13 +8,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
+	"berth.dev/berth/internal/nsdial"
 )
 
 // envRequire is dockertest.EnvRequire: CI sets it, and then a test that
@@ -128,46 +127,7 @@ func (s *segment) remove() {
 }
 
 // dialer dials from inside namespace ns (a name under /var/run/netns or a
-// path such as /proc/PID/ns/net): the socket is made on a thread switched
-// into it, which is thrown away afterwards.
+// path such as /proc/PID/ns/net).
 func dialer(ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	path := ns
-	if !strings.Contains(ns, "/") {
-		path = "/var/run/netns/" + ns
-	}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		type result struct {
-			c   net.Conn
-			err error
-		}
-		ch := make(chan result, 1)
-		go func() {
-			// Never unlocked: the thread ends with the goroutine. It goes
-			// back to its namespace first, in case it is the main thread,
-			// which Go keeps.
-			runtime.LockOSThread()
-			orig, err := netns.Get()
-			if err != nil {
-				ch <- result{nil, err}
-				return
-			}
-			defer orig.Close()
-			defer netns.Set(orig)
-			h, err := netns.GetFromPath(path)
-			if err != nil {
-				ch <- result{nil, err}
-				return
-			}
-			defer h.Close()
-			if err := netns.Set(h); err != nil {
-				ch <- result{nil, err}
-				return
-			}
-			d := net.Dialer{Timeout: 5 * time.Second}
-			c, err := d.DialContext(ctx, network, addr)
-			ch <- result{c, err}
-		}()
-		r := <-ch
-		return r.c, r.err
-	}
+	return nsdial.Dialer(ns, net.Dialer{Timeout: 5 * time.Second})
 }
