@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -107,8 +108,12 @@ func (s *segment) in(ns string, args ...string) string {
 	return string(out)
 }
 
-// remove kills every process of the segment's namespaces and deletes them.
+// remove kills every process of the segment's namespaces, and every
+// process of the test's berth binary (process-runtime tasks live in task
+// namespaces of their own, and their shims outlive agents), and deletes
+// the namespaces.
 func (s *segment) remove() {
+	killBinary(berthBin)
 	for _, ns := range append(append([]string{}, s.hosts...), s.ns) {
 		out, _ := exec.Command("ip", "netns", "pids", ns).Output()
 		for _, f := range strings.Fields(string(out)) {
@@ -130,4 +135,18 @@ func (s *segment) remove() {
 // path such as /proc/PID/ns/net).
 func dialer(ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return nsdial.Dialer(ns, net.Dialer{Timeout: 5 * time.Second})
+}
+
+// killBinary kills every process running the executable path.
+func killBinary(path string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == path {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
