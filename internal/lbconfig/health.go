@@ -41,4 +41,7 @@ type HealthReport struct {
 	Targets []TargetHealth `json:"targets"`
 	// Revision is the Config revision the node serves.
 	Revision uint64 `json:"revision"`
+	// Serving lists the load balancers whose every listener the node has
+	// bound.
+	Serving []string `json:"serving,omitempty"`
 }
