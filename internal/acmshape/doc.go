@@ -9,7 +9,8 @@
 // when nil, non-boxed numbers and booleans are always emitted, lists and maps
 // are omitted when nil, timestamps are epoch seconds (Timestamp is
 // shape.Timestamp). Operations lists every operation of the model, served or
-// not; ErrorCodes and ErrorFaults give every error shape's wire code and fault.
+// not; ErrorCodes, ErrorFaults and ErrorStatus give every error shape's wire
+// code, fault ("client" or "server") and HTTP status.
 //
 // The package does no I/O.
 package acmshape

@@ -54,4 +54,7 @@ func TestJSONEncoding(t *testing.T) {
 	if ErrorCodes["ResourceNotFoundException"] != "ResourceNotFoundException" {
 		t.Errorf("ResourceNotFoundException code %q", ErrorCodes["ResourceNotFoundException"])
 	}
+	if ErrorStatus["AccessDeniedException"] != 403 || ErrorFaults["InternalServerException"] != "server" {
+		t.Errorf("AccessDeniedException status %d, InternalServerException fault %q", ErrorStatus["AccessDeniedException"], ErrorFaults["InternalServerException"])
+	}
 }

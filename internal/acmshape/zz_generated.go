@@ -620,6 +620,29 @@ var ErrorCodes = map[string]string{
 	"ValidationException":                     "ValidationException",
 }
 
+// ErrorStatus maps every error shape of the ACM API model to the HTTP status of
+// its response: the model's, else 400 for a client and 500 for a server fault.
+var ErrorStatus = map[string]int{
+	"AccessDeniedException":                   403,
+	"ConflictException":                       400,
+	"InternalServerException":                 500,
+	"InvalidArgsException":                    400,
+	"InvalidArnException":                     400,
+	"InvalidDomainValidationOptionsException": 400,
+	"InvalidParameterException":               400,
+	"InvalidStateException":                   400,
+	"InvalidTagException":                     400,
+	"LimitExceededException":                  400,
+	"RequestInProgressException":              400,
+	"ResourceInUseException":                  400,
+	"ResourceNotFoundException":               400,
+	"ServiceQuotaExceededException":           400,
+	"TagPolicyException":                      400,
+	"ThrottlingException":                     400,
+	"TooManyTagsException":                    400,
+	"ValidationException":                     400,
+}
+
 // ErrorFaults maps every error shape of the ACM API model to its fault:
 // "client" (the caller's error) or "server".
 var ErrorFaults = map[string]string{

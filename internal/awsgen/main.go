@@ -7,7 +7,8 @@
 // writes tagged structs (json tags for AWS JSON, query tags for AWS query),
 // enums with their allowed values, one Request/Response pair per operation and
 // the list of every operation of the model; for some services also the wire
-// code and fault of every error shape. services.go configures each service.
+// code, fault and HTTP status of every error shape. services.go configures
+// each service.
 //
 // Usage: awsgen <service> <output file>, as run by the go:generate line of
 // each generated package, e.g. `go generate ./internal/shape`.
@@ -45,6 +46,7 @@ type sdk struct {
 	members map[string]map[string]string // schema shape -> lower(member) -> member name
 	codes   map[string]string            // error shape -> wire code
 	faults  map[string]string            // error shape -> "client" or "server"
+	status  map[string]string            // error shape -> HTTP status the model gives it
 	needed  map[string]bool
 	order   []string
 }
@@ -71,6 +73,7 @@ func main() {
 		members: map[string]map[string]string{},
 		codes:   map[string]string{},
 		faults:  map[string]string{},
+		status:  map[string]string{},
 		needed:  map[string]bool{},
 	}
 	if err := s.load(mod.Dir); err != nil {
@@ -114,6 +117,8 @@ func sdkModule(path string) (*module, error) {
 var (
 	addMember   = regexp.MustCompile(`^\s*([A-Za-z0-9]+)_([A-Za-z0-9]+) = ([A-Za-z0-9]+)\.AddMember\("([A-Za-z0-9]+)"`)
 	schemaDecl  = regexp.MustCompile(`^var ([A-Za-z0-9_]+) = smithy\.NewSchema\(`)
+	httpError   = regexp.MustCompile(`smithytraits\.HTTPError\{Code: ([0-9]+)\}`)
+	queryStatus = regexp.MustCompile(`^\s*StatusCode: ([0-9]+)\}`) // of a smithytraits.AWSQueryError
 	errorsFault = map[string]string{"FaultClient": "client", "FaultServer": "server"}
 )
 
@@ -184,10 +189,18 @@ func (s *sdk) load(dir string) error {
 	if err != nil {
 		return fmt.Errorf("read schemas: %w", err)
 	}
+	current := "" // the schema whose declaration the line belongs to
 	for _, line := range strings.Split(string(schemas), "\n") {
 		if m := schemaDecl.FindStringSubmatch(line); m != nil {
 			s.shapes[m[1]] = true
+			current = m[1]
 			continue
+		}
+		if m := httpError.FindStringSubmatch(line); m != nil && s.status[current] == "" {
+			s.status[current] = m[1]
+		}
+		if m := queryStatus.FindStringSubmatch(line); m != nil && s.svc.protocol == awsQuery {
+			s.status[current] = m[1]
 		}
 		m := addMember.FindStringSubmatch(line)
 		if m == nil {
@@ -507,6 +520,15 @@ func (s *sdk) render(mod *module) ([]byte, error) {
 		fmt.Fprintf(&b, "\n// ErrorCodes maps every error shape of the %s API model to the code it\n// carries on the wire.\nvar ErrorCodes = map[string]string{\n", svc.name)
 		for _, n := range errs {
 			fmt.Fprintf(&b, "\t%q: %q,\n", n, s.codes[n])
+		}
+		b.WriteString("}\n")
+		fmt.Fprintf(&b, "\n// ErrorStatus maps every error shape of the %s API model to the HTTP status of\n// its response: the model's, else 400 for a client and 500 for a server fault.\nvar ErrorStatus = map[string]int{\n", svc.name)
+		for _, n := range errs {
+			st := s.status[n]
+			if st == "" {
+				st = map[string]string{"client": "400", "server": "500"}[s.faults[n]]
+			}
+			fmt.Fprintf(&b, "\t%q: %s,\n", n, st)
 		}
 		b.WriteString("}\n")
 		fmt.Fprintf(&b, "\n// ErrorFaults maps every error shape of the %s API model to its fault:\n// \"client\" (the caller's error) or \"server\".\nvar ErrorFaults = map[string]string{\n", svc.name)

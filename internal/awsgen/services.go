@@ -22,7 +22,7 @@ type service struct {
 	pkg      string   // the Go package the file belongs to
 	dir      string   // that package's directory, relative to the module root (for messages)
 	protocol protocol // the wire protocol
-	errors   bool     // also generate ErrorCodes and ErrorFaults from types/errors.go
+	errors   bool     // also generate ErrorCodes, ErrorFaults (types/errors.go) and ErrorStatus (schemas)
 	ops      []string // the operations served: each gets a Request/Response pair
 }
 

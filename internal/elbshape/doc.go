@@ -10,7 +10,8 @@
 // optional members are pointers, lists are slices, timestamps are *time.Time
 // (ISO 8601 on the wire). The query/XML codec that reads and writes them
 // lives elsewhere. Operations lists every operation of the model, served or
-// not; ErrorCodes and ErrorFaults give every error shape's wire code and fault.
+// not; ErrorCodes, ErrorFaults and ErrorStatus give every error shape's wire
+// code, fault ("client" or "server") and HTTP status.
 //
 // The package imports nothing but the standard library and does no I/O.
 package elbshape

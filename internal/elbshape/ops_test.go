@@ -78,6 +78,9 @@ func TestQueryTags(t *testing.T) {
 	if ErrorCodes["TargetGroupNotFoundException"] != "TargetGroupNotFound" || ErrorFaults["TargetGroupNotFoundException"] != "client" {
 		t.Errorf("TargetGroupNotFoundException: code %q fault %q", ErrorCodes["TargetGroupNotFoundException"], ErrorFaults["TargetGroupNotFoundException"])
 	}
+	if ErrorStatus["TargetGroupNotFoundException"] != 400 || ErrorStatus["PriorRequestNotCompleteException"] != 429 {
+		t.Errorf("ErrorStatus: %d, %d", ErrorStatus["TargetGroupNotFoundException"], ErrorStatus["PriorRequestNotCompleteException"])
+	}
 	if !slices.Contains(TargetHealthStateEnum("").Values(), TargetHealthStateEnumHealthy) {
 		t.Errorf("TargetHealthStateEnum values %v", TargetHealthStateEnum("").Values())
 	}
