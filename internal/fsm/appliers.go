@@ -44,6 +44,10 @@ var appliers = map[wire.Type]applier{
 	wire.TypeDeleteService:                 handle(applyDeleteService),
 	wire.TypeServiceRound:                  handle(applyServiceRound, upgrade(1, wire.ServiceRoundV1.Upgrade)),
 	wire.TypeServicePlacement:              handle(applyServicePlacement, upgrade(1, wire.ServicePlacementV1.Upgrade)),
+	wire.TypeImportCertificate:             handle(applyImportCertificate),
+	wire.TypeDeleteCertificate:             handle(applyDeleteCertificate),
+	wire.TypeAddCertificateTags:            handle(applyAddCertificateTags),
+	wire.TypeRemoveCertificateTags:         handle(applyRemoveCertificateTags),
 }
 
 // applier decodes the known versions of one command type and applies it.

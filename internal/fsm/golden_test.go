@@ -110,8 +110,17 @@ func story() []wire.Command {
 		wire.CollectGarbage{Meta: wire.Meta{Now: epoch.Add(2 * time.Hour)}, TasksBefore: epoch.Add(time.Hour)},
 		wire.DeregisterContainerInstance{Meta: at(7300), Cluster: "prod", ID: inst, Force: true},
 		wire.DeleteCluster{Meta: at(7301), Name: "prod"},
+		wire.ImportCertificate{Meta: at(7310), ARN: goldenCert, Certificate: "-----BEGIN CERTIFICATE-----\nMIIBgoldenleaf\n-----END CERTIFICATE-----\n",
+			Chain: "-----BEGIN CERTIFICATE-----\nMIIBgoldenca\n-----END CERTIFICATE-----\n", SealedKey: []byte("\x01\x10sealed-key-bytes"),
+			NotAfter: epoch.Add(365 * 24 * time.Hour), Tags: []wire.ACMTag{{Key: "env", Value: p("prod")}, {Key: "team"}}},
+		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
+		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
+		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
 	}
 }
+
+// goldenCert is the ARN of the golden story's certificate.
+const goldenCert = "arn:aws:acm:us-east-1:123456789012:certificate/6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b"
 
 var entryName = regexp.MustCompile(`^(\d+)-(\w+)\.v(\d+)\.json$`)
 

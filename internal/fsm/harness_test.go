@@ -168,6 +168,10 @@ func describe(v any) string {
 		return fmt.Sprintf("%d tags", len(r))
 	case *state.AccountSetting:
 		return fmt.Sprintf("setting %s=%s for %s", r.Name, r.Value, r.Principal)
+	case *state.Certificate:
+		return fmt.Sprintf("certificate %s tags=%d", r.ARN, len(r.Tags))
+	case []state.CertificateTag:
+		return fmt.Sprintf("%d tags", len(r))
 	case []shape.Attribute:
 		var s []string
 		for _, a := range r {

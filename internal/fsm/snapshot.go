@@ -131,6 +131,8 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableServiceDeploys, wire.ServiceDeployment(*r), nil
 	case *state.ServiceRevision:
 		return wire.TableServiceRevs, wire.ServiceRevision(*r), nil
+	case *state.Certificate:
+		return wire.TableACMCertificates, certificateToWire(r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
@@ -203,6 +205,11 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		err := decodeRecord(rec, &r)
 		out := state.ServiceRevision(r)
 		return state.TableServiceRevs, &out, err
+	case wire.TableACMCertificates:
+		// A table added after version 3; older snapshots have none.
+		var r wire.ACMCertificate
+		err := decodeRecord(rec, &r)
+		return state.TableACMCertificates, certificateFromWire(r), err
 	}
 	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }

@@ -59,6 +59,8 @@ var typeNames = map[Type]string{
 	TypeInstanceConnection: "InstanceConnection", TypeResetConnections: "ResetConnections",
 	TypeCollectGarbage: "CollectGarbage", TypeCreateService: "CreateService", TypeUpdateService: "UpdateService",
 	TypeDeleteService: "DeleteService", TypeServiceRound: "ServiceRound", TypeServicePlacement: "ServicePlacement",
+	TypeImportCertificate: "ImportCertificate", TypeDeleteCertificate: "DeleteCertificate",
+	TypeAddCertificateTags: "AddCertificateTags", TypeRemoveCertificateTags: "RemoveCertificateTags",
 }
 
 // Types returns every command type, in numeric order.

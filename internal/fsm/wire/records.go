@@ -45,6 +45,7 @@ const (
 var Tables = []string{
 	TableClusters, TableFamilies, TableTaskDefinitions, TableInstances, TableTasks,
 	TableSettings, TableClientTokens, TableServices, TableServiceDeploys, TableServiceRevs,
+	TableACMCertificates,
 }
 
 // Record types of snapshot version 3. The clusters table holds
