@@ -54,7 +54,9 @@ func (p *machineProposer) Apply(_ context.Context, c wire.Command) (any, error) 
 // allowAll authenticates every request as the account root.
 type allowAll struct{}
 
-func (allowAll) Authenticate(*http.Request, []byte, string) (string, error) { return fuzzNamer.Root(), nil }
+func (allowAll) Authenticate(*http.Request, []byte, string) (string, error) {
+	return fuzzNamer.Root(), nil
+}
 
 func newFuzzAPI(m *fsm.Machine) *ecsapi.API {
 	return ecsapi.New(ecsapi.Config{
