@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -256,7 +256,6 @@ func TestELBv2ClientOverQuery(t *testing.T) {
 		t.Fatalf("unknown key: got %v, want InvalidClientTokenId", err)
 	}
 }
-
 
 // sign signs req for service as the test's key.
 func sign(t *testing.T, req *http.Request, body []byte, service string) {
