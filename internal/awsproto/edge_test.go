@@ -387,6 +387,11 @@ func TestQueryEdgeErrors(t *testing.T) {
 		}
 	}
 
+	big := "Action=DescribeTags&Version=2015-12-01&ResourceArns.member.1=" + strings.Repeat("a", awsproto.DefaultMaxBody)
+	if a := do(t, srv, "POST", form, big, "elasticloadbalancing"); a.status != 413 || !strings.Contains(a.body, "<Code>RequestEntityTooLarge</Code>") {
+		t.Errorf("too large: got %d %.300s", a.status, a.body)
+	}
+
 	// GET with the parameters in the URL.
 	req, _ := http.NewRequest("GET", srv.URL+"/?"+url.Values{"Action": {"DescribeTags"}, "Version": {"2015-12-01"}, "ResourceArns.member.1": {"x"}}.Encode(), nil)
 	sign(t, req, nil, "elasticloadbalancing")
