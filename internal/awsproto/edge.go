@@ -102,7 +102,7 @@ type exchange struct {
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{w: w, r: r, id: newRequestID(), op: "unknown", start: time.Now()}
 	w.Header().Set("x-amzn-RequestId", x.id)
-	out, err, done := e.serveSafely(x)
+	out, done, err := e.serveSafely(x)
 	if done {
 		return // answered as not served
 	}
@@ -123,21 +123,23 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveSafely runs serve, turning a panic into a server fault so that the
 // client gets an answer with a request ID rather than a dropped connection.
-func (e *Edge) serveSafely(x *exchange) (out any, err error, done bool) {
+func (e *Edge) serveSafely(x *exchange) (out any, done bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			e.log.Error("request panicked", "op", x.op, "request_id", x.id, "panic", p, "stack", string(debug.Stack()))
-			out, err, done = nil, fmt.Errorf("panic: %v", p), false
+			e.log.Error("request panicked", "service", serviceName(x.svc), "op", x.op, "request_id", x.id, "panic", p, "stack", string(debug.Stack()))
+			out, done, err = nil, false, fmt.Errorf("panic: %v", p)
 			x.authErr = false
 		}
 	}()
 	return e.serve(x)
 }
 
-func (e *Edge) serve(x *exchange) (any, error, bool) {
+// serve answers x; done means it answered (not served) and nothing is
+// left to write.
+func (e *Edge) serve(x *exchange) (any, bool, error) {
 	r := x.r
 	signing := SigningName(r)
 	target := r.Header.Get("X-Amz-Target")
@@ -152,11 +154,11 @@ func (e *Edge) serve(x *exchange) (any, error, bool) {
 		}
 		if x.svc == nil {
 			e.unservedJSON(x, signing, target)
-			return nil, nil, true
+			return nil, true, nil
 		}
 		var err error
 		if body, err = e.readBody(x, x.svc.maxBody()); err != nil {
-			return nil, err, false
+			return nil, false, err
 		}
 	} else {
 		b, err := e.readBody(x, e.maxBody)
@@ -165,24 +167,24 @@ func (e *Edge) serve(x *exchange) (any, error, bool) {
 			if x.svc = e.bySigning[signing]; x.svc == nil {
 				x.svc = e.services[0]
 			}
-			return nil, err, false
+			return nil, false, err
 		}
 		body = b
 		form, formErr = queryForm(r, body)
 		x.svc = e.routeQuery(form.Get("Version"), signing)
 		if x.svc == nil {
 			e.unservedQuery(x, signing, form)
-			return nil, nil, true
+			return nil, true, nil
 		}
 	}
 	s := x.svc
 	if int64(len(body)) > s.maxBody() {
-		return nil, s.tooLarge(), false
+		return nil, false, s.tooLarge()
 	}
 	principal, err := e.auth.Authenticate(r, body, s.SigningName)
 	if err != nil {
 		x.authErr = true
-		return nil, err, false
+		return nil, false, err
 	}
 	req := &Request{RequestID: x.id, Protocol: s.Protocol, Principal: principal, Now: e.now().UTC(), Body: body, HTTP: r}
 	var op Operation
@@ -193,11 +195,18 @@ func (e *Edge) serve(x *exchange) (any, error, bool) {
 		req.Form = form
 	}
 	if err != nil {
-		return nil, err, false
+		return nil, false, err
 	}
 	req.Op = x.op
 	out, err := op(r.Context(), req)
-	return out, err, false
+	return out, false, err
+}
+
+func serviceName(s *Service) string {
+	if s == nil {
+		return ""
+	}
+	return s.Name
 }
 
 // fallback is the service of a request that names none by its target or
