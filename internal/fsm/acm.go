@@ -1,9 +1,6 @@
 package fsm
 
 import (
-	"fmt"
-	"strings"
-
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
@@ -123,21 +120,9 @@ func mergeCertificateTags(old []state.CertificateTag, add []wire.ACMTag) ([]stat
 		}
 	}
 	if len(out) > ACMMaxTags {
-		return nil, apierr.Newf(ACMTooManyTags, "the TagSet: %s contains too many Tags. The limit is %d.", tagSetString(out), ACMMaxTags)
+		return nil, apierr.Newf(ACMTooManyTags, "The certificate would have %d tags: a certificate can have at most %d.", len(out), ACMMaxTags)
 	}
 	return out, nil
-}
-
-func tagSetString(tags []state.CertificateTag) string {
-	parts := make([]string, len(tags))
-	for i, t := range tags {
-		parts[i] = fmt.Sprintf("{Key: %s,Value: %s}", t.Key, deref(t.Value))
-	}
-	s := "[" + strings.Join(parts, ", ") + "]"
-	if len(s) > 256 {
-		s = s[:256] + "...]"
-	}
-	return s
 }
 
 func certificateToWire(c *state.Certificate) wire.ACMCertificate {
