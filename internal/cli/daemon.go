@@ -22,6 +22,7 @@ type serverFlags struct {
 	settleTime, lostHostTimeout                time.Duration
 	taskRange                                  string
 	taskSubnetBits                             int
+	stateKeyFile                               string
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
@@ -34,6 +35,7 @@ func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
 	cmd.Flags().DurationVar(&f.lostHostTimeout, "lost-host-timeout", time.Minute, "how long an agent may stay disconnected before its service tasks are marked STOPPED and replaced")
 	cmd.Flags().StringVar(&f.taskRange, "task-cidr", server.DefaultTaskRange, "the cluster's task network: each container instance that runs awsvpc tasks gets a task subnet out of it")
 	cmd.Flags().IntVar(&f.taskSubnetBits, "task-subnet-bits", server.DefaultTaskSubnetBits, "prefix length of each container instance's task subnet (24: 253 task addresses)")
+	cmd.Flags().StringVar(&f.stateKeyFile, "state-key-file", "", "key that seals secrets at rest (certificate private keys): a file of 32 bytes, raw, hex or base64, readable by its owner only (default: DATA-DIR/keys/state.key, made on first start)")
 }
 
 func newServerCmd(env *Env) *cobra.Command {
@@ -85,6 +87,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 		DataDir: f.dataDir, Listen: f.listen, Region: f.region, AccountID: f.account,
 		Getenv: env.Getenv, Log: log, Deploy: deployConfig(f),
 		TaskRange: f.taskRange, TaskSubnetBits: f.taskSubnetBits,
+		StateKeyFile: f.stateKeyFile,
 	})
 	if err != nil {
 		return err

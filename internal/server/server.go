@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"berth.dev/berth/internal/acmapi"
 	"berth.dev/berth/internal/agentapi"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/atomicfile"
@@ -28,6 +29,7 @@ import (
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/raftnode"
+	"berth.dev/berth/internal/seal"
 )
 
 // Config configures a control-plane server.
@@ -59,6 +61,11 @@ type Config struct {
 	// DefaultTaskSubnetBits.
 	TaskRange      string
 	TaskSubnetBits int
+	// StateKeyFile is the key that seals secrets at rest (certificate
+	// private keys): a file of 32 bytes (raw, hex or base64) readable by
+	// its owner only. Empty: the data dir's own key (seal.KeyFile), made
+	// on first start. The key never enters the raft log or snapshots.
+	StateKeyFile string
 }
 
 // Defaults of the task network.
@@ -85,6 +92,7 @@ type Server struct {
 	closed  error
 	stop    context.CancelFunc
 	loops   sync.WaitGroup
+	acm     *acmapi.API
 }
 
 // Start opens the state in cfg.DataDir and starts serving.
@@ -145,6 +153,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
+	sealer, err := loadSealer(dir, cfg.StateKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	machine := fsm.New(namer, cfg.Log.With("component", "fsm"))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -194,8 +206,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/berth/v1/", agents)
 	// Every AWS API berth serves sits on one protocol edge; a new service
 	// is one more entry here (the first is the default of unsigned requests).
+	certs := acmapi.New(acmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
+		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
 	services := []awsproto.Service{
 		api.Service(),
+		certs.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -207,7 +222,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// requests' contexts derive from this one.
 	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src,
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs,
 		served: make(chan error, 1), log: cfg.Log,
 		stop: stop,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -301,3 +316,17 @@ func (s *Server) Close() error {
 	})
 	return s.closed
 }
+
+// loadSealer loads the key that seals secrets at rest: the operator's
+// key file, else the data dir's own (created on first start).
+func loadSealer(dataDir, keyFile string) (*seal.Sealer, error) {
+	if keyFile != "" {
+		return seal.LoadFile(keyFile)
+	}
+	return seal.LoadOrCreate(dataDir)
+}
+
+// Certificates is the ACM API: the load balancers resolve their
+// listeners' certificates through it (Certificate), and tell it which
+// listeners use one (SetInUse).
+func (s *Server) Certificates() *acmapi.API { return s.acm }
