@@ -195,7 +195,7 @@ func (a *API) detail(p *parsed) *acmshape.CertificateDetail {
 		ExtendedKeyUsages:        extendedKeyUsages(leaf),
 		Options: &acmshape.CertificateOptions{
 			CertificateTransparencyLoggingPreference: acmshape.CertificateTransparencyLoggingPreferenceEnabled,
-			Export: acmshape.CertificateExportDisabled,
+			Export:                                   acmshape.CertificateExportDisabled,
 		},
 	}
 	for _, u := range keyUsages(leaf) {
