@@ -7,7 +7,9 @@
 // ServerException. Any error that is not an *Error is a server fault.
 //
 // Invariant: Code is always an exception name a real ECS client knows, or one
-// of the authentication and protocol codes AWS front ends answer with.
+// of the authentication and protocol codes AWS front ends answer with. The
+// one exception: the state machine's ACM rules answer with ACM's codes
+// (acmshape.ErrorCodes), which only the ACM API maps to the wire.
 package apierr
 
 import (
