@@ -44,6 +44,10 @@ import (
 // TargetPrefix is the X-Amz-Target prefix of the ACM API.
 const TargetPrefix = "CertificateManager"
 
+// MaxBody bounds request bodies: ImportCertificate's chain may be 2 MiB,
+// which base64 makes 2.7 MiB.
+const MaxBody = 4 << 20
+
 // Reader gives consistent read-only views of the state.
 type Reader interface {
 	Snapshot() *state.Snapshot
@@ -129,6 +133,8 @@ func (a *API) Service() awsproto.Service {
 	return awsproto.Service{
 		Name: "ACM", SigningName: "acm", Protocol: awsproto.JSON11, TargetPrefix: TargetPrefix,
 		ErrorMessageMember: "message",
+		// A chain may be 2 MiB, sent in base64.
+		MaxBody: MaxBody,
 		Operations: map[string]awsproto.Operation{
 			"ImportCertificate":         awsproto.Handle(a.importCertificate),
 			"DescribeCertificate":       awsproto.Handle(a.describeCertificate),
