@@ -130,6 +130,16 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableServiceDeploys, wire.ServiceDeployment(*r), nil
 	case *state.ServiceRevision:
 		return wire.TableServiceRevs, wire.ServiceRevision(*r), nil
+	case *state.LoadBalancer:
+		return wire.TableLoadBalancers, wire.LoadBalancer(*r), nil
+	case *state.Listener:
+		return wire.TableListeners, wire.Listener(*r), nil
+	case *state.Rule:
+		return wire.TableRules, wire.Rule(*r), nil
+	case *state.TargetGroup:
+		return wire.TableTargetGroups, wire.TargetGroup(*r), nil
+	case *state.Target:
+		return wire.TableTargets, wire.Target(*r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
@@ -201,6 +211,11 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		err := decodeRecord(rec, &r)
 		out := state.ServiceRevision(r)
 		return state.TableServiceRevs, &out, err
+	case wire.TableLoadBalancers, wire.TableListeners, wire.TableRules, wire.TableTargetGroups, wire.TableTargets:
+		if v < 4 {
+			break // tables of later versions
+		}
+		return elbRecordFromWire(rec)
 	}
 	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }
@@ -210,4 +225,33 @@ func decodeRecord(rec wire.SnapshotRecord, v any) error {
 		return fmt.Errorf("%s: %w", rec.Table, err)
 	}
 	return nil
+}
+
+func elbRecordFromWire(rec wire.SnapshotRecord) (string, any, error) {
+	switch rec.Table {
+	case wire.TableLoadBalancers:
+		var r wire.LoadBalancer
+		err := decodeRecord(rec, &r)
+		out := state.LoadBalancer(r)
+		return state.TableLoadBalancers, &out, err
+	case wire.TableListeners:
+		var r wire.Listener
+		err := decodeRecord(rec, &r)
+		out := state.Listener(r)
+		return state.TableListeners, &out, err
+	case wire.TableRules:
+		var r wire.Rule
+		err := decodeRecord(rec, &r)
+		out := state.Rule(r)
+		return state.TableRules, &out, err
+	case wire.TableTargetGroups:
+		var r wire.TargetGroup
+		err := decodeRecord(rec, &r)
+		out := state.TargetGroup(r)
+		return state.TableTargetGroups, &out, err
+	}
+	var r wire.Target
+	err := decodeRecord(rec, &r)
+	out := state.Target(r)
+	return state.TableTargets, &out, err
 }

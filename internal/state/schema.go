@@ -123,7 +123,7 @@ func deref(s *string) string {
 }
 
 func schema() *memdb.DBSchema {
-	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
+	sc := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		TableClusters: {Name: TableClusters, Indexes: map[string]*memdb.IndexSchema{
 			"id": {Name: "id", Unique: true, Indexer: keyIndex[*shape.Cluster](func(c *shape.Cluster) string { return deref(c.ClusterName) })},
 		}},
@@ -162,4 +162,9 @@ func schema() *memdb.DBSchema {
 			"id": {Name: "id", Unique: true, Indexer: keyIndex[*AccountSetting]((*AccountSetting).key)},
 		}},
 	}}
+	elbSchema(sc.Tables)
+	sc.Tables[TableMeta] = &memdb.TableSchema{Name: TableMeta, Indexes: map[string]*memdb.IndexSchema{
+		"id": {Name: "id", Unique: true, Indexer: keyIndex[*meta](func(m *meta) string { return m.Key })},
+	}}
+	return sc
 }
