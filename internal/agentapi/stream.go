@@ -89,23 +89,31 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 		}
 		msg := agentproto.Message{Type: agentproto.TypeTasks, Full: full, Tasks: []agentproto.Task{}}
 		seen := make(map[string]bool, len(sent))
+		now := a.cfg.Now()
+		var drainEnd time.Time // the earliest drain still holding a task back
 		tasksCh := snap.WatchInstanceTasks(ci.ID, func(t *state.Task) bool {
 			if deref(t.Shape.LastStatus) == "STOPPED" {
 				return true
 			}
 			arn := deref(t.Shape.TaskArn)
 			seen[arn] = true
-			now := sentTask{desired: deref(t.Shape.DesiredStatus), stopCode: string(t.Shape.StopCode)}
+			if t.Draining(now) && (drainEnd.IsZero() || t.DrainUntil.Before(drainEnd)) {
+				drainEnd = t.DrainUntil
+			}
+			cur := sentTask{desired: agentDesired(t, now), stopCode: string(t.Shape.StopCode)}
+			if t.Draining(now) {
+				cur.stopCode = ""
+			}
 			prev, carried := sent[arn]
 			switch {
 			case !carried:
-				msg.Tasks = append(msg.Tasks, agentTask(snap, inst, t, a.cfg.Namer.Region))
-			case prev != now:
-				msg.Tasks = append(msg.Tasks, desiredOnly(t))
+				msg.Tasks = append(msg.Tasks, agentTask(snap, inst, t, a.cfg.Namer.Region, now))
+			case prev != cur:
+				msg.Tasks = append(msg.Tasks, desiredOnly(t, now))
 			default:
 				return true
 			}
-			sent[arn] = now
+			sent[arn] = cur
 			return true
 		})
 		for arn := range sent {
@@ -120,7 +128,14 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 			}
 			full = false
 		}
+		var drained <-chan time.Time
+		var drainTimer *time.Timer
+		if !drainEnd.IsZero() {
+			drainTimer = time.NewTimer(drainEnd.Sub(now))
+			drained = drainTimer.C
+		}
 		select {
+		case <-drained: // a task's targets finished draining: stop it now
 		case <-instCh:
 		case <-tasksCh:
 		case <-netCh:
@@ -138,27 +153,48 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 		case <-r.Context().Done():
 			return
 		}
+		if drainTimer != nil {
+			drainTimer.Stop()
+		}
 	}
 }
 
 // sentTask is what a stream last told its agent about a task.
 type sentTask struct{ desired, stopCode string }
 
+// agentDesired is the desired status the agent is told: RUNNING while the
+// task's load-balancer targets drain, although the task's desired status
+// is already STOPPED (ECS stops it only when the deregistration delay
+// ends).
+func agentDesired(t *state.Task, now time.Time) string {
+	if t.Draining(now) {
+		return "RUNNING"
+	}
+	return deref(t.Shape.DesiredStatus)
+}
+
 // desiredOnly is a delta entry for a task the stream already carried.
-func desiredOnly(t *state.Task) agentproto.Task {
+func desiredOnly(t *state.Task, now time.Time) agentproto.Task {
 	sh := t.Shape
-	return agentproto.Task{TaskArn: deref(sh.TaskArn), DesiredStatus: deref(sh.DesiredStatus), LastStatus: deref(sh.LastStatus),
+	out := agentproto.Task{TaskArn: deref(sh.TaskArn), DesiredStatus: agentDesired(t, now), LastStatus: deref(sh.LastStatus),
 		StopCode: string(sh.StopCode), StoppedReason: deref(sh.StoppedReason), Version: sh.Version}
+	if t.Draining(now) {
+		out.StopCode, out.StoppedReason = "", ""
+	}
+	return out
 }
 
 // agentTask is what the agent needs to run or stop t.
-func agentTask(snap *state.Snapshot, ci *state.ContainerInstance, t *state.Task, region string) agentproto.Task {
+func agentTask(snap *state.Snapshot, ci *state.ContainerInstance, t *state.Task, region string, now time.Time) agentproto.Task {
 	sh := t.Shape
 	out := agentproto.Task{
 		TaskArn: deref(sh.TaskArn), ClusterArn: deref(sh.ClusterArn),
-		DesiredStatus: deref(sh.DesiredStatus), LastStatus: deref(sh.LastStatus),
+		DesiredStatus: agentDesired(t, now), LastStatus: deref(sh.LastStatus),
 		StopCode: string(sh.StopCode), StoppedReason: deref(sh.StoppedReason),
 		Overrides: sh.Overrides, CreatedAt: sh.CreatedAt.Time(), Version: sh.Version,
+	}
+	if t.Draining(now) {
+		out.StopCode, out.StoppedReason = "", ""
 	}
 	if td := snap.TaskDefinition(t.Family, t.Revision); td != nil {
 		out.Definition = td.Def

@@ -141,7 +141,7 @@ func elbStory() []wire.Command {
 		wire.RemoveELBTags{Meta: at(7413), ARNs: []string{tgARN}, Keys: []string{"tmp"}},
 		wire.DeleteTargetGroup{Meta: at(7414), ARN: tgARN}, // in use: ResourceInUse
 		wire.DeleteRule{Meta: at(7415), ARN: ruleARN},
-		wire.DeleteListener{Meta: at(7416), ARN: lARN + "0"}, // missing: ListenerNotFound
+		wire.DeleteListener{Meta: at(7416), ARN: lARN + "0"},                                                                               // missing: ListenerNotFound
 		wire.DeleteLoadBalancer{Meta: at(7417), ARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/" + lb2ID}, // missing: no error
 	}
 }

@@ -113,7 +113,8 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableInstances, wire.ContainerInstance(*r), nil
 	case *state.Task:
 		return wire.TableTasks, wire.Task{ID: r.ID, Cluster: r.Cluster, InstanceID: r.InstanceID, Shape: r.Shape,
-			Reserved: wire.Reservation(r.Reserved), Family: r.Family, Revision: r.Revision, Health: r.Health}, nil
+			Reserved: wire.Reservation(r.Reserved), Family: r.Family, Revision: r.Revision, Health: r.Health,
+			Targets: taskTargetsToWire(r.Targets), DrainUntil: r.DrainUntil}, nil
 	case *state.AccountSetting:
 		return wire.TableSettings, wire.AccountSetting(*r), nil
 	case *state.ClientToken:
@@ -170,7 +171,8 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		var r wire.Task
 		err := decodeRecord(rec, &r)
 		return state.TableTasks, &state.Task{ID: r.ID, Cluster: r.Cluster, InstanceID: r.InstanceID, Shape: r.Shape,
-			Reserved: state.Reservation(r.Reserved), Family: r.Family, Revision: r.Revision, Health: r.Health}, err
+			Reserved: state.Reservation(r.Reserved), Family: r.Family, Revision: r.Revision, Health: r.Health,
+			Targets: taskTargetsFromWire(r.Targets), DrainUntil: r.DrainUntil}, err
 	case wire.TableSettings:
 		var r wire.AccountSetting
 		err := decodeRecord(rec, &r)
@@ -254,4 +256,26 @@ func elbRecordFromWire(rec wire.SnapshotRecord) (string, any, error) {
 	err := decodeRecord(rec, &r)
 	out := state.Target(r)
 	return state.TableTargets, &out, err
+}
+
+func taskTargetsToWire(in []state.TaskTarget) []wire.TaskTarget {
+	if in == nil {
+		return nil
+	}
+	out := make([]wire.TaskTarget, len(in))
+	for i, t := range in {
+		out[i] = wire.TaskTarget(t)
+	}
+	return out
+}
+
+func taskTargetsFromWire(in []wire.TaskTarget) []state.TaskTarget {
+	if in == nil {
+		return nil
+	}
+	out := make([]state.TaskTarget, len(in))
+	for i, t := range in {
+		out[i] = state.TaskTarget(t)
+	}
+	return out
 }

@@ -62,7 +62,25 @@ type Task struct {
 	Revision int32
 	// Health is the last health the agent reported per container name.
 	Health map[string]string
+	// Targets are the load-balancer targets the service scheduler
+	// registered for the task (ECS registers a service task in each of its
+	// target groups when it starts).
+	Targets []TaskTarget
+	// DrainUntil: the task's targets are draining; its agent keeps it
+	// running until then although its desired status is STOPPED (ECS
+	// stops a task only after its deregistration delay).
+	DrainUntil time.Time
 }
+
+// TaskTarget is one target registered for a task.
+type TaskTarget struct {
+	TargetGroupARN string
+	ID             string // the task's IP (ip target) or instance ID (instance target)
+	Port           int
+}
+
+// Draining reports whether the task's targets are still draining at now.
+func (t *Task) Draining(now time.Time) bool { return t.DrainUntil.After(now) }
 
 // HoldsResources reports whether the task counts against its instance.
 func (t *Task) HoldsResources() bool {

@@ -95,6 +95,16 @@ type Task struct {
 	Family     string            `json:"family"`
 	Revision   int32             `json:"revision"`
 	Health     map[string]string `json:"health,omitempty"`
+	// Targets and DrainUntil: since snapshot version 4.
+	Targets    []TaskTarget `json:"targets,omitempty"`
+	DrainUntil time.Time    `json:"drainUntil,omitzero"`
+}
+
+// TaskTarget is one load-balancer target registered for a task.
+type TaskTarget struct {
+	TargetGroupARN string `json:"targetGroupArn"`
+	ID             string `json:"id"`
+	Port           int    `json:"port"`
 }
 
 // AccountSetting is an account setting explicitly set for a principal.
