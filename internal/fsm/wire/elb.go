@@ -3,7 +3,7 @@ package wire
 import (
 	"time"
 
-	"berth.dev/berth/internal/elb"
+	"berth.dev/berth/internal/elbdoc"
 )
 
 // ELBv2 commands. Their documents (actions, conditions, health checks,
@@ -51,15 +51,15 @@ func init() {
 // of the server's pool in the proposer's snapshot; the applier re-checks it.
 type CreateLoadBalancer struct {
 	Meta
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	LBType         string    `json:"type"`
-	Scheme         string    `json:"scheme"`
-	IPAddressType  string    `json:"ipAddressType"`
-	Subnets        []string  `json:"subnets"`
-	SecurityGroups []string  `json:"securityGroups,omitempty"`
-	Address        string    `json:"address"`
-	Tags           []elb.Tag `json:"tags,omitempty"`
+	ID             string       `json:"id"`
+	Name           string       `json:"name"`
+	LBType         string       `json:"type"`
+	Scheme         string       `json:"scheme"`
+	IPAddressType  string       `json:"ipAddressType"`
+	Subnets        []string     `json:"subnets"`
+	SecurityGroups []string     `json:"securityGroups,omitempty"`
+	Address        string       `json:"address"`
+	Tags           []elbdoc.Tag `json:"tags,omitempty"`
 }
 
 func (CreateLoadBalancer) Type() Type     { return TypeCreateLoadBalancer }
@@ -103,16 +103,16 @@ func (LoadBalancerActive) Version() uint8 { return 1 }
 // name when its settings are the same.
 type CreateTargetGroup struct {
 	Meta
-	ID              string          `json:"id"`
-	Name            string          `json:"name"`
-	Protocol        string          `json:"protocol"`
-	ProtocolVersion string          `json:"protocolVersion,omitempty"`
-	Port            int             `json:"port"`
-	VpcID           string          `json:"vpcId"`
-	TargetType      string          `json:"targetType"`
-	IPAddressType   string          `json:"ipAddressType"`
-	HealthCheck     elb.HealthCheck `json:"healthCheck"`
-	Tags            []elb.Tag       `json:"tags,omitempty"`
+	ID              string             `json:"id"`
+	Name            string             `json:"name"`
+	Protocol        string             `json:"protocol"`
+	ProtocolVersion string             `json:"protocolVersion,omitempty"`
+	Port            int                `json:"port"`
+	VpcID           string             `json:"vpcId"`
+	TargetType      string             `json:"targetType"`
+	IPAddressType   string             `json:"ipAddressType"`
+	HealthCheck     elbdoc.HealthCheck `json:"healthCheck"`
+	Tags            []elbdoc.Tag       `json:"tags,omitempty"`
 }
 
 func (CreateTargetGroup) Type() Type     { return TypeCreateTargetGroup }
@@ -122,9 +122,9 @@ func (CreateTargetGroup) Version() uint8 { return 1 }
 // attributes into it.
 type ModifyTargetGroup struct {
 	Meta
-	ARN         string            `json:"arn"`
-	HealthCheck *elb.HealthCheck  `json:"healthCheck,omitempty"`
-	Attributes  map[string]string `json:"attributes,omitempty"`
+	ARN         string              `json:"arn"`
+	HealthCheck *elbdoc.HealthCheck `json:"healthCheck,omitempty"`
+	Attributes  map[string]string   `json:"attributes,omitempty"`
 }
 
 func (ModifyTargetGroup) Type() Type     { return TypeModifyTargetGroup }
@@ -143,8 +143,8 @@ func (DeleteTargetGroup) Version() uint8 { return 1 }
 // registered again.
 type RegisterTargets struct {
 	Meta
-	ARN     string       `json:"arn"`
-	Targets []elb.Target `json:"targets"`
+	ARN     string          `json:"arn"`
+	Targets []elbdoc.Target `json:"targets"`
 }
 
 func (RegisterTargets) Type() Type     { return TypeRegisterTargets }
@@ -155,8 +155,8 @@ func (RegisterTargets) Version() uint8 { return 1 }
 // registration of its ID; unknown targets are no error.
 type DeregisterTargets struct {
 	Meta
-	ARN     string       `json:"arn"`
-	Targets []elb.Target `json:"targets"`
+	ARN     string          `json:"arn"`
+	Targets []elbdoc.Target `json:"targets"`
 }
 
 func (DeregisterTargets) Type() Type     { return TypeDeregisterTargets }
@@ -166,16 +166,16 @@ func (DeregisterTargets) Version() uint8 { return 1 }
 // returns the one on that port when its settings are the same.
 type CreateListener struct {
 	Meta
-	ID              string       `json:"id"`
-	RuleID          string       `json:"ruleId"`
-	LoadBalancerARN string       `json:"loadBalancerArn"`
-	Port            int          `json:"port"`
-	Protocol        string       `json:"protocol"`
-	SSLPolicy       string       `json:"sslPolicy,omitempty"`
-	Certificates    []string     `json:"certificates,omitempty"`
-	ALPNPolicy      []string     `json:"alpnPolicy,omitempty"`
-	DefaultActions  []elb.Action `json:"defaultActions"`
-	Tags            []elb.Tag    `json:"tags,omitempty"`
+	ID              string          `json:"id"`
+	RuleID          string          `json:"ruleId"`
+	LoadBalancerARN string          `json:"loadBalancerArn"`
+	Port            int             `json:"port"`
+	Protocol        string          `json:"protocol"`
+	SSLPolicy       string          `json:"sslPolicy,omitempty"`
+	Certificates    []string        `json:"certificates,omitempty"`
+	ALPNPolicy      []string        `json:"alpnPolicy,omitempty"`
+	DefaultActions  []elbdoc.Action `json:"defaultActions"`
+	Tags            []elbdoc.Tag    `json:"tags,omitempty"`
 }
 
 func (CreateListener) Type() Type     { return TypeCreateListener }
@@ -191,7 +191,7 @@ type ModifyListener struct {
 	SSLPolicy          string            `json:"sslPolicy,omitempty"`
 	Certificates       []string          `json:"certificates,omitempty"`
 	ALPNPolicy         []string          `json:"alpnPolicy,omitempty"`
-	DefaultActions     []elb.Action      `json:"defaultActions,omitempty"`
+	DefaultActions     []elbdoc.Action   `json:"defaultActions,omitempty"`
 	Attributes         map[string]string `json:"attributes,omitempty"`
 	AddCertificates    []string          `json:"addCertificates,omitempty"`
 	RemoveCertificates []string          `json:"removeCertificates,omitempty"`
@@ -212,12 +212,12 @@ func (DeleteListener) Version() uint8 { return 1 }
 // CreateRule creates a listener rule.
 type CreateRule struct {
 	Meta
-	ID          string              `json:"id"`
-	ListenerARN string              `json:"listenerArn"`
-	Priority    int                 `json:"priority"`
-	Conditions  []elb.RuleCondition `json:"conditions"`
-	Actions     []elb.Action        `json:"actions"`
-	Tags        []elb.Tag           `json:"tags,omitempty"`
+	ID          string                 `json:"id"`
+	ListenerARN string                 `json:"listenerArn"`
+	Priority    int                    `json:"priority"`
+	Conditions  []elbdoc.RuleCondition `json:"conditions"`
+	Actions     []elbdoc.Action        `json:"actions"`
+	Tags        []elbdoc.Tag           `json:"tags,omitempty"`
 }
 
 func (CreateRule) Type() Type     { return TypeCreateRule }
@@ -226,9 +226,9 @@ func (CreateRule) Version() uint8 { return 1 }
 // ModifyRule replaces a rule's conditions and/or actions (nil: unchanged).
 type ModifyRule struct {
 	Meta
-	ARN        string              `json:"arn"`
-	Conditions []elb.RuleCondition `json:"conditions,omitempty"`
-	Actions    []elb.Action        `json:"actions,omitempty"`
+	ARN        string                 `json:"arn"`
+	Conditions []elbdoc.RuleCondition `json:"conditions,omitempty"`
+	Actions    []elbdoc.Action        `json:"actions,omitempty"`
 }
 
 func (ModifyRule) Type() Type     { return TypeModifyRule }
@@ -261,8 +261,8 @@ func (DeleteRule) Version() uint8 { return 1 }
 // AddELBTags adds or replaces tags on ELB resources, all or none.
 type AddELBTags struct {
 	Meta
-	ARNs []string  `json:"arns"`
-	Tags []elb.Tag `json:"tags"`
+	ARNs []string     `json:"arns"`
+	Tags []elbdoc.Tag `json:"tags"`
 }
 
 func (AddELBTags) Type() Type     { return TypeAddELBTags }
@@ -295,7 +295,7 @@ type LoadBalancer struct {
 	CreatedAt      time.Time         `json:"createdAt"`
 	State          string            `json:"state"`
 	Attributes     map[string]string `json:"attributes,omitempty"`
-	Tags           []elb.Tag         `json:"tags,omitempty"`
+	Tags           []elbdoc.Tag      `json:"tags,omitempty"`
 }
 
 // Listener is a listener.
@@ -309,36 +309,36 @@ type Listener struct {
 	Certificates    []string          `json:"certificates,omitempty"`
 	ALPNPolicy      []string          `json:"alpnPolicy,omitempty"`
 	Attributes      map[string]string `json:"attributes,omitempty"`
-	Tags            []elb.Tag         `json:"tags,omitempty"`
+	Tags            []elbdoc.Tag      `json:"tags,omitempty"`
 }
 
 // Rule is a listener rule.
 type Rule struct {
-	ARN         string              `json:"arn"`
-	ID          string              `json:"id"`
-	ListenerARN string              `json:"listenerArn"`
-	Priority    int                 `json:"priority"`
-	IsDefault   bool                `json:"isDefault,omitempty"`
-	Conditions  []elb.RuleCondition `json:"conditions,omitempty"`
-	Actions     []elb.Action        `json:"actions"`
-	Tags        []elb.Tag           `json:"tags,omitempty"`
+	ARN         string                 `json:"arn"`
+	ID          string                 `json:"id"`
+	ListenerARN string                 `json:"listenerArn"`
+	Priority    int                    `json:"priority"`
+	IsDefault   bool                   `json:"isDefault,omitempty"`
+	Conditions  []elbdoc.RuleCondition `json:"conditions,omitempty"`
+	Actions     []elbdoc.Action        `json:"actions"`
+	Tags        []elbdoc.Tag           `json:"tags,omitempty"`
 }
 
 // TargetGroup is a target group.
 type TargetGroup struct {
-	ARN             string            `json:"arn"`
-	ID              string            `json:"id"`
-	Name            string            `json:"name"`
-	Protocol        string            `json:"protocol"`
-	ProtocolVersion string            `json:"protocolVersion,omitempty"`
-	Port            int               `json:"port"`
-	VpcID           string            `json:"vpcId"`
-	TargetType      string            `json:"targetType"`
-	IPAddressType   string            `json:"ipAddressType"`
-	HealthCheck     elb.HealthCheck   `json:"healthCheck"`
-	Attributes      map[string]string `json:"attributes,omitempty"`
-	Tags            []elb.Tag         `json:"tags,omitempty"`
-	CreatedAt       time.Time         `json:"createdAt"`
+	ARN             string             `json:"arn"`
+	ID              string             `json:"id"`
+	Name            string             `json:"name"`
+	Protocol        string             `json:"protocol"`
+	ProtocolVersion string             `json:"protocolVersion,omitempty"`
+	Port            int                `json:"port"`
+	VpcID           string             `json:"vpcId"`
+	TargetType      string             `json:"targetType"`
+	IPAddressType   string             `json:"ipAddressType"`
+	HealthCheck     elbdoc.HealthCheck `json:"healthCheck"`
+	Attributes      map[string]string  `json:"attributes,omitempty"`
+	Tags            []elbdoc.Tag       `json:"tags,omitempty"`
+	CreatedAt       time.Time          `json:"createdAt"`
 }
 
 // Target is a target registration.
