@@ -29,6 +29,7 @@ func addClientCommands(root *cobra.Command, env *Env) {
 		newInstancesCmd(env, f),
 		newDeployCmd(env, f),
 		newServicesCmd(env, f),
+		newLBsCmd(env, f),
 		newEventsCmd(env, f),
 		newScaleCmd(env, f),
 	}

@@ -3,6 +3,7 @@ package fsm
 import (
 	"berth.dev/berth/internal/fsm/wire"
 	"fmt"
+	"slices"
 	"time"
 
 	"berth.dev/berth/internal/apierr"
@@ -165,6 +166,9 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *wire.UpdateService) (any, 
 		sh.NetworkConfiguration, newNet = ServiceNetwork(c.Network), true
 	case c.RemoveNetwork && sh.NetworkConfiguration != nil:
 		sh.NetworkConfiguration, newNet = nil, true
+	}
+	if c.LoadBalancers != nil && !slices.EqualFunc(sh.LoadBalancers, *c.LoadBalancers, sameLoadBalancer) {
+		sh.LoadBalancers, newNet = append([]shape.LoadBalancer{}, *c.LoadBalancers...), true
 	}
 	newDef := c.Family != "" && deref(sh.TaskDefinition) != m.namer.TaskDefinition(c.Family, c.Revision)
 	if newDef || newNet || c.ForceNewDeployment {
@@ -374,4 +378,16 @@ func applyServicePlacement(m *Machine, tx *state.Txn, c *wire.ServicePlacement) 
 		}
 	}
 	return svc, tx.Put(state.TableServices, svc)
+}
+
+func sameLoadBalancer(a, b shape.LoadBalancer) bool {
+	return deref(a.TargetGroupArn) == deref(b.TargetGroupArn) && deref(a.LoadBalancerName) == deref(b.LoadBalancerName) &&
+		deref(a.ContainerName) == deref(b.ContainerName) && int32Of(a.ContainerPort) == int32Of(b.ContainerPort)
+}
+
+func int32Of(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -1,7 +1,7 @@
 // Package shape defines the Amazon ECS request, response and resource shapes
 // exactly as they travel on the wire (AWS JSON 1.1, lowerCamelCase members).
 //
-// The structs in zz_generated.go are written by internal/gen from the
+// The structs in zz_generated.go are written by internal/awsgen from the
 // aws-sdk-go-v2 ECS module that go.mod pins, so that every member a real client
 // can send is known and every member a real client reads can be emitted.
 // They also serve as berth's stored resource model: a task definition is
@@ -18,4 +18,4 @@
 // The package imports nothing but the standard library and does no I/O.
 package shape
 
-//go:generate go run ./internal/gen zz_generated.go
+//go:generate go run berth.dev/berth/internal/awsgen ecs zz_generated.go

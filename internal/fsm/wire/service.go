@@ -53,12 +53,15 @@ type UpdateService struct {
 	// removes it (version 3); either change starts a new deployment.
 	Network       *AwsVpc `json:"network,omitempty"`
 	RemoveNetwork bool    `json:"removeNetwork,omitempty"`
+	// LoadBalancers replaces the service's load balancers (version 4; an
+	// empty list removes them); a change starts a new deployment.
+	LoadBalancers *[]shape.LoadBalancer `json:"loadBalancers,omitempty"`
 
 	legacy bool // upgraded from version 1 (never encoded)
 }
 
 func (UpdateService) Type() Type     { return TypeUpdateService }
-func (UpdateService) Version() uint8 { return 3 }
+func (UpdateService) Version() uint8 { return 4 }
 
 // RecordsRevision reports whether a new deployment records its service
 // revision (the configuration it runs) and a history record that names its

@@ -383,6 +383,21 @@ func (c UpdateServiceV2) Upgrade() UpdateService {
 		DeploymentID: c.DeploymentID}
 }
 
+// UpdateServiceV3 is UpdateService version 3: no load-balancer change.
+type UpdateServiceV3 struct {
+	UpdateServiceV2
+	Network       *AwsVpc `json:"network,omitempty"`
+	RemoveNetwork bool    `json:"removeNetwork,omitempty"`
+}
+
+// Upgrade returns the version 4 form: without a load-balancer change it
+// applies alike.
+func (c UpdateServiceV3) Upgrade() UpdateService {
+	out := c.UpdateServiceV2.Upgrade()
+	out.Network, out.RemoveNetwork = c.Network, c.RemoveNetwork
+	return out
+}
+
 // NewTaskV1 is NewTask of RunTask versions 1 and 2: no capacity provider.
 type NewTaskV1 struct {
 	ID           string   `json:"id"`

@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/spf13/cobra"
+
+	"berth.dev/berth/internal/sdkhttp"
+)
+
+// newELBClient builds an aws-sdk-go-v2 ELBv2 client for the berth endpoint.
+func newELBClient(ctx context.Context, env *Env, f *clientFlags) (*elb.Client, error) {
+	endpoint, region, creds, err := resolveClient(env, f)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithRegion(region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("configure client: %w", err)
+	}
+	return elb.NewFromConfig(cfg, func(o *elb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.HTTPClient = sdkhttp.New()
+	}), nil
+}
+
+// lbView is one load balancer with its listeners and the health of the
+// targets its listeners forward to (the json output).
+type lbView struct {
+	LoadBalancer elbtypes.LoadBalancer `json:"loadBalancer"`
+	Listeners    []listenerView        `json:"listeners"`
+	TargetGroups []targetGroupView     `json:"targetGroups"`
+}
+
+type listenerView struct {
+	Listener elbtypes.Listener `json:"listener"`
+	Rules    []elbtypes.Rule   `json:"rules"`
+}
+
+type targetGroupView struct {
+	TargetGroup elbtypes.TargetGroup               `json:"targetGroup"`
+	Targets     []elbtypes.TargetHealthDescription `json:"targets"`
+}
+
+func newLBsCmd(env *Env, f *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lbs [NAME...]",
+		Short: "List load balancers with their listeners, rules and target health",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := newELBClient(ctx, env, f)
+			if err != nil {
+				return err
+			}
+			views, err := describeLBs(ctx, c, args)
+			if err != nil {
+				return err
+			}
+			if f.output == "json" {
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(views)
+			}
+			return printLBs(env, views)
+		},
+	}
+}
+
+func describeLBs(ctx context.Context, c *elb.Client, names []string) ([]lbView, error) {
+	in := &elb.DescribeLoadBalancersInput{}
+	if len(names) > 0 {
+		in.Names = names
+	}
+	var lbs []elbtypes.LoadBalancer
+	for p := elb.NewDescribeLoadBalancersPaginator(c, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		lbs = append(lbs, page.LoadBalancers...)
+	}
+	views := make([]lbView, 0, len(lbs))
+	for _, lb := range lbs {
+		v := lbView{LoadBalancer: lb, Listeners: []listenerView{}, TargetGroups: []targetGroupView{}}
+		for p := elb.NewDescribeListenersPaginator(c, &elb.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn}); p.HasMorePages(); {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range page.Listeners {
+				rules, err := c.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: l.ListenerArn})
+				if err != nil {
+					return nil, err
+				}
+				v.Listeners = append(v.Listeners, listenerView{Listener: l, Rules: rules.Rules})
+			}
+		}
+		for p := elb.NewDescribeTargetGroupsPaginator(c, &elb.DescribeTargetGroupsInput{LoadBalancerArn: lb.LoadBalancerArn}); p.HasMorePages(); {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, tg := range page.TargetGroups {
+				h, err := c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+				if err != nil {
+					return nil, err
+				}
+				v.TargetGroups = append(v.TargetGroups, targetGroupView{TargetGroup: tg, Targets: h.TargetHealthDescriptions})
+			}
+		}
+		views = append(views, v)
+	}
+	return views, nil
+}
+
+func printLBs(env *Env, views []lbView) error {
+	if len(views) == 0 {
+		fmt.Fprintln(env.Stdout, "no load balancers")
+		return nil
+	}
+	for i, v := range views {
+		if i > 0 {
+			fmt.Fprintln(env.Stdout)
+		}
+		lb := v.LoadBalancer
+		addr := ""
+		for _, az := range lb.AvailabilityZones {
+			for _, a := range az.LoadBalancerAddresses {
+				if a.IpAddress != nil && addr == "" {
+					addr = *a.IpAddress
+				}
+			}
+		}
+		state := ""
+		if lb.State != nil {
+			state = string(lb.State.Code)
+		}
+		fmt.Fprintf(env.Stdout, "%s  %s %s  %s  %s  %s\n", aws.ToString(lb.LoadBalancerName), lb.Type, lb.Scheme, state, addr, aws.ToString(lb.DNSName))
+		tw := table(env.Stdout, "  LISTENER", "RULE", "CONDITIONS", "ACTION")
+		for _, l := range v.Listeners {
+			listener := fmt.Sprintf("  %s:%d", l.Listener.Protocol, aws.ToInt32(l.Listener.Port))
+			for _, r := range l.Rules {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", listener, aws.ToString(r.Priority), conditionsText(r.Conditions), actionsText(r.Actions, v.TargetGroups))
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		tw = table(env.Stdout, "  TARGET GROUP", "TARGET", "PORT", "STATE", "REASON")
+		for _, tg := range v.TargetGroups {
+			name := "  " + aws.ToString(tg.TargetGroup.TargetGroupName)
+			if len(tg.Targets) == 0 {
+				fmt.Fprintf(tw, "%s\t-\t\t\t\n", name)
+			}
+			for _, t := range tg.Targets {
+				st, reason := "", ""
+				if t.TargetHealth != nil {
+					st, reason = string(t.TargetHealth.State), string(t.TargetHealth.Reason)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, aws.ToString(t.Target.Id), aws.ToInt32(t.Target.Port), st, reason)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func conditionsText(cs []elbtypes.RuleCondition) string {
+	if len(cs) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, c := range cs {
+		vals := c.Values
+		switch {
+		case c.PathPatternConfig != nil:
+			vals = c.PathPatternConfig.Values
+		case c.HostHeaderConfig != nil:
+			vals = c.HostHeaderConfig.Values
+		case c.HttpRequestMethodConfig != nil:
+			vals = c.HttpRequestMethodConfig.Values
+		case c.SourceIpConfig != nil:
+			vals = c.SourceIpConfig.Values
+		case c.HttpHeaderConfig != nil:
+			vals = append([]string{aws.ToString(c.HttpHeaderConfig.HttpHeaderName) + ":"}, c.HttpHeaderConfig.Values...)
+		case c.QueryStringConfig != nil:
+			vals = nil
+			for _, kv := range c.QueryStringConfig.Values {
+				vals = append(vals, aws.ToString(kv.Key)+"="+aws.ToString(kv.Value))
+			}
+		}
+		parts = append(parts, aws.ToString(c.Field)+"="+strings.Join(vals, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func actionsText(as []elbtypes.Action, groups []targetGroupView) string {
+	name := func(arn string) string {
+		for _, g := range groups {
+			if aws.ToString(g.TargetGroup.TargetGroupArn) == arn {
+				return aws.ToString(g.TargetGroup.TargetGroupName)
+			}
+		}
+		if i := strings.Index(arn, ":targetgroup/"); i >= 0 {
+			return strings.SplitN(arn[i+len(":targetgroup/"):], "/", 2)[0]
+		}
+		return arn
+	}
+	var parts []string
+	for _, a := range as {
+		switch a.Type {
+		case elbtypes.ActionTypeEnumForward:
+			if a.ForwardConfig != nil && len(a.ForwardConfig.TargetGroups) > 0 {
+				var tgs []string
+				for _, t := range a.ForwardConfig.TargetGroups {
+					tgs = append(tgs, fmt.Sprintf("%s(%d)", name(aws.ToString(t.TargetGroupArn)), aws.ToInt32(t.Weight)))
+				}
+				parts = append(parts, "forward "+strings.Join(tgs, " "))
+			} else {
+				parts = append(parts, "forward "+name(aws.ToString(a.TargetGroupArn)))
+			}
+		case elbtypes.ActionTypeEnumRedirect:
+			parts = append(parts, "redirect")
+		case elbtypes.ActionTypeEnumFixedResponse:
+			code := ""
+			if a.FixedResponseConfig != nil {
+				code = aws.ToString(a.FixedResponseConfig.StatusCode)
+			}
+			parts = append(parts, "fixed-response "+code)
+		default:
+			parts = append(parts, string(a.Type))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
