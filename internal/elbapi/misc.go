@@ -3,8 +3,8 @@ package elbapi
 import (
 	"context"
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 
 	"berth.dev/berth/internal/elb"
 	"berth.dev/berth/internal/elbshape"
