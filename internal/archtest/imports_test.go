@@ -117,6 +117,7 @@ var forbidden = []edge{
 	{module + "internal/cli", module + "internal/fsm", "client verbs use the public API through aws-sdk-go-v2"},
 	{module + "internal/cli", module + "internal/state", "client verbs use the public API through aws-sdk-go-v2"},
 	{module + "internal/cli", module + "internal/raftnode", "client verbs use the public API through aws-sdk-go-v2"},
+	{module + "internal/awsproto", module + "internal/", "the protocol edge knows no service: service packages import it, never the reverse"},
 }
 
 func TestForbiddenImports(t *testing.T) {

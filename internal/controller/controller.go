@@ -11,6 +11,7 @@ import (
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
+	"berth.dev/berth/internal/lbconfig"
 	"berth.dev/berth/internal/state"
 )
 
@@ -38,6 +39,19 @@ type Config struct {
 	NewUUID   func() string
 	// Metrics, when set, receives the controller's metrics (see metrics.go).
 	Metrics prometheus.Registerer
+	// TargetHealth is the load balancers' view of the targets registered
+	// for service tasks (nil: every target is still in its initial
+	// checks).
+	TargetHealth TargetHealth
+}
+
+// TargetHealth is what the load-balancer nodes report of targets.
+type TargetHealth interface {
+	// TargetHealth is one target's health; ok is false when no node
+	// reports it yet.
+	TargetHealth(targetGroupARN, id string, port int) (h lbconfig.TargetHealth, ok bool)
+	// Changes returns a channel closed at the next change of any target.
+	Changes() <-chan struct{}
 }
 
 // Services is the service controller.
@@ -49,6 +63,11 @@ type Services struct {
 	// leaderSince is when this server's leadership began (see Run).
 	leaderSince time.Time
 	metrics     *metrics
+	// lastTargets is the last health seen of each live task's targets, by
+	// task ID: a task that stopped on its own is judged by it (its targets
+	// are deregistered by then). Leader-local, dropped with the task.
+	lastTargets map[string][]deploy.Target
+	seenTasks   map[string]bool // the tasks of services with load balancers seen in this pass
 }
 
 // NewServices returns the service controller.
@@ -68,7 +87,8 @@ func NewServices(cfg Config) *Services {
 	if cfg.Metrics != nil {
 		cfg.Metrics.MustRegister(m.duration, m.rounds)
 	}
-	return &Services{cfg: cfg, log: cfg.Log.With("component", "services"), rng: rand.New(rand.NewPCG(seed, seed>>7)), metrics: m}
+	return &Services{cfg: cfg, log: cfg.Log.With("component", "services"), rng: rand.New(rand.NewPCG(seed, seed>>7)), metrics: m,
+		lastTargets: map[string][]deploy.Target{}}
 }
 
 // Run reconciles services until ctx ends. It runs only while this server

@@ -40,7 +40,13 @@ func (s *Services) input(snap *state.Snapshot, views clusterViews, svc *state.Se
 	cv := views.of(snap, svc.Cluster, s.leaderSince)
 	in.ClusterVersion = cv.version
 	in.Tasks = cv.tasks[fsm.ServiceGroup(svc.Name)] // this service's alone: not shared
-	in.Instances = slices.Clone(cv.instances)       // the reconciler may write to its copy
+	if n := targetGroups(sh.LoadBalancers); n > 0 {
+		in.Service.TargetGroups = n
+		for i := range in.Tasks {
+			s.taskTargets(snap, &in.Tasks[i], now)
+		}
+	}
+	in.Instances = slices.Clone(cv.instances) // the reconciler may write to its copy
 	if in.Service.SchedulingStrategy == deploy.Daemon {
 		eligible := s.daemonEligibility(snap, svc)
 		for i := range in.Instances {
@@ -169,4 +175,51 @@ func deref32(p *int32) int32 {
 		return 0
 	}
 	return *p
+}
+
+// targetGroups counts the distinct target groups of a service's load
+// balancers.
+func targetGroups(lbs []shape.LoadBalancer) int {
+	seen := map[string]bool{}
+	for _, lb := range lbs {
+		if arn := deref(lb.TargetGroupArn); arn != "" {
+			seen[arn] = true
+		}
+	}
+	return len(seen)
+}
+
+// taskTargets fills t.Targets: the health of the targets registered for a
+// live task, as the load-balancer nodes report it (initial until one
+// does); for a STOPPED task, the last health this leader saw of its
+// targets before they were deregistered (deploy's breaker judges a task
+// that stopped on its own by it).
+func (s *Services) taskTargets(snap *state.Snapshot, t *deploy.Task, now time.Time) {
+	s.seenTasks[t.ID] = true
+	if t.LastStatus == deploy.TaskStopped {
+		t.Targets = slices.Clone(s.lastTargets[t.ID])
+		return
+	}
+	rec := snap.Task(t.ID)
+	if rec == nil || len(rec.Targets) == 0 {
+		return
+	}
+	out := make([]deploy.Target, 0, len(rec.Targets))
+	for _, tt := range rec.Targets {
+		dt := deploy.Target{TargetGroupARN: tt.TargetGroupARN, ID: tt.ID, Port: tt.Port, State: deploy.TargetInitial,
+			Reason: "Elb.RegistrationInProgress", Description: "Target registration is in progress"}
+		switch {
+		case !rec.DrainUntil.IsZero():
+			dt.State, dt.Reason, dt.Description = deploy.TargetDraining, "Target.DeregistrationInProgress", "Target deregistration is in progress"
+		case s.cfg.TargetHealth != nil:
+			if h, ok := s.cfg.TargetHealth.TargetHealth(tt.TargetGroupARN, tt.ID, tt.Port); ok {
+				dt.State, dt.Reason, dt.Description = h.State, h.Reason, h.Description
+			}
+		}
+		out = append(out, dt)
+	}
+	t.Targets = out
+	if rec.DrainUntil.IsZero() {
+		s.lastTargets[t.ID] = out
+	}
 }

@@ -43,6 +43,18 @@ func (s *Services) pass(ctx context.Context) (time.Time, []<-chan struct{}, int)
 		return true
 	})
 	watches := []<-chan struct{}{servicesCh, snap.Abandoned()}
+	if s.cfg.TargetHealth != nil {
+		// Taken before any health is read, so that no change is missed.
+		watches = append(watches, s.cfg.TargetHealth.Changes())
+	}
+	s.seenTasks = map[string]bool{}
+	defer func() {
+		for id := range s.lastTargets {
+			if !s.seenTasks[id] {
+				delete(s.lastTargets, id)
+			}
+		}
+	}()
 	for cl := range clusters {
 		watches = append(watches, snap.WatchClusterTasks(cl, func(*state.Task) bool { return true }))
 		watches = append(watches, snap.WatchClusterInstances(cl, func(*state.ContainerInstance) bool { return true }))

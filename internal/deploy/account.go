@@ -22,21 +22,39 @@ func launchFailure(t *Task) bool {
 	return t.StartedAt.IsZero() && stoppedByItself(t)
 }
 
-// healthFailure reports whether a STOPPED task of a deployment with health
-// checks failed before it passed them: it stopped on its own and its last
-// reported health was not HEALTHY (a container that exits as it starts
-// reaches RUNNING for a moment, then stops before its first check).
-func healthFailure(t *Task) bool {
-	return stoppedByItself(t) && t.Health != HealthHealthy
+// checked reports whether the circuit breaker treats a deployment as one
+// with health checks: its task definition has container health checks, or
+// the service has target groups (the load balancer's health checks).
+func (r *round) checked(d *Deployment) bool {
+	return d.HealthChecks || r.in.Service.TargetGroups > 0
+}
+
+// healthFailure reports whether a STOPPED task of a checked deployment
+// ended before it passed its health checks: it stopped on its own and its
+// last reported health was not healthy (a container that exits as it
+// starts reaches RUNNING for a moment, then stops before its first check):
+// with container health checks, its health was not HEALTHY; with target
+// groups, it was not registered in every one of them with every target
+// healthy (the shell keeps a stopped task's targets as they were before
+// it deregistered them).
+func (r *round) healthFailure(d *Deployment, t *Task) bool {
+	if !stoppedByItself(t) {
+		return false
+	}
+	if d.HealthChecks && t.Health != HealthHealthy {
+		return true
+	}
+	n := r.in.Service.TargetGroups
+	return n > 0 && !targetsHealthy(t, n)
 }
 
 // account counts, once per task, the tasks that stopped before reaching
 // RUNNING: the launch throttle's consecutive failures and, while the
 // deployment has no task that reached RUNNING, the circuit breaker's
-// stage-1 failures. In stage 2, a deployment with health checks also
-// counts for the circuit breaker the tasks that stopped on their own before
-// they passed their health checks, and reaching RUNNING does not reset its
-// count (ECS changed the breaker so in December 2021: "if a Task fails
+// stage-1 failures. In stage 2, a deployment with health checks (container
+// health checks, or target groups: see checked) also counts for the
+// circuit breaker the tasks that stopped on their own before they passed
+// their health checks, and reaching RUNNING does not reset its count (ECS changed the breaker so in December 2021: "if a Task fails
 // before reporting a health check, the failedTask count is not reset",
 // aws/containers-roadmap#1206).
 func (r *round) account() {
@@ -72,7 +90,7 @@ func (r *round) account() {
 		// zero").
 		if !lastStart.IsZero() && !d.ReachedRunning {
 			d.ReachedRunning = true
-			if inProgress && !d.HealthChecks {
+			if inProgress && !r.checked(d) {
 				d.FailedTasks = 0
 			}
 		}
@@ -89,9 +107,10 @@ func (r *round) account() {
 				at = r.now
 			}
 			// The circuit breaker: stage 1 counts launch failures until a
-			// task reaches RUNNING; with health checks, a task that ends
-			// before it passed them counts in either stage.
-			if inProgress && ((!d.ReachedRunning && launchFailure(t)) || (d.HealthChecks && healthFailure(t))) {
+			// task reaches RUNNING; with health checks (container or ELB),
+			// a task that ends before it passed them counts in either
+			// stage.
+			if inProgress && ((!d.ReachedRunning && launchFailure(t)) || (r.checked(d) && r.healthFailure(d, t))) {
 				d.FailedTasks++
 				if at.After(d.LastFailureAt) {
 					d.LastFailureAt = at

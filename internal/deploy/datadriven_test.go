@@ -15,12 +15,17 @@ import (
 //
 //	define [name=web] [desired=N] [min=P] [max=P] [daemon] [breaker] [rollback]
 //	       [grace=DUR] [settle=DUR] [lost=DUR] [td=a] [hc] [running=N]
+//	       [tgs=N] [bridge]
 //	<instance lines: ID az=Z [mem=MiB] [draining] [disconnected] [nomatch]>
 //
 // defines the service (deployment ecs-svc/1 of task definition td, "a" by
 // default; hc: it has health checks) and the cluster; every instance takes
 // mem/1024 tasks (4096 by default). running=N starts with N healthy tasks
-// placed by the scheduler and the deployment COMPLETED.
+// placed by the scheduler and the deployment COMPLETED. tgs=N: the service
+// has N target groups (tgARN(1..N)), of target type ip (a task's target is
+// 10.0.x.y:8080) or, with bridge, instance (the instance id and a host
+// port); running tasks start healthy in all of them. Tasks show their
+// target states as tg=G1/G2 ("-": not registered).
 //
 //	reconcile | place | step (reconcile, then place)
 //
@@ -34,6 +39,14 @@ import (
 // to RUNNING and HEALTHY (all live ones by default); to UNHEALTHY; pending
 // ones to STOPPED with TaskFailedToStart (all pending by default); running
 // ones to STOPPED with EssentialContainerExited.
+//
+//	targets initial|healthy|unhealthy [tg=K] [code=C] [IDs...]
+//
+// sets the ELB health of the tasks' targets (all live tasks by default) in
+// target group K (all by default), registering them first when needed;
+// unhealthy fails with Target.FailedHealthChecks ("Health checks failed")
+// or, with code=C, Target.ResponseCodeMismatch ("Health checks failed with
+// these codes: [C]").
 //
 //	stopped | advance DUR | show
 //	disconnect|connect|drain|activate|nomatch|match|deregister ID
@@ -90,6 +103,8 @@ func runDirective(sp **sim, d *datadriven.TestData) (string, error) {
 		return out + s.formatPlaced(s.place()), nil
 	case "running", "healthy", "unhealthy", "fail-start", "exit":
 		return moveTasks(s, d)
+	case "targets":
+		return setTargets(s, d)
 	case "stopped":
 		s.finishStops()
 		return s.formatTasks(), nil
@@ -159,7 +174,9 @@ func define(args map[string]string, input string) (*sim, error) {
 			td = v
 		case "running":
 			running, err = strconv.Atoi(v)
-		case "daemon", "hc":
+		case "tgs":
+			svc.TargetGroups, err = strconv.Atoi(v)
+		case "daemon", "hc", "bridge":
 		default:
 			return nil, fmt.Errorf("unknown argument %s", k)
 		}
@@ -169,6 +186,7 @@ func define(args map[string]string, input string) (*sim, error) {
 	}
 	s := newSim(svc, cfg)
 	_, s.hc[td] = args["hc"]
+	_, s.bridge = args["bridge"]
 	for _, l := range lines(input) {
 		in, err := parseInstance(l)
 		if err != nil {
@@ -189,6 +207,7 @@ func define(args map[string]string, input string) (*sim, error) {
 		for i := range s.tasks {
 			t := &s.tasks[i]
 			t.LastStatus, t.Health, t.StartedAt, t.CreatedAt = TaskRunning, HealthHealthy, s.now.Add(-time.Hour), s.now.Add(-time.Hour)
+			s.setTarget(t, 0, TargetHealthy, "")
 		}
 		d := &s.deps[0]
 		d.RolloutState, d.RolloutStateReason, d.RunningCount, d.DesiredCount = RolloutCompleted, completedReason(d.ID), running, running
@@ -256,6 +275,42 @@ func moveTasks(s *sim, d *datadriven.TestData) (string, error) {
 	}
 	for _, t := range ts {
 		move(t)
+	}
+	return s.formatTasks(), nil
+}
+
+func setTargets(s *sim, d *datadriven.TestData) (string, error) {
+	if len(d.CmdArgs) == 0 {
+		return "", fmt.Errorf("targets STATE [tg=K] [code=C] [IDs...]")
+	}
+	state := d.CmdArgs[0].Key
+	switch state {
+	case TargetInitial, TargetHealthy, TargetUnhealthy:
+	default:
+		return "", fmt.Errorf("unknown target state %q", state)
+	}
+	k, code := 0, ""
+	var ids []string
+	for _, a := range d.CmdArgs[1:] {
+		switch a.Key {
+		case "tg":
+			n, err := strconv.Atoi(strings.Join(a.Vals, ","))
+			if err != nil || n < 1 || n > s.svc.TargetGroups {
+				return "", fmt.Errorf("tg=%v: no such target group", a.Vals)
+			}
+			k = n
+		case "code":
+			code = strings.Join(a.Vals, ",")
+		default:
+			ids = append(ids, a.Key)
+		}
+	}
+	ts, err := s.selectTasks(ids, func(t *Task) bool { return pendingLive(t) || runningLive(t) })
+	if err != nil {
+		return "", err
+	}
+	for _, t := range ts {
+		s.setTarget(t, k, state, code)
 	}
 	return s.formatTasks(), nil
 }

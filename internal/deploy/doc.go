@@ -4,7 +4,8 @@
 // rollback), which service events to record, and when to look again. It
 // owns the semantics of REPLICA and DAEMON services with the ECS
 // deployment controller: desired count, minimumHealthyPercent and
-// maximumPercent, health, draining, lost hosts, the launch throttle.
+// maximumPercent, health (container and load-balancer health checks),
+// draining, lost hosts, the launch throttle.
 //
 // Reconcile is a pure function of an Input (the service, its deployments,
 // its tasks, the cluster's container instances, its recent events, the
@@ -19,8 +20,8 @@
 //	Reconcile(Input) Result                      one round for one service
 //	DefaultConfig() Config                       the timings (zero fields default)
 //	StartedMessage(svc, taskIDs, replaced) string  the event the shell records after placing
-//	ScalingReason, LostReason, GoneReason, ReasonHealthCheck, BreakerReason
-//	                                             the stoppedReason and rolloutStateReason texts
+//	ScalingReason, LostReason, GoneReason, ReasonHealthCheck, ELBHealthReason,
+//	BreakerReason                                the stoppedReason and rolloutStateReason texts
 //
 // # The shell's side of the contract
 //
@@ -34,6 +35,22 @@
 //     registered instances; for DAEMON, Eligible says whether the instance
 //     satisfies the service's constraints and required attributes.
 //     Input.Events: the service's events, oldest first.
+//   - Service.TargetGroups: how many ELBv2 target groups the service's
+//     loadBalancers name (0: none). Task.Targets: the registrations the
+//     shell made for the task, one per target group (and port), with
+//     their current health from the load balancer (state, reason,
+//     description); empty until the shell has registered the task. The
+//     shell registers a task's targets as it starts (ECS: while the task
+//     is ACTIVATING) and, when the task is stopped (a Stop, or the task
+//     ending on its own), deregisters them and holds the actual stop of
+//     the containers for the target group's deregistration delay
+//     (draining): the task's desired status is STOPPED meanwhile, so the
+//     reconciler sees it stopping; nothing else about draining is its
+//     business. When it deregisters a task's targets the shell keeps in
+//     Task.Targets the states they had before (not draining or unused):
+//     the circuit breaker reads whether a task that stopped on its own
+//     was healthy in its target groups. The "registered N targets" and
+//     "deregistered N targets" events are the shell's.
 //   - Input.ClusterVersion: changes with any container instance or task
 //     of the cluster (a raft index), not with the service's own record.
 //   - Lost: set the task STOPPED at once (lastStatus and desired status),
@@ -55,7 +72,10 @@
 //     reason and instance, At = Now, ClusterVersion as it is after the
 //     placement's own writes) or to nil when every task was placed.
 //   - Run a round when anything the Input reads changes (the service, its
-//     tasks, the cluster's instances or tasks) and at Result.Wake. A round
+//     tasks and their targets' health, the cluster's instances or tasks)
+//     and at Result.Wake. A change of a target's health must start a
+//     round: the reconciler sets no Wake for a task waiting for its load
+//     balancer. A round
 //     whose inputs did not change returns Changed == false, so writing the
 //     Result does not start another round for ever (the property tests
 //     check that rounds settle within three repeats).
@@ -66,11 +86,15 @@
 // (what maximumPercent bounds: "RUNNING or PENDING"); stopping when its
 // desired status is STOPPED and it is not STOPPED yet; healthy when live,
 // RUNNING and, if its deployment's task definition has health checks,
-// HEALTHY, else RUNNING for SettleTime (40 s); unhealthy when RUNNING,
-// UNHEALTHY and past the grace period. desired is the service's desired
-// count (DAEMON: the ACTIVE, matching, not lost instances); min =
-// ceil(desired × minimumHealthyPercent / 100); max = floor(desired ×
-// maximumPercent / 100).
+// HEALTHY, and, if the service has target groups, registered in every one
+// of them (Targets name at least TargetGroups distinct target groups) with
+// every target healthy; with neither, RUNNING for SettleTime (40 s);
+// unhealthy when RUNNING, past the grace period, and UNHEALTHY or with a
+// target unhealthy (unhealthy.draining too); settling otherwise (pending,
+// registration pending, a target initial, in the grace period). desired is
+// the service's desired count (DAEMON: the ACTIVE, matching, not lost
+// instances); min = ceil(desired × minimumHealthyPercent / 100); max =
+// floor(desired × maximumPercent / 100).
 //
 // A round, in order: mark lost tasks; count failed launches (throttle,
 // circuit breaker stage 1); classify tasks; count health-check failures
@@ -117,7 +141,11 @@
 //   - A stopped task's code is ServiceSchedulerInitiated and its reason
 //     "Scaling activity initiated by (deployment ID)" (verified: real
 //     stopped tasks), ID being the PRIMARY; a task stopped for its health
-//     checks has "Task failed container health checks".
+//     checks has "Task failed container health checks", or, for its load
+//     balancer, "Task failed ELB health checks in (target-group ARN)"
+//     (verified: traffic.md E.1 [I], ufo#171), ARN being the first target
+//     group in Targets where it is unhealthy. A task failing both is
+//     stopped for its container health checks.
 //   - Deadlock: work to do, no room under max to start, no healthy task
 //     stoppable under min, and nothing in flight (no task pending,
 //     settling or stopping, nothing held back): the round does nothing and
@@ -129,6 +157,26 @@
 //     that long after the task started (StartedAt; ECS: "after a task has
 //     first started"); a deployment without health checks counts a task
 //     healthy 40 s after RUNNING (ECS's minimumHealthyPercent docs).
+//   - Load balancers (traffic.md E.1, §6.8): with target groups, a new
+//     task counts as healthy once its target is healthy in every target
+//     group (and HEALTHY too when the deployment has container health
+//     checks); no settle time applies. The grace period ignores unhealthy
+//     targets as it ignores UNHEALTHY (the round wakes at its end); after
+//     it, an unhealthy target makes the task unhealthy: stopped in the
+//     round it is found and replaced within max, like a container
+//     health-check failure, with one event per failing target: "(service
+//     NAME) (port PORT) is unhealthy in (target-group ARN) due to (reason
+//     DESCRIPTION)." for an ip target (awsvpc; verified: traffic.md E.2
+//     [I], CivicTechJobs#436, copilot-cli#3772) and "(service NAME)
+//     (instance i-...) (port PORT) is unhealthy in ..." for an instance
+//     target (bridge, host; ID starting with "i-"), a pattern the
+//     reference marks from memory. DESCRIPTION is ELB's description of the
+//     target's health ("Health checks failed", "Health checks failed with
+//     these codes: [502]", "Request timed out"; traffic.md E.2, C.3), its
+//     reason code when it has none. TargetGroups is the service's, for
+//     every deployment's tasks: changing the load balancers makes a new
+//     deployment (§6.8), and berth's old tasks are judged by the new
+//     count (choice).
 //
 // Deployments array (§6.4):
 //   - The PRIMARY completes when the service is settled: live tasks are
@@ -162,6 +210,18 @@
 //     answer in aws/containers-roadmap#1206 (December 2021, "if a Task
 //     fails before reporting a health check, the failedTask count is not
 //     reset").
+//   - Load balancers and the breaker: a deployment of a service with target
+//     groups is one with health checks for the breaker. Stage 2 counts the
+//     tasks stopped for failing ELB health checks (verified: ECS's breaker
+//     docs, §6.5: stage 2's failures are the tasks replaced for failing ELB,
+//     Cloud Map or container health checks); the rest is berth's choice, by
+//     analogy with container health checks: a task that stopped on its own
+//     (not a user, the scheduler or a lost host) while not healthy in its
+//     target groups, as its Targets were when it stopped (not registered in
+//     every group, or a target not healthy), counts in either stage;
+//     reaching RUNNING does not reset the count. "Healthy" for the
+//     consecutive-failure reset is the load balancer's healthy. A task with
+//     container health checks too counts when either was not healthy.
 //   - On the threshold: rolloutState FAILED, "ECS deployment circuit
 //     breaker: tasks failed to start.", event "(service X) (deployment ID)
 //     deployment failed: tasks failed to start."; no further launches.
@@ -220,9 +280,10 @@
 // activity (tasks started or stopped, deployment events) since (ECS:
 // "duplicate event messages are omitted until either the cause is resolved
 // or six hours passes"; the steady state "periodically"); Wake brings the
-// round back when the six hours end. Within a round: failed health checks,
-// "has stopped N running tasks: (task a) (task b).", deployment events,
-// then conditions.
+// round back when the six hours end. Within a round: failed health checks
+// (container and ELB, in task order), "has stopped N running tasks: (task
+// a) (task b).", deployment events, then conditions. The ELB unhealthy
+// events count as activity for duplicate suppression.
 //
 // # Invariants
 //
@@ -233,7 +294,11 @@
 //     the PRIMARY above desired.
 //   - Stopping never takes the healthy count below min (DAEMON: counted on
 //     eligible instances); only tasks dying on their own, unhealthy ones
-//     and lost hosts do.
+//     and lost hosts do. Healthy is the oracle's own reading, load
+//     balancer included.
+//   - A task stopped for its ELB health checks is RUNNING, past the grace
+//     period, with a target failing them in the target group its reason
+//     names.
 //   - DAEMON starts only on ACTIVE, connected, eligible instances without
 //     a live PRIMARY task, one each.
 //   - Only the PRIMARY starts tasks, never when FAILED; exactly one

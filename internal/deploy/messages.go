@@ -15,6 +15,12 @@ const (
 	scalingPrefix = "Scaling activity initiated by (deployment "
 )
 
+// ELBHealthReason is the stoppedReason of a task the service scheduler
+// stops because its target in a target group failed ELB health checks.
+func ELBHealthReason(targetGroupARN string) string {
+	return "Task failed ELB health checks in (target-group " + targetGroupARN + ")"
+}
+
 // ScalingReason is the stoppedReason of a task the service scheduler stops
 // for a deployment, a scale-in or a draining instance.
 func ScalingReason(deploymentID string) string {
@@ -64,6 +70,22 @@ func rollingBackMessage(svc, id string) string {
 
 func unhealthyMessage(svc, task string) string {
 	return "(service " + svc + ") (task " + task + ") failed container health checks."
+}
+
+// elbUnhealthyMessage is the event for a target that failed its ELB health
+// checks: "(service NAME) (port PORT) is unhealthy in (target-group ARN)
+// due to (reason DESCRIPTION)." for an ip target, with "(instance ID) "
+// before the port for an instance target.
+func elbUnhealthyMessage(svc string, tg Target) string {
+	who := ""
+	if strings.HasPrefix(tg.ID, "i-") {
+		who = "(instance " + tg.ID + ") "
+	}
+	why := tg.Description
+	if why == "" {
+		why = tg.Reason
+	}
+	return fmt.Sprintf("(service %s) %s(port %d) is unhealthy in (target-group %s) due to (reason %s).", svc, who, tg.Port, tg.TargetGroupARN, why)
 }
 
 func throttleMessage(svc string) string {
@@ -135,5 +157,7 @@ func activity(svc, msg string) bool {
 		strings.HasPrefix(rest, "has stopped ") ||
 		strings.HasPrefix(rest, "rolling back to ") ||
 		strings.HasPrefix(rest, "(task ") ||
+		strings.HasPrefix(rest, "(port ") ||
+		strings.HasPrefix(rest, "(instance ") ||
 		strings.HasPrefix(rest, "(deployment ")
 }

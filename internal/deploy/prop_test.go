@@ -37,11 +37,13 @@ func genSim(rt *rapid.T) *sim {
 			Rollback: rapid.Bool().Draw(rt, "rollback"),
 		},
 		HealthCheckGracePeriod: rapid.SampledFrom([]time.Duration{0, 20 * time.Second}).Draw(rt, "grace"),
+		TargetGroups:           rapid.SampledFrom([]int{0, 0, 1, 2}).Draw(rt, "targetGroups"),
 	}
 	if daemon {
 		svc.SchedulingStrategy = Daemon
 	}
 	s := newSim(svc, Config{})
+	s.bridge = rapid.Bool().Draw(rt, "bridge")
 	for i := range rapid.IntRange(0, 4).Draw(rt, "instances") {
 		in := simInstance{Instance: Instance{
 			ID:               fmt.Sprintf("i-%d", i+1),
@@ -77,7 +79,7 @@ func simStep(rt *rapid.T, s *sim) {
 		}
 		return &s.instances[rapid.IntRange(0, len(s.instances)-1).Draw(rt, "instance")]
 	}
-	switch rapid.IntRange(0, 19).Draw(rt, "move") {
+	switch rapid.IntRange(0, 21).Draw(rt, "move") {
 	case 0, 1, 2, 3:
 		s.reconcile()
 	case 4, 5, 6:
@@ -134,6 +136,17 @@ func simStep(rt *rapid.T, s *sim) {
 	case 19:
 		s.svc.MinimumHealthyPercent = rapid.SampledFrom([]int{0, 50, 100}).Draw(rt, "min")
 		s.svc.MaximumPercent = rapid.SampledFrom([]int{100, 150, 200}).Draw(rt, "max")
+	case 20, 21:
+		// The load balancer reports a target's health (registering it
+		// first when needed), in one target group or all of them.
+		if s.svc.TargetGroups == 0 {
+			return
+		}
+		if t := pick(func(t *Task) bool { return pendingLive(t) || runningLive(t) }); t != nil {
+			k := rapid.IntRange(0, s.svc.TargetGroups).Draw(rt, "targetGroup")
+			state := rapid.SampledFrom([]string{TargetInitial, TargetHealthy, TargetHealthy, TargetUnhealthy}).Draw(rt, "targetState")
+			s.setTarget(t, k, state, rapid.SampledFrom([]string{"", "502"}).Draw(rt, "code"))
+		}
 	}
 }
 
@@ -165,6 +178,19 @@ func checkRound(rt *rapid.T, in Input, out Result) {
 			rt.Fatalf("bad stop %+v", st)
 		}
 		seen[st.TaskID] = true
+		// A task stopped for its ELB health checks has a target failing
+		// them in the target group named, past the grace period.
+		if strings.HasPrefix(st.Reason, "Task failed ELB health checks") {
+			failing := false
+			for _, tg := range t.Targets {
+				if st.Reason == ELBHealthReason(tg.TargetGroupARN) && (tg.State == TargetUnhealthy || strings.HasPrefix(tg.State, "unhealthy.")) {
+					failing = true
+				}
+			}
+			if !failing || in.Service.TargetGroups == 0 || t.LastStatus != TaskRunning || o.inGrace(t) {
+				rt.Fatalf("stop %+v: task %+v did not fail ELB health checks", st, t)
+			}
+		}
 	}
 
 	// Exactly one PRIMARY, which alone starts tasks, never when FAILED.
@@ -375,10 +401,30 @@ func (o *oracle) healthy(t *Task) bool {
 	if !o.live(t) || t.LastStatus != TaskRunning || t.Health == HealthUnhealthy {
 		return false
 	}
+	if n := o.in.Service.TargetGroups; n > 0 {
+		// Healthy in every target group, every target healthy.
+		groups := map[string]bool{}
+		for _, tg := range t.Targets {
+			if tg.State != TargetHealthy {
+				return false
+			}
+			groups[tg.TargetGroupARN] = true
+		}
+		if len(groups) < n {
+			return false
+		}
+		return !o.hc[t.DeploymentID] || t.Health == HealthHealthy
+	}
 	if o.hc[t.DeploymentID] {
 		return t.Health == HealthHealthy
 	}
 	return t.StartedAt.IsZero() || o.in.Now.Sub(t.StartedAt) >= o.cfg.SettleTime
+}
+
+// inGrace: the task started less than the grace period ago.
+func (o *oracle) inGrace(t *Task) bool {
+	g := o.in.Service.HealthCheckGracePeriod
+	return g > 0 && o.in.Now.Before(t.StartedAt.Add(g))
 }
 
 // TestReconcileFixedExamples pins a few exact outcomes the scripts rely on.
@@ -497,6 +543,22 @@ func genInput(rt *rapid.T) Input {
 		for _, inst := range in.Instances {
 			if inst.ID == t.InstanceID {
 				t.AvailabilityZone = inst.AvailabilityZone
+			}
+		}
+		if in.Service.TargetGroups > 0 {
+			for range rapid.IntRange(0, 3).Draw(rt, "targets") {
+				tg := Target{
+					TargetGroupARN: tgARN(rapid.IntRange(1, 2).Draw(rt, "targetGroup")),
+					ID:             fmt.Sprintf("10.0.0.%d", i+4), Port: 8080,
+					State: rapid.SampledFrom([]string{TargetInitial, TargetHealthy, TargetHealthy, TargetUnhealthy, "unhealthy.draining", TargetDraining, TargetUnused}).Draw(rt, "targetState"),
+				}
+				if s.bridge {
+					tg.ID, tg.Port = t.InstanceID, 32768+i
+				}
+				if targetUnhealthy(tg.State) {
+					tg.Reason, tg.Description = "Target.FailedHealthChecks", "Health checks failed"
+				}
+				t.Targets = append(t.Targets, tg)
 			}
 		}
 		in.Tasks = append(in.Tasks, t)

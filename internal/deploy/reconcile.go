@@ -54,9 +54,10 @@ type round struct {
 	desired, minH, maxT int
 
 	// Per-task facts computed by classify.
-	healthy   map[string]bool // counts toward minimumHealthyPercent
-	unhealthy map[string]bool // failed health checks, past the grace period
-	settling  map[string]bool // live but neither healthy nor unhealthy yet
+	healthy   map[string]bool     // counts toward minimumHealthyPercent
+	unhealthy map[string]bool     // failed health checks, past the grace period
+	elbFailed map[string][]Target // of the unhealthy: the targets failing ELB health checks
+	settling  map[string]bool     // live but neither healthy nor unhealthy yet
 
 	res Result
 	// Events, recorded in this order: health-check failures, the stopped
@@ -89,6 +90,7 @@ func newRound(in *Input) *round {
 		stopped:   map[string]bool{},
 		healthy:   map[string]bool{},
 		unhealthy: map[string]bool{},
+		elbFailed: map[string][]Target{},
 		settling:  map[string]bool{},
 	}
 	for i := range in.Instances {

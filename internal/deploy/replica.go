@@ -8,7 +8,7 @@ func (r *round) stalled() bool {
 }
 
 // forcedStops stops, whatever the bounds, the tasks that failed their
-// health checks (they do not count as healthy, so stopping them never
+// container or ELB health checks (they do not count as healthy, so stopping them never
 // lowers the healthy count) and the tasks still pending on a DRAINING
 // instance (ecs-semantics §8.5: "stopped immediately").
 func (r *round) forcedStops() {
@@ -18,8 +18,15 @@ func (r *round) forcedStops() {
 		switch {
 		case !r.live(t):
 		case r.unhealthy[t.ID]:
-			r.healthEvents = append(r.healthEvents, unhealthyMessage(r.name, t.ID))
 			r.replaced++
+			if bad := r.elbFailed[t.ID]; len(bad) > 0 {
+				for _, tg := range bad {
+					r.healthEvents = append(r.healthEvents, elbUnhealthyMessage(r.name, tg))
+				}
+				r.stop(t, ELBHealthReason(bad[0].TargetGroupARN))
+				continue
+			}
+			r.healthEvents = append(r.healthEvents, unhealthyMessage(r.name, t.ID))
 			r.stop(t, ReasonHealthCheck)
 		case preRunning(t.LastStatus) && r.draining(t):
 			r.stop(t, scaling)

@@ -34,6 +34,10 @@ type sim struct {
 	pending   []Start // starts of the last reconcile, not placed yet
 	last      Result
 	prevLast  *Deployment // Service.LastCompleted before the last reconcile
+	// bridge: the service's target groups have target type instance
+	// (bridge network mode): targets are the instance id and a host port;
+	// otherwise ip (awsvpc): the task's address and the container port.
+	bridge bool
 	// check, when set, runs on every reconcile (property tests).
 	check func(in Input, out Result)
 }
@@ -262,6 +266,56 @@ func (s *sim) failStart(t *Task) {
 	}
 }
 
+// tgARN is the ARN of the service's target group k (1-based).
+func tgARN(k int) string {
+	return fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web-%d/6d0ecf831eec9f0%d", k, k)
+}
+
+// setTarget sets the health of a live task's target in target group k
+// (every group of the service when k is 0), registering it first when it
+// is not registered there yet, as the shell and ELB would report it. An
+// unhealthy target fails with code (a status code: a response-code
+// mismatch) or, without one, a connection failure.
+func (s *sim) setTarget(t *Task, k int, state, code string) {
+	if t.DesiredStatus == TaskStopped || t.LastStatus == TaskStopped {
+		return
+	}
+	groups := []int{k}
+	if k == 0 {
+		groups = nil
+		for g := 1; g <= s.svc.TargetGroups; g++ {
+			groups = append(groups, g)
+		}
+	}
+	idx := slices.IndexFunc(s.tasks, func(x Task) bool { return x.ID == t.ID })
+	for _, g := range groups {
+		tg := Target{TargetGroupARN: tgARN(g), ID: fmt.Sprintf("10.0.%d.%d", idx/250, idx%250+4), Port: 8080, State: state}
+		if s.bridge {
+			tg.ID, tg.Port = t.InstanceID, 32768+idx
+		}
+		switch state {
+		case TargetInitial:
+			tg.Reason, tg.Description = "Elb.RegistrationInProgress", "Target registration is in progress"
+		case TargetUnhealthy:
+			tg.Reason, tg.Description = "Target.FailedHealthChecks", "Health checks failed"
+			if code != "" {
+				tg.Reason, tg.Description = "Target.ResponseCodeMismatch", "Health checks failed with these codes: ["+code+"]"
+			}
+		}
+		i := slices.IndexFunc(t.Targets, func(x Target) bool { return x.TargetGroupARN == tg.TargetGroupARN })
+		switch {
+		case i < 0:
+			t.Targets = append(slices.Clone(t.Targets), tg)
+		case t.Targets[i] != tg:
+			t.Targets = slices.Clone(t.Targets)
+			t.Targets[i] = tg
+		default:
+			continue
+		}
+		s.version++
+	}
+}
+
 func (s *sim) exit(t *Task) {
 	if t.LastStatus != TaskStopped {
 		t.LastStatus, t.DesiredStatus, t.StoppedAt = TaskStopped, TaskStopped, s.now
@@ -422,6 +476,18 @@ func (s *sim) formatTasks() string {
 			}
 			if t.Health != "" && t.Health != HealthUnknown {
 				d += "," + t.Health
+			}
+			if n := s.svc.TargetGroups; n > 0 {
+				states := make([]string, n)
+				for g := range n {
+					states[g] = "-"
+					for _, tg := range t.Targets {
+						if tg.TargetGroupARN == tgARN(g+1) {
+							states[g] = tg.State
+						}
+					}
+				}
+				d += ",tg=" + strings.Join(states, "/")
 			}
 			ts = append(ts, t.ID+"("+d+")")
 		}

@@ -1,6 +1,9 @@
 package deploy
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // preRunning reports whether a lastStatus comes before RUNNING.
 func preRunning(s string) bool {
@@ -70,12 +73,24 @@ func (r *round) markLost() {
 // classify decides for every live task whether it counts as healthy, has
 // failed its health checks, or is still settling.
 //
-// Healthy (ecs-semantics §6.3): RUNNING and, when the deployment's task
-// definition has health checks, HEALTHY; without health checks, RUNNING
-// for SettleTime. Unhealthy: RUNNING, health UNHEALTHY, and the grace
-// period since it started has passed (§6.8).
+// Healthy (ecs-semantics §6.3, traffic.md E.1): RUNNING and, when the
+// deployment's task definition has health checks, HEALTHY; when the
+// service has target groups, also registered in every one of them with
+// every target healthy; with neither, RUNNING for SettleTime. Unhealthy:
+// RUNNING, health UNHEALTHY or a target unhealthy, and the grace period
+// since it started has passed (§6.8).
 func (r *round) classify() {
 	grace := r.in.Service.HealthCheckGracePeriod
+	groups := r.in.Service.TargetGroups
+	// inGrace reports whether the task is still in its grace period, and
+	// wakes the round when it ends.
+	inGrace := func(t *Task) bool {
+		if end := t.StartedAt.Add(grace); grace > 0 && r.now.Before(end) {
+			r.at(end)
+			return true
+		}
+		return false
+	}
 	for i := range r.in.Tasks {
 		t := &r.in.Tasks[i]
 		if !r.live(t) {
@@ -86,8 +101,7 @@ func (r *round) classify() {
 			continue
 		}
 		if t.Health == HealthUnhealthy {
-			if end := t.StartedAt.Add(grace); grace > 0 && r.now.Before(end) {
-				r.at(end)
+			if inGrace(t) {
 				r.settling[t.ID] = true
 			} else {
 				r.unhealthy[t.ID] = true
@@ -95,7 +109,26 @@ func (r *round) classify() {
 			continue
 		}
 		d := r.dep(t)
-		if d != nil && d.HealthChecks {
+		checks := d != nil && d.HealthChecks
+		if groups > 0 {
+			if bad := failedTargets(t); len(bad) > 0 {
+				if inGrace(t) {
+					r.settling[t.ID] = true
+				} else {
+					r.unhealthy[t.ID] = true
+					r.elbFailed[t.ID] = bad
+				}
+				continue
+			}
+			// The load balancer's health is the signal: no settle time.
+			if targetsHealthy(t, groups) && (!checks || t.Health == HealthHealthy) {
+				r.healthy[t.ID] = true
+			} else {
+				r.settling[t.ID] = true
+			}
+			continue
+		}
+		if checks {
 			if t.Health == HealthHealthy {
 				r.healthy[t.ID] = true
 			} else {
@@ -110,6 +143,37 @@ func (r *round) classify() {
 		}
 		r.healthy[t.ID] = true
 	}
+}
+
+// targetUnhealthy reports whether an ELB target state is a failed health
+// check (NLB's unhealthy.draining included).
+func targetUnhealthy(state string) bool {
+	return state == TargetUnhealthy || strings.HasPrefix(state, TargetUnhealthy+".")
+}
+
+// failedTargets returns the task's targets that fail their ELB health
+// checks, in the order given.
+func failedTargets(t *Task) []Target {
+	var bad []Target
+	for _, tg := range t.Targets {
+		if targetUnhealthy(tg.State) {
+			bad = append(bad, tg)
+		}
+	}
+	return bad
+}
+
+// targetsHealthy reports whether a task is registered in at least groups
+// distinct target groups and every one of its targets is healthy.
+func targetsHealthy(t *Task, groups int) bool {
+	seen := map[string]bool{}
+	for _, tg := range t.Targets {
+		if tg.State != TargetHealthy {
+			return false
+		}
+		seen[tg.TargetGroupARN] = true
+	}
+	return len(seen) >= groups
 }
 
 // healthyKept counts the healthy tasks still kept.

@@ -39,6 +39,17 @@ const (
 	HealthUnknown   = "UNKNOWN"
 )
 
+// Target health states, as ELBv2 spells them (Target.State). Any other
+// state (unavailable, ...) counts like initial: not healthy, not failed.
+// ELB's unhealthy.draining (NLB) counts as unhealthy.
+const (
+	TargetInitial   = "initial"
+	TargetHealthy   = "healthy"
+	TargetUnhealthy = "unhealthy"
+	TargetDraining  = "draining"
+	TargetUnused    = "unused"
+)
+
 // Container instance statuses (Instance.Status). Any other status
 // (INACTIVE, DEREGISTERING, ...) means the instance is gone.
 const (
@@ -106,6 +117,11 @@ type Service struct {
 	CircuitBreaker CircuitBreaker
 	// HealthCheckGracePeriod is healthCheckGracePeriodSeconds.
 	HealthCheckGracePeriod time.Duration
+	// TargetGroups is how many ELBv2 target groups the service's
+	// loadBalancers name (0: no load balancer). With target groups, a
+	// task counts as healthy only once its targets are healthy in every
+	// one of them (Task.Targets).
+	TargetGroups int
 	// LastCompleted is the most recent deployment that reached COMPLETED
 	// and is not being rolled back to: the circuit breaker's rollback
 	// target. The shell keeps it (Result.LastCompleted) after the
@@ -217,6 +233,32 @@ type Task struct {
 	// StopCode and StoppedReason as in the API.
 	StopCode      string
 	StoppedReason string
+	// Targets are the task's registrations in the service's target
+	// groups, one per target group and registered port, with their
+	// current health (empty while the task is not registered yet). When
+	// the shell deregisters them (the task is stopping or stopped) it
+	// keeps the states they had before: the reconciler reads a stopped
+	// task's targets to tell whether it ended healthy in its target
+	// groups (circuit breaker).
+	Targets []Target
+}
+
+// Target is one registration of a task in a target group, with its
+// health as ELBv2 reports it (DescribeTargetHealth).
+type Target struct {
+	TargetGroupARN string
+	// ID is the target id: the task's IP address (awsvpc, target type
+	// ip) or the container instance's EC2 instance id, i-... (bridge and
+	// host, target type instance).
+	ID   string
+	Port int
+	// State is initial, healthy, unhealthy, draining or unused; Reason
+	// and Description are ELB's (Target.FailedHealthChecks / "Health
+	// checks failed", Target.ResponseCodeMismatch / "Health checks failed
+	// with these codes: [502]", ...).
+	State       string
+	Reason      string
+	Description string
 }
 
 // Instance is the part of a container instance the reconciler reads.

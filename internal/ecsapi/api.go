@@ -5,17 +5,15 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/awsproto"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
@@ -28,10 +26,7 @@ const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
 const DefaultMaxBody = 1 << 20
 
 // Authenticator verifies a request's signature and names its caller.
-type Authenticator interface {
-	// Authenticate returns the caller's principal ARN, or an *apierr.Error.
-	Authenticate(r *http.Request, body []byte) (principal string, err error)
-}
+type Authenticator = awsproto.Authenticator
 
 // Reader gives consistent read-only views of the state.
 type Reader interface {
@@ -45,7 +40,10 @@ type Proposer interface {
 
 // Config wires an API.
 type Config struct {
-	Namer    arn.Namer
+	Namer arn.Namer
+	// Auth authenticates the requests ServeHTTP answers (the API alone on
+	// an edge of its own, as tests use it); a server mounts Service on its
+	// shared edge instead.
 	Auth     Authenticator
 	State    Reader
 	Proposer Proposer
@@ -69,6 +67,7 @@ type API struct {
 	log     *slog.Logger
 	metrics *metrics
 	views   fsm.InstanceViews // placement views of container instances, kept between calls
+	edge    *awsproto.Edge    // ECS alone, for ServeHTTP
 }
 
 // New returns an API.
@@ -82,7 +81,45 @@ func New(cfg Config) *API {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &API{cfg: cfg, log: cfg.Log.With("component", "ecsapi"), metrics: newMetrics(cfg.Metrics)}
+	a := &API{cfg: cfg, log: cfg.Log.With("component", "ecsapi"), metrics: newMetrics(cfg.Metrics)}
+	if cfg.Auth != nil {
+		a.edge = awsproto.NewEdge(awsproto.Config{Services: []awsproto.Service{a.Service()}, Auth: cfg.Auth, Log: cfg.Log})
+	}
+	return a
+}
+
+// Service describes the ECS API to the protocol edge: AWS JSON 1.1, with
+// ECS's own codes for the edge's answers (ClientException for a body over
+// the limit, UnsupportedFeatureException for an operation of the model
+// berth does not serve, ServerException for a fault) and its metrics.
+func (a *API) Service() awsproto.Service {
+	ops := make(map[string]awsproto.Operation, len(operations))
+	for name, h := range operations {
+		ops[name] = func(ctx context.Context, req *awsproto.Request) (any, error) {
+			c := &call{ctx: ctx, principal: req.Principal, now: a.cfg.Now().UTC(), requestID: req.RequestID, op: req.Op}
+			return h(a, c, req.Body)
+		}
+	}
+	return awsproto.Service{
+		Name: "ECS", SigningName: "ecs", Protocol: awsproto.JSON11, TargetPrefix: TargetPrefix,
+		MaxBody: a.cfg.MaxBody, ErrorMessageMember: "message",
+		Operations: ops, Known: isModelOperation,
+		UnsupportedCode: apierr.UnsupportedFeature, InternalCode: apierr.Server,
+		BodyTooLarge: func(limit int64) *awsproto.Error {
+			return awsproto.Errorf(apierr.Client, "The request body is larger than the limit of %d bytes.", limit)
+		},
+		MapError: mapError,
+		Observe:  a.metrics.observe,
+	}
+}
+
+// mapError answers an ECS exception with its code and status.
+func mapError(err error) (*awsproto.Error, bool) {
+	e, ok := apierr.As(err)
+	if !ok {
+		return nil, false
+	}
+	return awsproto.WithStatus(e.Status(), e.Code, e.Message), true
 }
 
 // call is one request in flight.
@@ -96,82 +133,14 @@ type call struct {
 
 func (c *call) meta() wire.Meta { return wire.Meta{Now: c.now, Principal: c.principal} }
 
-// ServeHTTP answers one ECS API request.
+// ServeHTTP answers one ECS API request on an edge serving ECS alone
+// (Config.Auth authenticates it).
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c := &call{ctx: r.Context(), now: a.cfg.Now().UTC(), requestID: newUUID(), op: "unknown"}
-	w.Header().Set("x-amzn-RequestId", c.requestID)
-	out, err := a.serveSafely(c, w, r)
-	if err != nil {
-		a.writeError(w, c, err)
-	} else if werr := writeJSON(w, http.StatusOK, out); werr != nil {
-		a.log.Error("response could not be encoded", "op", c.op, "request_id", c.requestID, "err", werr)
-		err = werr
+	if a.edge == nil {
+		http.Error(w, "ecsapi: no Authenticator configured", http.StatusInternalServerError)
+		return
 	}
-	a.metrics.observe(c.op, apierr.CodeOf(err), err != nil, time.Since(start))
-}
-
-// serveSafely runs serve, turning a panic into a server error so that the
-// client gets an answer with a request ID rather than a dropped connection.
-func (a *API) serveSafely(c *call, w http.ResponseWriter, r *http.Request) (out any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			a.log.Error("request panicked", "op", c.op, "request_id", c.requestID, "panic", p, "stack", string(debug.Stack()))
-			out, err = nil, fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return a.serve(c, w, r)
-}
-
-func (a *API) serve(c *call, w http.ResponseWriter, r *http.Request) (any, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, apierr.Clientf("The request body is larger than the limit of %d bytes.", a.cfg.MaxBody)
-		}
-		return nil, apierr.Newf(apierr.Serialization, "Unable to read the request body: %v", err)
-	}
-	principal, err := a.cfg.Auth.Authenticate(r, body)
-	if err != nil {
-		return nil, err
-	}
-	c.principal = principal
-	if r.Method != http.MethodPost {
-		return nil, apierr.Newf(apierr.UnknownOperation, "Operations are called with POST, not %s.", r.Method)
-	}
-	prefix, name, ok := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-	if !ok || prefix != TargetPrefix || name == "" {
-		return nil, apierr.New(apierr.UnknownOperation, "The X-Amz-Target header must be "+TargetPrefix+".<Operation>.")
-	}
-	handler, ok := operations[name]
-	if !ok {
-		if isModelOperation(name) {
-			c.op = name
-			return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support the %s operation yet.", name)
-		}
-		return nil, apierr.Newf(apierr.UnknownOperation, "Unknown operation %s.", name)
-	}
-	c.op = name
-	return handler(a, c, body)
-}
-
-func (a *API) writeError(w http.ResponseWriter, c *call, err error) {
-	e, ok := apierr.As(err)
-	if !ok {
-		a.log.Error("request failed", "op", c.op, "request_id", c.requestID, "err", err)
-		e = apierr.New(apierr.Server, "The server encountered an internal error. Request ID: "+c.requestID)
-	} else if e.Code == apierr.Server {
-		a.log.Error("request failed", "op", c.op, "request_id", c.requestID, "err", err)
-	}
-	w.Header().Set("X-Amzn-ErrorType", e.Code)
-	_ = writeJSON(w, e.Status(), struct { // two strings always encode
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{e.Code, e.Message})
+	a.edge.ServeHTTP(w, r)
 }
 
 // apply proposes a command and maps consensus failures to server errors.

@@ -3,11 +3,14 @@
 //
 // A request is POST / (any base path) with X-Amz-Target
 // "AmazonEC2ContainerServiceV20141113.<Operation>" and a JSON body. The
-// handler reads the body (bounded), authenticates the caller (SigV4, through
-// the Authenticator the server injects), decodes the body strictly into the
-// operation's shape (unknown members and wrong types are errors), validates
-// it, and then either reads a state snapshot or proposes a command to the
-// replicated state machine and renders its result.
+// package describes ECS to the protocol edge (API.Service, an
+// awsproto.Service): the edge routes the request, reads the body
+// (bounded), authenticates the caller (SigV4 for "ecs") and writes the
+// answer; ECS's operations decode the body strictly into the operation's
+// shape (unknown members and wrong types are errors), validate it, and
+// then either read a state snapshot or propose a command to the
+// replicated state machine and return its result. API.ServeHTTP serves
+// ECS alone on an edge of its own (tests).
 //
 // Answers: 200 with the operation's output shape, or 400 with
 // {"__type": "<Exception>", "message": "..."} for anything the caller can

@@ -54,7 +54,9 @@ func (p *machineProposer) Apply(_ context.Context, c wire.Command) (any, error) 
 // allowAll authenticates every request as the account root.
 type allowAll struct{}
 
-func (allowAll) Authenticate(*http.Request, []byte) (string, error) { return fuzzNamer.Root(), nil }
+func (allowAll) Authenticate(*http.Request, []byte, string) (string, error) {
+	return fuzzNamer.Root(), nil
+}
 
 func newFuzzAPI(m *fsm.Machine) *ecsapi.API {
 	return ecsapi.New(ecsapi.Config{
@@ -385,7 +387,7 @@ func TestDecode(t *testing.T) {
 // panicky fails the way a bug would.
 type panicky struct{}
 
-func (panicky) Authenticate(*http.Request, []byte) (string, error) { panic("bug") }
+func (panicky) Authenticate(*http.Request, []byte, string) (string, error) { panic("bug") }
 
 func TestPanicIsServerError(t *testing.T) {
 	m := fsm.New(fuzzNamer, slog.New(slog.DiscardHandler))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -404,22 +403,6 @@ func jsonKind(t reflect.Type) string {
 		return "an object"
 	}
 	return t.String()
-}
-
-// writeJSON writes v with status. If v cannot be encoded it answers a
-// ServerException instead and returns the encoding error for the log.
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"__type":"ServerException","message":"The response could not be encoded."}`)
-		w.Header().Set("X-Amzn-ErrorType", apierr.Server)
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-	return err
 }
 
 func isModelOperation(name string) bool {

@@ -21,6 +21,7 @@ import (
 	"berth.dev/berth/internal/agentapi"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/atomicfile"
+	"berth.dev/berth/internal/awsproto"
 	"berth.dev/berth/internal/controller"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
@@ -169,7 +170,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	api := ecsapi.New(ecsapi.Config{
 		TaskRange: cfg.TaskRange, TaskSubnetBits: cfg.TaskSubnetBits,
 		Namer:    namer,
-		Auth:     newAuthenticator(creds, namer.Root(), cfg.Region, time.Now),
 		State:    machine,
 		Proposer: node,
 		Log:      cfg.Log,
@@ -188,11 +188,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.
 	epoch := ecsapi.NewID()[:12] + "-"
-	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: auth, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch,
+	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: agentAuth{auth}, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch,
 		TaskRange: cfg.TaskRange})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
-	mux.Handle("/", unserved(api))
+	// Every AWS API berth serves sits on one protocol edge; a new service
+	// is one more entry here (the first is the default of unsigned requests).
+	services := []awsproto.Service{
+		api.Service(),
+	}
+	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		node.Close()
@@ -222,12 +227,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.GCInterval == 0 {
 		cfg.GCInterval = DefaultGCInterval
 	}
-	services := controller.NewServices(controller.Config{State: machine, Proposer: node, Log: cfg.Log,
+	reconciler := controller.NewServices(controller.Config{State: machine, Proposer: node, Log: cfg.Log,
 		Deploy: cfg.Deploy, NewTaskID: ecsapi.NewID, NewUUID: ecsapi.NewUUID, Metrics: reg})
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
-		s.lead(baseCtx, leaderWork{services: services, epoch: epoch, retention: cfg.StoppedTaskRetention, gc: cfg.GCInterval})
+		s.lead(baseCtx, leaderWork{services: reconciler, epoch: epoch, retention: cfg.StoppedTaskRetention, gc: cfg.GCInterval})
 	}()
 	cfg.Log.Info("berth server started", "endpoint", s.Endpoint(), "data_dir", dir)
 	return s, nil
