@@ -82,7 +82,9 @@ func (f *fakeHealth) TargetHealth(tg, id string, port int) (lbconfig.TargetHealt
 
 type certs map[string]bool
 
-func (c certs) Certificate(arnValue string) (string, string, bool) { return "CHAIN", "KEY", c[arnValue] }
+func (c certs) Certificate(arnValue string) (string, string, bool) {
+	return "CHAIN", "KEY", c[arnValue]
+}
 
 type harness struct {
 	c      *elbv2.Client
@@ -485,11 +487,15 @@ func TestTargetHealthAndWaiters(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.health.set(tgARN, "127.0.0.1", 8080)
-	fast := func(o *elbv2.LoadBalancerAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond }
+	fast := func(o *elbv2.LoadBalancerAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond
+	}
 	if err := elbv2.NewLoadBalancerAvailableWaiter(h.c, fast).Wait(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{aws.ToString(lb.LoadBalancerArn)}}, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	inService := func(o *elbv2.TargetInServiceWaiterOptions) { o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond }
+	inService := func(o *elbv2.TargetInServiceWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond
+	}
 	if err := elbv2.NewTargetInServiceWaiter(h.c, inService).Wait(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn}, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -512,7 +518,9 @@ func TestTargetHealthAndWaiters(t *testing.T) {
 	if d := state(types.TargetDescription{Id: aws.String("127.0.0.1")}); d.TargetHealth.State != types.TargetHealthStateEnumDraining || d.TargetHealth.Reason != types.TargetHealthReasonEnumDeregistrationInProgress {
 		t.Fatalf("a draining target: %+v", d.TargetHealth)
 	}
-	dereg := func(o *elbv2.TargetDeregisteredWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond }
+	dereg := func(o *elbv2.TargetDeregisteredWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
+	}
 	if err := elbv2.NewTargetDeregisteredWaiter(h.c, dereg).Wait(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn,
 		Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(8080)}}}, 10*time.Second); err != nil {
 		t.Fatal(err)

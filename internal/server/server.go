@@ -25,6 +25,7 @@ import (
 	"berth.dev/berth/internal/controller"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
+	"berth.dev/berth/internal/elbapi"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/raftnode"
@@ -59,6 +60,10 @@ type Config struct {
 	// DefaultTaskSubnetBits.
 	TaskRange      string
 	TaskSubnetBits int
+	// LBAddresses is the IPv4 pool (CIDR) the ELBv2 API gives load
+	// balancers their addresses from; "" means none: CreateLoadBalancer
+	// is refused with a message naming --lb-addresses.
+	LBAddresses string
 }
 
 // Defaults of the task network.
@@ -112,6 +117,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.TaskSubnetBits == 0 {
 		cfg.TaskSubnetBits = DefaultTaskSubnetBits
+	}
+	var lbPool netip.Prefix
+	if cfg.LBAddresses != "" {
+		p, err := netip.ParsePrefix(cfg.LBAddresses)
+		if err != nil || !p.Addr().Is4() {
+			return nil, fmt.Errorf("server: load balancer addresses %q: want an IPv4 CIDR such as 127.0.1.0/24", cfg.LBAddresses)
+		}
+		lbPool = p.Masked()
 	}
 	if r, err := netip.ParsePrefix(cfg.TaskRange); err != nil {
 		return nil, fmt.Errorf("server: task range: %w", err)
@@ -194,8 +207,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/berth/v1/", agents)
 	// Every AWS API berth serves sits on one protocol edge; a new service
 	// is one more entry here (the first is the default of unsigned requests).
+	elbAPI := elbapi.New(elbapi.Config{Namer: namer, State: machine, Proposer: node, LBAddresses: lbPool})
 	services := []awsproto.Service{
 		api.Service(),
+		elbAPI.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
