@@ -119,7 +119,7 @@ func NormalizeConditions(in []RuleCondition) ([]RuleCondition, error) {
 		out = append(out, n)
 	}
 	if evaluations > MaxConditionValues {
-		return nil, Errorf(CodeTooManyRules, "A rule can only have '%d' condition values", MaxConditionValues)
+		return nil, Validationf("A rule can only have '%d' condition values", MaxConditionValues)
 	}
 	if wildcards > MaxWildcards {
 		return nil, Validationf("A rule can only have '%d' wildcards", MaxWildcards)
