@@ -15,7 +15,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/validation.golden")
 
-func ip(v int) *int { return &v }
+func ip(v int) *int       { return &v }
 func sp(v string) *string { return &v }
 
 // TestValidationGolden records the answer (ok or code: message) of every
