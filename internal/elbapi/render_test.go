@@ -109,3 +109,23 @@ func TestRenderConfigGolden(t *testing.T) {
 		t.Errorf("without a certificate source no certificate is rendered")
 	}
 }
+
+func TestConfigSourceWakesOnChange(t *testing.T) {
+	m := fsm.New(arn.Namer{Partition: "aws", Region: "us-east-1", Account: "123456789012"}, slog.New(slog.DiscardHandler))
+	src := &ConfigSource{State: m}
+	cfg, changed := src.Config()
+	if len(cfg.LoadBalancers) != 0 {
+		t.Fatal("empty state")
+	}
+	applyAll(t, m, wire.CreateLoadBalancer{Meta: wire.Meta{Now: epoch}, ID: "0000000000000001", Name: "web", LBType: "application",
+		Scheme: "internet-facing", IPAddressType: "ipv4", Subnets: []string{"subnet-a", "subnet-b"}, Address: "127.0.1.1"})
+	select {
+	case <-changed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a new load balancer did not wake the source")
+	}
+	cfg, _ = src.Config()
+	if len(cfg.LoadBalancers) != 1 || cfg.Revision != 1 {
+		t.Fatalf("after the change: %+v", cfg)
+	}
+}
