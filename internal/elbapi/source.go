@@ -1,9 +1,12 @@
 package elbapi
 
 import (
+	"context"
 	"reflect"
 	"time"
 
+	"berth.dev/berth/internal/elb"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/lbconfig"
 	"berth.dev/berth/internal/state"
 )
@@ -62,4 +65,22 @@ func nextDrainEnd(cfg *lbconfig.Config, at time.Time) time.Time {
 		}
 	}
 	return next
+}
+
+// Activate marks the provisioning load balancers among lbARNs active (a
+// data-plane node serves them): one LoadBalancerActive command each. It
+// fits lbapi.Config.Activate; errors are the caller's to log (the node
+// reports again).
+func (a *API) Activate(ctx context.Context, lbARNs []string) error {
+	snap := a.cfg.State.Snapshot()
+	for _, arnValue := range lbARNs {
+		lb := snap.LoadBalancer(arnValue)
+		if lb == nil || lb.State != elb.StateProvisioning {
+			continue
+		}
+		if _, err := a.propose(ctx, wire.LoadBalancerActive{Meta: wire.Meta{Now: time.Now().UTC()}, ARN: arnValue}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
