@@ -17,7 +17,7 @@ import (
 func Persist(snap *state.Snapshot, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	enc := json.NewEncoder(bw)
-	if err := enc.Encode(wire.SnapshotHeader{Format: wire.SnapshotFormat, Version: wire.SnapshotVersion}); err != nil {
+	if err := enc.Encode(wire.SnapshotHeader{Format: wire.SnapshotFormat, Version: wire.SnapshotVersion, Index: snap.Index()}); err != nil {
 		return fmt.Errorf("persist header: %w", err)
 	}
 	err := snap.Dump(func(table string, rec any) error {
@@ -94,6 +94,12 @@ func ReadSnapshot(r io.Reader) (*state.Store, error) {
 		if err != nil {
 			tx.Abort()
 			return nil, fmt.Errorf("restore: record %d: %w", n, err)
+		}
+	}
+	if h.Index > 0 {
+		if err := tx.SetIndex(h.Index); err != nil {
+			tx.Abort()
+			return nil, fmt.Errorf("restore: %w", err)
 		}
 	}
 	tx.Commit()

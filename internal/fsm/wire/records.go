@@ -19,6 +19,9 @@ const (
 type SnapshotHeader struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
+	// Index is the log index the state was last changed by (since
+	// version 4; the revision of the load balancers' configuration).
+	Index uint64 `json:"index,omitempty"`
 }
 
 // SnapshotRecord is one record of one table.
