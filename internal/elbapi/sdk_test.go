@@ -22,6 +22,7 @@ import (
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/awsproto"
 	"berth.dev/berth/internal/elbapi"
+	"berth.dev/berth/internal/elbshape"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/lbconfig"
@@ -565,4 +566,43 @@ func TestMiscOperations(t *testing.T) {
 	// A model operation berth does not serve is answered as such.
 	_, err = h.c.DescribeTrustStores(ctx, &elbv2.DescribeTrustStoresInput{})
 	errCode(t, err, "InvalidAction", "")
+}
+
+// racingProposer commits another load balancer on the same address just
+// before the first CreateLoadBalancer it is given, as a concurrent request would.
+type racingProposer struct {
+	*machineProposer
+	raced bool
+}
+
+func (p *racingProposer) Apply(ctx context.Context, c wire.Command) (any, error) {
+	if cl, ok := c.(wire.CreateLoadBalancer); ok && !p.raced {
+		p.raced = true
+		other := cl
+		other.ID, other.Name = "00000000000000ff", "other"
+		if _, err := p.machineProposer.Apply(ctx, other); err != nil {
+			return nil, err
+		}
+	}
+	return p.machineProposer.Apply(ctx, c)
+}
+
+func TestAddressTakenIsRetried(t *testing.T) {
+	m := fsm.New(namer, slog.New(slog.DiscardHandler))
+	p := &racingProposer{machineProposer: &machineProposer{m: m}}
+	api := elbapi.New(elbapi.Config{Namer: namer, State: m, Proposer: p, LBAddresses: netip.MustParsePrefix("127.0.1.0/30")})
+	out, err := api.CreateLoadBalancer(context.Background(), &elbapi.Call{Now: time.Now()}, &elbshape.CreateLoadBalancerRequest{
+		Name: aws.String("web"), Subnets: []string{"subnet-1", "subnet-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := m.Snapshot().LoadBalancer(aws.ToString(out.LoadBalancers[0].LoadBalancerArn)).Address; a != "127.0.1.2" {
+		t.Fatalf("address %s, want 127.0.1.2 (127.0.1.1 was taken meanwhile)", a)
+	}
+	// The /30 pool has two host addresses: the next one is refused.
+	_, err = api.CreateLoadBalancer(context.Background(), &elbapi.Call{Now: time.Now()}, &elbshape.CreateLoadBalancerRequest{
+		Name: aws.String("third"), Subnets: []string{"subnet-1", "subnet-2"}})
+	if e, ok := elbapi.ErrorFor(err); !ok || !strings.Contains(e.Message, "in use") {
+		t.Fatalf("a full pool: %v", err)
+	}
 }
