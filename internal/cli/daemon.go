@@ -22,10 +22,14 @@ type serverFlags struct {
 	settleTime, lostHostTimeout                time.Duration
 	taskRange                                  string
 	taskSubnetBits                             int
+	lbAddresses                                string
 	stateKeyFile                               string
 }
 
-func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
+// DevLBAddresses is the load balancer address pool of `berth dev`.
+const DevLBAddresses = "127.0.1.0/24"
+
+func (f *serverFlags) register(cmd *cobra.Command, dataDir, lbAddresses string) {
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", dataDir, "directory that holds berth's state")
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:4566", "address the API listens on (host:port)")
 	cmd.Flags().StringVar(&f.region, "region", "us-east-1", "region used in ARNs and accepted in signatures")
@@ -35,6 +39,7 @@ func (f *serverFlags) register(cmd *cobra.Command, dataDir string) {
 	cmd.Flags().DurationVar(&f.lostHostTimeout, "lost-host-timeout", time.Minute, "how long an agent may stay disconnected before its service tasks are marked STOPPED and replaced")
 	cmd.Flags().StringVar(&f.taskRange, "task-cidr", server.DefaultTaskRange, "the cluster's task network: each container instance that runs awsvpc tasks gets a task subnet out of it")
 	cmd.Flags().IntVar(&f.taskSubnetBits, "task-subnet-bits", server.DefaultTaskSubnetBits, "prefix length of each container instance's task subnet (24: 253 task addresses)")
+	cmd.Flags().StringVar(&f.lbAddresses, "lb-addresses", lbAddresses, "IPv4 CIDR the ELBv2 API takes load balancer addresses from (empty: none, CreateLoadBalancer is refused)")
 	cmd.Flags().StringVar(&f.stateKeyFile, "state-key-file", "", "key that seals secrets at rest (certificate private keys): a file of 32 bytes, raw, hex or base64, readable by its owner only (default: DATA-DIR/keys/state.key, made on first start)")
 }
 
@@ -51,7 +56,7 @@ func newServerCmd(env *Env) *cobra.Command {
 			return runServer(cmd, env, f, nil)
 		},
 	}
-	f.register(cmd, "")
+	f.register(cmd, "", "")
 	return cmd
 }
 
@@ -69,7 +74,7 @@ func newDevCmd(env *Env) *cobra.Command {
 			return runServer(cmd, env, f, &af)
 		},
 	}
-	f.register(cmd, ".berth")
+	f.register(cmd, ".berth", DevLBAddresses)
 	af.register(cmd, false)
 	return cmd
 }
@@ -86,7 +91,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	srv, err := server.Start(ctx, server.Config{
 		DataDir: f.dataDir, Listen: f.listen, Region: f.region, AccountID: f.account,
 		Getenv: env.Getenv, Log: log, Deploy: deployConfig(f),
-		TaskRange: f.taskRange, TaskSubnetBits: f.taskSubnetBits,
+		TaskRange: f.taskRange, TaskSubnetBits: f.taskSubnetBits, LBAddresses: f.lbAddresses,
 		StateKeyFile: f.stateKeyFile,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"berth.dev/berth/internal/elb"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
@@ -51,7 +52,7 @@ func story() []wire.Command {
 		LastFailureAt: epoch.Add(26 * time.Second), LaunchFailures: 1, LastLaunchFailureAt: epoch.Add(26 * time.Second),
 		Counted: []string{"0123456789abcdef0123456789abcdef"}}
 	failure := &wire.PlacementFailure{At: epoch.Add(27 * time.Second), Reason: "RESOURCE:PORTS", InstanceID: inst, ClusterVersion: 42}
-	return []wire.Command{
+	return append([]wire.Command{
 		wire.CreateCluster{Meta: at(1), Name: "prod", Tags: []shape.Tag{{Key: p("team"), Value: p("a")}},
 			Settings: []shape.ClusterSetting{{Name: shape.ClusterSettingNameContainerInsights, Value: p("enabled")}}},
 		wire.UpdateCluster{Meta: at(2), Name: "prod", Settings: []shape.ClusterSetting{{Name: shape.ClusterSettingNameContainerInsights, Value: p("disabled")}}},
@@ -116,6 +117,40 @@ func story() []wire.Command {
 		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
 		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
 		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
+	}, elbStory()...)
+}
+
+// elbStory is the ELBv2 part of the golden story: it leaves a load
+// balancer with a listener, a rule and a target group with targets.
+func elbStory() []wire.Command {
+	const lbID, lb2ID, tgID, lID, defID, ruleID = "0123456789abcdef", "fedcba9876543210", "1111222233334444", "5555666677778888", "9999aaaabbbbcccc", "ddddeeeeffff0000"
+	lbARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/" + lbID
+	tgARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/" + tgID
+	lARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/" + lbID + "/" + lID
+	ruleARN := "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/" + lbID + "/" + lID + "/" + ruleID
+	forward := []elb.Action{{Type: "forward", TargetGroupArn: tgARN}}
+	return []wire.Command{
+		wire.CreateLoadBalancer{Meta: at(7400), ID: lbID, Name: "web", LBType: "application", Scheme: "internet-facing", IPAddressType: "ipv4",
+			Subnets: []string{"subnet-a", "subnet-b"}, SecurityGroups: []string{"sg-1"}, Address: "127.0.1.1", Tags: []elb.Tag{{Key: "env", Value: p("prod")}}},
+		wire.LoadBalancerActive{Meta: at(7401), ARN: lbARN},
+		wire.ModifyLoadBalancer{Meta: at(7402), ARN: lbARN, Attributes: map[string]string{"access_logs.s3.enabled": "false", "idle_timeout.timeout_seconds": "120"}},
+		wire.CreateTargetGroup{Meta: at(7403), ID: tgID, Name: "web", Protocol: "HTTP", ProtocolVersion: "HTTP1", Port: 8080, VpcID: "vpc-1", TargetType: "ip",
+			IPAddressType: "ipv4", HealthCheck: elb.DefaultHealthCheck("HTTP", "HTTP1")},
+		wire.ModifyTargetGroup{Meta: at(7404), ARN: tgARN, Attributes: map[string]string{"deregistration_delay.timeout_seconds": "30"}},
+		wire.RegisterTargets{Meta: at(7405), ARN: tgARN, Targets: []elb.Target{{ID: "127.0.0.1", Port: 8080}, {ID: "127.0.0.2", Port: 8081}}},
+		wire.DeregisterTargets{Meta: at(7406), ARN: tgARN, Targets: []elb.Target{{ID: "127.0.0.2"}}},
+		wire.CreateListener{Meta: at(7407), ID: lID, RuleID: defID, LoadBalancerARN: lbARN, Port: 80, Protocol: "HTTP", DefaultActions: forward},
+		wire.ModifyListener{Meta: at(7408), ARN: lARN, DefaultActions: []elb.Action{{Type: "fixed-response", FixedResponse: &elb.FixedResponseConfig{StatusCode: "404"}}}},
+		wire.CreateRule{Meta: at(7409), ID: ruleID, ListenerARN: lARN, Priority: 10,
+			Conditions: []elb.RuleCondition{{Field: "path-pattern", Values: []string{"/api/*"}}}, Actions: forward},
+		wire.ModifyRule{Meta: at(7410), ARN: ruleARN, Conditions: []elb.RuleCondition{{Field: "host-header", HostHeaderConfig: &elb.Values{Values: []string{"api.example.com"}}}}},
+		wire.SetRulePriorities{Meta: at(7411), Priorities: []wire.RulePriority{{ARN: ruleARN, Priority: 5}}},
+		wire.AddELBTags{Meta: at(7412), ARNs: []string{tgARN, ruleARN}, Tags: []elb.Tag{{Key: "team", Value: p("a")}, {Key: "tmp", Value: p("")}}},
+		wire.RemoveELBTags{Meta: at(7413), ARNs: []string{tgARN}, Keys: []string{"tmp"}},
+		wire.DeleteTargetGroup{Meta: at(7414), ARN: tgARN}, // in use: ResourceInUse
+		wire.DeleteRule{Meta: at(7415), ARN: ruleARN},
+		wire.DeleteListener{Meta: at(7416), ARN: lARN + "0"},                                                                               // missing: ListenerNotFound
+		wire.DeleteLoadBalancer{Meta: at(7417), ARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/" + lb2ID}, // missing: no error
 	}
 }
 

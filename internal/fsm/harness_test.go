@@ -3,6 +3,7 @@ package fsm_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -12,6 +13,7 @@ import (
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/elb"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/shape"
@@ -65,6 +67,10 @@ func (m *machine) apply(entry []byte) (out string) {
 	if r.Err != nil {
 		if e, ok := apierr.As(r.Err); ok {
 			return fmt.Sprintf("error: %s: %s", e.Code, e.Message)
+		}
+		var ee *elb.Error
+		if errors.As(r.Err, &ee) {
+			return fmt.Sprintf("error: %s: %s", ee.Code, ee.Message)
 		}
 		return "error: " + r.Err.Error()
 	}
@@ -172,6 +178,20 @@ func describe(v any) string {
 		return fmt.Sprintf("certificate %s tags=%d", r.ARN, len(r.Tags))
 	case []state.CertificateTag:
 		return fmt.Sprintf("%d tags", len(r))
+	case *state.LoadBalancer:
+		return fmt.Sprintf("load balancer %s %s %s %s", r.Name, r.ARN, r.State, r.Address)
+	case *state.TargetGroup:
+		return fmt.Sprintf("target group %s %s", r.Name, r.ARN)
+	case *state.Listener:
+		return fmt.Sprintf("listener %s %s:%d certificates=%v", r.ARN, r.Protocol, r.Port, r.Certificates)
+	case *state.Rule:
+		return fmt.Sprintf("rule %s priority=%d default=%v", r.ARN, r.Priority, r.IsDefault)
+	case []*state.Rule:
+		var s []string
+		for _, x := range r {
+			s = append(s, fmt.Sprintf("%s=%d", x.ID, x.Priority))
+		}
+		return fmt.Sprintf("rules %v", s)
 	case []shape.Attribute:
 		var s []string
 		for _, a := range r {

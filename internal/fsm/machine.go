@@ -10,6 +10,7 @@ import (
 
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/elb"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/state"
 )
@@ -135,13 +136,18 @@ func (m *Machine) Apply(index uint64, entry []byte) Result {
 	v, err := m.applyGuarded(ap, tx, c, index)
 	if err != nil {
 		tx.Abort()
-		if _, ok := apierr.As(err); !ok {
+		var elbErr *elb.Error
+		if _, ok := apierr.As(err); !ok && !errors.As(err, &elbErr) {
 			level := slog.LevelError
-			if errors.Is(err, ErrStaleRound) {
+			if errors.Is(err, ErrStaleRound) || errors.Is(err, ErrAddressTaken) {
 				level = slog.LevelDebug // an optimistic conflict: the controller computes again
 			}
 			m.log.Log(context.Background(), level, "command failed", "index", index, "type", t.String(), "err", err)
 		}
+		return Result{Err: err}
+	}
+	if err := tx.SetIndex(index); err != nil {
+		tx.Abort()
 		return Result{Err: err}
 	}
 	tx.Commit()

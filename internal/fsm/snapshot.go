@@ -17,7 +17,7 @@ import (
 func Persist(snap *state.Snapshot, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	enc := json.NewEncoder(bw)
-	if err := enc.Encode(wire.SnapshotHeader{Format: wire.SnapshotFormat, Version: wire.SnapshotVersion}); err != nil {
+	if err := enc.Encode(wire.SnapshotHeader{Format: wire.SnapshotFormat, Version: wire.SnapshotVersion, Index: snap.Index()}); err != nil {
 		return fmt.Errorf("persist header: %w", err)
 	}
 	err := snap.Dump(func(table string, rec any) error {
@@ -96,6 +96,12 @@ func ReadSnapshot(r io.Reader) (*state.Store, error) {
 			return nil, fmt.Errorf("restore: record %d: %w", n, err)
 		}
 	}
+	if h.Index > 0 {
+		if err := tx.SetIndex(h.Index); err != nil {
+			tx.Abort()
+			return nil, fmt.Errorf("restore: %w", err)
+		}
+	}
 	tx.Commit()
 	return store, nil
 }
@@ -131,6 +137,16 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableServiceDeploys, wire.ServiceDeployment(*r), nil
 	case *state.ServiceRevision:
 		return wire.TableServiceRevs, wire.ServiceRevision(*r), nil
+	case *state.LoadBalancer:
+		return wire.TableLoadBalancers, wire.LoadBalancer(*r), nil
+	case *state.Listener:
+		return wire.TableListeners, wire.Listener(*r), nil
+	case *state.Rule:
+		return wire.TableRules, wire.Rule(*r), nil
+	case *state.TargetGroup:
+		return wire.TableTargetGroups, wire.TargetGroup(*r), nil
+	case *state.Target:
+		return wire.TableTargets, wire.Target(*r), nil
 	case *state.Certificate:
 		return wire.TableACMCertificates, certificateToWire(r), nil
 	}
@@ -205,6 +221,11 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		err := decodeRecord(rec, &r)
 		out := state.ServiceRevision(r)
 		return state.TableServiceRevs, &out, err
+	case wire.TableLoadBalancers, wire.TableListeners, wire.TableRules, wire.TableTargetGroups, wire.TableTargets:
+		if v < 4 {
+			break // tables of later versions
+		}
+		return elbRecordFromWire(rec)
 	case wire.TableACMCertificates:
 		// A table added after version 3; older snapshots have none.
 		var r wire.ACMCertificate
@@ -219,6 +240,35 @@ func decodeRecord(rec wire.SnapshotRecord, v any) error {
 		return fmt.Errorf("%s: %w", rec.Table, err)
 	}
 	return nil
+}
+
+func elbRecordFromWire(rec wire.SnapshotRecord) (string, any, error) {
+	switch rec.Table {
+	case wire.TableLoadBalancers:
+		var r wire.LoadBalancer
+		err := decodeRecord(rec, &r)
+		out := state.LoadBalancer(r)
+		return state.TableLoadBalancers, &out, err
+	case wire.TableListeners:
+		var r wire.Listener
+		err := decodeRecord(rec, &r)
+		out := state.Listener(r)
+		return state.TableListeners, &out, err
+	case wire.TableRules:
+		var r wire.Rule
+		err := decodeRecord(rec, &r)
+		out := state.Rule(r)
+		return state.TableRules, &out, err
+	case wire.TableTargetGroups:
+		var r wire.TargetGroup
+		err := decodeRecord(rec, &r)
+		out := state.TargetGroup(r)
+		return state.TableTargetGroups, &out, err
+	}
+	var r wire.Target
+	err := decodeRecord(rec, &r)
+	out := state.Target(r)
+	return state.TableTargets, &out, err
 }
 
 func taskTargetsToWire(in []state.TaskTarget) []wire.TaskTarget {

@@ -93,3 +93,19 @@ func TestSnapshotRefusesTablesOfLaterVersions(t *testing.T) {
 		t.Error("the service revision was not restored")
 	}
 }
+
+// The ELBv2 tables came with version 4.
+func TestSnapshotRefusesELBTablesBeforeVersion4(t *testing.T) {
+	rec := `{"t":"elbtargetgroups","r":{"arn":"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/0000000000000001","id":"0000000000000001","name":"a","protocol":"HTTP","port":80,"vpcId":"vpc-1","targetType":"ip","ipAddressType":"ipv4","healthCheck":{"HealthCheckEnabled":true,"HealthCheckProtocol":"HTTP","HealthCheckPort":"traffic-port","HealthCheckIntervalSeconds":30,"HealthCheckTimeoutSeconds":5,"HealthyThresholdCount":5,"UnhealthyThresholdCount":2},"createdAt":"2026-01-02T03:04:05Z"}}` + "\n"
+	if _, err := fsm.ReadSnapshot(strings.NewReader(`{"format":"berth-state","version":3}` + "\n" + rec)); err == nil ||
+		!strings.Contains(err.Error(), `unknown table "elbtargetgroups" in a version 3 snapshot`) {
+		t.Errorf("a version 3 snapshot with a target group: got %v, want it refused", err)
+	}
+	store, err := fsm.ReadSnapshot(strings.NewReader(`{"format":"berth-state","version":4}` + "\n" + rec))
+	if err != nil {
+		t.Fatalf("a version 4 snapshot with a target group: %v", err)
+	}
+	if store.Snapshot().TargetGroupByName("a") == nil {
+		t.Error("the target group was not restored")
+	}
+}

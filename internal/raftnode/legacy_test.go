@@ -46,7 +46,10 @@ func persisted(t *testing.T, s *state.Snapshot) string {
 	if err := fsm.Persist(s, &b); err != nil {
 		t.Fatal(err)
 	}
-	return b.String()
+	// The records, not the header: its log index differs between a
+	// replayed state and one restored from the old release's snapshot.
+	_, records, _ := strings.Cut(b.String(), "\n")
+	return records
 }
 
 // TestLegacyDataDirLoads opens a data dir written by the release before the

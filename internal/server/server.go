@@ -26,6 +26,7 @@ import (
 	"berth.dev/berth/internal/controller"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
+	"berth.dev/berth/internal/elbapi"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/raftnode"
@@ -61,6 +62,10 @@ type Config struct {
 	// DefaultTaskSubnetBits.
 	TaskRange      string
 	TaskSubnetBits int
+	// LBAddresses is the IPv4 pool (CIDR) the ELBv2 API gives load
+	// balancers their addresses from; "" means none: CreateLoadBalancer
+	// is refused with a message naming --lb-addresses.
+	LBAddresses string
 	// StateKeyFile is the key that seals secrets at rest (certificate
 	// private keys): a file of 32 bytes (raw, hex or base64) readable by
 	// its owner only. Empty: the data dir's own key (seal.KeyFile), made
@@ -120,6 +125,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.TaskSubnetBits == 0 {
 		cfg.TaskSubnetBits = DefaultTaskSubnetBits
+	}
+	var lbPool netip.Prefix
+	if cfg.LBAddresses != "" {
+		p, err := netip.ParsePrefix(cfg.LBAddresses)
+		if err != nil || !p.Addr().Is4() {
+			return nil, fmt.Errorf("server: load balancer addresses %q: want an IPv4 CIDR such as 127.0.1.0/24", cfg.LBAddresses)
+		}
+		lbPool = p.Masked()
 	}
 	if r, err := netip.ParsePrefix(cfg.TaskRange); err != nil {
 		return nil, fmt.Errorf("server: task range: %w", err)
@@ -208,9 +221,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// is one more entry here (the first is the default of unsigned requests).
 	certs := acmapi.New(acmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
 		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
+	elbAPI := elbapi.New(elbapi.Config{Namer: namer, State: machine, Proposer: node, LBAddresses: lbPool})
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
+		elbAPI.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)

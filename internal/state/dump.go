@@ -6,6 +6,7 @@ import "fmt"
 var tables = []string{
 	TableClusters, TableFamilies, TableTaskDefinitions, TableInstances, TableTasks,
 	TableSettings, TableClientTokens, TableServices, TableServiceDeploys, TableServiceRevs,
+	TableLoadBalancers, TableListeners, TableRules, TableTargetGroups, TableTargets,
 	TableACMCertificates,
 }
 

@@ -162,6 +162,10 @@ func schema() *memdb.DBSchema {
 			"id": {Name: "id", Unique: true, Indexer: keyIndex[*AccountSetting]((*AccountSetting).key)},
 		}},
 	}}
+	elbSchema(sc.Tables)
+	sc.Tables[TableMeta] = &memdb.TableSchema{Name: TableMeta, Indexes: map[string]*memdb.IndexSchema{
+		"id": {Name: "id", Unique: true, Indexer: keyIndex[*meta](func(m *meta) string { return m.Key })},
+	}}
 	acmSchema(sc.Tables)
 	return sc
 }

@@ -382,3 +382,27 @@ func (s *Snapshot) ServiceDeployment(cluster, service, id string) *ServiceDeploy
 func (s *Snapshot) ServiceRevision(cluster, service, id string) *ServiceRevision {
 	return first[*ServiceRevision](s.txn, TableServiceRevs, "id", cluster+"\x00"+service, id)
 }
+
+// TableMeta holds the index of the log entry the state was last changed
+// by (not part of snapshots or dumps).
+const TableMeta = "meta"
+
+type meta struct {
+	Key   string
+	Index uint64
+}
+
+// SetIndex records the index of the log entry the transaction applies.
+func (t *Txn) SetIndex(index uint64) error {
+	return t.Put(TableMeta, &meta{Key: "index", Index: index})
+}
+
+// Index is the index of the log entry the state was last changed by (0
+// after a restore until the next entry applies).
+func (s *Snapshot) Index() uint64 {
+	m := first[*meta](s.txn, TableMeta, "id", "index")
+	if m == nil {
+		return 0
+	}
+	return m.Index
+}

@@ -25,5 +25,5 @@
 //     or retypes them. Golden files (testdata) catch any change of encoding,
 //     including one an SDK upgrade would bring.
 //
-// The package imports only shape and the standard library.
+// The package imports only shape, elbdoc (the ELBv2 documents) and the standard library.
 package wire

@@ -12,13 +12,16 @@ import (
 // table.
 const (
 	SnapshotFormat  = "berth-state"
-	SnapshotVersion = 3
+	SnapshotVersion = 4
 )
 
 // SnapshotHeader opens every snapshot.
 type SnapshotHeader struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
+	// Index is the log index the state was last changed by (since
+	// version 4; the revision of the load balancers' configuration).
+	Index uint64 `json:"index,omitempty"`
 }
 
 // SnapshotRecord is one record of one table.
@@ -39,15 +42,24 @@ const (
 	TableServices        = "services"
 	TableServiceDeploys  = "servicedeployments"
 	TableServiceRevs     = "servicerevisions" // since version 3
+	TableLoadBalancers   = "elbloadbalancers" // since version 4, like every elb table
+	TableListeners       = "elblisteners"
+	TableRules           = "elbrules"
+	TableTargetGroups    = "elbtargetgroups"
+	TableTargets         = "elbtargets"
 )
 
 // Tables lists every table in snapshot order.
 var Tables = []string{
 	TableClusters, TableFamilies, TableTaskDefinitions, TableInstances, TableTasks,
 	TableSettings, TableClientTokens, TableServices, TableServiceDeploys, TableServiceRevs,
+	TableLoadBalancers, TableListeners, TableRules, TableTargetGroups, TableTargets,
 	TableACMCertificates,
 }
 
+// Record types of snapshot version 4 (the ELB tables' are in elb.go).
+// Version 3 is version 4 without the ELB tables.
+//
 // Record types of snapshot version 3. The clusters table holds
 // shape.Cluster records as they are. Version 2 is version 3 without the
 // servicerevisions table.
