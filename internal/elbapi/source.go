@@ -84,3 +84,23 @@ func (a *API) Activate(ctx context.Context, lbARNs []string) error {
 	}
 	return nil
 }
+
+// CertificateUsers tells ACM which listeners use a certificate (it
+// satisfies acmapi.InUse): the listeners whose certificates name it, in
+// ARN order.
+type CertificateUsers struct{ State Reader }
+
+// InUse returns the ARNs of the listeners that use certARN.
+func (u CertificateUsers) InUse(certARN string) []string {
+	var out []string
+	u.State.Snapshot().AllListeners(func(l *state.Listener) bool {
+		for _, c := range l.Certificates {
+			if c == certARN {
+				out = append(out, l.ARN)
+				break
+			}
+		}
+		return true
+	})
+	return out
+}

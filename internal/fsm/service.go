@@ -268,6 +268,11 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *wire.ServiceRound) (any, er
 		if t := tx.Task(st.TaskID); t != nil && t.Cluster == c.Cluster && deref(t.Shape.LastStatus) != "STOPPED" {
 			cp := copyTask(t)
 			markStopped(cp, c.Now, st.StopCode, st.Reason)
+			events, err := deregisterTaskTargets(tx, cp, svc.Name, c.Now, false)
+			if err != nil {
+				return nil, err
+			}
+			appendEvents(svc, c.Now, events)
 			if err := tx.Put(state.TableTasks, cp); err != nil {
 				return nil, err
 			}
@@ -277,6 +282,11 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *wire.ServiceRound) (any, er
 		if t := tx.Task(st.TaskID); t != nil && t.Cluster == c.Cluster && deref(t.Shape.DesiredStatus) != "STOPPED" {
 			cp := copyTask(t)
 			requestStop(cp, c.Now, st.StopCode, st.Reason)
+			events, err := deregisterTaskTargets(tx, cp, svc.Name, c.Now, deref(cp.Shape.LastStatus) != "STOPPED")
+			if err != nil {
+				return nil, err
+			}
+			appendEvents(svc, c.Now, events)
 			if err := tx.Put(state.TableTasks, cp); err != nil {
 				return nil, err
 			}

@@ -47,6 +47,16 @@ func applyStopTask(m *Machine, tx *state.Txn, c *wire.StopTask) (any, error) {
 	}
 	t := copyTask(old)
 	requestStop(t, c.Now, c.StopCode, c.Reason)
+	svc := serviceOf(tx, t)
+	if svc != nil && deref(t.Shape.LastStatus) != "STOPPED" {
+		events, err := deregisterTaskTargets(tx, t, svc.Name, c.Now, true)
+		if err != nil {
+			return nil, err
+		}
+		if err := recordServiceEvents(tx, svc, c.Now, events); err != nil {
+			return nil, err
+		}
+	}
 	return t, tx.Put(state.TableTasks, t)
 }
 
@@ -132,7 +142,32 @@ func applyTaskStateChange(m *Machine, tx *state.Txn, c *wire.TaskStateChange) (a
 		return old, nil
 	}
 	sh.Version++
+	if err := m.taskLoadBalancing(tx, old, t, c.Now); err != nil {
+		return nil, err
+	}
 	return t, tx.Put(state.TableTasks, t)
+}
+
+// taskLoadBalancing follows a task's status change with its service's load
+// balancers: registered when it reaches RUNNING, deregistered (without a
+// hold: the task is stopping on its own) when it stops.
+func (m *Machine) taskLoadBalancing(tx *state.Txn, old, t *state.Task, now time.Time) error {
+	svc := serviceOf(tx, t)
+	if svc == nil {
+		return nil
+	}
+	var events []string
+	var err error
+	switch was, is := deref(old.Shape.LastStatus), deref(t.Shape.LastStatus); {
+	case is == "RUNNING" && was != "RUNNING":
+		events, err = registerTaskTargets(tx, t, svc, now)
+	case statusOrder[is] > statusOrder["RUNNING"]:
+		events, err = deregisterTaskTargets(tx, t, svc.Name, now, false)
+	}
+	if err != nil {
+		return err
+	}
+	return recordServiceEvents(tx, svc, now, events)
 }
 
 // agentStopCode is the stop code of a task the agent stops on its own: it

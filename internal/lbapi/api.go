@@ -66,6 +66,10 @@ func New(cfg Config) *API {
 	return &API{cfg: cfg, log: cfg.Log.With("component", "lbapi"), health: NewHealth(cfg.Now, cfg.NodeTTL)}
 }
 
+// SetActivate sets Config.Activate after New (the API that marks load
+// balancers active may be built after this one). Call it before serving.
+func (a *API) SetActivate(f func(ctx context.Context, lbARNs []string)) { a.cfg.Activate = f }
+
 // Health is the targets' health as the nodes report it.
 func (a *API) Health() *Health { return a.health }
 

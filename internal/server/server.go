@@ -27,6 +27,7 @@ import (
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/elbapi"
+	"berth.dev/berth/internal/lbapi"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/raftnode"
@@ -220,8 +221,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Every AWS API berth serves sits on one protocol edge; a new service
 	// is one more entry here (the first is the default of unsigned requests).
 	certs := acmapi.New(acmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
-		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
-	elbAPI := elbapi.New(elbapi.Config{Namer: namer, State: machine, Proposer: node, LBAddresses: lbPool})
+		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log, InUse: elbapi.CertificateUsers{State: machine}})
+	// The load-balancer data plane: its nodes stream their configuration
+	// from here and report target health, which the ELBv2 API and the
+	// service controller read (in memory, never through the log).
+	lbNodes := lbapi.New(lbapi.Config{Auth: agentAuth{auth}, Log: cfg.Log,
+		Source: &elbapi.ConfigSource{State: machine, Certificates: certs}})
+	elbAPI := elbapi.New(elbapi.Config{Namer: namer, State: machine, Proposer: node, LBAddresses: lbPool,
+		Health: lbNodes.Health(), Certificates: certs})
+	lbNodes.SetActivate(func(ctx context.Context, arns []string) {
+		if err := elbAPI.Activate(ctx, arns); err != nil {
+			cfg.Log.Debug("load balancers not marked active", "err", err)
+		}
+	})
+	mux.Handle("/lb/v1/", lbNodes)
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
@@ -258,7 +271,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.GCInterval = DefaultGCInterval
 	}
 	reconciler := controller.NewServices(controller.Config{State: machine, Proposer: node, Log: cfg.Log,
-		Deploy: cfg.Deploy, NewTaskID: ecsapi.NewID, NewUUID: ecsapi.NewUUID, Metrics: reg})
+		Deploy: cfg.Deploy, NewTaskID: ecsapi.NewID, NewUUID: ecsapi.NewUUID, Metrics: reg, TargetHealth: lbNodes.Health()})
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
