@@ -89,7 +89,7 @@ func (a *Agent) registration(previous string) (*ecs.RegisterContainerInstanceInp
 	for _, c := range a.capabilities() {
 		attrs = append(attrs, types.Attribute{Name: aws.String(c)})
 	}
-	if a.awsvpc() && a.cfg.HostAddress != "" {
+	if a.cfg.HostAddress != "" {
 		attrs = append(attrs, types.Attribute{Name: aws.String("berth.host-address"), Value: aws.String(a.cfg.HostAddress)})
 	}
 	if a.awsvpc() && len(a.cfg.Subnets) > 0 {

@@ -54,7 +54,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
 	fl.Int64Var(&f.reservedMemory, "reserved-memory", 0, "MiB of host memory not offered to tasks (ECS_RESERVED_MEMORY)")
 	fl.BoolVar(&f.disablePrivileged, "disable-privileged", false, "refuse privileged containers (ECS_DISABLE_PRIVILEGED)")
 	fl.StringVar(&f.taskNetwork, "task-network", "auto", "run awsvpc tasks (each with its own network namespace and address): on, off, or auto (on when run as root with a runtime that makes task namespaces)")
-	fl.StringVar(&f.hostAddress, "host-address", "", "address other hosts reach this one at, for routes to this host's tasks (default: this host's address towards the server)")
+	fl.StringVar(&f.hostAddress, "host-address", "", "address other hosts and load balancers reach this one at: routes to its awsvpc tasks, load-balancer targets of its bridge and host tasks (default: this host's address towards the server)")
 	fl.StringVar(&f.taskBridge, "task-bridge", "berth0", "name of the bridge awsvpc tasks are attached to")
 	fl.StringArrayVar(&f.subnets, "subnet", nil, "a subnet ID this instance serves (repeatable): awsvpc tasks naming subnets go only to instances serving one of them; none: every subnet")
 }
@@ -89,6 +89,14 @@ func (f *agentFlags) config(env *Env, drv driver.Driver, log *slog.Logger) (agen
 // taskNetworkConfig sets the agent's task network from --task-network,
 // --host-address and --task-bridge.
 func (f *agentFlags) taskNetworkConfig(cfg *agent.Config, drv driver.Driver, log *slog.Logger) error {
+	// The host address is registered in every mode: load balancers reach
+	// the instance targets of bridge and host tasks at it.
+	cfg.HostAddress = f.hostAddress
+	if cfg.HostAddress == "" {
+		cfg.HostAddress = addressTowards(f.server)
+	} else if _, err := netip.ParseAddr(cfg.HostAddress); err != nil {
+		return fmt.Errorf("--host-address %q: %w", f.hostAddress, err)
+	}
 	_, sandboxes := drv.(driver.Sandboxer)
 	possible, why := sandboxes && runtime.GOOS == "linux" && os.Geteuid() == 0, ""
 	switch {
@@ -118,12 +126,7 @@ func (f *agentFlags) taskNetworkConfig(cfg *agent.Config, drv driver.Driver, log
 		return fmt.Errorf("--task-network %q: use on, off or auto", f.taskNetwork)
 	}
 	cfg.TaskNetwork = agent.NewHostTaskNetwork(f.taskBridge, log)
-	cfg.HostAddress, cfg.Subnets = f.hostAddress, f.subnets
-	if cfg.HostAddress == "" {
-		cfg.HostAddress = addressTowards(f.server)
-	} else if _, err := netip.ParseAddr(cfg.HostAddress); err != nil {
-		return fmt.Errorf("--host-address %q: %w", f.hostAddress, err)
-	}
+	cfg.Subnets = f.subnets
 	return nil
 }
 
