@@ -1,0 +1,151 @@
+package lb
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"berth.dev/berth/internal/lbconfig"
+)
+
+func (f *fixture) nlb(proto string, tgs ...lbconfig.TargetGroup) *lbconfig.Config {
+	for i := range tgs {
+		tgs[i].LoadBalancerARN = "lb/net"
+	}
+	return &lbconfig.Config{
+		LoadBalancers: []lbconfig.LoadBalancer{{
+			ARN: "lb/net", Name: "net", Type: lbconfig.TypeNetwork, Address: f.ip,
+			Listeners: []lbconfig.Listener{{ARN: "ln/tcp", Port: f.port, Protocol: proto, TCPIdleTimeout: 5 * time.Second,
+				Rules: []lbconfig.Rule{defaultRule(forward(tgs[0].ARN))}}},
+		}},
+		TargetGroups: tgs,
+	}
+}
+
+// echoServer echoes every connection until the client half-closes, then
+// closes.
+func echoServer(t *testing.T) lbconfig.Target {
+	t.Helper()
+	ip := loopIP()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.WriteString(c, "hello ")
+				io.Copy(c, c)
+			}()
+		}
+	}()
+	return lbconfig.Target{ID: ip, Address: ip, Port: l.Addr().(*net.TCPAddr).Port, State: lbconfig.TargetRegistered}
+}
+
+func tcpTG(arn string, targets ...lbconfig.Target) lbconfig.TargetGroup {
+	g := tg(arn, targets...)
+	g.Protocol = lbconfig.ProtocolTCP
+	g.HealthCheck = lbconfig.HealthCheck{Enabled: true, Protocol: lbconfig.ProtocolTCP, Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2}
+	return g
+}
+
+func roundTrip(t *testing.T, c net.Conn, msg string) string {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	switch c := c.(type) {
+	case *net.TCPConn:
+		c.CloseWrite()
+	case *tls.Conn:
+		c.CloseWrite()
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestNLBTCP(t *testing.T) {
+	f := newFixture(t, Config{})
+	f.apply(f.nlb(lbconfig.ProtocolTCP, tcpTG("tg/echo", echoServer(t))))
+	waitFor(t, f.e, "echo healthy", func() bool { return len(f.e.Health()) == 1 && f.e.Health()[0].State == lbconfig.HealthHealthy })
+	c, err := net.Dial("tcp", f.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := roundTrip(t, c, "world"); got != "hello world" {
+		t.Errorf("echo %q", got)
+	}
+	if !f.e.Serving("lb/net") {
+		t.Error("not serving")
+	}
+}
+
+func TestNLBTLSTermination(t *testing.T) {
+	f := newFixture(t, Config{})
+	cert := selfSigned(t, "nlb.example.com")
+	cfg := f.nlb(lbconfig.ProtocolTLS, tcpTG("tg/echo", echoServer(t)))
+	cfg.LoadBalancers[0].Listeners[0].Certificates = []string{cert.ARN}
+	cfg.LoadBalancers[0].Listeners[0].SSLPolicy = "ELBSecurityPolicy-TLS13-1-3-2021-06"
+	cfg.Certificates = []lbconfig.Certificate{cert}
+	f.apply(cfg)
+	c, err := tls.Dial("tcp", f.addr(), &tls.Config{InsecureSkipVerify: true, ServerName: "nlb.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v := c.ConnectionState().Version; v != tls.VersionTLS13 {
+		t.Errorf("version %x", v)
+	}
+	if got := roundTrip(t, c, "secure"); got != "hello secure" {
+		t.Errorf("echo %q", got)
+	}
+}
+
+func TestNLBSpreadsFlows(t *testing.T) {
+	f := newFixture(t, Config{})
+	a, b := echoServer(t), echoServer(t)
+	f.apply(f.nlb(lbconfig.ProtocolTCP, tcpTG("tg/echo", a, b)))
+	waitFor(t, f.e, "both healthy", func() bool {
+		h := f.e.Health()
+		return len(h) == 2 && h[0].State == lbconfig.HealthHealthy && h[1].State == lbconfig.HealthHealthy
+	})
+	for range 20 {
+		c, err := net.Dial("tcp", f.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := roundTrip(t, c, "x"); got != "hello x" {
+			t.Fatalf("echo %q", got)
+		}
+		c.Close()
+	}
+}
+
+func TestTLSVersions(t *testing.T) {
+	for policy, want := range map[string][2]uint16{
+		"":                                    {tls.VersionTLS10, tls.VersionTLS12},
+		"ELBSecurityPolicy-2016-08":           {tls.VersionTLS10, tls.VersionTLS12},
+		"ELBSecurityPolicy-TLS-1-2-2017-01":   {tls.VersionTLS12, tls.VersionTLS12},
+		"ELBSecurityPolicy-TLS13-1-2-2021-06": {tls.VersionTLS12, tls.VersionTLS13},
+		"ELBSecurityPolicy-TLS13-1-3-2021-06": {tls.VersionTLS13, tls.VersionTLS13},
+		"ELBSecurityPolicy-TLS-1-1-2017-01":   {tls.VersionTLS11, tls.VersionTLS12},
+		"no-such-policy":                      {tls.VersionTLS10, tls.VersionTLS12},
+	} {
+		if lo, hi := TLSVersions(policy); lo != want[0] || hi != want[1] {
+			t.Errorf("%q: %x-%x", policy, lo, hi)
+		}
+	}
+}
