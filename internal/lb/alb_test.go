@@ -448,3 +448,44 @@ func silentTarget(t *testing.T) lbconfig.Target {
 	}
 	return lbconfig.Target{ID: "silent", Address: ip, Port: port, State: lbconfig.TargetRegistered}
 }
+
+func TestALBRequestErrors(t *testing.T) {
+	seen := make(chan http.Header, 4)
+	be := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen <- r.Header.Clone() }))
+	f := newFixture(t, Config{})
+	h2 := tg("tg/h2", be.target("a"))
+	h2.ProtocolVersion = "GRPC"
+	rules := []lbconfig.Rule{
+		{ARN: "r1", Priority: 1, Conditions: []lbconfig.Condition{{Field: lbconfig.FieldPathPattern, Values: []string{"/grpc/*"}}}, Actions: forward("tg/h2")},
+		defaultRule(forward("tg/a")),
+	}
+	cfg := f.alb(rules, tg("tg/a", be.target("a")), h2)
+	cfg.LoadBalancers[0].DropInvalidHeaders = true
+	f.apply(cfg)
+	c := newClient()
+	req, _ := http.NewRequest("GET", f.url("/"), nil)
+	req.Header.Set("X-Forwarded-For", strings.TrimSuffix(strings.Repeat("10.0.0.1, ", 31), ", "))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 463 {
+		t.Errorf("31 XFF addresses: %d, want 463", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, f.url("/grpc/x")); resp.StatusCode != 464 {
+		t.Errorf("HTTP/1.1 to a gRPC group: %d, want 464", resp.StatusCode)
+	}
+	req, _ = http.NewRequest("GET", f.url("/"), nil)
+	req.Header["X_Under"] = []string{"dropped"}
+	req.Header.Set("X-Fine", "kept")
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := <-seen
+	if h.Get("X-Fine") != "kept" || len(h["X_Under"]) != 0 {
+		t.Errorf("drop invalid headers: %v", h)
+	}
+}

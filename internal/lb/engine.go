@@ -183,6 +183,7 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 	views := map[string]*groupView{}
 	seen := map[targetKey]bool{}
 	usedTransports := map[transportKey]bool{}
+	var startProbes []*targetRT // started once the views are in place
 	for i := range c.TargetGroups {
 		tg := c.TargetGroups[i]
 		g := e.groups[tg.ARN]
@@ -263,7 +264,7 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 					t.health.Store(stInitial)
 					t.hmu.Unlock()
 					t.stopProbing()
-					e.startProbe(t)
+					startProbes = append(startProbes, t)
 				}
 			}
 		}
@@ -271,6 +272,9 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 	}
 	for _, v := range views {
 		v.rt.view.Store(v)
+	}
+	for _, t := range startProbes {
+		e.startProbe(t)
 	}
 	for k, t := range e.targets {
 		if !seen[k] {
@@ -315,7 +319,12 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 			view, tconf, err := e.buildListener(lb, ln, views, certs)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("listener %s: %w", ln.ARN, err))
-				serving[lb.ARN] = false
+				if e.listeners[ln.ARN] != nil {
+					// Keep serving the last good configuration of it.
+					want[ln.ARN] = true
+				} else {
+					serving[lb.ARN] = false
+				}
 				continue
 			}
 			want[ln.ARN] = true

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -147,6 +146,13 @@ func (e *Engine) newReverseProxy() http.Handler {
 				rnd[8+i] = byte(b >> (8 * i))
 			}
 			out.Header.Set("X-Amzn-Trace-Id", lbrule.TraceID(pr.In.Header.Get("X-Amzn-Trace-Id"), e.now(), rnd))
+			if lb.DropInvalidHeaders {
+				for name := range out.Header {
+					if !validHeaderName(name) {
+						delete(out.Header, name)
+					}
+				}
+			}
 			if _, ok := out.Header["User-Agent"]; !ok {
 				out.Header["User-Agent"] = nil // do not add Go's
 			}
@@ -178,6 +184,7 @@ func (e *Engine) newReverseProxy() http.Handler {
 
 var statusText = map[int]string{
 	400: "400 Bad Request", 405: "405 Method Not Allowed", 404: "404 Not Found",
+	463: "463", 464: "464",
 	500: "500 Internal Server Error", 501: "501 Not Implemented",
 	502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable", 504: "504 Gateway Time-out",
 	301: "301 Moved Permanently", 302: "302 Found",
@@ -209,6 +216,16 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if te := r.TransferEncoding; len(te) > 0 && te[0] != "chunked" && te[0] != "identity" {
 		writeError(w, http.StatusNotImplemented)
 		return
+	}
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 && v.lb.XFFMode != "remove" {
+		n := 0
+		for _, x := range xff {
+			n += strings.Count(x, ",") + 1
+		}
+		if n > 30 {
+			writeError(w, 463) // more than 30 addresses in X-Forwarded-For
+			return
+		}
 	}
 	client, _ := netip.ParseAddrPort(r.RemoteAddr)
 	host := r.Host
@@ -248,6 +265,11 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable)
 		return
 	}
+	if pv := g.cfg.ProtocolVersion; (pv == "HTTP2" || pv == "GRPC") && r.ProtoMajor != 2 ||
+		pv == "GRPC" && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+		writeError(w, 464) // the request's protocol does not fit the group's protocol version
+		return
+	}
 	t := l.stickyTarget(w, r, g, now)
 	if t == nil {
 		t = g.pick(now)
@@ -278,7 +300,7 @@ func (l *listener) chooseGroup(w http.ResponseWriter, r *http.Request, a *action
 	}
 	if a.stickiness > 0 {
 		if c, err := r.Cookie(CookieTargetGroup); err == nil {
-			if arn, _, ok := l.e.openCookie(c.Value, now); ok {
+			if arn, _, ok := l.e.openCookie(CookieTargetGroup, c.Value, now); ok {
 				for i, g := range a.groups {
 					if g.cfg.ARN == arn && a.weights[i] > 0 {
 						l.e.setCookie(w, CookieTargetGroup, arn, "", a.stickiness, now)
@@ -308,7 +330,7 @@ func (l *listener) stickyTarget(w http.ResponseWriter, r *http.Request, g *group
 	if err != nil {
 		return nil
 	}
-	arn, host, ok := l.e.openCookie(c.Value, now)
+	arn, host, ok := l.e.openCookie(CookieTarget, c.Value, now)
 	if !ok || arn != g.cfg.ARN {
 		return nil
 	}
@@ -339,27 +361,34 @@ func (e *Engine) setCookie(w http.ResponseWriter, name, arn, host string, d time
 
 // openCookie returns the group and target a sealed cookie names, if it
 // is authentic and not expired.
-func (e *Engine) openCookie(v string, now time.Time) (arn, host string, ok bool) {
+func (e *Engine) openCookie(name, v string, now time.Time) (arn, host string, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(raw) < e.aead.NonceSize() {
 		return "", "", false
 	}
-	for _, name := range []string{CookieTarget, CookieTargetGroup} {
-		plain, err := e.aead.Open(nil, raw[:e.aead.NonceSize()], raw[e.aead.NonceSize():], []byte(name))
-		if err != nil {
-			continue
-		}
-		parts := strings.SplitN(string(plain), "\x00", 3)
-		if len(parts) != 3 {
-			return "", "", false
-		}
-		exp, err := strconv.ParseInt(parts[0], 10, 64)
-		if err != nil || now.Unix() > exp {
-			return "", "", false
-		}
-		return parts[1], parts[2], true
+	plain, err := e.aead.Open(nil, raw[:e.aead.NonceSize()], raw[e.aead.NonceSize():], []byte(name))
+	if err != nil {
+		return "", "", false
 	}
-	return "", "", false
+	parts := strings.SplitN(string(plain), "\x00", 3)
+	if len(parts) != 3 {
+		return "", "", false
+	}
+	exp, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil || now.Unix() > exp {
+		return "", "", false
+	}
+	return parts[1], parts[2], true
 }
 
-var _ = fmt.Sprintf
+// validHeaderName reports whether name holds only letters, digits and
+// hyphens (routing.http.drop_invalid_header_fields).
+func validHeaderName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return name != ""
+}

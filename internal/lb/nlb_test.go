@@ -149,3 +149,63 @@ func TestTLSVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestNLBIdleTimeoutAndConnectionTermination(t *testing.T) {
+	f := newFixture(t, Config{})
+	g := tcpTG("tg/echo", echoServer(t))
+	g.ConnectionTermination = true
+	cfg := f.nlb(lbconfig.ProtocolTCP, g)
+	cfg.LoadBalancers[0].Listeners[0].TCPIdleTimeout = 300 * time.Millisecond
+	f.apply(cfg)
+	waitFor(t, f.e, "echo healthy", func() bool { return len(f.e.Health()) == 1 && f.e.Health()[0].State == lbconfig.HealthHealthy })
+
+	// Idle for longer than the idle timeout: closed.
+	c, err := net.Dial("tcp", f.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hello " {
+		t.Fatalf("greeting %q %v", buf, err)
+	}
+	start := time.Now()
+	if n, err := c.Read(buf); err == nil {
+		t.Fatalf("idle connection not closed (read %d)", n)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("closed after %v, before the idle timeout", d)
+	}
+
+	// An active connection to a draining target is closed at DrainUntil
+	// when ConnectionTermination is on.
+	cfg.LoadBalancers[0].Listeners[0].TCPIdleTimeout = 10 * time.Second
+	f.apply(cfg)
+	c2, err := net.Dial("tcp", f.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c2, buf); err != nil {
+		t.Fatal(err)
+	}
+	tt := cfg.TargetGroups[0].Targets[0]
+	tt.State = lbconfig.TargetDraining
+	tt.DrainUntil = time.Now().Add(300 * time.Millisecond)
+	cfg.TargetGroups[0].Targets = []lbconfig.Target{tt}
+	f.apply(cfg)
+	io.WriteString(c2, "still here")
+	got := make([]byte, 10)
+	if _, err := io.ReadFull(c2, got); err != nil || string(got) != "still here" {
+		t.Fatalf("draining connection stopped early: %q %v", got, err)
+	}
+	start = time.Now()
+	if _, err := c2.Read(buf); err == nil {
+		t.Fatal("connection not closed at DrainUntil")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("closed after %v", d)
+	}
+}
