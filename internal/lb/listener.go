@@ -171,7 +171,7 @@ func (e *Engine) bind(lb *lbconfig.LoadBalancer, ln *lbconfig.Listener, view *li
 		}
 		go func() {
 			defer close(l.done)
-			if err := l.srv.Serve(sock); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := l.srv.Serve(sock); err != nil && !errors.Is(err, http.ErrServerClosed) && !l.closed.Load() {
 				e.log.Warn("listener stopped", "listener", ln.ARN, "err", err)
 			}
 		}()
@@ -190,6 +190,9 @@ func (l *listener) close(grace time.Duration) {
 	if !l.closed.CompareAndSwap(false, true) {
 		return
 	}
+	// The socket closes now, so that another listener may bind the port at
+	// once; connections already accepted finish in the background.
+	l.ln.Close()
 	if l.srv != nil {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -200,7 +203,6 @@ func (l *listener) close(grace time.Duration) {
 		}()
 		return
 	}
-	l.ln.Close()
 	go func() {
 		// NLB connections end on their own (idle timeout, either side
 		// closing); after grace what is left is closed.

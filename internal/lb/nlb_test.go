@@ -209,3 +209,47 @@ func TestNLBIdleTimeoutAndConnectionTermination(t *testing.T) {
 		t.Errorf("closed after %v", d)
 	}
 }
+
+func TestNLBSourceIPStickiness(t *testing.T) {
+	f := newFixture(t, Config{})
+	a, b := echoServer(t), echoServer(t)
+	g := tcpTG("tg/echo", a, b)
+	g.StickinessType = "source_ip"
+	g.StickinessDuration = time.Hour
+	f.apply(f.nlb(lbconfig.ProtocolTCP, g))
+	waitFor(t, f.e, "both healthy", func() bool {
+		h := f.e.Health()
+		return len(h) == 2 && h[0].State == lbconfig.HealthHealthy && h[1].State == lbconfig.HealthHealthy
+	})
+	ta := f.e.targets[targetKey{"tg/echo", a.Address, a.Port}]
+	tb := f.e.targets[targetKey{"tg/echo", b.Address, b.Port}]
+	var first *targetRT
+	for range 10 {
+		c, err := net.Dial("tcp", f.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+		var on *targetRT
+		switch {
+		case ta.outstanding.Load() == 1:
+			on = ta
+		case tb.outstanding.Load() == 1:
+			on = tb
+		}
+		if on == nil {
+			t.Fatal("connection on no target")
+		}
+		if first == nil {
+			first = on
+		} else if on != first {
+			t.Fatal("source_ip stickiness moved the client")
+		}
+		c.Close()
+		waitFor(t, f.e, "connection closed", func() bool { return ta.outstanding.Load()+tb.outstanding.Load() == 0 })
+	}
+}

@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"sync"
@@ -395,4 +396,51 @@ func TestRollingSwapDropsNothing(t *testing.T) {
 		t.Errorf("new targets unused")
 	}
 	t.Logf("%d requests, none failed", total.Load())
+}
+
+func TestRemovedListenerFinishesInFlight(t *testing.T) {
+	s := newSlow("a")
+	be := startBackend(t, s)
+	f := newFixture(t, Config{})
+	cfg := f.alb([]lbconfig.Rule{defaultRule(forward("tg/a"))}, tg("tg/a", be.target("a")))
+	f.apply(cfg)
+	c := newClient()
+	done := make(chan int, 1)
+	go func() {
+		resp, err := c.Get(f.url("/slow"))
+		if err != nil {
+			done <- -1
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-s.started
+	// A new listener takes the port over under another ARN (a rebind).
+	cfg.LoadBalancers[0].Listeners[0].ARN = "ln/other"
+	cfg.LoadBalancers[0].Listeners[0].Rules = []lbconfig.Rule{defaultRule([]lbconfig.Action{{Type: lbconfig.ActionFixedResponse, FixedResponse: &lbconfig.FixedResponse{StatusCode: 200, MessageBody: "other"}}})}
+	f.apply(cfg)
+	if _, body := get(t, newClient(), f.url("/")); body != "other" {
+		t.Errorf("new listener answered %q", body)
+	}
+	close(s.release)
+	if code := <-done; code != 200 {
+		t.Errorf("in-flight request on the removed listener: %d", code)
+	}
+	// Removing the load balancer closes its socket.
+	f.apply(&lbconfig.Config{})
+	if f.e.Serving("lb/app") {
+		t.Error("still serving")
+	}
+	waitFor(t, f.e, "socket closed", func() bool {
+		conn, err := net.DialTimeout("tcp", f.addr(), time.Second)
+		if err == nil {
+			conn.Close()
+		}
+		return err != nil
+	})
+	if err := f.e.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
