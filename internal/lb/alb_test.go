@@ -489,3 +489,25 @@ func TestALBRequestErrors(t *testing.T) {
 		t.Errorf("drop invalid headers: %v", h)
 	}
 }
+
+func TestHTTP2TargetGroup(t *testing.T) {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	be := startBackendWith(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Proto)
+	}), &p)
+	f := newFixture(t, Config{})
+	g := tg("tg/h2", be.target("a"))
+	g.ProtocolVersion = "HTTP2"
+	f.apply(f.alb([]lbconfig.Rule{defaultRule(forward("tg/h2"))}, g))
+	c := &http.Client{Transport: &http.Transport{Protocols: &p}}
+	resp, err := c.Get(f.url("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "HTTP/2.0" {
+		t.Errorf("HTTP2 group: %d %q", resp.StatusCode, body)
+	}
+}

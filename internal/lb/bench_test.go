@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,33 +35,22 @@ func TestThroughput(t *testing.T) {
 	f := newFixture(t, Config{})
 	f.apply(f.alb([]lbconfig.Rule{defaultRule(forward("tg/a"))}, tg("tg/a", be.target("a"))))
 	direct := "http://" + hostPort(be.ip, be.port) + "/"
+	// The load runs in a child process (this test binary again), as hey
+	// or wrk would, so that it does not share the engine's scheduler and GC.
 	run := func(url string) float64 {
-		tr := &http.Transport{MaxIdleConnsPerHost: conc, DisableCompression: true}
-		c := &http.Client{Transport: tr}
-		defer tr.CloseIdleConnections()
-		var n atomic.Int64
-		stop := time.Now().Add(3 * time.Second)
-		var wg sync.WaitGroup
-		for range conc {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for time.Now().Before(stop) {
-					resp, err := c.Get(url)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode == 200 {
-						n.Add(1)
-					}
-				}
-			}()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLoadClient$")
+		cmd.Env = append(os.Environ(), "LB_LOAD_URL="+url, "LB_LOAD_CONC="+strconv.Itoa(conc))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("load client: %v", err)
 		}
-		wg.Wait()
-		return float64(n.Load()) / 3
+		var n float64
+		for _, line := range strings.Split(string(out), "\n") {
+			if v, ok := strings.CutPrefix(line, "RATE "); ok {
+				n, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		return n
 	}
 	d := run(direct)
 	p := run(f.url("/"))
@@ -71,6 +61,41 @@ func TestThroughput(t *testing.T) {
 		p2 := run(f.url("/"))
 		t.Logf("nginx %.0f req/s, the proxy again %.0f req/s (%.2f× nginx)", n, p2, p2/n)
 	}
+}
+
+// TestLoadClient is the load generator TestThroughput starts.
+func TestLoadClient(t *testing.T) {
+	url := os.Getenv("LB_LOAD_URL")
+	if url == "" {
+		t.Skip("run by TestThroughput")
+	}
+	conc, _ := strconv.Atoi(os.Getenv("LB_LOAD_CONC"))
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, DisableCompression: true}
+	c := &http.Client{Transport: tr}
+	var n atomic.Int64
+	const d = 3 * time.Second
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				resp, err := c.Get(url)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("RATE %.0f\n", float64(n.Load())/d.Seconds())
 }
 
 // startNginx runs nginx as a keep-alive reverse proxy to backend and

@@ -178,8 +178,13 @@ func (e *Engine) record(t *targetRT, hc *lbconfig.HealthCheck, ok bool, reason, 
 			next = stUnhealthy
 		}
 	}
-	if next != cur {
+	switch {
+	case next != cur:
 		e.setHealth(t, next, reason, desc)
+	case cur == stUnhealthy && !ok && (reason != t.reason || desc != t.desc):
+		// Still unhealthy, for another reason now.
+		t.reason, t.desc = reason, desc
+		e.signal()
 	}
 	t.hmu.Unlock()
 }

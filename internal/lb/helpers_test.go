@@ -48,12 +48,18 @@ type backend struct {
 
 func startBackend(t *testing.T, h http.Handler) *backend {
 	t.Helper()
+	return startBackendWith(t, h, nil)
+}
+
+// startBackendWith starts a backend with a server protocol set (nil: HTTP/1).
+func startBackendWith(t *testing.T, h http.Handler, protos *http.Protocols) *backend {
+	t.Helper()
 	ip := loopIP()
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &backend{srv: &http.Server{Handler: h}, ip: ip, port: l.Addr().(*net.TCPAddr).Port}
+	b := &backend{srv: &http.Server{Handler: h, Protocols: protos}, ip: ip, port: l.Addr().(*net.TCPAddr).Port}
 	go b.srv.Serve(l)
 	t.Cleanup(func() { b.srv.Close() })
 	return b

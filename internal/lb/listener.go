@@ -168,6 +168,9 @@ func (e *Engine) bind(lb *lbconfig.LoadBalancer, ln *lbconfig.Listener, view *li
 			IdleTimeout:       view.idle,
 			MaxHeaderBytes:    64 << 10,
 			ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
+			// Requests (and the upgraded connections the proxy holds) end
+			// when the engine closes.
+			BaseContext: func(net.Listener) context.Context { return e.ctx },
 		}
 		go func() {
 			defer close(l.done)
