@@ -61,7 +61,6 @@ type Engine struct {
 	listeners  map[string]*listener // by listener ARN
 	groups     map[string]*groupRT
 	targets    map[targetKey]*targetRT
-	transports map[transportKey]*http.Transport
 }
 
 // New returns an engine serving nothing until the first Apply.
@@ -96,7 +95,6 @@ func New(cfg Config) *Engine {
 		listeners:   map[string]*listener{},
 		groups:      map[string]*groupRT{},
 		targets:     map[targetKey]*targetRT{},
-		transports:  map[transportKey]*http.Transport{},
 	}
 	e.proxy = e.newReverseProxy()
 	empty := map[string]bool{}
@@ -182,7 +180,6 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 	// Target groups and their targets.
 	views := map[string]*groupView{}
 	seen := map[targetKey]bool{}
-	usedTransports := map[transportKey]bool{}
 	var startProbes []*targetRT // started once the views are in place
 	for i := range c.TargetGroups {
 		tg := c.TargetGroups[i]
@@ -205,9 +202,7 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 			if lb := lbs[tg.LoadBalancerARN]; lb != nil && lb.IdleTimeout > 0 {
 				idle = lb.IdleTimeout
 			}
-			tk := transportKey{h2: tg.ProtocolVersion == "HTTP2" || tg.ProtocolVersion == "GRPC", tls: v.scheme == "https", idle: idle}
-			v.transport = e.transport(tk)
-			usedTransports[tk] = true
+			v.trKey = transportKey{h2: tg.ProtocolVersion == "HTTP2" || tg.ProtocolVersion == "GRPC", tls: v.scheme == "https", idle: idle}
 		}
 		hc := tg.HealthCheck
 		if hc.Interval <= 0 {
@@ -246,6 +241,15 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 				t.newDrain()
 				fresh = true
 			}
+			if v.lbType == lbconfig.TypeApplication && (t.tr.Load() == nil || t.trKey != v.trKey) {
+				// A connection pool per target: what a target has in
+				// flight can be cut by closing its connections.
+				old := t.tr.Swap(e.newTransport(t, v.trKey))
+				t.trKey = v.trKey
+				if old != nil {
+					old.CloseIdleConnections()
+				}
+			}
 			if !draining {
 				v.registered = append(v.registered, t)
 				v.byHost[t.host] = t
@@ -283,7 +287,7 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 				t.drainTimer.Stop()
 			}
 			t.drain.Load().cancel()
-			if t.grp.view.Load().cfg.ConnectionTermination || !t.draining.Load() {
+			if g := t.grp.view.Load(); g.lbType == lbconfig.TypeApplication || g.cfg.ConnectionTermination || !t.draining.Load() {
 				t.closeConns()
 			}
 			delete(e.targets, k)
@@ -292,12 +296,6 @@ func (e *Engine) Apply(c *lbconfig.Config) error {
 	for arn := range e.groups {
 		if views[arn] == nil {
 			delete(e.groups, arn)
-		}
-	}
-	for k, tr := range e.transports {
-		if !usedTransports[k] {
-			tr.CloseIdleConnections()
-			delete(e.transports, k)
 		}
 	}
 
@@ -375,7 +373,9 @@ func (e *Engine) armDrain(t *targetRT, until, now time.Time) {
 	ds := t.drain.Load()
 	cut := func() {
 		ds.cancel()
-		if g := t.grp.view.Load(); g != nil && g.cfg.ConnectionTermination {
+		// ALB: requests still in flight are cut (502); NLB: connections
+		// close only with connection termination on.
+		if g := t.grp.view.Load(); g != nil && (g.lbType == lbconfig.TypeApplication || g.cfg.ConnectionTermination) {
 			t.closeConns()
 		}
 	}
@@ -419,8 +419,10 @@ func (e *Engine) Close() error {
 	wg.Wait()
 	e.cancel()
 	e.wg.Wait()
-	for _, tr := range e.transports {
-		tr.CloseIdleConnections()
+	for _, t := range e.targets {
+		if tr := t.tr.Load(); tr != nil {
+			tr.CloseIdleConnections()
+		}
 	}
 	empty := map[string]bool{}
 	e.serving.Store(&empty)

@@ -41,20 +41,41 @@ type connectError struct{ err error }
 func (c *connectError) Error() string { return c.err.Error() }
 func (c *connectError) Unwrap() error { return c.err }
 
-// transport returns the shared connection pool for targets of one kind
-// (under e.mu).
-func (e *Engine) transport(k transportKey) *http.Transport {
-	if tr := e.transports[k]; tr != nil {
-		return tr
-	}
+var errDrained = errors.New("lb: the target's deregistration delay has ended")
+
+// trackedConn is a connection to a target, closed with the target's
+// others when what it has in flight must be cut.
+type trackedConn struct {
+	net.Conn
+	t    *targetRT
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.t.removeConn(c) })
+	return c.Conn.Close()
+}
+
+// newTransport returns a connection pool towards one target.
+func (e *Engine) newTransport(t *targetRT, k transportKey) *http.Transport {
 	d := &net.Dialer{Timeout: e.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if t.drain.Load().ctx.Err() != nil {
+				// Drained: what was cut is not retried on a new connection.
+				return nil, errDrained
+			}
 			c, err := d.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, &connectError{err}
 			}
-			return c, nil
+			tc := &trackedConn{Conn: c, t: t}
+			t.addConn(tc)
+			if t.drain.Load().ctx.Err() != nil {
+				tc.Close() // cut while dialling
+				return nil, errDrained
+			}
+			return tc, nil
 		},
 		MaxIdleConns:          0, // no limit overall
 		MaxIdleConnsPerHost:   1024,
@@ -76,7 +97,6 @@ func (e *Engine) transport(k transportKey) *http.Transport {
 		}
 		tr.Protocols = &p
 	}
-	e.transports[k] = tr
 	return tr
 }
 
@@ -105,7 +125,7 @@ type dispatch struct{}
 
 func (dispatch) RoundTrip(r *http.Request) (*http.Response, error) {
 	st := r.Context().Value(ctxKey{}).(*reqState)
-	return st.group.transport.RoundTrip(r)
+	return st.target.tr.Load().RoundTrip(r)
 }
 
 func (e *Engine) newReverseProxy() http.Handler {
@@ -162,7 +182,7 @@ func (e *Engine) newReverseProxy() http.Handler {
 			var ce *connectError
 			var ne net.Error
 			switch {
-			case st.target.drain.Load().ctx.Err() != nil || st.target.draining.Load() && r.Context().Err() != nil:
+			case st.target.drain.Load().ctx.Err() != nil:
 				writeError(w, http.StatusBadGateway) // cut at the end of the deregistration delay
 			case errors.As(err, &ce):
 				if errors.As(ce.err, &ne) && ne.Timeout() {
@@ -283,11 +303,7 @@ func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.outstanding.Add(1)
 	defer t.outstanding.Add(-1)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stop := context.AfterFunc(t.drain.Load().ctx, cancel)
-	defer stop()
-	ctx = context.WithValue(ctx, ctxKey{}, &reqState{view: v, group: g, target: t, client: client})
+	ctx := context.WithValue(r.Context(), ctxKey{}, &reqState{view: v, group: g, target: t, client: client})
 	e.proxy.ServeHTTP(w, r.WithContext(ctx))
 }
 

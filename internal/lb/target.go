@@ -50,7 +50,9 @@ type targetRT struct {
 	outstanding  atomic.Int64 // in-flight requests (ALB) or connections (NLB)
 	drain        atomic.Pointer[drainState]
 	hc           atomic.Pointer[lbconfig.HealthCheck]
-	drainUntil   time.Time // under Engine.mu
+	tr           atomic.Pointer[http.Transport] // ALB: this target's connection pool
+	trKey        transportKey                   // under Engine.mu
+	drainUntil   time.Time                      // under Engine.mu
 	drainTimer   *time.Timer
 	stopProbe    context.CancelFunc // under Engine.mu
 	probeStopped chan struct{}
@@ -88,10 +90,14 @@ func (t *targetRT) removeConn(c net.Conn) {
 
 func (t *targetRT) closeConns() {
 	t.cmu.Lock()
+	cs := make([]net.Conn, 0, len(t.conns))
 	for c := range t.conns {
-		c.Close()
+		cs = append(cs, c)
 	}
 	t.cmu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
 }
 
 // groupRT is the state of a target group that outlives configurations.
@@ -108,7 +114,7 @@ type groupView struct {
 	lbType     string
 	registered []*targetRT // only these get new traffic
 	byHost     map[string]*targetRT
-	transport  *http.Transport
+	trKey      transportKey
 	scheme     string // http or https, towards targets
 }
 
