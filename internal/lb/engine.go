@@ -54,13 +54,13 @@ type Engine struct {
 
 	serving atomic.Pointer[map[string]bool]
 
-	mu         sync.Mutex // Apply and Close only; never on the request path
-	applied    bool
-	closed     bool
-	rev        uint64
-	listeners  map[string]*listener // by listener ARN
-	groups     map[string]*groupRT
-	targets    map[targetKey]*targetRT
+	mu        sync.Mutex // Apply and Close only; never on the request path
+	applied   bool
+	closed    bool
+	rev       uint64
+	listeners map[string]*listener // by listener ARN
+	groups    map[string]*groupRT
+	targets   map[targetKey]*targetRT
 }
 
 // New returns an engine serving nothing until the first Apply.
