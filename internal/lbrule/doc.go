@@ -6,7 +6,8 @@
 // Contract: the package is pure. It does no I/O and reads no clock or
 // randomness; whatever varies (a random number, the time, random bytes)
 // is an argument. Rules are compiled once per configuration (Compile) and
-// evaluated on every request (Rules.Match) without allocating.
+// evaluated on every request (Rules.Match); matching allocates only to
+// decode percent-escaped query strings.
 //
 // Invariants:
 //   - a condition's values are OR-ed, a rule's conditions AND-ed, rules are
