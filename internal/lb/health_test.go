@@ -1,6 +1,8 @@
 package lb
 
 import (
+	"crypto/tls"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -191,4 +193,31 @@ func TestNLBHealthReasons(t *testing.T) {
 	}
 	s.status.Store(200)
 	waitFor(t, f.e, "NLB target healthy", func() bool { return healthOf(f.e, "t-n").State == lbconfig.HealthHealthy })
+}
+
+func TestHTTPSTargetsAndChecks(t *testing.T) {
+	cert := selfSigned(t, "target.internal")
+	kp, err := tls.X509KeyPair([]byte(cert.Chain), []byte(cert.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSwitchable("secure")
+	ip := loopIP()
+	l, err := tls.Listen("tcp", net.JoinHostPort(ip, "0"), &tls.Config{Certificates: []tls.Certificate{kp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	f := newFixture(t, Config{})
+	g := tg("tg/tls", lbconfig.Target{ID: "t-s", Address: ip, Port: l.Addr().(*net.TCPAddr).Port, State: lbconfig.TargetRegistered})
+	g.Protocol = lbconfig.ProtocolHTTPS
+	g.HealthCheck = fastHC(2, 2)
+	g.HealthCheck.Protocol = lbconfig.ProtocolHTTPS
+	f.apply(f.alb([]lbconfig.Rule{defaultRule(forward("tg/tls"))}, g))
+	waitFor(t, f.e, "HTTPS target healthy", func() bool { return healthOf(f.e, "t-s").State == lbconfig.HealthHealthy })
+	if resp, body := get(t, newClient(), f.url("/")); resp.StatusCode != 200 || body != "secure" {
+		t.Errorf("HTTPS target: %d %q", resp.StatusCode, body)
+	}
 }
