@@ -2,7 +2,6 @@ package lbrule
 
 import (
 	"encoding/hex"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -72,10 +71,18 @@ func RedirectURL(rd *lbconfig.Redirect, in RedirectInput) string {
 // (plus the custom fields it had); with a Root and no Self, "Self=1-…;" is
 // prepended; an existing Self is replaced. Other fields are kept in order.
 func TraceID(existing string, now time.Time, rnd [12]byte) string {
-	id := fmt.Sprintf("1-%08x-%s", uint32(now.Unix()), hex.EncodeToString(rnd[:]))
-	if strings.TrimSpace(existing) == "" {
-		return "Root=" + id
+	var b [5 + 2 + 8 + 1 + 24]byte
+	copy(b[:], "Root=1-")
+	ts := uint32(now.Unix())
+	for i := 0; i < 8; i++ {
+		b[7+i] = hexDigits[(ts>>(28-4*i))&0xf]
 	}
+	b[15] = '-'
+	hex.Encode(b[16:], rnd[:])
+	if strings.TrimSpace(existing) == "" {
+		return string(b[:])
+	}
+	id := string(b[5:])
 	fields := strings.Split(existing, ";")
 	hasRoot := false
 	for _, f := range fields {
@@ -105,3 +112,5 @@ func TraceID(existing string, now time.Time, rnd [12]byte) string {
 	}
 	return strings.Join(out, ";")
 }
+
+const hexDigits = "0123456789abcdef"
