@@ -23,6 +23,9 @@ import (
 const (
 	CookieTarget      = "AWSALB"
 	CookieTargetGroup = "AWSALBTG"
+	// CookieApp is the cookie the LB issues when a target sets the group's
+	// application cookie (app_cookie stickiness).
+	CookieApp = "AWSALBAPP-0"
 )
 
 // ServerHeader is what the LB's own responses carry.
@@ -176,6 +179,20 @@ func (e *Engine) newReverseProxy() http.Handler {
 			if _, ok := out.Header["User-Agent"]; !ok {
 				out.Header["User-Agent"] = nil // do not add Go's
 			}
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			st := resp.Request.Context().Value(ctxKey{}).(*reqState)
+			cfg := st.group.cfg
+			if cfg.StickinessType != "app_cookie" || cfg.StickinessDuration <= 0 || cfg.AppCookieName == "" {
+				return nil
+			}
+			for _, c := range resp.Cookies() {
+				if c.Name == cfg.AppCookieName {
+					e.setCookieHeader(resp.Header, CookieApp, cfg.ARN, st.target.host, cfg.StickinessDuration, e.now())
+					break
+				}
+			}
+			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			st := r.Context().Value(ctxKey{}).(*reqState)
@@ -339,14 +356,21 @@ func (l *listener) chooseGroup(w http.ResponseWriter, r *http.Request, a *action
 // stickyTarget returns the target the AWSALB cookie names when it is
 // still eligible, refreshing the cookie, or nil.
 func (l *listener) stickyTarget(w http.ResponseWriter, r *http.Request, g *groupView, now time.Time) *targetRT {
-	if g.cfg.StickinessType != "lb_cookie" || g.cfg.StickinessDuration <= 0 {
+	name := CookieTarget
+	switch {
+	case g.cfg.StickinessDuration <= 0:
+		return nil
+	case g.cfg.StickinessType == "lb_cookie":
+	case g.cfg.StickinessType == "app_cookie" && g.cfg.AppCookieName != "":
+		name = CookieApp
+	default:
 		return nil
 	}
-	c, err := r.Cookie(CookieTarget)
+	c, err := r.Cookie(name)
 	if err != nil {
 		return nil
 	}
-	arn, host, ok := l.e.openCookie(CookieTarget, c.Value, now)
+	arn, host, ok := l.e.openCookie(name, c.Value, now)
 	if !ok || arn != g.cfg.ARN {
 		return nil
 	}
@@ -354,13 +378,19 @@ func (l *listener) stickyTarget(w http.ResponseWriter, r *http.Request, g *group
 	if t == nil || !g.isEligible(t) {
 		return nil
 	}
-	l.e.setCookie(w, CookieTarget, arn, host, g.cfg.StickinessDuration, now)
+	if name == CookieTarget {
+		l.e.setCookie(w, CookieTarget, arn, host, g.cfg.StickinessDuration, now)
+	}
 	return t
 }
 
 // setCookie sets a sealed stickiness cookie naming a group (and target),
 // valid for d from now; the cookie itself lasts 7 days (ALB's).
 func (e *Engine) setCookie(w http.ResponseWriter, name, arn, host string, d time.Duration, now time.Time) {
+	e.setCookieHeader(w.Header(), name, arn, host, d, now)
+}
+
+func (e *Engine) setCookieHeader(h http.Header, name, arn, host string, d time.Duration, now time.Time) {
 	plain := strconv.FormatInt(now.Add(d).Unix(), 10) + "\x00" + arn + "\x00" + host
 	nonce := make([]byte, e.aead.NonceSize(), e.aead.NonceSize()+len(plain)+e.aead.Overhead())
 	a, b := rand.Uint64(), rand.Uint32()
@@ -372,7 +402,7 @@ func (e *Engine) setCookie(w http.ResponseWriter, name, arn, host string, d time
 	}
 	sealed := e.aead.Seal(nonce, nonce, []byte(plain), []byte(name))
 	c := &http.Cookie{Name: name, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/", Expires: now.Add(7 * 24 * time.Hour)}
-	w.Header().Add("Set-Cookie", c.String())
+	h.Add("Set-Cookie", c.String())
 }
 
 // openCookie returns the group and target a sealed cookie names, if it

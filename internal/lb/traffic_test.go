@@ -444,3 +444,43 @@ func TestRemovedListenerFinishesInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAppCookieStickiness(t *testing.T) {
+	mk := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login" {
+				http.SetCookie(w, &http.Cookie{Name: "SESSION", Value: name})
+			}
+			io.WriteString(w, name)
+		})
+	}
+	a, b := startBackend(t, mk("a")), startBackend(t, mk("b"))
+	f := newFixture(t, Config{})
+	g := tg("tg/app", a.target("a"), b.target("b"))
+	g.StickinessType = "app_cookie"
+	g.AppCookieName = "SESSION"
+	g.StickinessDuration = time.Hour
+	f.apply(f.alb([]lbconfig.Rule{defaultRule(forward("tg/app"))}, g))
+	c := newClient()
+	if resp, _ := get(t, c, f.url("/")); findCookie(resp, CookieApp) != nil {
+		t.Error("AWSALBAPP issued without the application cookie")
+	}
+	resp, first := get(t, c, f.url("/login"))
+	ck := findCookie(resp, CookieApp)
+	if ck == nil || findCookie(resp, "SESSION") == nil {
+		t.Fatal("no AWSALBAPP-0 cookie alongside the application's")
+	}
+	for range 10 {
+		req, _ := http.NewRequest("GET", f.url("/"), nil)
+		req.AddCookie(ck)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != first {
+			t.Fatalf("app cookie stickiness moved %s -> %s", first, body)
+		}
+	}
+}
