@@ -209,6 +209,17 @@ func (e *Engine) setHealth(t *targetRT, state int32, reason, desc string) {
 		}
 	}
 	t.health.Store(state)
+	if g := t.grp.view.Load(); state == stUnhealthy && g != nil && g.lbType == lbconfig.TypeNetwork {
+		// NLB resets the flows of a target that turns unhealthy
+		// (target_health_state.unhealthy.connection_termination, on by
+		// default), unless the group fails open.
+		for _, o := range g.registered {
+			if o != t && o.healthy() {
+				go t.closeConns()
+				break
+			}
+		}
+	}
 	e.log.Debug("target health", "tg", t.key.tg, "target", t.host, "state", stateNames[state], "reason", reason)
 	e.signal()
 }

@@ -253,3 +253,68 @@ func TestNLBSourceIPStickiness(t *testing.T) {
 		waitFor(t, f.e, "connection closed", func() bool { return ta.outstanding.Load()+tb.outstanding.Load() == 0 })
 	}
 }
+
+func TestNLBUnhealthyTargetLosesItsConnections(t *testing.T) {
+	f := newFixture(t, Config{})
+	a, b := echoServer(t), echoServer(t)
+	// Health is checked on a separate port, the same on both targets'
+	// addresses; closing a's makes a unhealthy while b stays healthy.
+	accept := func(l net.Listener) {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}
+	hcA, err := net.Listen("tcp", net.JoinHostPort(a.Address, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hcA.Close()
+	port := hcA.Addr().(*net.TCPAddr).Port
+	hcB, err := net.Listen("tcp", net.JoinHostPort(b.Address, itoa(port)))
+	if err != nil {
+		t.Skipf("health port taken on b: %v", err)
+	}
+	defer hcB.Close()
+	go accept(hcA)
+	go accept(hcB)
+	cfg := f.nlb(lbconfig.ProtocolTCP, tcpTG("tg/echo", a, b))
+	cfg.TargetGroups[0].HealthCheck.Port = port
+	f.apply(cfg)
+	waitFor(t, f.e, "both healthy", func() bool {
+		h := f.e.Health()
+		return len(h) == 2 && h[0].State == lbconfig.HealthHealthy && h[1].State == lbconfig.HealthHealthy
+	})
+	ta := f.e.targets[targetKey{"tg/echo", a.Address, a.Port}]
+	var onA net.Conn
+	for range 50 {
+		c, err := net.Dial("tcp", f.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+		if ta.outstanding.Load() == 1 {
+			onA = c
+			break
+		}
+		c.Close()
+	}
+	if onA == nil {
+		t.Fatal("no connection landed on a")
+	}
+	defer onA.Close()
+	hcA.Close()
+	waitFor(t, f.e, "a unhealthy", func() bool { return healthOf(f.e, a.ID).State == lbconfig.HealthUnhealthy })
+	buf := make([]byte, 1)
+	onA.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := onA.Read(buf); err == nil {
+		t.Error("the connection to the unhealthy target is still open")
+	}
+}
