@@ -79,7 +79,16 @@ func (e *Engine) buildListener(lb lbconfig.LoadBalancer, ln *lbconfig.Listener, 
 			return nil, nil, fmt.Errorf("rule %s has no action", r.ARN)
 		}
 		a := r.Actions[len(r.Actions)-1]
-		ra := action{kind: a.Type, fixed: a.FixedResponse, redirect: a.Redirect, stickiness: a.Stickiness}
+		// The view owns copies: the caller may reuse its Config.
+		ra := action{kind: a.Type, stickiness: a.Stickiness}
+		if a.FixedResponse != nil {
+			fr := *a.FixedResponse
+			ra.fixed = &fr
+		}
+		if a.Redirect != nil {
+			rd := *a.Redirect
+			ra.redirect = &rd
+		}
 		switch a.Type {
 		case lbconfig.ActionForward:
 			for _, wtg := range a.TargetGroups {
