@@ -484,3 +484,34 @@ func TestAppCookieStickiness(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseIsBounded(t *testing.T) {
+	s := newSlow("a")
+	be := startBackend(t, s)
+	f := newFixture(t, Config{ShutdownTimeout: 200 * time.Millisecond})
+	f.apply(f.alb([]lbconfig.Rule{defaultRule(forward("tg/a"))}, tg("tg/a", be.target("a"))))
+	done := make(chan error, 1)
+	go func() {
+		resp, err := newClient().Get(f.url("/slow"))
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-s.started
+	start := time.Now()
+	if err := f.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("the hanging request was not ended")
+	}
+	if err := f.e.Apply(&lbconfig.Config{Revision: 99}); err == nil {
+		t.Error("Apply after Close succeeded")
+	}
+}
