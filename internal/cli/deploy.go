@@ -34,6 +34,7 @@ type manifest struct {
 	EnableECSManagedTags          bool                                 `json:"enableECSManagedTags"`
 	Tags                          []shape.Tag                          `json:"tags"`
 	TaskDefinition                *shape.RegisterTaskDefinitionRequest `json:"taskDefinition"`
+	LoadBalancer                  *manifestLB                          `json:"loadBalancer"`
 
 	deploymentConfig *types.DeploymentConfiguration
 	constraints      []types.PlacementConstraint
@@ -67,6 +68,11 @@ func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, err
 	}
 	if err := checkTaskDefinition(m.TaskDefinition, "taskDefinition."); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.LoadBalancer != nil {
+		if err := checkLoadBalancer(&m); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	if m.Cluster == "" {
 		m.Cluster = "default"
@@ -112,7 +118,9 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 		Long: "deploy registers the task definition in the manifest, creates the service or updates it to\n" +
 			"the new revision, then shows the deployment's progress (deployments, counts, events) until it\n" +
 			"completes (exit 0), fails or is rolled back by the circuit breaker (exit 1), or --timeout\n" +
-			"passes (exit 2). See examples/ for manifests.",
+			"passes (exit 2). With a loadBalancer member it first finds or creates the load balancer, target\n" +
+			"group, listener and rule (by name, port and priority) and gives the service the target group;\n" +
+			"it ends with the load balancer's address and a curl line. See examples/ for manifests.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if file == "" {
@@ -127,13 +135,24 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The load balancer's path first: a refusal there registers nothing.
+			var lb *lbSetup
+			if m.LoadBalancer != nil {
+				ec, err := newELBClient(ctx, env, f)
+				if err != nil {
+					return err
+				}
+				if lb, err = applyLoadBalancer(ctx, ec, env.Stdout, m.LoadBalancer); err != nil {
+					return err
+				}
+			}
 			reg, err := c.RegisterTaskDefinition(ctx, td)
 			if err != nil {
 				return err
 			}
 			tdArn := aws.ToString(reg.TaskDefinition.TaskDefinitionArn)
 			fmt.Fprintf(env.Stdout, "registered %s\n", tdArn[strings.LastIndex(tdArn, "/")+1:])
-			svc, before, err := applyService(ctx, c, m, tdArn)
+			svc, before, err := applyService(ctx, c, env.Stdout, m, tdArn, lb)
 			if err != nil {
 				return err
 			}
@@ -146,7 +165,14 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 			fmt.Fprintf(env.Stdout, "service %s: deployment %s\n", m.Service, primary)
 			wctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			return followDeployment(wctx, c, env.Stdout, m.Cluster, m.Service, primary, before)
+			err = followDeployment(wctx, c, env.Stdout, m.Cluster, m.Service, primary, before)
+			if lb != nil {
+				fmt.Fprintf(env.Stdout, "load balancer %s: %s at %s\n", lb.name, lb.dns, lb.address)
+				if lb.curl != "" {
+					fmt.Fprintf(env.Stdout, "  %s\n", lb.curl)
+				}
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "service manifest (YAML or JSON)")
@@ -156,8 +182,9 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 
 // applyService creates the service, or updates it when it exists. It
 // returns the IDs of the events the service had before, which belong to
-// earlier rollouts.
-func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string) (*types.Service, map[string]bool, error) {
+// earlier rollouts. With lb, the service's loadBalancers are lb's (an
+// update passes them only when they differ from the service's).
+func applyService(ctx context.Context, c *ecs.Client, w io.Writer, m *manifest, tdArn string, lb *lbSetup) (*types.Service, map[string]bool, error) {
 	d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(m.Cluster), Services: []string{m.Service}})
 	if err != nil {
 		return nil, nil, err
@@ -167,24 +194,33 @@ func applyService(ctx context.Context, c *ecs.Client, m *manifest, tdArn string)
 		for _, e := range d.Services[0].Events {
 			before[aws.ToString(e.Id)] = true
 		}
-		out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{
+		in := &ecs.UpdateServiceInput{
 			Cluster: aws.String(m.Cluster), Service: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
 			DesiredCount: m.DesiredCount, DeploymentConfiguration: m.deploymentConfig,
 			HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
 			PlacementConstraints:          m.constraints, PlacementStrategy: m.strategy,
-		})
+		}
+		if lb != nil && !sameServiceLBs(d.Services[0].LoadBalancers, lb.serviceLBs) {
+			in.LoadBalancers = lb.serviceLBs
+			fmt.Fprintf(w, "service %s: load balancers changed to target group %s\n", m.Service, shortTGArn(lb.serviceLBs[0]))
+		}
+		out, err := c.UpdateService(ctx, in)
 		if err != nil {
 			return nil, nil, err
 		}
 		return out.Service, before, nil
 	}
-	out, err := c.CreateService(ctx, &ecs.CreateServiceInput{
+	in := &ecs.CreateServiceInput{
 		Cluster: aws.String(m.Cluster), ServiceName: aws.String(m.Service), TaskDefinition: aws.String(tdArn),
 		DesiredCount: m.DesiredCount, SchedulingStrategy: types.SchedulingStrategy(m.SchedulingStrategy),
 		DeploymentConfiguration: m.deploymentConfig, HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
 		PlacementConstraints: m.constraints, PlacementStrategy: m.strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
 		EnableECSManagedTags: m.EnableECSManagedTags, Tags: m.tags,
-	})
+	}
+	if lb != nil {
+		in.LoadBalancers = lb.serviceLBs
+	}
+	out, err := c.CreateService(ctx, in)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -59,6 +59,9 @@ type serverOptions struct {
 	retention time.Duration
 	gc        time.Duration
 	deploy    *deploy.Config // the service reconciler's timings; nil: the defaults
+	// lbAddresses is the load balancer address pool (CIDR); "": none, and
+	// CreateLoadBalancer is refused. Tests take pools apart from each other's.
+	lbAddresses string
 }
 
 // startServer runs a server in process; Close runs when the test ends (and
@@ -81,6 +84,7 @@ func startServer(t *testing.T, o serverOptions) *env {
 		StoppedTaskRetention: o.retention,
 		GCInterval:           o.gc,
 		Deploy:               o.deploy,
+		LBAddresses:          o.lbAddresses,
 	})
 	if err != nil {
 		t.Fatalf("start server: %v", err)

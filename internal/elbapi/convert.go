@@ -41,7 +41,10 @@ func (a *API) loadBalancerOut(lb *state.LoadBalancer) elbshape.LoadBalancer {
 	zones := make([]elbshape.AvailabilityZone, 0, len(lb.Subnets))
 	for i, s := range lb.Subnets {
 		z := elbshape.AvailabilityZone{SubnetId: ptr(s), ZoneName: ptr(a.namer.Zone(i))}
-		if lb.Type == elb.TypeNetwork {
+		// Both types report their one address (AWS reports none for an
+		// ALB, whose addresses change; berth's is fixed and the DNS name
+		// does not resolve, so clients need it to connect).
+		if lb.Address != "" {
 			z.LoadBalancerAddresses = []elbshape.LoadBalancerAddress{{IpAddress: ptr(lb.Address)}}
 		}
 		zones = append(zones, z)

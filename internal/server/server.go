@@ -27,9 +27,9 @@ import (
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/elbapi"
-	"berth.dev/berth/internal/lbapi"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/ipam"
+	"berth.dev/berth/internal/lbapi"
 	"berth.dev/berth/internal/raftnode"
 	"berth.dev/berth/internal/seal"
 )
