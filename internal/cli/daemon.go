@@ -23,6 +23,7 @@ type serverFlags struct {
 	taskRange                                  string
 	taskSubnetBits                             int
 	lbAddresses                                string
+	lbNode                                     bool // dev: run a load-balancer data-plane node
 	stateKeyFile                               string
 }
 
@@ -75,6 +76,7 @@ func newDevCmd(env *Env) *cobra.Command {
 		},
 	}
 	f.register(cmd, ".berth", DevLBAddresses)
+	cmd.Flags().BoolVar(&f.lbNode, "lb", true, "serve the load balancers created through the ELBv2 API in this process (a `berth lb` node)")
 	af.register(cmd, false)
 	return cmd
 }
@@ -126,6 +128,15 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	}
 	agentDone := make(chan error, 1)
 	go func() { agentDone <- ag.Run(ctx) }()
+	lbDone := make(chan error, 1)
+	if f.lbNode {
+		go func() {
+			lbDone <- runLBNode(ctx, log, lbNodeConfig{endpoint: srv.Endpoint(), region: f.region, keyID: creds.AccessKeyID,
+				secret: creds.SecretAccessKey, node: "dev", stateFile: filepath.Join(f.dataDir, "lb", lbStateFile)})
+		}()
+	} else {
+		lbDone <- nil
+	}
 	select {
 	case <-ag.Synced(): // registered, and the server's task list applied
 	case err := <-agentDone:
@@ -133,10 +144,13 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 		return fmt.Errorf("agent: %w", err)
 	case <-ctx.Done():
 	}
-	printDevBanner(env, srv, f.dataDir, drv.Name(), why, af.pull)
+	printDevBanner(env, srv, f.dataDir, drv.Name(), why, af.pull, lbNote(f))
 	err = srv.Wait(ctx)
 	if aerr := <-agentDone; err == nil {
 		err = aerr
+	}
+	if lerr := <-lbDone; err == nil && lerr != nil {
+		err = fmt.Errorf("load balancers: %w", lerr)
 	}
 	return err
 }
@@ -147,7 +161,7 @@ func deployConfig(f serverFlags) *deploy.Config {
 	return &d
 }
 
-func printDevBanner(env *Env, srv *server.Server, dataDir, runtimeName, runtime, pull string) {
+func printDevBanner(env *Env, srv *server.Server, dataDir, runtimeName, runtime, pull, lb string) {
 	creds, src := srv.Credentials()
 	abs, _ := filepath.Abs(dataDir)
 	ep := srv.Endpoint()
@@ -172,6 +186,7 @@ berth %s is running (Ctrl-C to stop)
   agent        one container instance in cluster default, runtime %s
   image pulls  %s: %s
   demo         %s
+  load bal.    %s
 
 Use it with the AWS CLI:
 
@@ -191,6 +206,17 @@ run from this folder):
   berth logs TASK_ID
   berth instances
 
-`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime, pull, pullNote, demoNote,
+`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime, pull, pullNote, demoNote, lb,
 		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), srv.Region(), ep, ep, ep)
+}
+
+// lbNote is the dev banner's line on load balancers.
+func lbNote(f serverFlags) string {
+	switch {
+	case f.lbAddresses == "":
+		return "none: no --lb-addresses"
+	case !f.lbNode:
+		return "addresses from " + f.lbAddresses + "; no data-plane node here (--lb=false): run `berth lb`"
+	}
+	return "addresses from " + f.lbAddresses + ", served in this process (aws elbv2 ..., berth lbs)"
 }

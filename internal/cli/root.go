@@ -144,6 +144,7 @@ func newRoot(env *Env) *cobra.Command {
 		newServerCmd(env),
 		newDevCmd(env),
 		newAgentCmd(env),
+		newLBCmd(env),
 		newDemoAppCmd(env),
 		newPauseCmd(env),
 		newRemoveTaskNetworkCmd(env),
