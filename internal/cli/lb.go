@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"berth.dev/berth/internal/lb"
+	"berth.dev/berth/internal/lbaddr"
 	"berth.dev/berth/internal/lbnode"
 )
 
@@ -61,7 +62,15 @@ func runLBNode(ctx context.Context, log *slog.Logger, c lbNodeConfig) error {
 	if err := os.MkdirAll(filepath.Dir(c.stateFile), 0o700); err != nil {
 		return fmt.Errorf("load-balancer state dir: %w", err)
 	}
-	eng := lb.New(lb.Config{Log: log.With("component", "lb"), Node: c.node})
+	// Load-balancer addresses the host does not hold are added to it when
+	// a listener binds one (needs CAP_NET_ADMIN; loopback pools need none).
+	addrs := lbaddr.New(nil, "", log.With("component", "lbaddr"))
+	defer func() {
+		if err := addrs.Close(); err != nil {
+			log.Warn("load-balancer addresses not removed", "err", err)
+		}
+	}()
+	eng := lb.New(lb.Config{Log: log.With("component", "lb"), Node: c.node, Listen: addrs.Listen})
 	defer eng.Close()
 	n := lbnode.New(lbnode.Config{Server: c.endpoint, Region: c.region, AccessKeyID: c.keyID, SecretAccessKey: c.secret,
 		Node: c.node, StateFile: c.stateFile, Engine: eng, Log: log})
