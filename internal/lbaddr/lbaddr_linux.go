@@ -85,7 +85,10 @@ func (m *Manager) Ensure(ip netip.Addr) error {
 		return fmt.Errorf("set %s up: %w", m.link, err)
 	}
 	a := &netlink.Addr{IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(32, 32)}, Label: m.link + labelSuffix}
-	if err := m.nl.AddrAdd(l, a); err != nil && !errors.Is(err, syscall.EEXIST) {
+	if err := m.nl.AddrAdd(l, a); err != nil {
+		if errors.Is(err, syscall.EEXIST) {
+			return nil // someone else's: left alone, never removed
+		}
 		return fmt.Errorf("add %s to %s: %w", ip, m.link, err)
 	}
 	m.added[ip] = true
