@@ -68,8 +68,14 @@ cleanup() {
 trap cleanup EXIT
 
 step "the agent runs Docker (the demo image needs it)"
-got=$(ecs list-container-instances --cluster "$CLUSTER" --query 'length(containerInstanceArns)' --output text)
-[[ "$got" -ge 1 ]] || fail "cluster $CLUSTER has no container instances"
+got=0
+for i in $(seq 1 60); do # berth dev's agent registers shortly after the API answers
+	got=$("$AWS" --endpoint-url "$BERTH_ENDPOINT" --region "$AWS_REGION" ecs list-container-instances --cluster "$CLUSTER" \
+		--query 'length(containerInstanceArns)' --output text 2>/dev/null) || got=0
+	[[ "$got" -ge 1 ]] && break
+	sleep 0.5
+done
+[[ "$got" -ge 1 ]] || fail "cluster $CLUSTER has no container instances after 30 s"
 instance=$(ecs list-container-instances --cluster "$CLUSTER" --query 'containerInstanceArns[0]' --output text)
 runtime=$(ecs describe-container-instances --cluster "$CLUSTER" --container-instances "$instance" \
 	--query "containerInstances[0].attributes[?name=='berth.runtime'].value | [0]" --output text)
