@@ -198,7 +198,7 @@ func TestQuickstart_READMELoadBalancers(t *testing.T) {
 		t.Fatalf("load balancer address %q, want one of 127.0.43.0/24", addr)
 	}
 	tgARN := aws("elbv2", "create-target-group", "--name", "demo-tg", "--protocol", "HTTP", "--port", "8080", "--vpc-id", "vpc-berth", "--target-type", "instance",
-		"--health-check-path", "/health", "--health-check-interval-seconds", "5", "--healthy-threshold-count", "2", "--query", "TargetGroups[0].TargetGroupArn")
+		"--health-check-path", "/health", "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2", "--query", "TargetGroups[0].TargetGroupArn")
 	aws("elbv2", "modify-target-group-attributes", "--target-group-arn", tgARN, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=5")
 	listenerARN := aws("elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP", "--port", "8000",
 		"--default-actions", "Type=forward,TargetGroupArn="+tgARN, "--query", "Listeners[0].ListenerArn")
