@@ -27,7 +27,7 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.endpoint, "endpoint", "", "berth endpoint URL (default: $BERTH_ENDPOINT, else the one ./.berth records, else http://127.0.0.1:4566)")
 	cmd.PersistentFlags().StringVar(&f.region, "region", "", "region (default: $AWS_REGION, else us-east-1)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
-	cmd.PersistentFlags().StringVar(&f.dataDir, "data-dir", ".berth", "data dir of a local `berth dev`, where credentials and the endpoint are found")
+	cmd.PersistentFlags().StringVar(&f.dataDir, "data-dir", ".berth", "data dir of a local berth dev, where credentials and the endpoint are found")
 }
 
 // resolveClient finds the endpoint, region and credentials. Region: the

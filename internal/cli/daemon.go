@@ -76,7 +76,7 @@ func newDevCmd(env *Env) *cobra.Command {
 		},
 	}
 	f.register(cmd, ".berth", DevLBAddresses)
-	cmd.Flags().BoolVar(&f.lbNode, "lb", true, "serve the load balancers created through the ELBv2 API in this process (a `berth lb` node)")
+	cmd.Flags().BoolVar(&f.lbNode, "lb", true, "serve the load balancers created through the ELBv2 API in this process (a berth lb node)")
 	af.register(cmd, false)
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,6 +58,10 @@ func newLBsCmd(env *Env, f *clientFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "lbs [NAME...]",
 		Short: "List load balancers with their listeners, rules and target health",
+		Long: `lbs lists the load balancers of berth's ELBv2 API (all of them, or those
+named) with their address, their listeners' rules in the order they are
+evaluated, and the health of their target groups' targets. Connect to a
+listener at the load balancer's address: berth's DNS names do not resolve.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			c, err := newELBClient(ctx, env, f)
@@ -68,9 +73,7 @@ func newLBsCmd(env *Env, f *clientFlags) *cobra.Command {
 				return err
 			}
 			if f.output == "json" {
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(views)
+				return encodeLBViews(env.Stdout, views)
 			}
 			return printLBs(env, views)
 		},
@@ -124,6 +127,9 @@ func describeLBs(ctx context.Context, c *elb.Client, names []string) ([]lbView, 
 	return views, nil
 }
 
+// printLBs prints each load balancer (with its address, where clients
+// connect: berth's DNS names do not resolve), its listeners' rules in the
+// order ELB evaluates them, and the health of its target groups' targets.
 func printLBs(env *Env, views []lbView) error {
 	if len(views) == 0 {
 		fmt.Fprintln(env.Stdout, "no load balancers")
@@ -134,41 +140,52 @@ func printLBs(env *Env, views []lbView) error {
 			fmt.Fprintln(env.Stdout)
 		}
 		lb := v.LoadBalancer
-		addr := ""
-		for _, az := range lb.AvailabilityZones {
-			for _, a := range az.LoadBalancerAddresses {
-				if a.IpAddress != nil && addr == "" {
-					addr = *a.IpAddress
-				}
-			}
-		}
-		state := ""
+		addr := lbAddress(lb)
+		state, reason := "", ""
 		if lb.State != nil {
-			state = string(lb.State.Code)
+			state, reason = string(lb.State.Code), aws.ToString(lb.State.Reason)
 		}
-		fmt.Fprintf(env.Stdout, "%s  %s %s  %s  %s  %s\n", aws.ToString(lb.LoadBalancerName), lb.Type, lb.Scheme, state, addr, aws.ToString(lb.DNSName))
-		tw := table(env.Stdout, "  LISTENER", "RULE", "CONDITIONS", "ACTION")
-		for _, l := range v.Listeners {
-			listener := fmt.Sprintf("  %s:%d", l.Listener.Protocol, aws.ToInt32(l.Listener.Port))
-			for _, r := range l.Rules {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", listener, aws.ToString(r.Priority), conditionsText(r.Conditions), actionsText(r.Actions, v.TargetGroups))
-			}
-		}
+		tw := table(env.Stdout, "LOAD BALANCER", "TYPE", "SCHEME", "STATE", "ADDRESS", "DNS NAME (not resolvable)")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", aws.ToString(lb.LoadBalancerName), lb.Type, lb.Scheme, state, orDash(addr), aws.ToString(lb.DNSName))
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		if reason != "" && lb.State.Code != elbtypes.LoadBalancerStateEnumActive {
+			fmt.Fprintf(env.Stdout, "  %s: %s\n", state, reason)
+		}
+		if len(v.Listeners) == 0 {
+			fmt.Fprintln(env.Stdout, "  no listeners")
+		} else {
+			tw = table(env.Stdout, "  LISTENER", "RULE", "CONDITIONS", "ACTION")
+			for _, l := range v.Listeners {
+				listener := fmt.Sprintf("  %s %s:%d", l.Listener.Protocol, orDash(addr), aws.ToInt32(l.Listener.Port))
+				for _, r := range l.Rules {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", listener, aws.ToString(r.Priority), conditionsText(r.Conditions), actionsText(r.Actions, v.TargetGroups))
+				}
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+		if len(v.TargetGroups) == 0 {
+			fmt.Fprintln(env.Stdout, "  no target groups")
+			continue
 		}
 		tw = table(env.Stdout, "  TARGET GROUP", "TARGET", "PORT", "STATE", "REASON")
 		for _, tg := range v.TargetGroups {
 			name := "  " + aws.ToString(tg.TargetGroup.TargetGroupName)
 			if len(tg.Targets) == 0 {
-				fmt.Fprintf(tw, "%s\t-\t\t\t\n", name)
+				fmt.Fprintf(tw, "%s\t-\t-\t-\tno targets registered\n", name)
 			}
 			for _, t := range tg.Targets {
-				st, reason := "", ""
+				st, why := "", ""
 				if t.TargetHealth != nil {
-					st, reason = string(t.TargetHealth.State), string(t.TargetHealth.Reason)
+					st, why = string(t.TargetHealth.State), string(t.TargetHealth.Reason)
+					if d := aws.ToString(t.TargetHealth.Description); d != "" {
+						why += ": " + d
+					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, aws.ToString(t.Target.Id), aws.ToInt32(t.Target.Port), st, reason)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", name, aws.ToString(t.Target.Id), aws.ToInt32(t.Target.Port), st, orDash(why))
 			}
 		}
 		if err := tw.Flush(); err != nil {
@@ -176,6 +193,61 @@ func printLBs(env *Env, views []lbView) error {
 		}
 	}
 	return nil
+}
+
+// lbAddress is the first address DescribeLoadBalancers reports for lb.
+func lbAddress(lb elbtypes.LoadBalancer) string {
+	for _, az := range lb.AvailabilityZones {
+		for _, a := range az.LoadBalancerAddresses {
+			if a.IpAddress != nil {
+				return *a.IpAddress
+			}
+		}
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// encodeLBViews prints views as JSON with the SDK's member names (ELB's, as
+// the AWS CLI prints them) and, as the AWS CLI, without the members the
+// answer did not have (nulls and empty strings).
+func encodeLBViews(w io.Writer, views []lbView) error {
+	b, err := json.Marshal(views)
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(pruneAbsent(v))
+}
+
+// pruneAbsent drops null and empty-string members of JSON objects.
+func pruneAbsent(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if e == nil || e == "" {
+				delete(v, k)
+				continue
+			}
+			v[k] = pruneAbsent(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = pruneAbsent(e)
+		}
+	}
+	return v
 }
 
 func conditionsText(cs []elbtypes.RuleCondition) string {
@@ -226,14 +298,28 @@ func actionsText(as []elbtypes.Action, groups []targetGroupView) string {
 			if a.ForwardConfig != nil && len(a.ForwardConfig.TargetGroups) > 0 {
 				var tgs []string
 				for _, t := range a.ForwardConfig.TargetGroups {
-					tgs = append(tgs, fmt.Sprintf("%s(%d)", name(aws.ToString(t.TargetGroupArn)), aws.ToInt32(t.Weight)))
+					if len(a.ForwardConfig.TargetGroups) == 1 {
+						tgs = append(tgs, name(aws.ToString(t.TargetGroupArn)))
+						continue
+					}
+					tgs = append(tgs, fmt.Sprintf("%s (weight %d)", name(aws.ToString(t.TargetGroupArn)), aws.ToInt32(t.Weight)))
 				}
-				parts = append(parts, "forward "+strings.Join(tgs, " "))
+				parts = append(parts, "forward "+strings.Join(tgs, ", "))
 			} else {
 				parts = append(parts, "forward "+name(aws.ToString(a.TargetGroupArn)))
 			}
 		case elbtypes.ActionTypeEnumRedirect:
-			parts = append(parts, "redirect")
+			text := "redirect"
+			if r := a.RedirectConfig; r != nil {
+				text += " " + string(r.StatusCode)
+				for _, p := range []struct{ name, v string }{{"protocol", aws.ToString(r.Protocol)}, {"host", aws.ToString(r.Host)},
+					{"port", aws.ToString(r.Port)}, {"path", aws.ToString(r.Path)}, {"query", aws.ToString(r.Query)}} {
+					if p.v != "" && !strings.HasPrefix(p.v, "#{") {
+						text += " " + p.name + "=" + p.v
+					}
+				}
+			}
+			parts = append(parts, text)
 		case elbtypes.ActionTypeEnumFixedResponse:
 			code := ""
 			if a.FixedResponseConfig != nil {

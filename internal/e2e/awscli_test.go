@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"berth.dev/berth/internal/dockertest"
 )
 
 // awsCLI is where Debian's awscli package installs the AWS CLI v2. The
@@ -36,6 +38,18 @@ func TestAWSCLITasks(t *testing.T) {
 // deployments quick.
 func TestAWSCLIServices(t *testing.T) {
 	runAWSCLIScript(t, "awscli-services.sh", "--runtime", "process", "--task-settle-time", "2s")
+}
+
+// TestAWSCLILoadBalancer runs scripts/awscli-lb.sh against `berth dev` on
+// Docker (the demo image): an ALB, a target group of instance targets, a
+// listener and a rule made with `aws elbv2`, a service with
+// --load-balancers, the CLI's target-in-service, target-deregistered and
+// load-balancers-deleted waiters, traffic through the listener, a scale-in
+// that drains a target, ELB's and ECS's errors, the clean-up. Its load
+// balancers take addresses of a pool no other test uses.
+func TestAWSCLILoadBalancer(t *testing.T) {
+	dockertest.RequireDocker(t)
+	runAWSCLIScript(t, "awscli-lb.sh", "--runtime", "docker", "--lb-addresses", "127.0.42.0/24")
 }
 
 // haveAWSCLI reports whether the AWS CLI is at awsCLI; where it is
