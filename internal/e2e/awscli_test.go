@@ -1,18 +1,14 @@
 package e2e
 
 import (
-	"bytes"
+	"berth.dev/berth/internal/e2e/berthdev"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"berth.dev/berth/internal/dockertest"
 )
 
 // awsCLI is where Debian's awscli package installs the AWS CLI v2. The
@@ -38,18 +34,6 @@ func TestAWSCLITasks(t *testing.T) {
 // deployments quick.
 func TestAWSCLIServices(t *testing.T) {
 	runAWSCLIScript(t, "awscli-services.sh", "--runtime", "process", "--task-settle-time", "2s")
-}
-
-// TestAWSCLILoadBalancer runs scripts/awscli-lb.sh against `berth dev` on
-// Docker (the demo image): an ALB, a target group of instance targets, a
-// listener and a rule made with `aws elbv2`, a service with
-// --load-balancers, the CLI's target-in-service, target-deregistered and
-// load-balancers-deleted waiters, traffic through the listener, a scale-in
-// that drains a target, ELB's and ECS's errors, the clean-up. Its load
-// balancers take addresses of a pool no other test uses.
-func TestAWSCLILoadBalancer(t *testing.T) {
-	dockertest.RequireDocker(t)
-	runAWSCLIScript(t, "awscli-lb.sh", "--runtime", "docker", "--lb-addresses", "127.0.42.0/24")
 }
 
 // haveAWSCLI reports whether the AWS CLI is at awsCLI; where it is
@@ -83,66 +67,18 @@ func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
 	c, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(c, "bash", script)
-	cmd.Env = append(withoutAWSEnv(os.Environ()),
+	cmd.Env = append(berthdev.WithoutAWSEnv(os.Environ()),
 		"BERTH_ENDPOINT="+p.endpoint,
 		"AWS_ACCESS_KEY_ID="+testKeyID,
 		"AWS_SECRET_ACCESS_KEY="+testSecret,
 		"AWS_REGION="+testRegion,
 	)
-	out := &lineLogger{t: t}
+	out := &berthdev.LineLogger{T: t}
 	cmd.Stdout, cmd.Stderr = out, out
 	err := cmd.Run()
-	out.flush()
+	out.Flush()
 	if err != nil {
 		p.kill() // the process is gone: its output is complete
 		t.Fatalf("%s: %v\nberth output:\n%s", filepath.Base(script), err, p.stderr.String())
-	}
-}
-
-// withoutAWSEnv drops the caller's AWS credentials, profile and endpoint
-// settings so that only the ones the test sets reach the CLI.
-func withoutAWSEnv(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		switch name {
-		case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-			"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-// lineLogger forwards a process's output to the test log line by line, as
-// the process writes it.
-type lineLogger struct {
-	t   *testing.T
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (l *lineLogger) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, b...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			break
-		}
-		l.t.Log(string(l.buf[:i]))
-		l.buf = l.buf[i+1:]
-	}
-	return len(b), nil
-}
-
-func (l *lineLogger) flush() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.buf) > 0 {
-		l.t.Log(string(l.buf))
-		l.buf = nil
 	}
 }

@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"bytes"
+	"berth.dev/berth/internal/e2e/berthdev"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,22 +14,7 @@ import (
 )
 
 // lockedBuffer is a bytes.Buffer a process writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = berthdev.Buffer
 
 // devBanner starts `berth dev --runtime rt`, stops it once its banner is
 // out and returns all it printed.

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"berth.dev/berth/internal/e2e/berthdev"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,11 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -104,143 +101,9 @@ func TestQuickstart_README(t *testing.T) {
 // function that stops it (also run at cleanup).
 func startQuickstartDev(t *testing.T, extra ...string) (string, *lockedBuffer, func()) {
 	t.Helper()
-	dir := t.TempDir()
-	// --task-network off: the README's quickstart runs no awsvpc task, and
-	// the host's own network stays untouched (the awsvpc tests make theirs
-	// in namespaces).
-	args := append([]string{"dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0", "--runtime", "docker", "--task-network", "off"}, extra...)
-	dev := exec.Command(berthBin, args...)
-	dev.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
-	out := &lockedBuffer{}
-	dev.Stdout, dev.Stderr = out, out
-	if err := dev.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopDev := sync.OnceFunc(func() {
-		_ = dev.Process.Signal(syscall.SIGTERM)
-		_ = dev.Wait()
-	})
-	t.Cleanup(stopDev)
-	deadline := time.Now().Add(3 * time.Minute)
-	for !strings.Contains(out.String(), "Use it with the AWS CLI") {
-		if time.Now().After(deadline) {
-			t.Fatalf("berth dev printed no banner:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	m := regexp.MustCompile(`endpoint\s+(http://\S+)`).FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no endpoint in the banner:\n%s", out.String())
-	}
-	return m[1], out, stopDev
+	d := berthdev.Start(t, berthBin, testKeyID, testSecret, extra...)
+	return d.Endpoint, d.Output, d.Stop
 }
 
 // quickstartEnv is the environment the README's commands run in.
-func quickstartEnv() []string {
-	return append(withoutAWSEnv(os.Environ()), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret,
-		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
-}
-
-// TestQuickstart_READMELoadBalancers follows the README's "Load balancers"
-// section as written against `berth dev` on Docker: with the AWS CLI, a
-// load balancer, a target group, a listener forwarding to it and a service
-// of the demo task definition with --load-balancers, the target-in-service
-// waiter, target health and curl through the load balancer's address; with
-// berth, `berth deploy -f examples/web-lb-service.yaml`, its curl line and
-// `berth lbs`. Its load balancers take addresses of a pool no other test
-// uses (the README's 127.0.1.0/24 belongs to a berth dev run by hand).
-func TestQuickstart_READMELoadBalancers(t *testing.T) {
-	dockertest.RequireDocker(t)
-	if !haveAWSCLI(t) {
-		t.Skipf("the AWS CLI is not at %s (set BERTH_REQUIRE_AWSCLI=1 to make this a failure)", awsCLI)
-	}
-	endpoint, out, stopDev := startQuickstartDev(t, "--lb-addresses", "127.0.43.0/24")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	run := func(name string, args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Dir = repoRoot
-		cmd.Env = quickstartEnv()
-		b, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s\nberth dev:\n%s", filepath.Base(name), strings.Join(args, " "), err, b, out.String())
-		}
-		return string(b)
-	}
-	aws := func(args ...string) string {
-		t.Helper()
-		return strings.TrimSpace(run(awsCLI, append([]string{"--endpoint-url", endpoint, "--output", "text"}, args...)...))
-	}
-	get := func(url string) string {
-		t.Helper()
-		var err error
-		for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(200 * time.Millisecond) {
-			var resp *http.Response
-			if resp, err = http.Get(url); err == nil {
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					return string(body)
-				}
-				err = fmt.Errorf("%s: %s", resp.Status, body)
-			}
-		}
-		t.Fatalf("GET %s: %v", url, err)
-		return ""
-	}
-
-	// With the AWS CLI.
-	lbARN := aws("elbv2", "create-load-balancer", "--name", "demo", "--type", "application", "--subnets", "subnet-a", "subnet-b",
-		"--query", "LoadBalancers[0].LoadBalancerArn")
-	addr := aws("elbv2", "describe-load-balancers", "--names", "demo", "--query", "LoadBalancers[0].AvailabilityZones[0].LoadBalancerAddresses[0].IpAddress")
-	if !strings.HasPrefix(addr, "127.0.43.") {
-		t.Fatalf("load balancer address %q, want one of 127.0.43.0/24", addr)
-	}
-	tgARN := aws("elbv2", "create-target-group", "--name", "demo-tg", "--protocol", "HTTP", "--port", "8080", "--vpc-id", "vpc-berth", "--target-type", "instance",
-		"--health-check-path", "/health", "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2", "--query", "TargetGroups[0].TargetGroupArn")
-	aws("elbv2", "modify-target-group-attributes", "--target-group-arn", tgARN, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=5")
-	listenerARN := aws("elbv2", "create-listener", "--load-balancer-arn", lbARN, "--protocol", "HTTP", "--port", "8000",
-		"--default-actions", "Type=forward,TargetGroupArn="+tgARN, "--query", "Listeners[0].ListenerArn")
-	aws("ecs", "register-task-definition", "--cli-input-json", "file://examples/demo.json")
-	aws("ecs", "create-service", "--service-name", "demo-lb", "--task-definition", "demo", "--desired-count", "2",
-		"--load-balancers", "targetGroupArn="+tgARN+",containerName=app,containerPort=8080")
-	aws("elbv2", "wait", "target-in-service", "--target-group-arn", tgARN)
-	if h := aws("elbv2", "describe-target-health", "--target-group-arn", tgARN, "--query", "TargetHealthDescriptions[].TargetHealth.State"); h != "healthy\thealthy" {
-		t.Errorf("target health after target-in-service: %q", h)
-	}
-	if body := get("http://" + addr + ":8000/"); !strings.Contains(body, "demo-app") {
-		t.Errorf("GET through the load balancer: want the demo app's echo, got %s", body)
-	}
-	aws("ecs", "delete-service", "--service", "demo-lb", "--force")
-	aws("elbv2", "delete-listener", "--listener-arn", listenerARN)
-	aws("elbv2", "delete-target-group", "--target-group-arn", tgARN)
-	aws("elbv2", "delete-load-balancer", "--load-balancer-arn", lbARN)
-	aws("ecs", "wait", "services-inactive", "--services", "demo-lb")
-
-	// With berth.
-	berth := func(args ...string) string {
-		t.Helper()
-		return run(berthBin, append([]string{"--endpoint", endpoint}, args...)...)
-	}
-	deployed := berth("deploy", "-f", "examples/web-lb-service.yaml")
-	m := regexp.MustCompile(`curl (http://\S+)`).FindStringSubmatch(deployed)
-	if m == nil {
-		t.Fatalf("berth deploy printed no curl line:\n%s", deployed)
-	}
-	if body := get(m[1]); !strings.Contains(body, "demo-app") {
-		t.Errorf("GET %s: want the demo app's echo, got %s", m[1], body)
-	}
-	lbs := berth("lbs")
-	for _, want := range []string{"web ", "HTTP " + strings.TrimPrefix(strings.TrimSuffix(m[1], "/"), "http://"), "path-pattern=/,/health", "forward web-tg", "fixed-response 404"} {
-		if !strings.Contains(lbs, want) {
-			t.Errorf("berth lbs lacks %q:\n%s", want, lbs)
-		}
-	}
-	if n := strings.Count(lbs, " healthy "); n != 2 {
-		t.Errorf("berth lbs shows %d healthy targets, want 2:\n%s", n, lbs)
-	}
-	aws("ecs", "delete-service", "--service", "web-lb", "--force")
-	aws("ecs", "wait", "services-inactive", "--services", "web-lb")
-	stopDev()
-}
+func quickstartEnv() []string { return berthdev.CLIEnv(testKeyID, testSecret) }
