@@ -67,7 +67,9 @@ func TestTargetHealthTransitions(t *testing.T) {
 		aws.ToString(h.Description) != "Target deregistration is in progress" {
 		t.Fatalf("deregistered target: %s (%s) %q, want draining", h.State, h.Reason, aws.ToString(h.Description))
 	}
-	w := elb.NewTargetDeregisteredWaiter(e.elb, func(o *elb.TargetDeregisteredWaiterOptions) { o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second })
+	w := elb.NewTargetDeregisteredWaiter(e.elb, func(o *elb.TargetDeregisteredWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second
+	})
 	if err := w.Wait(e.ctx(), &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg), Targets: target}, 30*time.Second); err != nil {
 		t.Fatalf("target-deregistered waiter: %v", err)
 	}
