@@ -227,12 +227,15 @@ func removeContainers(t *testing.T, d driver.Driver, id string) {
 
 // webDef registers a bridge-mode task definition of the test app that
 // serves / on 8080 with VERSION=version in its environment.
-func (e *env) webDef(version string) string {
+func (e *env) webDef(version string) string { return e.appDef(version) }
+
+// appDef is webDef with more arguments for the test app (say, --unhealthy).
+func (e *env) appDef(version string, args ...string) string {
 	out, err := e.ecs.RegisterTaskDefinition(e.ctx(), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeBridge,
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String(e.image), Essential: aws.Bool(true), Memory: aws.Int32(64),
-			Command:      []string{"--listen", ":8080"},
+			Command:      append([]string{"--listen", ":8080"}, args...),
 			Environment:  []ecstypes.KeyValuePair{{Name: aws.String("VERSION"), Value: aws.String(version)}},
 			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(0), Protocol: ecstypes.TransportProtocolTcp}},
 		}},
@@ -438,6 +441,89 @@ func (e *env) waitStable(name string, within time.Duration) ecstypes.Service {
 	e.t.Fatalf("service %s not stable within %s: running %d desired %d deployments %d\nevents:\n%s", name, within, last.RunningCount, last.DesiredCount,
 		len(last.Deployments), strings.Join(events, "\n"))
 	return last
+}
+
+// runningTasks waits until the service has n RUNNING tasks and returns
+// them.
+func (e *env) runningTasks(name string, n int, within time.Duration) []ecstypes.Task {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var running []ecstypes.Task
+		lt, err := e.ecs.ListTasks(e.ctx(), &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(name)})
+		if err == nil && len(lt.TaskArns) > 0 {
+			dt, err := e.ecs.DescribeTasks(e.ctx(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: lt.TaskArns})
+			if err == nil {
+				for _, task := range dt.Tasks {
+					if aws.ToString(task.LastStatus) == "RUNNING" && aws.ToString(task.DesiredStatus) == "RUNNING" {
+						running = append(running, task)
+					}
+				}
+			}
+		}
+		if len(running) == n {
+			return running
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("service %s has %d running tasks after %s, want %d", name, len(running), within, n)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// task describes one task.
+func (e *env) task(arn string) ecstypes.Task {
+	e.t.Helper()
+	dt, err := e.ecs.DescribeTasks(e.ctx(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}})
+	if err != nil || len(dt.Tasks) != 1 {
+		e.t.Fatalf("describe task %s: %v %+v", arn, err, dt)
+	}
+	return dt.Tasks[0]
+}
+
+// hostPort is the host port of the task's app container's port 8080.
+func hostPort(t *testing.T, task ecstypes.Task) int {
+	t.Helper()
+	for _, c := range task.Containers {
+		for _, nb := range c.NetworkBindings {
+			if aws.ToString(c.Name) == "app" && aws.ToInt32(nb.ContainerPort) == 8080 {
+				return int(aws.ToInt32(nb.HostPort))
+			}
+		}
+	}
+	t.Fatalf("task %s has no binding of port 8080: %+v", aws.ToString(task.TaskArn), task.Containers)
+	return 0
+}
+
+// instanceID is the EC2 instance ID of the task's container instance.
+func (e *env) instanceID(task ecstypes.Task) string {
+	e.t.Helper()
+	out, err := e.ecs.DescribeContainerInstances(e.ctx(), &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster),
+		ContainerInstances: []string{aws.ToString(task.ContainerInstanceArn)}})
+	if err != nil || len(out.ContainerInstances) != 1 {
+		e.t.Fatalf("describe container instance of task %s: %v", aws.ToString(task.TaskArn), err)
+	}
+	return aws.ToString(out.ContainerInstances[0].Ec2InstanceId)
+}
+
+// waitEvent waits until the service has an event whose message is msg.
+func (e *env) waitEvent(name, msg string, within time.Duration) {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	var last ecstypes.Service
+	for time.Now().Before(deadline) {
+		out, err := e.ecs.DescribeServices(e.ctx(), &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name}})
+		if err == nil && len(out.Services) == 1 {
+			last = out.Services[0]
+			for _, ev := range last.Events {
+				if aws.ToString(ev.Message) == msg {
+					return
+				}
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	e.t.Fatalf("service %s has no event %q within %s; events:\n%s", name, msg, within, strings.Join(eventTexts(last), "\n"))
 }
 
 // load keeps a steady rate of GET / through addr and counts the answers by
