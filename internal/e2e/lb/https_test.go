@@ -8,7 +8,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
+	"net"
 	"net/http"
 	"slices"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
@@ -27,8 +30,9 @@ import (
 func TestHTTPSWithImportedCertificate(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 0)
-	caPEM, certPEM, keyPEM := testCertificate(t, "web.example.com")
-	imp, err := e.acm.ImportCertificate(e.ctx(), &acm.ImportCertificateInput{Certificate: certPEM, PrivateKey: keyPEM, CertificateChain: caPEM})
+	ca := newTestCA(t)
+	certPEM, keyPEM := ca.leaf(t, "web.example.com", 2)
+	imp, err := e.acm.ImportCertificate(e.ctx(), &acm.ImportCertificateInput{Certificate: certPEM, PrivateKey: keyPEM, CertificateChain: ca.pem})
 	if err != nil {
 		t.Fatalf("import certificate: %v", err)
 	}
@@ -43,7 +47,7 @@ func TestHTTPSWithImportedCertificate(t *testing.T) {
 	e.waitInService(tg, 30*time.Second)
 
 	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(caPEM) {
+	if !roots.AppendCertsFromPEM(ca.pem) {
 		t.Fatal("the test CA does not parse")
 	}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
@@ -73,36 +77,88 @@ func TestHTTPSWithImportedCertificate(t *testing.T) {
 	if aws.ToString(d.Certificate.DomainName) != "web.example.com" {
 		t.Errorf("certificate domain %q", aws.ToString(d.Certificate.DomainName))
 	}
+
+	// A certificate in use cannot be deleted.
+	if _, err := e.acm.DeleteCertificate(e.ctx(), &acm.DeleteCertificateInput{CertificateArn: aws.String(certARN)}); !errors.As(err, new(*acmtypes.ResourceInUseException)) {
+		t.Errorf("DeleteCertificate of a certificate in use: %v, want ResourceInUseException", err)
+	}
+
+	// Renewed (re-imported under its ARN), the listener serves the new
+	// certificate without being touched, at once: within 5 s, half the
+	// stream's heartbeat (the import itself must push a configuration).
+	certPEM, keyPEM = ca.leaf(t, "web.example.com", 3)
+	if _, err := e.acm.ImportCertificate(e.ctx(), &acm.ImportCertificateInput{CertificateArn: aws.String(certARN), Certificate: certPEM,
+		PrivateKey: keyPEM, CertificateChain: ca.pem}); err != nil {
+		t.Fatalf("re-import certificate: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		serial, err := servedSerial(addr+":443", roots, "web.example.com")
+		if err != nil {
+			t.Fatalf("handshake after the re-import: %v", err)
+		}
+		if serial == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("5s after the re-import the listener still serves certificate %d", serial)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
-// testCertificate makes a CA and a leaf for name signed by it, and returns
-// them and the leaf's key in PEM.
-func testCertificate(t *testing.T, name string) (caPEM, certPEM, keyPEM []byte) {
+// servedSerial handshakes with addr (SNI name) and returns the serial
+// number of the leaf it serves.
+func servedSerial(addr string, roots *x509.CertPool, name string) (int64, error) {
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, ServerName: name, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates[0].SerialNumber.Int64(), nil
+}
+
+// testCA is a certificate authority of the test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newTestCA(t *testing.T) *testCA {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "berth e2e test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "berth e2e test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// leaf makes a server certificate for name with serial number serial, and
+// returns it and its key in PEM.
+func (ca *testCA) leaf(t *testing.T, name string, serial int64) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +166,5 @@ func testCertificate(t *testing.T, name string) (caPEM, certPEM, keyPEM []byte) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
 }
