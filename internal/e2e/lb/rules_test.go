@@ -13,8 +13,9 @@ import (
 )
 
 // TestListenerRulesAndWeights: an ALB listener routes by path and by host
-// to two target groups, answers its default fixed 404 otherwise, and a
-// weighted forward splits 3:1 between the groups.
+// to two target groups, answers its default fixed 404 otherwise, follows
+// SetRulePriorities, ModifyRule and DeleteRule at once, and a weighted
+// forward splits 3:1 between the groups.
 func TestListenerRulesAndWeights(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 0)
@@ -27,14 +28,16 @@ func TestListenerRulesAndWeights(t *testing.T) {
 	l := e.listener(lbARN, elbtypes.ProtocolEnumHttp, 80, "", []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse,
 		FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("404"), ContentType: aws.String("text/plain"),
 			MessageBody: aws.String("no route")}}})
-	rule := func(prio int32, cond elbtypes.RuleCondition, tg string) {
-		if _, err := e.elb.CreateRule(e.ctx(), &elb.CreateRuleInput{ListenerArn: aws.String(l), Priority: aws.Int32(prio),
-			Conditions: []elbtypes.RuleCondition{cond}, Actions: forward(tg)}); err != nil {
+	rule := func(prio int32, cond elbtypes.RuleCondition, tg string) string {
+		out, err := e.elb.CreateRule(e.ctx(), &elb.CreateRuleInput{ListenerArn: aws.String(l), Priority: aws.Int32(prio),
+			Conditions: []elbtypes.RuleCondition{cond}, Actions: forward(tg)})
+		if err != nil {
 			t.Fatalf("create rule %d: %v", prio, err)
 		}
+		return aws.ToString(out.Rules[0].RuleArn)
 	}
-	rule(10, elbtypes.RuleCondition{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/api/*"}}}, tgA)
-	rule(20, elbtypes.RuleCondition{Field: aws.String("host-header"), HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: []string{"admin.example.com"}}}, tgB)
+	pathRule := rule(10, elbtypes.RuleCondition{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/api/*"}}}, tgA)
+	hostRule := rule(20, elbtypes.RuleCondition{Field: aws.String("host-header"), HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: []string{"admin.example.com"}}}, tgB)
 	// A second listener forwards 3:1 to the two groups.
 	e.listener(lbARN, elbtypes.ProtocolEnumHttp, 8080, "", []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
 		ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
@@ -69,6 +72,37 @@ func TestListenerRulesAndWeights(t *testing.T) {
 			t.Errorf("GET %s reached the backend as %s", tc.path, ec.Path)
 		}
 	}
+
+	// Rule changes take effect at once (within 5 s; the stream's heartbeat
+	// is 10 s): the host rule moves before the path rule, then forwards to
+	// a; the path rule goes.
+	route := func(what, host, path, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			status, ec, err := get(t, c, "http://"+addr+path, host)
+			if err == nil && ec.Version == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: GET %s (Host %q) still answers %d from %q (%v), want %q", what, path, host, status, ec.Version, err, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if _, err := e.elb.SetRulePriorities(e.ctx(), &elb.SetRulePrioritiesInput{RulePriorities: []elbtypes.RulePriorityPair{
+		{RuleArn: aws.String(hostRule), Priority: aws.Int32(5)}}}); err != nil {
+		t.Fatal(err)
+	}
+	route("SetRulePriorities", "admin.example.com", "/api/x", "b")
+	if _, err := e.elb.ModifyRule(e.ctx(), &elb.ModifyRuleInput{RuleArn: aws.String(hostRule), Actions: forward(tgA)}); err != nil {
+		t.Fatal(err)
+	}
+	route("ModifyRule", "admin.example.com", "/", "a")
+	if _, err := e.elb.DeleteRule(e.ctx(), &elb.DeleteRuleInput{RuleArn: aws.String(pathRule)}); err != nil {
+		t.Fatal(err)
+	}
+	route("DeleteRule", "www.example.com", "/api/users", "no route")
 
 	// The weighted split over 400 requests: 3:1 within 10 points (4.6 standard deviations of a random split).
 	const n = 400
