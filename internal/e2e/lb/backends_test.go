@@ -27,13 +27,14 @@ type backend struct {
 }
 
 // echo is a backend's answer: VERSION (the backend's name, as the test
-// app reports its VERSION, so that load counts by it), and the request as
-// it reached the backend.
+// app reports its VERSION, so that load counts by it), the host name (the
+// test app's container's), and the request as it reached the backend.
 type echo struct {
-	Version string      `json:"VERSION"`
-	Host    string      `json:"host"`
-	Path    string      `json:"path"`
-	Header  http.Header `json:"header"`
+	Version  string      `json:"VERSION"`
+	Hostname string      `json:"hostname"`
+	Host     string      `json:"host"`
+	Path     string      `json:"path"`
+	Header   http.Header `json:"header"`
 }
 
 func startBackend(t *testing.T, name string) *backend {
@@ -56,7 +57,7 @@ func startBackend(t *testing.T, name string) *backend {
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(echo{Version: name, Host: r.Host, Path: r.URL.Path, Header: r.Header})
+		_ = json.NewEncoder(w).Encode(echo{Version: name, Hostname: name, Host: r.Host, Path: r.URL.Path, Header: r.Header})
 	})
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
