@@ -80,6 +80,7 @@ func TestServiceLoadBalancerValidation(t *testing.T) {
 			"The container app did not have a container port 9090 defined."},
 		{"target group without a load balancer", bridge, []ecstypes.LoadBalancer{lb(idle, "app", 8080)},
 			"The target group with targetGroupArn " + idle + " does not have an associated load balancer."},
+		{"blank container name", bridge, []ecstypes.LoadBalancer{lb(inst, "", 8080)}, "Container Name can not be blank."},
 		{"six load balancers", bridge, six,
 			"A service can have at most 5 load balancers (target groups); 6 were given."},
 	} {
@@ -118,6 +119,17 @@ func TestServiceLoadBalancerValidation(t *testing.T) {
 	invalid("UpdateService, ip target group, bridge task definition", update(lb(ip, "app", 8080)),
 		"The provided target group "+ip+" has target type ip, which is incompatible with the bridge network mode specified in the task definition.")
 	invalid("UpdateService, port not in the task definition", update(lb(inst2, "app", 1)), "The container app did not have a container port 1 defined.")
+	// A new task definition must keep the container port the service's
+	// load balancer names.
+	other, err := e.ecs.RegisterTaskDefinition(e.ctx(), &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeBridge,
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(e.image), Memory: aws.Int32(64),
+			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(9000)}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.ecs.UpdateService(e.ctx(), &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"),
+		TaskDefinition: other.TaskDefinition.TaskDefinitionArn})
+	invalid("UpdateService, a task definition without the port", err, "The container app did not have a container port 8080 defined.")
 	if got := primary(describe()); got != first {
 		t.Fatalf("a refused update started deployment %s", got)
 	}
