@@ -129,3 +129,27 @@ func TestConfigSourceWakesOnChange(t *testing.T) {
 		t.Fatalf("after the change: %+v", cfg)
 	}
 }
+
+// A re-imported certificate (a renewal) must reach the data plane at
+// once: the listeners that use it serve the new one.
+func TestConfigSourceWakesOnCertificateImport(t *testing.T) {
+	m := fsm.New(arn.Namer{Partition: "aws", Region: "us-east-1", Account: "123456789012"}, slog.New(slog.DiscardHandler))
+	src := &ConfigSource{State: m}
+	const certARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"
+	imp := wire.ImportCertificate{Meta: wire.Meta{Now: epoch}, ARN: certARN, Certificate: "LEAF 1", SealedKey: []byte("k"), NotAfter: epoch.Add(time.Hour)}
+	applyAll(t, m, imp)
+	_, changed := src.Config()
+	imp.Reimport, imp.Certificate = true, "LEAF 2"
+	b, err := wire.Encode(imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Apply(2, b); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a re-imported certificate did not wake the source")
+	}
+}

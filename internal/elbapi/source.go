@@ -21,8 +21,9 @@ type ConfigSource struct {
 
 // Config returns the configuration of the current state and a channel
 // closed when it may have changed: an ELB record or a container instance
-// changed, the state was replaced by a restore, or a draining target's
-// delay ended. (A change of the certificate source alone does not close it.)
+// changed, a certificate was imported or re-imported (a listener's
+// certificate is renewed in place), the state was replaced by a restore,
+// or a draining target's delay ended.
 func (s *ConfigSource) Config() (*lbconfig.Config, <-chan struct{}) {
 	now := time.Now
 	if s.Now != nil {
@@ -32,7 +33,7 @@ func (s *ConfigSource) Config() (*lbconfig.Config, <-chan struct{}) {
 	at := now()
 	cfg := RenderConfig(snap, at, s.Certificates)
 	chans := snap.WatchELB()
-	chans = append(chans, snap.WatchAllInstances(func(*state.ContainerInstance) bool { return true }), snap.Abandoned())
+	chans = append(chans, snap.WatchAllInstances(func(*state.ContainerInstance) bool { return true }), snap.WatchCertificates(), snap.Abandoned())
 	cases := make([]reflect.SelectCase, 0, len(chans)+1)
 	for _, ch := range chans {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})

@@ -52,3 +52,15 @@ func (s *Snapshot) Certificates(after string, fn func(*Certificate) bool) {
 		return fn(c)
 	})
 }
+
+// WatchCertificates returns a channel closed when any certificate is
+// imported, re-imported, tagged or deleted.
+func (s *Snapshot) WatchCertificates() <-chan struct{} {
+	it, err := s.txn.Get(TableACMCertificates, "id_prefix", "")
+	if err != nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return it.WatchCh()
+}
