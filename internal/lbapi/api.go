@@ -3,6 +3,7 @@ package lbapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -125,15 +126,17 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	heartbeat := time.NewTicker(a.cfg.Heartbeat)
 	defer heartbeat.Stop()
-	var sent uint64
+	var sent [sha256.Size]byte // the content last sent (its revision aside)
 	first := true
 	for {
 		cfg, changed := a.cfg.Source.Config()
-		if cfg != nil && (first || cfg.Revision != sent) {
+		// The revision is the state's index, which moves with every change
+		// of the state (ECS's too): only a change of content is sent.
+		if sum := contentSum(cfg); cfg != nil && (first || sum != sent) {
 			if !send(lbconfig.Message{Type: lbconfig.MessageConfig, Config: cfg}) {
 				return
 			}
-			sent, first = cfg.Revision, false
+			sent, first = sum, false
 			heartbeat.Reset(a.cfg.Heartbeat)
 		}
 		select {
@@ -159,6 +162,17 @@ func (a *API) report(w http.ResponseWriter, r *http.Request, body []byte) {
 		a.cfg.Activate(r.Context(), rep.Serving)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// contentSum is a digest of cfg without its revision.
+func contentSum(cfg *lbconfig.Config) [sha256.Size]byte {
+	if cfg == nil {
+		return [sha256.Size]byte{}
+	}
+	c := *cfg
+	c.Revision = 0
+	b, _ := json.Marshal(&c) // plain data: always encodes
+	return sha256.Sum256(b)
 }
 
 func decode(body []byte, v any) error {

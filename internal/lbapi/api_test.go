@@ -89,13 +89,15 @@ func TestStreamSendsConfigOnOpenAndOnChange(t *testing.T) {
 	if m := next(); m.Type != lbconfig.MessageHeartbeat {
 		t.Fatalf("expected a heartbeat, got %+v", m)
 	}
-	src.set(&lbconfig.Config{Revision: 2, LoadBalancers: []lbconfig.LoadBalancer{{ARN: "lb"}}})
+	// A new revision of the same content is not sent again; new content is.
+	src.set(&lbconfig.Config{Revision: 2})
+	src.set(&lbconfig.Config{Revision: 3, LoadBalancers: []lbconfig.LoadBalancer{{ARN: "lb"}}})
 	for {
 		m := next()
 		if m.Type == lbconfig.MessageHeartbeat {
 			continue
 		}
-		if m.Config.Revision != 2 || len(m.Config.LoadBalancers) != 1 {
+		if m.Config.Revision != 3 || len(m.Config.LoadBalancers) != 1 {
 			t.Fatalf("changed config %+v", m.Config)
 		}
 		break

@@ -108,6 +108,7 @@ func TestNodeAppliesReportsAndKeepsItsConfiguration(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "lb-config.json")
 	eng := newEngine()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // before the server closes: it waits for the stream
 	done := make(chan struct{})
 	node := New(Config{Server: srv.URL, Region: "us-east-1", AccessKeyID: "k", SecretAccessKey: "s", Node: "n1", StateFile: state, Engine: eng, Heartbeat: 100 * time.Millisecond})
 	go func() { defer close(done); _ = node.Run(ctx) }()
@@ -134,6 +135,7 @@ func TestNodeAppliesReportsAndKeepsItsConfiguration(t *testing.T) {
 			t.Fatal("the health report never reached the server")
 		}
 	}
+	lb.Name = "web2"
 	src.set(&lbconfig.Config{Revision: 7, LoadBalancers: []lbconfig.LoadBalancer{lb}})
 	waitRevision(t, eng, 7)
 	cancel()
