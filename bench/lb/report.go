@@ -132,7 +132,10 @@ func (e *env) proxySettings() string {
 	if o.lbGOGC != "" {
 		s += ", GOGC " + o.lbGOGC
 	}
-	s += fmt.Sprintf("), ALB HTTP listener → ip target group; nginx %s: worker_processes %d, upstream keepalive %d, proxy_http_version 1.1, Connection \"\", access log off", e.nginx, o.proxyProcs, o.keepalive)
+	s += "), ALB HTTP listener → ip target group"
+	if e.nginx != "" {
+		s += fmt.Sprintf("; %s: worker_processes %d, upstream keepalive %d, proxy_http_version 1.1, Connection \"\", access log off", e.nginx, o.proxyProcs, o.keepalive)
+	}
 	return s
 }
 
@@ -148,10 +151,13 @@ func (e *env) proxyLines() []string {
 		return nil
 	}
 	if b, n := get(full, "berth"), get(full, "nginx"); b != nil && n != nil {
-		out = append(out, fmt.Sprintf("full load: berth / nginx %.2f× on req/s (%.0f / %.0f); p99 added by the proxy: berth %+.3f ms, nginx %+.3f ms",
-			b.rps/n.rps, b.rps, n.rps, b.addP99, n.addP99))
+		l := fmt.Sprintf("full load: berth / nginx %.2f× on req/s (%.0f / %.0f)", b.rps/n.rps, b.rps, n.rps)
+		if b.hasAdded && n.hasAdded {
+			l += fmt.Sprintf("; p99 added by the proxy: berth %+.3f ms, nginx %+.3f ms", b.addP99, n.addP99)
+		}
+		out = append(out, l)
 	}
-	if b, n := get(half, "berth"), get(half, "nginx"); b != nil && n != nil {
+	if b, n := get(half, "berth"), get(half, "nginx"); b != nil && n != nil && b.hasAdded && n.hasAdded {
 		verdict := "met"
 		if b.addP99 >= 1 {
 			verdict = "missed"
