@@ -268,7 +268,9 @@ func (e *env) alb(name string, delay time.Duration) (addr, tgARN, listenerARN st
 	if err != nil {
 		t.Fatalf("create listener: %v", err)
 	}
-	w := elb.NewLoadBalancerAvailableWaiter(e.elb, func(o *elb.LoadBalancerAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second })
+	w := elb.NewLoadBalancerAvailableWaiter(e.elb, func(o *elb.LoadBalancerAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second
+	})
 	if err := w.Wait(c, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{aws.ToString(lbARN)}}, time.Minute); err != nil {
 		t.Fatalf("load balancer not available: %v", err)
 	}
@@ -294,7 +296,7 @@ func (e *env) alb(name string, delay time.Duration) (addr, tgARN, listenerARN st
 func (e *env) service(name, taskDef, tgARN string, desired int32, grace int32) {
 	_, err := e.ecs.CreateService(e.ctx(), &ecs.CreateServiceInput{
 		Cluster: aws.String(cluster), ServiceName: aws.String(name), TaskDefinition: aws.String(taskDef), DesiredCount: aws.Int32(desired),
-		LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(tgARN), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
+		LoadBalancers:                 []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(tgARN), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
 		HealthCheckGracePeriodSeconds: aws.Int32(grace),
 		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(100), MaximumPercent: aws.Int32(200),
 			DeploymentCircuitBreaker: &ecstypes.DeploymentCircuitBreaker{Enable: true, Rollback: true}},
