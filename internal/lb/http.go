@@ -60,26 +60,27 @@ func (c *trackedConn) Close() error {
 }
 
 // newTransport returns a connection pool towards one target.
-func (e *Engine) newTransport(t *targetRT, k transportKey) *http.Transport {
+func (e *Engine) newTransport(t *targetRT, k transportKey) *targetTransport {
 	d := &net.Dialer{Timeout: e.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if t.drain.Load().ctx.Err() != nil {
+			// Drained: what was cut is not retried on a new connection.
+			return nil, errDrained
+		}
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, &connectError{err}
+		}
+		tc := &trackedConn{Conn: c, t: t}
+		t.addConn(tc)
+		if t.drain.Load().ctx.Err() != nil {
+			tc.Close() // cut while dialling
+			return nil, errDrained
+		}
+		return tc, nil
+	}
 	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if t.drain.Load().ctx.Err() != nil {
-				// Drained: what was cut is not retried on a new connection.
-				return nil, errDrained
-			}
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, &connectError{err}
-			}
-			tc := &trackedConn{Conn: c, t: t}
-			t.addConn(tc)
-			if t.drain.Load().ctx.Err() != nil {
-				tc.Close() // cut while dialling
-				return nil, errDrained
-			}
-			return tc, nil
-		},
+		DialContext:           dial,
 		MaxIdleConns:          0, // no limit overall
 		MaxIdleConnsPerHost:   1024,
 		IdleConnTimeout:       55 * time.Second,
@@ -100,7 +101,11 @@ func (e *Engine) newTransport(t *targetRT, k transportKey) *http.Transport {
 		}
 		tr.Protocols = &p
 	}
-	return tr
+	out := &targetTransport{std: tr}
+	if !k.h2 && !k.tls {
+		out.fast = &h1Pool{dial: dial, headerTimeout: k.idle, idleTimeout: tr.IdleConnTimeout, maxIdle: tr.MaxIdleConnsPerHost}
+	}
+	return out
 }
 
 type ctxKey struct{}

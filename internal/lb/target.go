@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -50,9 +49,9 @@ type targetRT struct {
 	outstanding  atomic.Int64 // in-flight requests (ALB) or connections (NLB)
 	drain        atomic.Pointer[drainState]
 	hc           atomic.Pointer[lbconfig.HealthCheck]
-	tr           atomic.Pointer[http.Transport] // ALB: this target's connection pool
-	trKey        transportKey                   // under Engine.mu
-	drainUntil   time.Time                      // under Engine.mu
+	tr           atomic.Pointer[targetTransport] // ALB: this target's connection pool
+	trKey        transportKey                    // under Engine.mu
+	drainUntil   time.Time                       // under Engine.mu
 	drainTimer   *time.Timer
 	stopProbe    context.CancelFunc // under Engine.mu
 	probeStopped chan struct{}
