@@ -78,18 +78,28 @@ func resolveClient(env *Env, f *clientFlags) (endpoint, region string, creds aws
 	return endpoint, region, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: env.Getenv("AWS_SESSION_TOKEN")}, nil
 }
 
-// newECSClient builds an aws-sdk-go-v2 ECS client for the berth endpoint.
-func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, error) {
+// sdkConfig is the aws-sdk-go-v2 configuration of the berth endpoint the
+// client flags locate, and that endpoint.
+func sdkConfig(ctx context.Context, env *Env, f *clientFlags) (aws.Config, string, error) {
 	endpoint, region, creds, err := resolveClient(env, f)
 	if err != nil {
-		return nil, err
+		return aws.Config{}, "", err
 	}
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("configure client: %w", err)
+		return aws.Config{}, "", fmt.Errorf("configure client: %w", err)
+	}
+	return cfg, endpoint, nil
+}
+
+// newECSClient builds an aws-sdk-go-v2 ECS client for the berth endpoint.
+func newECSClient(ctx context.Context, env *Env, f *clientFlags) (*ecs.Client, error) {
+	cfg, endpoint, err := sdkConfig(ctx, env, f)
+	if err != nil {
+		return nil, err
 	}
 	return ecs.NewFromConfig(cfg, func(o *ecs.Options) {
 		o.BaseEndpoint = aws.String(endpoint)

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/spf13/cobra"
@@ -19,16 +17,9 @@ import (
 
 // newELBClient builds an aws-sdk-go-v2 ELBv2 client for the berth endpoint.
 func newELBClient(ctx context.Context, env *Env, f *clientFlags) (*elb.Client, error) {
-	endpoint, region, creds, err := resolveClient(env, f)
+	cfg, endpoint, err := sdkConfig(ctx, env, f)
 	if err != nil {
 		return nil, err
-	}
-	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("configure client: %w", err)
 	}
 	return elb.NewFromConfig(cfg, func(o *elb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
