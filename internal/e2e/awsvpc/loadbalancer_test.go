@@ -110,6 +110,13 @@ func testFargateLB(t *testing.T, rt string) {
 	}
 	tasks := c.serviceTasks("web", 2)
 	c.waitTargets(el, tgARN, taskIPs(tasks))
+	subnets := map[string]bool{} // of the tasks behind the load balancer
+	seen := func(tasks []types.Task) {
+		for _, ip := range taskIPs(tasks) {
+			subnets[ip[:strings.LastIndex(ip, ".")]] = true
+		}
+	}
+	seen(tasks)
 
 	// A steady load through the load balancer while the service rolls to
 	// v2 and scales in.
@@ -120,6 +127,7 @@ func testFargateLB(t *testing.T, rt string) {
 	}
 	tasks = c.serviceTasks("web", 2)
 	c.waitTargets(el, tgARN, taskIPs(tasks))
+	seen(tasks)
 	ok, _, _, _ := l.snapshot()
 	l.waitAnswers(t, "2", ok["2"]+100, 30*time.Second)
 	if _, err := c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), DesiredCount: aws.Int32(1)}); err != nil {
@@ -139,6 +147,39 @@ func testFargateLB(t *testing.T, rt string) {
 	if ok["1"] == 0 || ok["2"] == 0 || last != "2" || len(ok) != 2 {
 		t.Fatalf("answers did not switch from v1 to v2: %v, last %q", ok, last)
 	}
+	// The node on host 2 served tasks of both hosts' subnets.
+	if len(subnets) != 2 {
+		t.Errorf("the tasks behind the load balancer were in subnets %v: want both hosts'", subnets)
+	}
+	// ECS's events: the tasks were registered, and those that stopped
+	// drained first.
+	d, err := c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var registered, draining, deregistered int
+	for _, ev := range d.Services[0].Events {
+		m := aws.ToString(ev.Message)
+		switch {
+		case strings.Contains(m, "registered 1 targets in (target-group "+tgARN+")") && !strings.Contains(m, "deregistered"):
+			registered++
+		case strings.Contains(m, "has begun draining connections on 1 tasks."):
+			draining++
+		case strings.Contains(m, "deregistered 1 targets in (target-group "+tgARN+")"):
+			deregistered++
+		}
+	}
+	if registered < 4 || draining < 3 || deregistered < 3 {
+		t.Errorf("events: %d registrations, %d drains, %d deregistrations; want 4, 3, 3 at least:\n%s", registered, draining, deregistered, eventList(d.Services[0]))
+	}
+}
+
+func eventList(s types.Service) string {
+	var out []string
+	for _, ev := range s.Events {
+		out = append(out, aws.ToString(ev.Message))
+	}
+	return strings.Join(out, "\n")
 }
 
 // elb is an ELBv2 client of the server, dialling from its namespace.
