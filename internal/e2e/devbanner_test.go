@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"berth.dev/berth/internal/e2e/berthdev"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"berth.dev/berth/internal/dockertest"
+	"berth.dev/berth/internal/e2e/berthdev"
 )
 
 // lockedBuffer is a bytes.Buffer a process writes while the test reads.

@@ -1,4 +1,4 @@
-package lbcli
+package userflows
 
 import (
 	"context"
@@ -14,14 +14,14 @@ import (
 var berthBin string
 
 const (
-	testKeyID  = "AKIDLBCLITEST0000001"
-	testSecret = "lbcli-test-secret-00000000000000000000"
+	testKeyID  = "AKIDUSERFLOWSTEST001"
+	testSecret = "userflows-test-secret-000000000000000000"
 	// repoRoot is the repository root, from this package's directory.
 	repoRoot = "../../.."
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "berth-lbcli-bin")
+	dir, err := os.MkdirTemp("", "berth-userflows-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
