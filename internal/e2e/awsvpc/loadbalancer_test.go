@@ -3,11 +3,9 @@ package awsvpc
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"berth.dev/berth/internal/e2e/steadyload"
 )
 
 // lbPool is the load balancers' address pool: outside the segment
@@ -120,27 +120,28 @@ func testFargateLB(t *testing.T, rt string) {
 
 	// A steady load through the load balancer while the service rolls to
 	// v2 and scales in.
+	loadStart := time.Now()
 	l := startNSLoad(t, lbNS, lbAddr, 80)
-	l.waitAnswers(t, "1", 100, 30*time.Second)
+	l.WaitAnswers(t, "1", 100, 30*time.Second)
 	if _, err := c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String(v2)}); err != nil {
 		t.Fatal(err)
 	}
 	tasks = c.serviceTasks("web", 2)
 	c.waitTargets(el, tgARN, taskIPs(tasks))
 	seen(tasks)
-	ok, _, _, _ := l.snapshot()
-	l.waitAnswers(t, "2", ok["2"]+100, 30*time.Second)
+	ok, _, _, _ := l.Snapshot()
+	l.WaitAnswers(t, "2", ok["2"]+100, 30*time.Second)
 	if _, err := c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), DesiredCount: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
 	}
 	tasks = c.serviceTasks("web", 1)
 	c.waitTargets(el, tgARN, taskIPs(tasks))
-	ok, _, _, _ = l.snapshot()
-	l.waitAnswers(t, "2", ok["2"]+100, 30*time.Second)
-	l.finish()
+	ok, _, _, _ = l.Snapshot()
+	l.WaitAnswers(t, "2", ok["2"]+100, 30*time.Second)
+	l.Finish()
 
-	ok, fails, causes, last := l.snapshot()
-	t.Logf("answers by version %v, %d failures, in %s", ok, fails, time.Since(l.started).Round(time.Second))
+	ok, fails, causes, last := l.Snapshot()
+	t.Logf("answers by version %v, %d failures, in %s", ok, fails, time.Since(loadStart).Round(time.Second))
 	if fails != 0 {
 		t.Fatalf("%d requests failed through the roll and the scale-in: %v", fails, causes)
 	}
@@ -250,108 +251,7 @@ func (c *cluster) waitTargets(el *elb.Client, tgARN string, ips []string) {
 	})
 }
 
-// nsLoad keeps a steady rate of GET / to a load balancer from inside a
-// namespace and counts the answers by the VERSION the task reports, and
-// the failures with their first causes.
-type nsLoad struct {
-	url     string
-	client  *http.Client
-	started time.Time
-	stop    chan struct{}
-	done    sync.WaitGroup
-	once    sync.Once
-
-	mu     sync.Mutex
-	ok     map[string]int
-	fails  int
-	causes []string
-	last   string
-}
-
-func startNSLoad(t *testing.T, ns, addr string, rate int) *nsLoad {
-	l := &nsLoad{url: "http://" + addr + "/", ok: map[string]int{}, stop: make(chan struct{}), started: time.Now(),
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer(ns), MaxIdleConnsPerHost: 16}}}
-	const workers = 8
-	interval := time.Second * workers / time.Duration(rate)
-	for range workers {
-		l.done.Add(1)
-		go func() {
-			defer l.done.Done()
-			tick := time.NewTicker(interval)
-			defer tick.Stop()
-			for {
-				select {
-				case <-l.stop:
-					return
-				case <-tick.C:
-					l.one()
-				}
-			}
-		}()
-	}
-	t.Cleanup(l.finish)
-	return l
-}
-
-func (l *nsLoad) one() {
-	var version string
-	resp, err := l.client.Get(l.url)
-	if err == nil {
-		b, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		switch {
-		case rerr != nil:
-			err = rerr
-		case resp.StatusCode != http.StatusOK:
-			err = fmt.Errorf("HTTP %d: %.80s", resp.StatusCode, b)
-		default:
-			s := string(b)
-			if i := strings.Index(s, `"VERSION":"`); i >= 0 {
-				s = s[i+len(`"VERSION":"`):]
-				version, _, _ = strings.Cut(s, `"`)
-			} else {
-				version = "?"
-			}
-		}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err != nil {
-		l.fails++
-		if len(l.causes) < 10 {
-			l.causes = append(l.causes, fmt.Sprintf("%s: %v", time.Since(l.started).Round(time.Millisecond), err))
-		}
-		return
-	}
-	l.ok[version]++
-	l.last = version
-}
-
-func (l *nsLoad) finish() {
-	l.once.Do(func() { close(l.stop) })
-	l.done.Wait()
-}
-
-func (l *nsLoad) snapshot() (map[string]int, int, []string, string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ok := map[string]int{}
-	for k, v := range l.ok {
-		ok[k] = v
-	}
-	return ok, l.fails, append([]string(nil), l.causes...), l.last
-}
-
-// waitAnswers waits until the load has had at least n answers of version.
-func (l *nsLoad) waitAnswers(t *testing.T, version string, n int, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if ok, _, _, _ := l.snapshot(); ok[version] >= n {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	ok, fails, causes, _ := l.snapshot()
-	t.Fatalf("fewer than %d answers of v%s within %s: %v, %d failures %v", n, version, within, ok, fails, causes)
+// startNSLoad keeps a steady rate of GET / to addr from inside namespace ns.
+func startNSLoad(t *testing.T, ns, addr string, rate int) *steadyload.Load {
+	return steadyload.Start(t, "http://"+addr+"/", rate, 8, &http.Transport{DialContext: dialer(ns), MaxIdleConnsPerHost: 16})
 }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"berth.dev/berth/internal/e2e/steadyload"
 )
 
 // backend is an HTTP server of the test's own on 127.0.0.1, registered by
@@ -108,7 +110,7 @@ func get(t *testing.T, c *http.Client, url, host string) (int, echo, error) {
 	case json.Unmarshal(body, &ec) != nil:
 		ec = echo{Version: string(body)} // a fixed response
 	case ec.Version == "":
-		ec.Version = versionOf(body) // the test app's echo
+		ec.Version = steadyload.VersionOf(body) // the test app's echo
 	}
 	return resp.StatusCode, ec, nil
 }

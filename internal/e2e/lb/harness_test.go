@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +28,7 @@ import (
 	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/driver/docker"
+	"berth.dev/berth/internal/e2e/steadyload"
 	lbengine "berth.dev/berth/internal/lb"
 	"berth.dev/berth/internal/lbnode"
 	"berth.dev/berth/internal/sdkhttp"
@@ -526,118 +525,7 @@ func (e *env) waitEvent(name, msg string, within time.Duration) {
 	e.t.Fatalf("service %s has no event %q within %s; events:\n%s", name, msg, within, strings.Join(eventTexts(last), "\n"))
 }
 
-// load keeps a steady rate of GET / through addr and counts the answers by
-// the VERSION the task reports, and the failures with their first causes.
-type load struct {
-	url     string
-	mu      sync.Mutex
-	ok      map[string]int
-	fails   int
-	causes  []string
-	last    string
-	stop    chan struct{}
-	done    sync.WaitGroup
-	client  *http.Client
-	started time.Time
-}
-
-func startLoad(t *testing.T, addr string, rate int) *load {
-	l := &load{url: "http://" + addr + "/", ok: map[string]int{}, stop: make(chan struct{}), started: time.Now(),
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	workers := 16
-	interval := time.Duration(int64(time.Second) * int64(workers) / int64(rate))
-	for range workers {
-		l.done.Add(1)
-		go func() {
-			defer l.done.Done()
-			tick := time.NewTicker(interval)
-			defer tick.Stop()
-			for {
-				select {
-				case <-l.stop:
-					return
-				case <-tick.C:
-					l.one()
-				}
-			}
-		}()
-	}
-	t.Cleanup(l.finish)
-	return l
-}
-
-func (l *load) one() {
-	resp, err := l.client.Get(l.url)
-	var version string
-	if err == nil {
-		b, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		switch {
-		case rerr != nil:
-			err = rerr
-		case resp.StatusCode != http.StatusOK:
-			err = fmt.Errorf("HTTP %d: %.80s", resp.StatusCode, b)
-		default:
-			version = versionOf(b)
-		}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err != nil {
-		l.fails++
-		if len(l.causes) < 10 {
-			l.causes = append(l.causes, fmt.Sprintf("%s: %v", time.Since(l.started).Round(time.Millisecond), err))
-		}
-		return
-	}
-	l.ok[version]++
-	l.last = version
-}
-
-// versionOf reads "VERSION":"x" out of the test app's echo.
-func versionOf(b []byte) string {
-	s := string(b)
-	i := strings.Index(s, `"VERSION":"`)
-	if i < 0 {
-		return "?"
-	}
-	s = s[i+len(`"VERSION":"`):]
-	if j := strings.IndexByte(s, '"'); j >= 0 {
-		return s[:j]
-	}
-	return "?"
-}
-
-func (l *load) finish() {
-	select {
-	case <-l.stop:
-	default:
-		close(l.stop)
-	}
-	l.done.Wait()
-}
-
-func (l *load) snapshot() (map[string]int, int, []string, string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ok := map[string]int{}
-	for k, v := range l.ok {
-		ok[k] = v
-	}
-	return ok, l.fails, append([]string(nil), l.causes...), l.last
-}
-
-// waitAnswers waits until the load has seen at least n answers of version.
-func (l *load) waitAnswers(t *testing.T, version string, n int, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		ok, _, _, _ := l.snapshot()
-		if ok[version] >= n {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	ok, fails, causes, _ := l.snapshot()
-	t.Fatalf("fewer than %d answers from %s within %s: %v, %d failures %v", n, version, within, ok, fails, causes)
+// startLoad keeps a steady rate of GET / through addr (host:port).
+func startLoad(t *testing.T, addr string, rate int) *steadyload.Load {
+	return steadyload.Start(t, "http://"+addr+"/", rate, 16, &http.Transport{MaxIdleConnsPerHost: 64})
 }

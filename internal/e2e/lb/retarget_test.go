@@ -60,9 +60,9 @@ func TestServiceMovesToAnotherTargetGroup(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	l := startLoad(t, addr+":81", 50)
-	l.waitAnswers(t, "v1", 50, 30*time.Second)
-	l.finish()
-	if _, fails, causes, _ := l.snapshot(); fails != 0 {
+	l.WaitAnswers(t, "v1", 50, 30*time.Second)
+	l.Finish()
+	if _, fails, causes, _ := l.Snapshot(); fails != 0 {
 		t.Fatalf("%d requests failed through the new target group: %v", fails, causes)
 	}
 }

@@ -30,7 +30,7 @@ func TestRollingDeploymentDropsNothing(t *testing.T) {
 	}
 
 	l := startLoad(t, addr+":80", 200)
-	l.waitAnswers(t, "v1", 200, 30*time.Second)
+	l.WaitAnswers(t, "v1", 200, 30*time.Second)
 
 	// Roll to v2.
 	if _, err := e.ecs.UpdateService(e.ctx(), &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String("web"),
@@ -38,8 +38,8 @@ func TestRollingDeploymentDropsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitStable("web", 3*time.Minute)
-	l.waitAnswers(t, "v2", 200, 30*time.Second)
-	mark := func() map[string]int { ok, _, _, _ := l.snapshot(); return ok }
+	l.WaitAnswers(t, "v2", 200, 30*time.Second)
+	mark := func() map[string]int { ok, _, _, _ := l.Snapshot(); return ok }
 	before := mark()
 
 	// Scale in.
@@ -82,10 +82,10 @@ func TestRollingDeploymentDropsNothing(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	e.waitStable("web", 2*time.Minute)
-	l.waitAnswers(t, "v2", mark()["v2"]+200, 30*time.Second)
-	l.finish()
+	l.WaitAnswers(t, "v2", mark()["v2"]+200, 30*time.Second)
+	l.Finish()
 
-	ok, fails, causes, last := l.snapshot()
+	ok, fails, causes, last := l.Snapshot()
 	t.Logf("answers %v, failures %d; v2 answers after the rollout %d", ok, fails, ok["v2"]-before["v2"])
 	if fails != 0 {
 		t.Fatalf("%d requests failed through the rolling deployment, scale-in and draining: %v", fails, causes)

@@ -29,12 +29,12 @@ func TestDataPlaneServesWithoutServer(t *testing.T) {
 	}
 
 	l := startLoad(t, addr+":80", 100)
-	l.waitAnswers(t, "v1", 100, 30*time.Second)
+	l.WaitAnswers(t, "v1", 100, 30*time.Second)
 	if err := e.srv.Close(); err != nil {
 		t.Fatalf("stop the server: %v", err)
 	}
-	ok, _, _, _ := l.snapshot()
-	l.waitAnswers(t, "v1", ok["v1"]+300, 30*time.Second)
+	ok, _, _, _ := l.Snapshot()
+	l.WaitAnswers(t, "v1", ok["v1"]+300, 30*time.Second)
 
 	// The data plane's own checks still act: a task whose /health fails
 	// gets no more requests (it still answers /, so no request fails).
@@ -56,8 +56,8 @@ func TestDataPlaneServesWithoutServer(t *testing.T) {
 			t.Fatal("30s after its /health failed, the task still gets requests")
 		}
 	}
-	l.finish()
-	if _, fails, causes, _ := l.snapshot(); fails != 0 {
+	l.Finish()
+	if _, fails, causes, _ := l.Snapshot(); fails != 0 {
 		t.Fatalf("%d requests failed while the server stopped: %v", fails, causes)
 	}
 
@@ -80,9 +80,9 @@ func TestDataPlaneServesWithoutServer(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	l = startLoad(t, addr+":80", 100)
-	l.waitAnswers(t, "v1", 300, 30*time.Second)
-	l.finish()
-	if _, fails, causes, _ := l.snapshot(); fails != 0 {
+	l.WaitAnswers(t, "v1", 300, 30*time.Second)
+	l.Finish()
+	if _, fails, causes, _ := l.Snapshot(); fails != 0 {
 		t.Fatalf("%d requests failed through the restarted node: %v", fails, causes)
 	}
 }
