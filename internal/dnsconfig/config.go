@@ -88,3 +88,9 @@ type Record struct {
 	Value   string `json:"value"`
 	Healthy bool   `json:"healthy"`
 }
+
+// Source gives the newest configuration, rendered from the newest state,
+// and a channel closed when it may have changed.
+type Source interface {
+	Current() (*Config, <-chan struct{})
+}
