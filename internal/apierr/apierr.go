@@ -35,6 +35,7 @@ const (
 	LimitExceeded                     = "LimitExceededException"
 	ResourceNotFound                  = "ResourceNotFoundException"
 	ResourceInUse                     = "ResourceInUseException"
+	NamespaceNotFound                 = "NamespaceNotFoundException"
 	UnsupportedFeature                = "UnsupportedFeatureException"
 	Conflict                          = "ConflictException"
 	AccessDenied                      = "AccessDeniedException"

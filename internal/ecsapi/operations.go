@@ -48,6 +48,7 @@ var operations = map[string]handler{
 	"DeleteService":              op(deleteService),
 	"DescribeServices":           op(describeServices),
 	"ListServices":               op(listServices),
+	"ListServicesByNamespace":    op(listServicesByNamespace),
 	"ListServiceDeployments":     op(listServiceDeployments),
 	"DescribeServiceDeployments": op(describeServiceDeployments),
 	"DescribeServiceRevisions":   op(describeServiceRevisions),

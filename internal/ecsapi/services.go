@@ -104,7 +104,7 @@ func deploymentConfig(in *shape.DeploymentConfiguration, daemon bool) (*shape.De
 
 // unsupportedServiceMembers refuses what berth cannot do for services yet.
 func unsupportedServiceMembers(launch shape.LaunchType, cps []shape.CapacityProviderStrategyItem,
-	regs []shape.ServiceRegistry, net *shape.NetworkConfiguration, sc *shape.ServiceConnectConfiguration, enableExec bool) error {
+	net *shape.NetworkConfiguration, sc *shape.ServiceConnectConfiguration, enableExec bool) error {
 	switch {
 	case enableExec:
 		return errExecUnsupported
@@ -115,8 +115,6 @@ func unsupportedServiceMembers(launch shape.LaunchType, cps []shape.CapacityProv
 		return apierr.Newf(apierr.UnsupportedFeature, "berth runs services on container instances; launchType %s is not supported.", launch)
 	case len(cps) > 0:
 		return apierr.Newf(apierr.UnsupportedFeature, "berth does not change a service's capacity provider strategy yet; create a new service with the strategy.")
-	case len(regs) > 0:
-		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support service registries yet.")
 	case sc != nil && sc.Enabled:
 		return apierr.Newf(apierr.UnsupportedFeature, "berth does not support Service Connect yet.")
 	}
@@ -145,7 +143,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 		return nil, err
 	}
 	daemon := in.SchedulingStrategy == shape.SchedulingStrategyDaemon
-	if err := unsupportedServiceMembers("", nil, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand); err != nil {
+	if err := unsupportedServiceMembers("", nil, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
 	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring)); err != nil {
@@ -212,6 +210,10 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	regs, err := serviceRegistries(snap, td, in.ServiceRegistries)
+	if err != nil {
+		return nil, err
+	}
 	p := &runParams{td: td}
 	if err := placementConstraints(p, in.PlacementConstraints); err != nil {
 		return nil, err
@@ -225,7 +227,7 @@ func createService(a *API, c *call, in *shape.CreateServiceRequest) (any, error)
 		PlacementConstraints: orEmpty(in.PlacementConstraints), PlacementStrategy: orEmpty(in.PlacementStrategy),
 		SchedulingStrategy: shape.SchedulingStrategyReplica, HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
 		EnableECSManagedTags: in.EnableECSManagedTags, PropagateTags: in.PropagateTags, EnableExecuteCommand: in.EnableExecuteCommand,
-		LoadBalancers: lbs, ServiceRegistries: []shape.ServiceRegistry{}, Tags: orEmpty(in.Tags),
+		LoadBalancers: lbs, ServiceRegistries: regs, Tags: orEmpty(in.Tags),
 		RoleArn: in.Role, NetworkConfiguration: fsm.ServiceNetwork(network),
 	}
 	switch {
@@ -273,7 +275,7 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 	if in.DeploymentController != nil {
 		return nil, apierr.Newf(apierr.UnsupportedFeature, "berth does not support changing the deployment controller.")
 	}
-	if err := unsupportedServiceMembers("", in.CapacityProviderStrategy, in.ServiceRegistries, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand != nil && *in.EnableExecuteCommand); err != nil {
+	if err := unsupportedServiceMembers("", in.CapacityProviderStrategy, in.NetworkConfiguration, in.ServiceConnectConfiguration, in.EnableExecuteCommand != nil && *in.EnableExecuteCommand); err != nil {
 		return nil, err
 	}
 	if err := refuse(unsupportedServiceMember(in.DeploymentConfiguration, in.AvailabilityZoneRebalancing, in.Monitoring)); err != nil {
@@ -354,6 +356,20 @@ func updateService(a *API, c *call, in *shape.UpdateServiceRequest) (any, error)
 			// The new task definition must still have the containers and
 			// ports the service's load balancers name.
 			if _, err := serviceLoadBalancers(snap, td, svc.Shape.LoadBalancers); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case in.ServiceRegistries != nil:
+			// A new list (empty: none) replaces the service's.
+			regs, err := serviceRegistries(snap, td, in.ServiceRegistries)
+			if err != nil {
+				return nil, err
+			}
+			cmd.ServiceRegistries = &regs
+		case in.TaskDefinition != nil && len(svc.Shape.ServiceRegistries) > 0:
+			// The new task definition must still suit the registries.
+			if _, err := serviceRegistries(snap, td, svc.Shape.ServiceRegistries); err != nil {
 				return nil, err
 			}
 		}

@@ -40,7 +40,7 @@ var appliers = map[wire.Type]applier{
 	wire.TypeResetConnections:              handle(applyResetConnections, upgrade(1, wire.ResetConnectionsV1.Upgrade)),
 	wire.TypeCollectGarbage:                handle(applyCollectGarbage, upgrade(1, wire.CollectGarbageV1.Upgrade)),
 	wire.TypeCreateService:                 handle(applyCreateService, upgrade(1, wire.CreateServiceV1.Upgrade)),
-	wire.TypeUpdateService:                 handle(applyUpdateService, upgrade(1, wire.UpdateServiceV1.Upgrade), upgrade(2, wire.UpdateServiceV2.Upgrade), upgrade(3, wire.UpdateServiceV3.Upgrade)),
+	wire.TypeUpdateService:                 handle(applyUpdateService, upgrade(1, wire.UpdateServiceV1.Upgrade), upgrade(2, wire.UpdateServiceV2.Upgrade), upgrade(3, wire.UpdateServiceV3.Upgrade), upgrade(4, wire.UpdateServiceV4.Upgrade)),
 	wire.TypeDeleteService:                 handle(applyDeleteService),
 	wire.TypeServiceRound:                  handle(applyServiceRound, upgrade(1, wire.ServiceRoundV1.Upgrade)),
 	wire.TypeServicePlacement:              handle(applyServicePlacement, upgrade(1, wire.ServicePlacementV1.Upgrade)),

@@ -170,6 +170,9 @@ func applyUpdateService(m *Machine, tx *state.Txn, c *wire.UpdateService) (any, 
 	if c.LoadBalancers != nil && !slices.EqualFunc(sh.LoadBalancers, *c.LoadBalancers, sameLoadBalancer) {
 		sh.LoadBalancers, newNet = append([]shape.LoadBalancer{}, *c.LoadBalancers...), true
 	}
+	if c.ServiceRegistries != nil && !slices.EqualFunc(sh.ServiceRegistries, *c.ServiceRegistries, sameRegistry) {
+		sh.ServiceRegistries, newNet = append([]shape.ServiceRegistry{}, *c.ServiceRegistries...), true
+	}
 	newDef := c.Family != "" && deref(sh.TaskDefinition) != m.namer.TaskDefinition(c.Family, c.Revision)
 	if newDef || newNet || c.ForceNewDeployment {
 		family, rev := c.Family, c.Revision
@@ -268,7 +271,7 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *wire.ServiceRound) (any, er
 		if t := tx.Task(st.TaskID); t != nil && t.Cluster == c.Cluster && deref(t.Shape.LastStatus) != "STOPPED" {
 			cp := copyTask(t)
 			markStopped(cp, c.Now, st.StopCode, st.Reason)
-			events, err := deregisterTaskTargets(tx, cp, svc.Name, c.Now, false)
+			events, err := m.releaseTask(tx, cp, svc.Name, c.Now, false)
 			if err != nil {
 				return nil, err
 			}
@@ -282,7 +285,7 @@ func applyServiceRound(m *Machine, tx *state.Txn, c *wire.ServiceRound) (any, er
 		if t := tx.Task(st.TaskID); t != nil && t.Cluster == c.Cluster && deref(t.Shape.DesiredStatus) != "STOPPED" {
 			cp := copyTask(t)
 			requestStop(cp, c.Now, st.StopCode, st.Reason)
-			events, err := deregisterTaskTargets(tx, cp, svc.Name, c.Now, deref(cp.Shape.LastStatus) != "STOPPED")
+			events, err := m.releaseTask(tx, cp, svc.Name, c.Now, deref(cp.Shape.LastStatus) != "STOPPED")
 			if err != nil {
 				return nil, err
 			}

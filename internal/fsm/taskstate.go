@@ -49,7 +49,7 @@ func applyStopTask(m *Machine, tx *state.Txn, c *wire.StopTask) (any, error) {
 	requestStop(t, c.Now, c.StopCode, c.Reason)
 	svc := serviceOf(tx, t)
 	if svc != nil && deref(t.Shape.LastStatus) != "STOPPED" {
-		events, err := deregisterTaskTargets(tx, t, svc.Name, c.Now, true)
+		events, err := m.releaseTask(tx, t, svc.Name, c.Now, true)
 		if err != nil {
 			return nil, err
 		}
@@ -161,8 +161,13 @@ func (m *Machine) taskLoadBalancing(tx *state.Txn, old, t *state.Task, now time.
 	switch was, is := deref(old.Shape.LastStatus), deref(t.Shape.LastStatus); {
 	case is == "RUNNING" && was != "RUNNING":
 		events, err = registerTaskTargets(tx, t, svc, now)
+		if err == nil {
+			var more []string
+			more, err = m.registerTaskInstance(tx, t, svc, now)
+			events = append(events, more...)
+		}
 	case statusOrder[is] > statusOrder["RUNNING"]:
-		events, err = deregisterTaskTargets(tx, t, svc.Name, now, false)
+		events, err = m.releaseTask(tx, t, svc.Name, now, false)
 	}
 	if err != nil {
 		return err
@@ -254,6 +259,15 @@ func applyTaskHealth(m *Machine, tx *state.Txn, c *wire.TaskHealth) (any, error)
 	t.Health = c.Health
 	sh.HealthStatus = taskHealth(tx.TaskDefinition(t.Family, t.Revision), sh.Containers)
 	sh.Version++
+	if svc := serviceOf(tx, t); svc != nil && deref(sh.DesiredStatus) != "STOPPED" {
+		events, err := m.followTaskHealth(tx, t, svc.Name, c.Now)
+		if err != nil {
+			return nil, err
+		}
+		if err := recordServiceEvents(tx, svc, c.Now, events); err != nil {
+			return nil, err
+		}
+	}
 	return t, tx.Put(state.TableTasks, t)
 }
 

@@ -56,12 +56,16 @@ type UpdateService struct {
 	// LoadBalancers replaces the service's load balancers (version 4; an
 	// empty list removes them); a change starts a new deployment.
 	LoadBalancers *[]shape.LoadBalancer `json:"loadBalancers,omitempty"`
+	// ServiceRegistries replaces the service's Cloud Map registries
+	// (version 5; an empty list removes them); a change starts a new
+	// deployment.
+	ServiceRegistries *[]shape.ServiceRegistry `json:"serviceRegistries,omitempty"`
 
 	legacy bool // upgraded from version 1 (never encoded)
 }
 
 func (UpdateService) Type() Type     { return TypeUpdateService }
-func (UpdateService) Version() uint8 { return 4 }
+func (UpdateService) Version() uint8 { return 5 }
 
 // RecordsRevision reports whether a new deployment records its service
 // revision (the configuration it runs) and a history record that names its

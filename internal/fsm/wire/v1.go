@@ -390,11 +390,25 @@ type UpdateServiceV3 struct {
 	RemoveNetwork bool    `json:"removeNetwork,omitempty"`
 }
 
-// Upgrade returns the version 4 form: without a load-balancer change it
+// Upgrade returns the current form: without a load-balancer change it
 // applies alike.
 func (c UpdateServiceV3) Upgrade() UpdateService {
 	out := c.UpdateServiceV2.Upgrade()
 	out.Network, out.RemoveNetwork = c.Network, c.RemoveNetwork
+	return out
+}
+
+// UpdateServiceV4 is UpdateService version 4: no service-registry change.
+type UpdateServiceV4 struct {
+	UpdateServiceV3
+	LoadBalancers *[]shape.LoadBalancer `json:"loadBalancers,omitempty"`
+}
+
+// Upgrade returns the version 5 form: without a service-registry change it
+// applies alike.
+func (c UpdateServiceV4) Upgrade() UpdateService {
+	out := c.UpdateServiceV3.Upgrade()
+	out.LoadBalancers = c.LoadBalancers
 	return out
 }
 
