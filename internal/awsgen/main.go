@@ -186,7 +186,14 @@ func (s *sdk) load(dir string) error {
 		}
 	}
 	schemas, err := os.ReadFile(filepath.Join(dir, "schemas", "schemas.go"))
-	if err != nil {
+	if os.IsNotExist(err) && s.svc.protocol == awsJSON {
+		// Older modules (servicediscovery) have no schemas package: the
+		// member names are the keys their JSON (de)serializers use.
+		if err := s.loadSerializerMembers(dir); err != nil {
+			return err
+		}
+		schemas = nil
+	} else if err != nil {
 		return fmt.Errorf("read schemas: %w", err)
 	}
 	current := "" // the schema whose declaration the line belongs to
@@ -220,6 +227,52 @@ func (s *sdk) load(dir string) error {
 		}
 		if len(s.codes) == 0 {
 			return fmt.Errorf("no error shapes in types/errors.go")
+		}
+	}
+	return nil
+}
+
+var (
+	serdeFunc = regexp.MustCompile(`^func awsAwsjson1[01]_(?:de)?serialize(?:Op)?Document([A-Za-z0-9]+)\(`)
+	serKey    = regexp.MustCompile(`object\.Key\("([A-Za-z0-9]+)"\)`)
+	deserKey  = regexp.MustCompile(`^\s*case "([A-Za-z0-9]+)":`)
+)
+
+// loadSerializerMembers reads the wire member names of every structure from
+// an AWS JSON module's serializers.go and deserializers.go: a document
+// function per structure, whose object.Key("X") or case "X": lines name its
+// members.
+func (s *sdk) loadSerializerMembers(dir string) error {
+	for _, file := range []string{"serializers.go", "deserializers.go"} {
+		src, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", file, err)
+		}
+		current := ""
+		for _, line := range strings.Split(string(src), "\n") {
+			if m := serdeFunc.FindStringSubmatch(line); m != nil {
+				current = s.schemaName(m[1])
+				s.shapes[current] = true
+				continue
+			}
+			if strings.HasPrefix(line, "func ") {
+				current = ""
+				continue
+			}
+			if current == "" {
+				continue
+			}
+			m := serKey.FindStringSubmatch(line)
+			if m == nil {
+				m = deserKey.FindStringSubmatch(line)
+			}
+			if m == nil {
+				continue
+			}
+			if s.members[current] == nil {
+				s.members[current] = map[string]string{}
+			}
+			s.members[current][strings.ToLower(m[1])] = m[1]
 		}
 	}
 	return nil

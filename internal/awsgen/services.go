@@ -103,4 +103,29 @@ var services = map[string]*service{
 			"ListTagsForCertificate",
 		},
 	},
+	"servicediscovery": {
+		name:     "Cloud Map",
+		module:   "github.com/aws/aws-sdk-go-v2/service/servicediscovery",
+		pkg:      "sdshape",
+		dir:      "internal/sdshape",
+		protocol: awsJSON,
+		errors:   true,
+		ops: []string{
+			// namespaces
+			"CreatePrivateDnsNamespace", "CreatePublicDnsNamespace", "CreateHttpNamespace",
+			"GetNamespace", "ListNamespaces", "DeleteNamespace",
+			"UpdatePrivateDnsNamespace", "UpdateHttpNamespace", "UpdatePublicDnsNamespace",
+			// operations
+			"GetOperation", "ListOperations",
+			// services
+			"CreateService", "GetService", "ListServices", "UpdateService", "DeleteService",
+			"GetServiceAttributes", "UpdateServiceAttributes", "DeleteServiceAttributes",
+			// instances and discovery
+			"RegisterInstance", "DeregisterInstance", "GetInstance", "ListInstances",
+			"GetInstancesHealthStatus", "UpdateInstanceCustomHealthStatus",
+			"DiscoverInstances", "DiscoverInstancesRevision",
+			// tags
+			"TagResource", "UntagResource", "ListTagsForResource",
+		},
+	},
 }

@@ -66,6 +66,19 @@ var appliers = map[wire.Type]applier{
 	wire.TypeDeleteCertificate:             handle(applyDeleteCertificate),
 	wire.TypeAddCertificateTags:            handle(applyAddCertificateTags),
 	wire.TypeRemoveCertificateTags:         handle(applyRemoveCertificateTags),
+	wire.TypeCreateSDNamespace:             handle(applyCreateSDNamespace),
+	wire.TypeUpdateSDNamespace:             handle(applyUpdateSDNamespace),
+	wire.TypeDeleteSDNamespace:             handle(applyDeleteSDNamespace),
+	wire.TypeCreateSDService:               handle(applyCreateSDService),
+	wire.TypeUpdateSDService:               handle(applyUpdateSDService),
+	wire.TypeDeleteSDService:               handle(applyDeleteSDService),
+	wire.TypeUpdateSDServiceAttributes:     handle(applyUpdateSDServiceAttributes),
+	wire.TypeDeleteSDServiceAttributes:     handle(applyDeleteSDServiceAttributes),
+	wire.TypeRegisterSDInstance:            handle(applyRegisterSDInstance),
+	wire.TypeDeregisterSDInstance:          handle(applyDeregisterSDInstance),
+	wire.TypeUpdateSDInstanceHealth:        handle(applyUpdateSDInstanceHealth),
+	wire.TypeTagSDResource:                 handle(applyTagSDResource),
+	wire.TypeUntagSDResource:               handle(applyUntagSDResource),
 }
 
 // applier decodes the known versions of one command type and applies it.

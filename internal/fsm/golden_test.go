@@ -117,7 +117,7 @@ func story() []wire.Command {
 		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
 		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
 		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
-	}, elbStory()...)
+	}, append(elbStory(), sdStory()...)...)
 }
 
 // elbStory is the ELBv2 part of the golden story: it leaves a load
@@ -151,6 +151,36 @@ func elbStory() []wire.Command {
 		wire.DeleteRule{Meta: at(7415), ARN: ruleARN},
 		wire.DeleteListener{Meta: at(7416), ARN: lARN + "0"},                                                                               // missing: ListenerNotFound
 		wire.DeleteLoadBalancer{Meta: at(7417), ARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/edge/" + lb2ID}, // missing: no error
+	}
+}
+
+// sdStory is the Cloud Map part of the golden story: it leaves a private
+// DNS namespace with a service, one registered instance and operations.
+func sdStory() []wire.Command {
+	const nsID, svcID = "ns-ylexjili4cdxy3xm", "srv-p5zdwlg5uvvzjita"
+	nsARN := "arn:aws:servicediscovery:us-east-1:123456789012:namespace/" + nsID
+	svcARN := "arn:aws:servicediscovery:us-east-1:123456789012:service/" + svcID
+	op := func(n int) wire.SDOp {
+		return wire.SDOp{OperationID: fmt.Sprintf("gv4g5meo7ndmeh4fqskygvk23d2fij%02d-k9302yzd", n)}
+	}
+	return []wire.Command{
+		wire.CreateSDNamespace{Meta: at(7500), SDOp: op(1), ID: nsID, ARN: nsARN, Name: "example.local", NamespaceType: "DNS_PRIVATE",
+			Description: "private", Vpc: "vpc-1", SOATTL: p(int64(15)), CreatorRequestID: "req-1", Tags: []wire.SDTag{{Key: "env", Value: "prod"}}},
+		wire.UpdateSDNamespace{Meta: at(7501), SDOp: op(2), ID: nsID, Description: p("private zone"), SOATTL: p(int64(30))},
+		wire.CreateSDService{Meta: at(7504), ID: svcID, ARN: svcARN, Name: "web", NamespaceID: nsID, CreatorRequestID: "req-2",
+			DNS:          &wire.SDDNSConfig{RoutingPolicy: "MULTIVALUE", Records: []wire.SDDNSRecord{{Type: "A", TTL: 60}, {Type: "SRV", TTL: 60}}},
+			CustomHealth: p(int32(1)), Tags: []wire.SDTag{{Key: "team", Value: "a"}}},
+		wire.UpdateSDService{Meta: at(7505), SDOp: op(5), ID: svcID, Description: p("web tier"), Records: []wire.SDDNSRecord{{Type: "A", TTL: 10}, {Type: "SRV", TTL: 10}}},
+		wire.UpdateSDServiceAttributes{Meta: at(7506), ID: svcID, Attributes: map[string]string{"tier": "front", "tmp": "x"}},
+		wire.DeleteSDServiceAttributes{Meta: at(7507), ID: svcID, Keys: []string{"tmp"}},
+		wire.RegisterSDInstance{Meta: at(7508), SDOp: op(6), ServiceID: svcID, ID: "i-1", Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INSTANCE_PORT": "80"},
+			TaskARN: "arn:aws:ecs:us-east-1:123456789012:task/prod/9a8b7c6d5e4f30211a2b3c4d5e6f7081", ECSServiceARN: "arn:aws:ecs:us-east-1:123456789012:service/prod/web"},
+		wire.DeregisterSDInstance{Meta: at(7510), SDOp: op(8), ServiceID: svcID, ID: "i-2"}, // missing: InstanceNotFound
+		wire.UpdateSDInstanceHealth{Meta: at(7511), ServiceID: svcID, ID: "i-1", Status: "UNHEALTHY"},
+		wire.TagSDResource{Meta: at(7512), ARN: svcARN, Tags: []wire.SDTag{{Key: "owner", Value: "ops"}}},
+		wire.UntagSDResource{Meta: at(7513), ARN: svcARN, Keys: []string{"team"}},
+		wire.DeleteSDService{Meta: at(7514), ID: svcID},               // in use: ResourceInUse
+		wire.DeleteSDNamespace{Meta: at(7515), SDOp: op(9), ID: nsID}, // in use: ResourceInUse
 	}
 }
 

@@ -149,6 +149,14 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableTargets, wire.Target(*r), nil
 	case *state.Certificate:
 		return wire.TableACMCertificates, certificateToWire(r), nil
+	case *state.SDNamespace:
+		return wire.TableSDNamespaces, sdNamespaceToWire(r), nil
+	case *state.SDService:
+		return wire.TableSDServices, sdServiceToWire(r), nil
+	case *state.SDInstance:
+		return wire.TableSDInstances, wire.SDInstanceRecord(*r), nil
+	case *state.SDOperation:
+		return wire.TableSDOperations, wire.SDOperationRecord(*r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
@@ -231,6 +239,11 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		var r wire.ACMCertificate
 		err := decodeRecord(rec, &r)
 		return state.TableACMCertificates, certificateFromWire(r), err
+	case wire.TableSDNamespaces, wire.TableSDServices, wire.TableSDInstances, wire.TableSDOperations:
+		if v < 5 {
+			break // tables of later versions
+		}
+		return sdRecordFromWire(rec)
 	}
 	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }

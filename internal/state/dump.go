@@ -8,6 +8,7 @@ var tables = []string{
 	TableSettings, TableClientTokens, TableServices, TableServiceDeploys, TableServiceRevs,
 	TableLoadBalancers, TableListeners, TableRules, TableTargetGroups, TableTargets,
 	TableACMCertificates,
+	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations,
 }
 
 // Tables returns every table name in Dump's order.

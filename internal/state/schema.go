@@ -167,5 +167,6 @@ func schema() *memdb.DBSchema {
 		"id": {Name: "id", Unique: true, Indexer: keyIndex[*meta](func(m *meta) string { return m.Key })},
 	}}
 	acmSchema(sc.Tables)
+	sdSchema(sc.Tables)
 	return sc
 }

@@ -68,7 +68,7 @@ func (t *Txn) Put(table string, rec any) error {
 	if err := t.w.Insert(table, rec); err != nil {
 		return fmt.Errorf("put %s: %w", table, err)
 	}
-	return nil
+	return t.touchSD(table)
 }
 
 // Delete removes a record from table.
@@ -76,7 +76,7 @@ func (t *Txn) Delete(table string, rec any) error {
 	if err := t.w.Delete(table, rec); err != nil {
 		return fmt.Errorf("delete %s: %w", table, err)
 	}
-	return nil
+	return t.touchSD(table)
 }
 
 func first[T any](txn *memdb.Txn, table, index string, args ...any) T {

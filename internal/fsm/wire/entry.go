@@ -61,6 +61,11 @@ var typeNames = map[Type]string{
 	TypeDeleteService: "DeleteService", TypeServiceRound: "ServiceRound", TypeServicePlacement: "ServicePlacement",
 	TypeImportCertificate: "ImportCertificate", TypeDeleteCertificate: "DeleteCertificate",
 	TypeAddCertificateTags: "AddCertificateTags", TypeRemoveCertificateTags: "RemoveCertificateTags",
+	TypeCreateSDNamespace: "CreateSDNamespace", TypeUpdateSDNamespace: "UpdateSDNamespace", TypeDeleteSDNamespace: "DeleteSDNamespace",
+	TypeCreateSDService: "CreateSDService", TypeUpdateSDService: "UpdateSDService", TypeDeleteSDService: "DeleteSDService",
+	TypeUpdateSDServiceAttributes: "UpdateSDServiceAttributes", TypeDeleteSDServiceAttributes: "DeleteSDServiceAttributes",
+	TypeRegisterSDInstance: "RegisterSDInstance", TypeDeregisterSDInstance: "DeregisterSDInstance",
+	TypeUpdateSDInstanceHealth: "UpdateSDInstanceHealth", TypeTagSDResource: "TagSDResource", TypeUntagSDResource: "UntagSDResource",
 }
 
 // Types returns every command type, in numeric order.

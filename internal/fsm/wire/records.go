@@ -12,7 +12,7 @@ import (
 // table.
 const (
 	SnapshotFormat  = "berth-state"
-	SnapshotVersion = 4
+	SnapshotVersion = 5
 )
 
 // SnapshotHeader opens every snapshot.
@@ -55,6 +55,7 @@ var Tables = []string{
 	TableSettings, TableClientTokens, TableServices, TableServiceDeploys, TableServiceRevs,
 	TableLoadBalancers, TableListeners, TableRules, TableTargetGroups, TableTargets,
 	TableACMCertificates,
+	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations, // since version 5
 }
 
 // Record types of snapshot version 4 (the ELB tables' are in elb.go).
