@@ -164,13 +164,15 @@ func (m *Machine) instanceHealth(tx *state.Txn, t *state.Task) string {
 	case shape.HealthStatusHealthy:
 		return sdHealthy
 	}
-	if hasHealthChecks(tx.TaskDefinition(t.Family, t.Revision)) {
+	if anyHealthCheck(tx.TaskDefinition(t.Family, t.Revision)) {
 		return sdUnhealthy // not checked yet
 	}
 	return sdHealthy
 }
 
-func hasHealthChecks(td *state.TaskDefinition) bool {
+// anyHealthCheck reports whether a container of td has a health check
+// (then the task's health is computed; see taskHealth).
+func anyHealthCheck(td *state.TaskDefinition) bool {
 	if td == nil {
 		return false
 	}
@@ -235,14 +237,6 @@ func taskInstances(tx *state.Txn, taskARN string) []*state.SDInstance {
 		return true
 	})
 	return out
-}
-
-// bumpSDRevision counts a change of a Cloud Map service's instances
-// (DiscoverInstances' InstancesRevision).
-func bumpSDRevision(tx *state.Txn, sd *state.SDService) error {
-	cp := *sd
-	cp.Revision++
-	return tx.Put(state.TableSDServices, &cp)
 }
 
 // releaseTask deregisters a stopping task from its service's registries
