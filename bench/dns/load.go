@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"berth.dev/berth/bench/internal/harness"
 )
 
 // run is one measured window against one server.
@@ -21,20 +23,37 @@ type run struct {
 	p50, p90    time.Duration
 	p99, max    time.Duration
 	answerCount int // A records in the last answer
+	// CPU cores used during the window: the server, the load generator
+	// (this process), everything else on the machine.
+	serverCPU, benchCPU, otherCPU float64
+}
+
+// cpuSample is the CPU seconds used so far.
+type cpuSample struct{ server, bench, host float64 }
+
+func sampleCPU(pid int) cpuSample {
+	return cpuSample{server: harness.ProcCPU(pid), bench: harness.SelfCPU(), host: harness.HostCPUSecs()}
 }
 
 func (r run) line() string {
-	return fmt.Sprintf("%8.0f q/s  p50 %6.3f ms  p99 %6.3f ms  max %6.2f ms  errors %d  answers %d",
-		r.qps, ms(r.p50), ms(r.p99), ms(r.max), r.errors, r.answerCount)
+	return fmt.Sprintf("%8.0f q/s  p50 %6.3f ms  p99 %6.3f ms  max %6.2f ms  errors %d  answers %d  CPU server %.2f bench %.2f other %.2f",
+		r.qps, ms(r.p50), ms(r.p99), ms(r.max), r.errors, r.answerCount, r.serverCPU, r.benchCPU, r.otherCPU)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // load runs o.clients closed-loop UDP clients against addr: a warm-up,
 // then the measured window. A query counts if it starts inside the window.
-func load(ctx context.Context, addr string, o *options) run {
+func load(ctx context.Context, addr string, serverPid int, o *options) run {
 	start := time.Now().Add(o.warmup)
 	end := start.Add(o.duration)
+	samples := make(chan cpuSample, 2)
+	go func() {
+		for _, at := range []time.Time{start, end} {
+			harness.Sleep(ctx, time.Until(at))
+			samples <- sampleCPU(serverPid)
+		}
+	}()
 	type result struct {
 		lat     []time.Duration
 		errors  int
@@ -81,6 +100,8 @@ func load(ctx context.Context, addr string, o *options) run {
 		})
 	}
 	wg.Wait()
+	a, b := <-samples, <-samples
+	secs := o.duration.Seconds()
 	var all []time.Duration
 	var out run
 	for _, r := range results {
@@ -88,6 +109,9 @@ func load(ctx context.Context, addr string, o *options) run {
 		out.errors += r.errors
 		out.answerCount = max(out.answerCount, r.answers)
 	}
+	out.serverCPU = (b.server - a.server) / secs
+	out.benchCPU = (b.bench - a.bench) / secs
+	out.otherCPU = max(0, (b.host-a.host)/secs-out.serverCPU-out.benchCPU)
 	slices.Sort(all)
 	out.queries = len(all)
 	out.qps = float64(len(all)) / o.duration.Seconds()

@@ -240,7 +240,7 @@ func benchmark(ctx, _ context.Context, o *options) error {
 			if err != nil {
 				return err
 			}
-			r := load(ctx, s.addr, o)
+			r := load(ctx, s.addr, s.proc.Pid(), o)
 			s.stop()
 			r.system, r.round = name, round
 			fmt.Fprintf(os.Stderr, "round %d %-8s %s\n", round, name, r.line())
