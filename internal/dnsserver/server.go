@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -316,12 +317,25 @@ func dropOPT(rrs []dns.RR) []dns.RR {
 }
 
 func convert(out []dns.RR, rrs []dnszone.RR) []dns.RR {
+	if len(rrs) == 0 {
+		return out
+	}
+	out = slices.Grow(out, len(rrs))
+	// One allocation for the A records and their addresses, the common
+	// case of a large answer.
+	var as []dns.A
+	var ips []byte
 	for _, rr := range rrs {
 		h := dns.RR_Header{Name: rr.Name, Rrtype: rr.Type, Class: dns.ClassINET, Ttl: rr.TTL}
 		switch rr.Type {
 		case dns.TypeA:
+			if as == nil {
+				as, ips = make([]dns.A, 0, len(rrs)), make([]byte, 0, 4*len(rrs))
+			}
 			a := rr.Addr.As4()
-			out = append(out, &dns.A{Hdr: h, A: net.IP(a[:])})
+			ips = append(ips, a[:]...)
+			as = append(as, dns.A{Hdr: h, A: net.IP(ips[len(ips)-4 : len(ips) : len(ips)])})
+			out = append(out, &as[len(as)-1])
 		case dns.TypeAAAA:
 			a := rr.Addr.As16()
 			out = append(out, &dns.AAAA{Hdr: h, AAAA: net.IP(a[:])})

@@ -55,9 +55,8 @@ func (x *Index) Answer(q Question, r Rand) Response {
 // resolve answers (name, qtype) at node n of zone z (nil for Hosts),
 // following CNAMEs.
 func (x *Index) resolve(resp *Response, z *zone, n *node, name, owner string, qtype uint16, r Rand) {
-	seen := map[string]bool{}
+	var seen map[string]bool // names already answered for, once a CNAME is followed
 	for range maxChase + 1 {
-		seen[name] = true
 		if n == nil {
 			resp.Rcode = RcodeNXDomain
 			resp.Authority = append(resp.Authority, negativeSOA(z, owner, name))
@@ -77,6 +76,10 @@ func (x *Index) resolve(resp *Response, z *zone, n *node, name, owner string, qt
 		}
 		resp.Answer = pick(resp.Answer, cname, owner, r)
 		target := resp.Answer[len(resp.Answer)-1].Target
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		seen[name] = true
 		if seen[target] {
 			return
 		}
@@ -133,6 +136,7 @@ func pick(out []RR, set *rrset, owner string, r Rand) []RR {
 			pool = slices.Clone(pool)
 		}
 		k := min(len(pool), dnsconfig.MaxMultivalue)
+		out = slices.Grow(out, k)
 		for i := range k {
 			j := i + r.IntN(len(pool)-i)
 			pool[i], pool[j] = pool[j], pool[i]
@@ -145,6 +149,7 @@ func pick(out []RR, set *rrset, owner string, r Rand) []RR {
 			out = appendOwned(out, set.all[r.IntN(set.count)], owner)
 		}
 	default:
+		out = slices.Grow(out, len(set.all))
 		for _, rr := range set.all {
 			out = appendOwned(out, rr, owner)
 		}
