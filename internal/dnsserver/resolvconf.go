@@ -8,6 +8,9 @@ import (
 	"github.com/miekg/dns"
 )
 
+// ResolvConfPath is the system's resolver configuration.
+const ResolvConfPath = "/etc/resolv.conf"
+
 // ResolvConf reads the name servers of a resolv.conf file (normally
 // /etc/resolv.conf) as "host:port" upstreams for Options.Forward, leaving
 // out every address the server itself listens on (listen, its

@@ -102,12 +102,15 @@ func (s *Server) install(cfg *dnsconfig.Config, force bool) error {
 func (s *Server) Revision() uint64 { return s.index.Load().Revision() }
 
 // Start listens on addr ("host:port"; port 0 picks one) over UDP and TCP
-// on the same port and serves until Close.
+// on the same port and serves until Close. A server starts once.
 func (s *Server) Start(addr string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.udp != nil {
 		return errors.New("dns server already started")
+	}
+	if s.baseCtx.Err() != nil {
+		return errors.New("dns server closed")
 	}
 	pc, ln, err := listen(addr)
 	if err != nil {
@@ -170,7 +173,8 @@ func (s *Server) Addr() string {
 }
 
 // Close stops listening, waits for the listeners to stop and cancels the
-// forwarded exchanges in flight.
+// forwarded exchanges in flight. Apply and Replace still work after Close,
+// Start does not.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

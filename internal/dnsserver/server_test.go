@@ -253,6 +253,9 @@ func TestStartCloseAndFixedPort(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Start("127.0.0.1:0"); err == nil {
+		t.Fatal("a closed server started again")
+	}
 	// The port is free again: a new server takes it over UDP and TCP.
 	s2 := New(Options{})
 	if err := s2.Start(addr); err != nil {
