@@ -6,11 +6,13 @@ package dnstest
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // SRV is an SRV record's data.
@@ -191,4 +193,35 @@ func typeName(t uint16) string {
 		return "SRV"
 	}
 	return "TYPE" + strconv.Itoa(int(t))
+}
+
+// QueryA asks the server at the other end of c (a UDP connection) for
+// name's A record and returns the first address of the answer.
+func QueryA(c net.Conn, name string, timeout time.Duration) (netip.Addr, error) {
+	msg := []byte{0xbe, 0x27, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
+	msg = appendName(msg, name)
+	msg = binary.BigEndian.AppendUint16(msg, typeA)
+	msg = binary.BigEndian.AppendUint16(msg, 1)
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write(msg); err != nil {
+		return netip.Addr{}, err
+	}
+	buf := make([]byte, 1500)
+	n, err := c.Read(buf)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	resp := buf[:n]
+	if n < 12 || resp[0] != 0xbe || resp[1] != 0x27 {
+		return netip.Addr{}, errors.New("not an answer to the query")
+	}
+	if rcode := resp[3] & 0x0f; rcode != 0 {
+		return netip.Addr{}, fmt.Errorf("rcode %d", rcode)
+	}
+	if binary.BigEndian.Uint16(resp[6:8]) == 0 || n < 4 {
+		return netip.Addr{}, errors.New("no answer")
+	}
+	// The answer is the responder's: one A record, last in the message.
+	a, _ := netip.AddrFromSlice(resp[n-4:])
+	return a, nil
 }
