@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"berth.dev/berth/internal/dnstest"
+	"berth.dev/berth/internal/dnstest/taskhost"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/taskendpoint"
 )
@@ -151,5 +152,30 @@ func TestDNSRefusedWithoutMountNamespaces(t *testing.T) {
 	}
 	if _, err := d.Create(ctxT(t), sh("true")); err != nil {
 		t.Errorf("a spec without DNS settings: %v", err)
+	}
+}
+
+// TestSandboxDNSQueryReachesTheTaskEndpoint: an awsvpc workload whose
+// sandbox has the task endpoint as nameserver resolves through the
+// responder on its host's 169.254.170.2:53, across the task network.
+func TestSandboxDNSQueryReachesTheTaskEndpoint(t *testing.T) {
+	requireRoot(t)
+	th := taskhost.New(t, "10.200.9.0/24")
+	d := sandboxDriver(t, Options{})
+	sb, err := d.CreateSandbox(ctxT(t), driver.SandboxSpec{Name: "dnsq", DNSServers: []string{taskendpoint.IP},
+		Labels: map[string]string{driver.LabelTaskARN: "arn:aws:ecs:local:0:task/test/dnsq"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cleanupDriver(t, d) // the containers first
+		if err := d.RemoveSandbox(ctxT(t), sb.ID); err != nil {
+			t.Errorf("cleanup: remove sandbox: %v", err)
+		}
+	})
+	th.Attach("dnsq", sb.NetNSPath, "10.200.9.2")
+	code, out := run(t, d, inSandbox(sb, "resolve", dnstest.ProbeName))
+	if code != 0 || len(out) == 0 || out[0] != "resolved "+dnstest.ProbeAddr.String() {
+		t.Fatalf("exit %d, output %q; the responder saw %v", code, out, th.Server.Queries())
 	}
 }
