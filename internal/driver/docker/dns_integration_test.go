@@ -12,6 +12,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"berth.dev/berth/internal/dnstest"
+	"berth.dev/berth/internal/dnstest/taskhost"
+	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/taskendpoint"
 )
@@ -119,5 +121,27 @@ func TestTaskEndpointDNSSandbox(t *testing.T) {
 	h, _ := e.run(e.inSandbox(sb))
 	if ns, ok := onlyNameserver(e.resolvConfOf(h)); !ok || ns != taskendpoint.IP {
 		t.Fatalf("resolv.conf nameservers %s", ns)
+	}
+}
+
+// TestTaskEndpointDNSSandboxQuery: a container of a sandbox with the task
+// endpoint as nameserver resolves through the responder on its host's
+// 169.254.170.2:53, across a task network (a stand-in host namespace).
+func TestTaskEndpointDNSSandboxQuery(t *testing.T) {
+	e := newEnv(t)
+	if os.Geteuid() != 0 {
+		if os.Getenv(dockertest.EnvRequire) == "1" {
+			t.Fatalf("a task network needs root (%s=1)", dockertest.EnvRequire)
+		}
+		t.Skip("a task network needs root")
+	}
+	th := taskhost.New(t, "10.200.8.0/24")
+	sb := e.sandbox(driver.SandboxSpec{DNSServers: []string{taskendpoint.IP}})
+	th.Attach("docker-dnsq", sb.NetNSPath, "10.200.8.2")
+	h, _ := e.run(e.inSandbox(sb))
+	e.waitListening(h)
+	target := "http://127.0.0.1:8080/resolve?type=A&name=" + url.QueryEscape(dnstest.ProbeName)
+	if code := e.health(sb, target); code != 0 {
+		t.Fatalf("GET /resolve in the sandbox: health exit %d; the responder saw %v", code, th.Server.Queries())
 	}
 }
