@@ -81,8 +81,10 @@ func New(t testing.TB, subnet string) *Host {
 	if err := h.Ensure(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// The responder's socket is made on a thread in the namespace (which
-	// dies with its goroutine, never returning to the pool).
+	// The responder's socket is made on a thread that joins the namespace
+	// and returns to its own after; a thread that cannot return stays
+	// locked, and ends with its goroutine. (A thread left in the namespace
+	// would keep it alive, and the main thread is never ended.)
 	type result struct {
 		s   *dnstest.Server
 		err error
@@ -90,10 +92,21 @@ func New(t testing.TB, subnet string) *Host {
 	c := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			c <- result{err: err}
+			return
+		}
+		defer orig.Close()
 		if err := netns.Set(ns); err != nil {
 			c <- result{err: err}
 			return
 		}
+		defer func() {
+			if netns.Set(orig) == nil {
+				runtime.UnlockOSThread()
+			}
+		}()
 		s, err := dnstest.Listen(net.JoinHostPort(taskendpoint.IP, strconv.Itoa(taskendpoint.DNSPort)), map[string]netip.Addr{dnstest.ProbeName: dnstest.ProbeAddr}, nil)
 		c <- result{s, err}
 	}()
