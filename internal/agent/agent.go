@@ -39,6 +39,8 @@ type Agent struct {
 	syncMu   sync.Mutex
 	synced   chan struct{} // see Synced
 	syncDone bool          // synced is closed
+
+	noTaskDNS sync.Once // logs that the runtime cannot apply Config.TaskDNS
 }
 
 // New checks cfg and returns an agent.

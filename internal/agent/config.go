@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -53,6 +54,15 @@ type Config struct {
 	// name subnets are placed only on instances serving one of them (an
 	// instance that names none serves all).
 	Subnets []string
+
+	// TaskDNS is the nameserver of every task whose task definition sets
+	// no dnsServers (the agent's DNS server, on the task endpoint
+	// 169.254.170.2, see internal/hostaddr): containers in bridge and host
+	// mode, awsvpc tasks' sandboxes. The task definition's dnsSearchDomains
+	// still apply. "": tasks keep the runtime's resolver configuration.
+	// Where the runtime cannot set a container's resolvers (the process
+	// runtime without root) tasks keep theirs, and the agent logs it once.
+	TaskDNS string
 
 	Log *slog.Logger
 }
@@ -113,6 +123,13 @@ func (c *Config) defaults() error {
 		if s == "" || !attrName().MatchString("berth.subnet."+s) || strings.ContainsAny(s, `/\`) {
 			return fmt.Errorf("agent: subnet ID %q is not valid: use up to 115 letters, numbers, hyphens, underscores and periods", s)
 		}
+	}
+	if c.TaskDNS != "" {
+		ip, err := netip.ParseAddr(c.TaskDNS)
+		if err != nil || !ip.Is4() {
+			return fmt.Errorf("agent: task DNS server %q is not an IPv4 address", c.TaskDNS)
+		}
+		c.TaskDNS = ip.String()
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

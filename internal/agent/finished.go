@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"time"
 
@@ -178,6 +179,9 @@ func (f *finished) cleanup(taskArn string) {
 		}
 		f.mu.Unlock()
 		return
+	}
+	if err := os.RemoveAll(a.resolvDir(taskArn)); err != nil {
+		a.log.Warn("remove the task's resolv.conf files", "task", taskID(taskArn), "err", err)
 	}
 	if err := a.store.deleteTask(taskArn); err != nil {
 		a.log.Warn("forget a cleaned-up task", "task", taskID(taskArn), "err", err)

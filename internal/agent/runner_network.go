@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/taskplan"
 )
@@ -52,20 +53,7 @@ func sandboxName(family string, revision int32, id string) string {
 func (r *runner) provision(ctx context.Context, adopted bool) {
 	r.net = netProvisioning
 	t := r.task
-	def := t.Definition
-	spec := driver.SandboxSpec{
-		Name:     sandboxName(deref(def.Family), def.Revision, taskID(t.TaskArn)),
-		Hostname: t.Network.PrivateDNSName,
-		Labels: map[string]string{
-			driver.LabelManaged: "true", driver.LabelTaskARN: t.TaskArn, driver.LabelCluster: t.ClusterArn,
-			driver.LabelFamily: deref(def.Family), driver.LabelRevision: strconv.Itoa(int(def.Revision)),
-			labelAgent: r.a.instanceID,
-		},
-	}
-	for _, cd := range def.ContainerDefinitions {
-		spec.DNSServers = append(spec.DNSServers, cd.DnsServers...)
-		spec.DNSSearch = append(spec.DNSSearch, cd.DnsSearchDomains...)
-	}
+	spec := r.a.sandboxSpec(&t)
 	r.async(ctx, 2*time.Minute, func(ctx context.Context) event {
 		if r.a.cfg.TaskNetwork == nil {
 			return event{kind: evNetwork, err: errors.New("this container instance runs no awsvpc tasks")}
@@ -76,6 +64,33 @@ func (r *runner) provision(ctx context.Context, adopted bool) {
 		}
 		return event{kind: evNetwork, sandbox: sb, err: err}
 	})
+}
+
+// sandboxSpec is the sandbox of awsvpc task t: its hostname, labels and
+// DNS settings (the task definition's, else Config.TaskDNS).
+func (a *Agent) sandboxSpec(t *agentproto.Task) driver.SandboxSpec {
+	def := t.Definition
+	spec := driver.SandboxSpec{
+		Name:     sandboxName(deref(def.Family), def.Revision, taskID(t.TaskArn)),
+		Hostname: t.Network.PrivateDNSName,
+		Labels: map[string]string{
+			driver.LabelManaged: "true", driver.LabelTaskARN: t.TaskArn, driver.LabelCluster: t.ClusterArn,
+			driver.LabelFamily: deref(def.Family), driver.LabelRevision: strconv.Itoa(int(def.Revision)),
+			labelAgent: a.instanceID,
+		},
+	}
+	for _, cd := range def.ContainerDefinitions {
+		spec.DNSServers = append(spec.DNSServers, cd.DnsServers...)
+		spec.DNSSearch = append(spec.DNSSearch, cd.DnsSearchDomains...)
+	}
+	if len(spec.DNSServers) == 0 && a.cfg.TaskDNS != "" {
+		if driver.SupportsDNS(a.cfg.Driver, driver.NetworkAWSVPC) {
+			spec.DNSServers = []string{a.cfg.TaskDNS}
+		} else {
+			a.logNoTaskDNS(driver.NetworkAWSVPC)
+		}
+	}
+	return spec
 }
 
 // ensureSandbox returns the task's sandbox: an adopted task's existing one

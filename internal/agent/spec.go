@@ -174,7 +174,67 @@ func (a *Agent) driverSpec(t *agentproto.Task, i int) (driver.Spec, error) {
 		return s, err
 	}
 	s.Mounts = mounts
+	if err := a.resolvers(t, &s); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// resolvers applies Config.TaskDNS to a container spec whose task
+// definition sets no dnsServers, and makes DNS settings in host mode work
+// on Docker, which refuses them with the host's network: the agent writes
+// the container's resolv.conf (in the data dir, removed with the task) and
+// bind-mounts it read-only over /etc/resolv.conf. Containers in awsvpc
+// mode get theirs from the sandbox (see provision); in mode none nothing
+// changes.
+func (a *Agent) resolvers(t *agentproto.Task, s *driver.Spec) error {
+	mode := s.NetworkMode
+	if mode == driver.NetworkAWSVPC || mode == "none" {
+		return nil
+	}
+	if len(s.DNSServers) == 0 && a.cfg.TaskDNS != "" {
+		if driver.SupportsDNS(a.cfg.Driver, mode) || a.mountsResolvConf(mode) {
+			s.DNSServers = []string{a.cfg.TaskDNS}
+		} else {
+			a.logNoTaskDNS(mode)
+		}
+	}
+	if (len(s.DNSServers) == 0 && len(s.DNSSearch) == 0) || !a.mountsResolvConf(mode) {
+		return nil
+	}
+	host, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("%w: resolv.conf: %v", driver.ErrCannotCreate, err)
+	}
+	dir := a.resolvDir(t.TaskArn)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w: resolv.conf: %v", driver.ErrCannotCreate, err)
+	}
+	path := filepath.Join(dir, sanitize(s.Labels[driver.LabelContainerName])+".conf")
+	if err := os.WriteFile(path, driver.ResolvConf(s.DNSServers, s.DNSSearch, host), 0o644); err != nil {
+		return fmt.Errorf("%w: resolv.conf: %v", driver.ErrCannotCreate, err)
+	}
+	s.DNSServers, s.DNSSearch = nil, nil
+	s.Mounts = append(s.Mounts, driver.Mount{Source: path, Target: "/etc/resolv.conf", ReadOnly: true})
+	return nil
+}
+
+// mountsResolvConf reports whether DNS settings in mode go through a
+// resolv.conf the agent bind-mounts: Docker's host mode.
+func (a *Agent) mountsResolvConf(mode string) bool {
+	return mode == "host" && a.cfg.Driver.Name() == "docker" && !driver.SupportsDNS(a.cfg.Driver, mode)
+}
+
+// resolvDir holds the resolv.conf files of a task's containers.
+func (a *Agent) resolvDir(taskArn string) string {
+	return filepath.Join(a.cfg.DataDir, "resolv", taskID(taskArn))
+}
+
+// logNoTaskDNS says, once, that tasks keep the runtime's resolvers.
+func (a *Agent) logNoTaskDNS(mode string) {
+	a.noTaskDNS.Do(func() {
+		a.log.Warn("the runtime cannot set task containers' resolvers here (the process runtime needs root for a mount namespace); tasks keep the host's", "taskDNS", a.cfg.TaskDNS, "runtime", a.cfg.Driver.Name(), "networkMode", mode)
+	})
 }
 
 // mounts resolves mountPoints and volumesFrom to host paths. Host volumes

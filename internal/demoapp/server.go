@@ -2,11 +2,13 @@ package demoapp
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // echo is the body of GET /.
@@ -54,6 +56,8 @@ func newServer(unhealthy bool, exit chan<- int) http.Handler {
 		default:
 		}
 	})
+	mux.HandleFunc("GET /resolve", handleResolve(net.DefaultResolver))
+	mux.HandleFunc("GET /fetch", handleFetch(&http.Client{Timeout: 5 * time.Second}))
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		e := echo{Env: map[string]string{}, Args: os.Args, UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid()}
 		e.Hostname, _ = os.Hostname()

@@ -152,8 +152,11 @@ func checkBerthRules(t *testing.T, n *testNS, bridge, subnet, cluster string, to
 	filter := lines(n.sh(t, "iptables", "-S"))
 	nat := lines(n.sh(t, "iptables", "-t", "nat", "-S"))
 	want := map[string][]string{
-		"filter": {"-N BERTH-FORWARD", "-A FORWARD -j BERTH-FORWARD",
-			"-A BERTH-FORWARD -i " + bridge + " -j ACCEPT", "-A BERTH-FORWARD -o " + bridge + " -j ACCEPT"},
+		"filter": {"-N BERTH-FORWARD", "-N BERTH-INPUT", "-A INPUT -j BERTH-INPUT", "-A FORWARD -j BERTH-FORWARD",
+			"-A BERTH-FORWARD -i " + bridge + " -j ACCEPT", "-A BERTH-FORWARD -o " + bridge + " -j ACCEPT",
+			"-A BERTH-INPUT -d 169.254.170.2/32 -i " + bridge + " -p udp -m udp --dport 53 -j ACCEPT",
+			"-A BERTH-INPUT -d 169.254.170.2/32 -i " + bridge + " -p tcp -m tcp --dport 53 -j ACCEPT",
+			"-A BERTH-INPUT -d 169.254.170.2/32 -i " + bridge + " -p tcp -m tcp --dport 80 -j ACCEPT"},
 		"nat": {"-N BERTH-POSTROUTING", "-A POSTROUTING -j BERTH-POSTROUTING",
 			"-A BERTH-POSTROUTING -s " + subnet + " ! -d " + cluster + " ! -o " + bridge + " -j MASQUERADE"},
 	}
@@ -174,7 +177,7 @@ func checkBerthRules(t *testing.T, n *testNS, bridge, subnet, cluster string, to
 	for _, c := range []struct {
 		lines      []string
 		from, jump string
-	}{{filter, "FORWARD", "-A FORWARD -j BERTH-FORWARD"}, {nat, "POSTROUTING", "-A POSTROUTING -j BERTH-POSTROUTING"}} {
+	}{{filter, "FORWARD", "-A FORWARD -j BERTH-FORWARD"}, {filter, "INPUT", "-A INPUT -j BERTH-INPUT"}, {nat, "POSTROUTING", "-A POSTROUTING -j BERTH-POSTROUTING"}} {
 		for _, l := range c.lines {
 			if strings.HasPrefix(l, "-A "+c.from+" ") {
 				if l != c.jump {

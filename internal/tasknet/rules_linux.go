@@ -5,9 +5,12 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vishvananda/netns"
+
+	"berth.dev/berth/internal/taskendpoint"
 )
 
 // inNS runs fn on a fresh OS thread switched into the host's namespace, for
@@ -51,7 +54,17 @@ type chain struct {
 // chains are berth's chains for this host's config.
 func (h *Host) chains() []chain {
 	br := h.cfg.Bridge
+	// The task endpoint's services (DNS on 53, credentials on 80), which
+	// tasks reach on their own host whatever INPUT's policy is. The rules
+	// are spelt as iptables -S prints them.
+	ep := taskendpoint.IP + "/32"
+	dns, http := strconv.Itoa(taskendpoint.DNSPort), strconv.Itoa(taskendpoint.HTTPPort)
 	return []chain{
+		{table: "filter", name: InputChain, from: "INPUT", rules: [][]string{
+			{"-d", ep, "-i", br, "-p", "udp", "-m", "udp", "--dport", dns, "-j", "ACCEPT"},
+			{"-d", ep, "-i", br, "-p", "tcp", "-m", "tcp", "--dport", dns, "-j", "ACCEPT"},
+			{"-d", ep, "-i", br, "-p", "tcp", "-m", "tcp", "--dport", http, "-j", "ACCEPT"},
+		}},
 		{table: "filter", name: ForwardChain, from: "FORWARD", rules: [][]string{
 			{"-i", br, "-j", "ACCEPT"}, // from the tasks: to each other, the peers, the world
 			{"-o", br, "-j", "ACCEPT"}, // to the tasks

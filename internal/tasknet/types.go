@@ -20,6 +20,7 @@ const RouteProtocol = 98
 const (
 	ForwardChain     = "BERTH-FORWARD"     // filter table, jumped to from FORWARD
 	PostroutingChain = "BERTH-POSTROUTING" // nat table, jumped to from POSTROUTING
+	InputChain       = "BERTH-INPUT"       // filter table, jumped to from INPUT
 )
 
 // Config is one host's task network.

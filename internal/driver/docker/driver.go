@@ -95,3 +95,12 @@ func ref(h driver.Handle) string {
 	}
 	return h.Name
 }
+
+// SupportsDNS reports whether containers in network mode mode take DNS
+// servers and search domains: not with the host's network (Docker refuses
+// --dns with --network host) nor without a network.
+func (d *Driver) SupportsDNS(mode string) bool {
+	return mode != "host" && mode != "none"
+}
+
+var _ driver.DNSSupport = (*Driver)(nil)

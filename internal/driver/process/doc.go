@@ -13,8 +13,9 @@
 // the agent's exit and crash. The shim starts the workload in its own
 // process group: with Go's fork/exec (process group, working directory,
 // environment, and the cgroup through clone3's CLONE_INTO_CGROUP) when the
-// container has no ulimits and no user to switch to, otherwise through a
-// trampoline (`berth shim exec`) that applies ulimits, switches user,
+// container has no ulimits, no user to switch to and no DNS settings,
+// otherwise through a trampoline (`berth shim exec`) that mounts the
+// container's resolv.conf (see Resolvers), applies ulimits, switches user,
 // changes directory, resolves the program through the container's PATH as
 // that user and execs it, reporting a failure to exec on a close-on-exec
 // pipe. Both ways report the same failures with the same exit codes. The
@@ -97,8 +98,10 @@
 // it is unmounted. The mount keeps the namespace alive without any process,
 // so a sandbox outlives the agent; ListSandboxes reads the records and
 // drops those whose namespace is no longer mounted (after a reboot). The
-// hostname is recorded, not applied (there is no UTS namespace), and DNS
-// settings are refused (there is no mount namespace for a resolv.conf).
+// hostname is recorded, not applied (there is no UTS namespace). The
+// sandbox's DNS settings are written to StateDir/sandboxes/ID.resolv.conf,
+// which its containers' workloads see as /etc/resolv.conf (see Resolvers),
+// and removed with the sandbox.
 //
 // A container with Spec.Sandbox records the namespace's path in its exec
 // plan. The shim, and Exec, fork its program (or the trampoline) from a
@@ -107,6 +110,29 @@
 // that cannot return stays locked and ends with its goroutine. No thread
 // is left in a sandbox, which it would keep alive. The shim itself stays
 // in the host's namespace.
+//
+// # Resolvers
+//
+// A container with DNS servers or search domains (Spec.DNSServers and
+// DNSSearch, in network modes host and bridge, which the runtime runs as
+// host; a sandbox's, in awsvpc) gets a resolv.conf of its own: the servers
+// and search domains given, what is not given (and the options) taken from
+// the host's /etc/resolv.conf. Create writes it to DIR/resolv.conf; the
+// exec plan carries its path (execPlan.ResolvConf). Such a workload always
+// starts through the trampoline, forked with CLONE_NEWNS: a mount
+// namespace of its own, in which Go makes every mount private (MS_REC |
+// MS_PRIVATE) before the trampoline runs, so nothing it mounts reaches the
+// host. The trampoline, still privileged, bind-mounts the file over
+// /etc/resolv.conf (over its target, when that is a symbolic link) and
+// remounts it read-only, then applies ulimits, switches user and execs.
+// The host's /etc/resolv.conf and mount table do not change.
+//
+// Mount namespaces need CAP_SYS_ADMIN. Where the agent lacks it (an agent
+// that does not run as root), SupportsDNS reports false and a container or
+// sandbox with DNS settings is refused with CannotCreateContainerError
+// saying why; one without runs as before, with the host's resolvers. The
+// agent's own default nameserver (agent Config.TaskDNS) is not applied
+// then, rather than failing tasks.
 //
 // # Task limits
 //

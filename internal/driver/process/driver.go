@@ -26,7 +26,10 @@ type Driver struct {
 	poll        time.Duration
 	limits      Limits
 	euid, egid  int
-	images      map[string]Image
+	// mountNS: the runtime may give workloads a mount namespace of their
+	// own, which DNS settings need (see resolv.go).
+	mountNS bool
+	images  map[string]Image
 
 	// index caches spec.json (written once by Create) and maps names to
 	// IDs, so that Create checks a name and resolve finds a container
@@ -68,6 +71,7 @@ func New(opts Options) (*Driver, error) {
 		logFiles:    opts.LogFiles,
 		poll:        opts.PollInterval,
 		euid:        os.Geteuid(),
+		mountNS:     canMountNS(),
 		egid:        os.Getegid(),
 		images:      opts.Images,
 	}
@@ -163,6 +167,13 @@ func (d *Driver) Create(_ context.Context, spec driver.Spec) (driver.Handle, err
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return driver.Handle{}, fmt.Errorf("%w: %v", driver.ErrCannotCreate, err)
+	}
+	if spec.Sandbox == "" && (len(spec.DNSServers) > 0 || len(spec.DNSSearch) > 0) {
+		rec.Plan.ResolvConf = filepath.Join(dir, fileResolvConf)
+		if err := writeResolvConf(rec.Plan.ResolvConf, spec.DNSServers, spec.DNSSearch); err != nil {
+			os.RemoveAll(dir)
+			return driver.Handle{}, fmt.Errorf("%w: resolv.conf: %v", driver.ErrCannotCreate, err)
+		}
 	}
 	if err := writeJSON(filepath.Join(dir, fileSpec), rec); err != nil {
 		os.RemoveAll(dir)

@@ -62,7 +62,7 @@ func startWorkload(plan execPlan, stdout, stderr *os.File, cg *cgroupConfig, tr 
 // startWorkloadHere is startWorkload in the calling thread's network
 // namespace.
 func startWorkloadHere(plan execPlan, stdout, stderr *os.File, cg *cgroupConfig, tr trampoline) (*launched, *execFailure, error) {
-	if len(plan.Rlimits) == 0 && (plan.User == nil || !plan.User.Switch) {
+	if len(plan.Rlimits) == 0 && (plan.User == nil || !plan.User.Switch) && plan.ResolvConf == "" {
 		l, f, err := launchDirect(plan, stdout, stderr, cg)
 		if !errors.Is(err, errNoCgroupFD) {
 			return l, f, err
@@ -165,11 +165,18 @@ func launch(prog string, args []string, plan execPlan, stdout, stderr *os.File, 
 		return nil, nil, err
 	}
 	defer errR.Close()
+	sys := &syscall.SysProcAttr{Setpgid: true}
+	if plan.ResolvConf != "" {
+		// A mount namespace of the trampoline's own, where it mounts the
+		// plan's resolv.conf; Go makes every mount in it private, so
+		// nothing done there reaches the host.
+		sys.Unshareflags = syscall.CLONE_NEWNS
+	}
 	proc, err := os.StartProcess(prog, append([]string{prog}, args...), &os.ProcAttr{
 		Dir:   "/",
 		Env:   []string{},
 		Files: []*os.File{devnull, stdout, stderr, planR, errW},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Sys:   sys,
 	})
 	planR.Close()
 	errW.Close()

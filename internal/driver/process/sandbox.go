@@ -40,6 +40,17 @@ func (d *Driver) sandboxRecPath(id string) string {
 	return filepath.Join(d.stateDir, dirSandboxes, id+".json")
 }
 
+// sandboxResolvPath is the resolv.conf of sandbox id, which its
+// containers' workloads see as /etc/resolv.conf (when it exists).
+func (d *Driver) sandboxResolvPath(id string) string {
+	return filepath.Join(d.stateDir, dirSandboxes, id+"."+fileResolvConf)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 func (d *Driver) netnsDir() string { return filepath.Join(d.stateDir, dirNetNS) }
 
 // netnsPath is where the namespace of sandbox id is mounted.
@@ -47,10 +58,13 @@ func (d *Driver) netnsPath(id string) string { return filepath.Join(d.netnsDir()
 
 // CreateSandbox makes a network namespace with lo up and bind-mounts it at
 // StateDir/netns/ID. The process runtime has no UTS or mount namespace:
-// the hostname is recorded, not applied, and DNS settings are refused.
+// the hostname is recorded, not applied. DNS settings go to a resolv.conf
+// next to the sandbox's record, which its containers' workloads see as
+// /etc/resolv.conf in a mount namespace of their own.
 func (d *Driver) CreateSandbox(_ context.Context, spec driver.SandboxSpec) (driver.Sandbox, error) {
-	if len(spec.DNSServers) > 0 || len(spec.DNSSearch) > 0 {
-		return driver.Sandbox{}, cannotCreate("dnsServers and dnsSearchDomains are not supported by the process runtime: processes use the host's resolver configuration")
+	dns := len(spec.DNSServers) > 0 || len(spec.DNSSearch) > 0
+	if dns && !d.mountNS {
+		return driver.Sandbox{}, d.errNoMountNS()
 	}
 	id, err := newID()
 	if err != nil {
@@ -88,6 +102,12 @@ func (d *Driver) CreateSandbox(_ context.Context, spec driver.SandboxSpec) (driv
 		return driver.Sandbox{}, fmt.Errorf("%w: %w", driver.ErrCannotCreate, err)
 	}
 	names[rec.Name] = id
+	if dns {
+		if err := writeResolvConf(d.sandboxResolvPath(id), spec.DNSServers, spec.DNSSearch); err != nil {
+			d.removeSandboxLocked(id)
+			return driver.Sandbox{}, fmt.Errorf("%w: sandbox %s: resolv.conf: %w", driver.ErrCannotCreate, id, err)
+		}
+	}
 	path := d.netnsPath(id)
 	if err := mountNewNetNS(path); err != nil {
 		d.removeSandboxLocked(id)
@@ -139,6 +159,9 @@ func (d *Driver) removeSandboxLocked(id string) error {
 		return fmt.Errorf("sandbox %s: unmounting %s: %w", id, path, err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("sandbox %s: %w", id, err)
+	}
+	if err := os.Remove(d.sandboxResolvPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("sandbox %s: %w", id, err)
 	}
 	if err := os.Remove(d.sandboxRecPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -33,14 +33,21 @@ func (d *Driver) prepare(spec driver.Spec) (*record, error) {
 	if err := refuseUnsupported(spec); err != nil {
 		return nil, err
 	}
+	if (len(spec.DNSServers) > 0 || len(spec.DNSSearch) > 0) && !d.mountNS {
+		return nil, d.errNoMountNS()
+	}
 	var (
 		bindings []driver.Binding // none in a sandbox: nothing is published
 		netNS    string
+		resolv   string // the sandbox's resolv.conf, if it has one
 		err      error
 	)
 	if spec.Sandbox != "" {
 		if netNS, err = d.sandboxNetNS(spec.Sandbox); err != nil {
 			return nil, err
+		}
+		if p := d.sandboxResolvPath(spec.Sandbox); fileExists(p) {
+			resolv = p
 		}
 	} else if bindings, err = bindingsFor(spec.NetworkMode, spec.Ports); err != nil {
 		return nil, err
@@ -76,7 +83,7 @@ func (d *Driver) prepare(spec driver.Spec) (*record, error) {
 		Version:  stateVersion,
 		Spec:     spec,
 		Labels:   labels,
-		Plan:     execPlan{Argv: argv, Env: env, Dir: filepath.Clean(dir), User: cred, Rlimits: rlimits, NetNS: netNS},
+		Plan:     execPlan{Argv: argv, Env: env, Dir: filepath.Clean(dir), User: cred, Rlimits: rlimits, NetNS: netNS, ResolvConf: resolv},
 		Bindings: bindings,
 	}, nil
 }
@@ -93,8 +100,6 @@ func refuseUnsupported(spec driver.Spec) error {
 		return cannotCreate("linuxParameters.capabilities are not supported by the process runtime")
 	case spec.ReadonlyRootfs:
 		return cannotCreate("readonlyRootFilesystem is not supported by the process runtime: processes see the host's filesystem")
-	case len(spec.DNSServers) > 0 || len(spec.DNSSearch) > 0:
-		return cannotCreate("dnsServers and dnsSearchDomains are not supported by the process runtime: processes use the host's resolver configuration")
 	case len(spec.ExtraHosts) > 0:
 		return cannotCreate("extraHosts is not supported by the process runtime: processes use the host's /etc/hosts")
 	case len(spec.Devices) > 0:

@@ -27,8 +27,6 @@ func TestCreateRefusesWhatItCannotHonour(t *testing.T) {
 		"cap add":              base(func(s *driver.Spec) { s.CapAdd = []string{"NET_ADMIN"} }),
 		"cap drop":             base(func(s *driver.Spec) { s.CapDrop = []string{"ALL"} }),
 		"readonly rootfs":      base(func(s *driver.Spec) { s.ReadonlyRootfs = true }),
-		"dns servers":          base(func(s *driver.Spec) { s.DNSServers = []string{"10.0.0.2"} }),
-		"dns search":           base(func(s *driver.Spec) { s.DNSSearch = []string{"corp"} }),
 		"extra hosts":          base(func(s *driver.Spec) { s.ExtraHosts = []string{"db:10.0.0.3"} }),
 		"devices":              base(func(s *driver.Spec) { s.Devices = []driver.Device{{HostPath: "/dev/fuse"}} }),
 		"tmpfs":                base(func(s *driver.Spec) { s.Tmpfs = []driver.Tmpfs{{ContainerPath: "/scratch", SizeMiB: 64}} }),

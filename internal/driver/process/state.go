@@ -63,6 +63,10 @@ type execPlan struct {
 	// NetNS is the sandbox's network namespace the program starts in
 	// (joined by the thread that forks it); empty: the host's.
 	NetNS string `json:"netns,omitempty"`
+	// ResolvConf is a file the trampoline bind-mounts read-only over
+	// /etc/resolv.conf, in a mount namespace of the workload's own, before
+	// it execs the program; empty: the host's resolver configuration.
+	ResolvConf string `json:"resolvConf,omitempty"`
 }
 
 // credential is a resolved user; Switch is false when the agent already

@@ -61,7 +61,14 @@ func runTrampoline() int {
 	if err := json.Unmarshal(data, &plan); err != nil || len(plan.Argv) == 0 {
 		return fail(128, "bad exec plan: %v", err)
 	}
-	// Limits first, while still privileged enough to raise hard limits.
+	// The resolv.conf first, while privileged: the trampoline runs in a
+	// mount namespace of its own when the plan has one (see launch).
+	if plan.ResolvConf != "" {
+		if err := mountResolvConf(plan.ResolvConf); err != nil {
+			return fail(128, "dns: %v", err)
+		}
+	}
+	// Limits next, while still privileged enough to raise hard limits.
 	for _, l := range plan.Rlimits {
 		res, ok := rlimitResources[l.Name]
 		if !ok {

@@ -5,10 +5,13 @@
 //	                           answer each connection with "hello from PID"
 //	testworkload dial ADDR     connect to TCP ADDR and print the first line
 //	testworkload ifaces        print the network interfaces' names, one a line
+//	testworkload resolve NAME  look NAME's IPv4 addresses up with Go's own
+//	                           resolver (/etc/resolv.conf), print "resolved ADDR..."
 package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -29,13 +32,15 @@ func main() {
 		dial(os.Args[2])
 	case os.Args[1] == "ifaces" && len(os.Args) == 2:
 		ifaces()
+	case os.Args[1] == "resolve" && len(os.Args) == 3:
+		resolve(os.Args[2])
 	default:
 		usage()
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: testworkload alloc MIB | listen ADDR | dial ADDR | ifaces")
+	fmt.Fprintln(os.Stderr, "usage: testworkload alloc MIB | listen ADDR | dial ADDR | ifaces | resolve NAME")
 	os.Exit(2)
 }
 
@@ -101,4 +106,19 @@ func ifaces() {
 	for _, i := range list {
 		fmt.Println(i.Name)
 	}
+}
+
+func resolve(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := &net.Resolver{PreferGo: true}
+	addrs, err := r.LookupNetIP(ctx, "ip4", name)
+	if err != nil {
+		fail(err)
+	}
+	out := "resolved"
+	for _, a := range addrs {
+		out += " " + a.String()
+	}
+	fmt.Println(out)
 }
