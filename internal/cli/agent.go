@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"berth.dev/berth/internal/taskendpoint"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,6 +31,7 @@ type agentFlags struct {
 	disablePrivileged                                                           bool
 	taskNetwork, hostAddress, taskBridge                                        string
 	subnets                                                                     []string
+	taskDNS, dnsForward                                                         string
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
@@ -40,7 +42,9 @@ func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
 		fl.StringVar(&f.dataDir, "data-dir", "", "directory for the agent's state (required)")
 		fl.StringVar(&f.region, "region", "us-east-1", "region the server signs for")
 		fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+		fl.StringVar(&f.dnsForward, "dns-forward", "", "where the tasks' DNS server forwards names outside berth's: addresses or host:port, comma separated, or none (default: the host's resolv.conf)")
 	}
+	fl.StringVar(&f.taskDNS, "task-dns", "auto", "serve berth's DNS to tasks at "+taskendpoint.IP+":53 and make it their nameserver unless a task definition sets dnsServers: on, off, or auto (on when run as root on Linux)")
 	fl.StringVar(&f.runtime, "runtime", "", "container runtime: docker or process (default: docker when an engine answers, else process)")
 	fl.StringArrayVar(&f.attributes, "attribute", nil, "custom attribute name=value (repeatable)")
 	fl.StringVar(&f.az, "availability-zone", "", "ecs.availability-zone attribute (default REGIONa)")
@@ -130,6 +134,15 @@ func (f *agentFlags) taskNetworkConfig(cfg *agent.Config, drv driver.Driver, log
 	return nil
 }
 
+// taskDNSConfig is the configuration of the agent's DNS server for tasks.
+func (f *agentFlags) taskDNSConfig(cfg agent.Config, node string) taskDNSConfig {
+	if host, err := os.Hostname(); err == nil && node == "agent" {
+		node = host
+	}
+	return taskDNSConfig{mode: f.taskDNS, forward: f.dnsForward, server: f.server, region: f.region,
+		keyID: cfg.AccessKeyID, secret: cfg.SecretAccessKey, node: node, stateFile: dnsStateFile(f.dataDir)}
+}
+
 // addressTowards is this host's address on the route to the server's host
 // (a UDP socket's local address: nothing is sent), or "" when unknown.
 func addressTowards(serverURL string) string {
@@ -178,12 +191,22 @@ func newAgentCmd(env *Env) *cobra.Command {
 				return &exitError{code: 2, msg: err.Error()}
 			}
 			cfg.Log = log
+			tdns, err := startTaskDNS(ctx, log, f.taskDNSConfig(cfg, "agent"))
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			cfg.TaskDNS = tdns.addr
 			a, err := agent.New(cfg)
 			if err != nil {
+				tdns.Close()
 				return err
 			}
 			log.Info("berth agent starting", "runtime", why, "server", f.server, "cluster", f.cluster)
-			return a.Run(ctx)
+			err = a.Run(ctx)
+			if derr := tdns.Close(); err == nil && derr != nil {
+				err = fmt.Errorf("task DNS: %w", derr)
+			}
+			return err
 		},
 	}
 	f.register(cmd, true)
