@@ -119,6 +119,7 @@ var forbidden = []edge{
 	{module + "internal/cli", module + "internal/raftnode", "client verbs use the public API through aws-sdk-go-v2"},
 	{module + "internal/awsproto", module + "internal/", "the protocol edge knows no service: service packages import it, never the reverse"},
 	{module + "internal/acmapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
+	{module + "internal/sdapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/seal", module + "internal/", "secrets at rest are a leaf: every service that keeps a secret imports seal"},
 	{module + "internal/fsm", module + "internal/seal", "apply is deterministic: the state machine stores sealed bytes as proposed, never seals or opens them"},
 	{module + "internal/state", module + "internal/seal", "the state holds sealed bytes only"},

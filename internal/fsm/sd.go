@@ -142,12 +142,11 @@ func mergeSDTags(arn string, old []state.SDTag, add []wire.SDTag) ([]state.SDTag
 
 func applyCreateSDNamespace(m *Machine, tx *state.Txn, c *wire.CreateSDNamespace) (any, error) {
 	var same *state.SDNamespace
+	// A name is taken by a namespace of any type: every namespace's
+	// HttpName is its name, which DiscoverInstances looks up.
 	tx.SDNamespacesByName(c.Name, func(n *state.SDNamespace) bool {
-		if n.Type == c.NamespaceType || n.Type != "HTTP" && c.NamespaceType != "HTTP" {
-			same = n
-			return false
-		}
-		return true
+		same = n
+		return false
 	})
 	if same == nil {
 		// Names clash case-insensitively for DNS namespaces.

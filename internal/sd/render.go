@@ -181,7 +181,14 @@ func Render(revision uint64, namespaces []RenderNamespace, hosts []RenderHost) *
 				Retry: soaRetry, Expire: soaExpire, Minimum: uint32(ttl), TTL: uint32(ttl)}},
 			b: &builder{sets: map[rrKey]*dnsconfig.RRSet{}}}
 		zones = append(zones, z)
-		for _, svc := range ns.Services {
+		svcs := slices.Clone(ns.Services)
+		slices.SortStableFunc(svcs, func(a, b RenderService) int {
+			if x := strings.Compare(a.Name, b.Name); x != 0 {
+				return x
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for _, svc := range svcs {
 			renderService(z.b, name, svc)
 		}
 	}

@@ -31,6 +31,7 @@ import (
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/lbapi"
 	"berth.dev/berth/internal/raftnode"
+	"berth.dev/berth/internal/sdapi"
 	"berth.dev/berth/internal/seal"
 )
 
@@ -239,6 +240,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		api.Service(),
 		certs.Service(),
 		elbAPI.Service(),
+		sdapi.New(sdapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, State: machine, Proposer: node, Log: cfg.Log}).Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
