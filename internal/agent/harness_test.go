@@ -27,6 +27,8 @@ type host struct {
 	srv  *fakeServer
 	logs *logRecorder
 	cfg  Config // the agents' config, without driver and log
+	// wrap, when set, is the driver the agents get around rt.
+	wrap func(*fakedriver.Runtime) driver.Driver
 }
 
 // newHost returns a host whose runtime calls take 10ms of fake time, so
@@ -67,6 +69,9 @@ func (h *host) startAsync() *testAgent {
 	h.t.Helper()
 	cfg := h.cfg
 	cfg.Driver = h.rt
+	if h.wrap != nil {
+		cfg.Driver = h.wrap(h.rt)
+	}
 	cfg.Log = slog.New(h.logs)
 	a, err := New(cfg)
 	if err != nil {

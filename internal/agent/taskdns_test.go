@@ -3,12 +3,16 @@ package agent
 import (
 	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/driver"
+	"berth.dev/berth/internal/driver/fakedriver"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -150,4 +154,41 @@ func TestTaskDNSConfig(t *testing.T) {
 	if err := c.defaults(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// dockerNamed is the fake runtime as Docker: no DNS settings in host mode.
+type dockerNamed struct{ *fakedriver.Runtime }
+
+func (dockerNamed) Name() string                 { return "docker" }
+func (dockerNamed) SupportsDNS(mode string) bool { return mode != "host" && mode != "none" }
+
+// A host-mode task on Docker gets a resolv.conf in the agent's data dir,
+// which goes with the task's clean-up.
+func TestTaskDNS_HostModeResolvConfGoesWithTheTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHost(t)
+		h.cfg.TaskDNS = "169.254.170.2"
+		h.cfg.TaskCleanupWait = 10 * time.Minute
+		h.wrap = func(rt *fakedriver.Runtime) driver.Driver { return dockerNamed{rt} }
+		ta := h.start()
+		task := app(1, "web")
+		task.Definition.NetworkMode = "host"
+		h.srv.run(task)
+		ta.settle()
+		if got := h.srv.last(task.TaskArn); got != "RUNNING" {
+			t.Fatalf("server has %s, want RUNNING", got)
+		}
+		dir := filepath.Join(h.dir, "resolv", taskID(task.TaskArn))
+		data, err := os.ReadFile(filepath.Join(dir, "c0.conf"))
+		if err != nil || !strings.Contains(string(data), "nameserver 169.254.170.2\n") {
+			t.Fatalf("resolv.conf %q %v", data, err)
+		}
+		h.srv.stopTask(task.TaskArn)
+		ta.settle()
+		time.Sleep(11 * time.Minute)
+		synctest.Wait()
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("the task's resolv.conf files outlived its clean-up: %v", err)
+		}
+	})
 }

@@ -27,7 +27,12 @@
 // Endpoints: GET /health (200 "ok", or 500 "unhealthy"), GET / (JSON echo of
 // hostname, environment, arguments, working directory, uid, gid, pid),
 // /fail (health answers 500 from then on), /heal (200 again), /exit?code=N
-// (exit with N after answering).
+// (exit with N after answering), GET /resolve?name=N&type=A|AAAA|SRV (looks
+// N up with the program's resolver, /etc/resolv.conf: JSON {"name", "type",
+// "addresses"} or {"srv": [{"target", "port", "priority", "weight"}]}; 502
+// with the error's text when the lookup fails), GET /fetch?url=U (GETs U
+// with a 5 s timeout and relays the status and body; 502 with the error's
+// text when the request fails).
 //
 // Invariants: every line the program writes ends with a newline; lines
 // written by --print read "stdout line I" and "stderr line I" (I from 1);
