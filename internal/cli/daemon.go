@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -25,7 +28,11 @@ type serverFlags struct {
 	lbAddresses                                string
 	lbNode                                     bool // dev: run a load-balancer data-plane node
 	stateKeyFile                               string
+	dnsListen, dnsForward                      string
 }
+
+// DefaultDNSListen is where `berth server` and `berth dev` answer DNS.
+const DefaultDNSListen = "127.0.0.1:8053"
 
 // DevLBAddresses is the load balancer address pool of `berth dev`.
 const DevLBAddresses = "127.0.1.0/24"
@@ -41,6 +48,8 @@ func (f *serverFlags) register(cmd *cobra.Command, dataDir, lbAddresses string) 
 	cmd.Flags().StringVar(&f.taskRange, "task-cidr", server.DefaultTaskRange, "the cluster's task network: each container instance that runs awsvpc tasks gets a task subnet out of it")
 	cmd.Flags().IntVar(&f.taskSubnetBits, "task-subnet-bits", server.DefaultTaskSubnetBits, "prefix length of each container instance's task subnet (24: 253 task addresses)")
 	cmd.Flags().StringVar(&f.lbAddresses, "lb-addresses", lbAddresses, "IPv4 CIDR the ELBv2 API takes load balancer addresses from (empty: none, CreateLoadBalancer is refused)")
+	cmd.Flags().StringVar(&f.dnsListen, "dns-listen", DefaultDNSListen, "address (host:port, UDP and TCP) berth's DNS server answers at: Cloud Map private DNS namespaces and load balancers' names, other names forwarded (empty: none)")
+	cmd.Flags().StringVar(&f.dnsForward, "dns-forward", "", "where berth's DNS servers forward names outside berth's: addresses or host:port, comma separated, or none (default: the host's resolv.conf)")
 	cmd.Flags().StringVar(&f.stateKeyFile, "state-key-file", "", "key that seals secrets at rest (certificate private keys): a file of 32 bytes, raw, hex or base64, readable by its owner only (default: DATA-DIR/keys/state.key, made on first start)")
 }
 
@@ -90,7 +99,14 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	var forward []string
+	if f.dnsListen != "" {
+		if forward, err = dnsForwarders(f.dnsForward, f.dnsListen); err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+	}
 	srv, err := server.Start(ctx, server.Config{
+		DNSListen: f.dnsListen, DNSForward: forward,
 		DataDir: f.dataDir, Listen: f.listen, Region: f.region, AccountID: f.account,
 		Getenv: env.Getenv, Log: log, Deploy: deployConfig(f),
 		TaskRange: f.taskRange, TaskSubnetBits: f.taskSubnetBits, LBAddresses: f.lbAddresses,
@@ -121,6 +137,14 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	}
 	acfg.AccessKeyID, acfg.SecretAccessKey = creds.AccessKeyID, creds.SecretAccessKey
 	acfg.Log = log
+	af.dnsForward = f.dnsForward
+	tdns, err := startTaskDNS(ctx, log, af.taskDNSConfig(acfg, "dev"))
+	if err != nil {
+		srv.Close()
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	defer tdns.Close()
+	acfg.TaskDNS = tdns.addr
 	ag, err := agent.New(acfg)
 	if err != nil {
 		srv.Close()
@@ -144,7 +168,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 		return fmt.Errorf("agent: %w", err)
 	case <-ctx.Done():
 	}
-	printDevBanner(env, srv, f.dataDir, drv.Name(), why, af.pull, lbNote(f))
+	printDevBanner(env, srv, f.dataDir, drv.Name(), why, af.pull, lbNote(f), dnsNote(srv, tdns))
 	err = srv.Wait(ctx)
 	if aerr := <-agentDone; err == nil {
 		err = aerr
@@ -161,10 +185,10 @@ func deployConfig(f serverFlags) *deploy.Config {
 	return &d
 }
 
-func printDevBanner(env *Env, srv *server.Server, dataDir, runtimeName, runtime, pull, lb string) {
+func printDevBanner(env *Env, srv *server.Server, dataDir, runtimeName, runtime, pull, lb, dns string) {
 	creds, src := srv.Credentials()
 	abs, _ := filepath.Abs(dataDir)
-	ep := srv.Endpoint()
+	ep := printedEndpoint(srv.Endpoint(), net.LookupHost)
 	w := env.Stdout
 	pullNote := "an image present is used as is, without asking a registry;\n               --image-pull-behavior default for ECS's pull-first behaviour"
 	if pull != string(driver.PullPreferCached) {
@@ -187,6 +211,7 @@ berth %s is running (Ctrl-C to stop)
   image pulls  %s: %s
   demo         %s
   load bal.    %s
+  dns          %s
 
 Use it with the AWS CLI:
 
@@ -206,8 +231,20 @@ run from this folder):
   berth logs TASK_ID
   berth instances
 
-`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime, pull, pullNote, demoNote, lb,
+`, version(), ep, srv.Region(), creds.AccessKeyID, creds.SecretAccessKey, src, abs, runtime, pull, pullNote, demoNote, lb, dns,
 		creds.AccessKeyID, creds.SecretAccessKey, srv.Region(), srv.Region(), ep, ep, ep)
+}
+
+// dnsNote is the dev banner's line on DNS.
+func dnsNote(srv *server.Server, tdns *taskDNS) string {
+	note := "none here (--dns-listen is empty)"
+	if a := srv.DNSAddr(); a != "" {
+		note = a + " (Cloud Map private namespaces, load balancers' names)"
+	}
+	if tdns.addr != "" {
+		return note + ";\n               tasks resolve through " + tdns.addr + " unless they set dnsServers"
+	}
+	return note + ";\n               tasks keep their runtime's resolvers (--task-dns)"
 }
 
 // lbNote is the dev banner's line on load balancers.
@@ -219,4 +256,35 @@ func lbNote(f serverFlags) string {
 		return "addresses from " + f.lbAddresses + "; no data-plane node here (--lb=false): run `berth lb`"
 	}
 	return "addresses from " + f.lbAddresses + ", served in this process (aws elbv2 ..., berth lbs)"
+}
+
+// devHost is the host name `berth dev` prints in its endpoint where the
+// host resolves it: the SDKs and the AWS CLI send Cloud Map's
+// DiscoverInstances to "data-" + the endpoint's host, which works for a
+// name under .localhost (RFC 6761: systemd-resolved and nss-myhostname
+// answer every such name with loopback) and never for an address.
+const devHost = "berth.localhost"
+
+// printedEndpoint is the endpoint the dev banner prints: devHost with the
+// listener's port when lookup resolves both devHost and its data- form to
+// loopback, else the listener's own address.
+func printedEndpoint(ep string, lookup func(string) ([]string, error)) string {
+	u, err := url.Parse(ep)
+	if err != nil || u.Port() == "" {
+		return ep
+	}
+	for _, h := range []string{devHost, "data-" + devHost} {
+		addrs, err := lookup(h)
+		if err != nil || len(addrs) == 0 {
+			return ep
+		}
+		for _, a := range addrs {
+			ip, err := netip.ParseAddr(a)
+			if err != nil || !ip.IsLoopback() {
+				return ep
+			}
+		}
+	}
+	u.Host = net.JoinHostPort(devHost, u.Port())
+	return u.String()
 }

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"berth.dev/berth/internal/dnsapi"
+	"berth.dev/berth/internal/dnsconfig"
+	"berth.dev/berth/internal/dnsserver"
 	"context"
 	"errors"
 	"fmt"
@@ -73,6 +76,14 @@ type Config struct {
 	// its owner only. Empty: the data dir's own key (seal.KeyFile), made
 	// on first start. The key never enters the raft log or snapshots.
 	StateKeyFile string
+	// DNSListen is where the server answers DNS (UDP and TCP): the
+	// private DNS namespaces and load balancers' names from its own state,
+	// other names forwarded to DNSForward. Empty: no DNS server here (the
+	// agents' DNS nodes still stream the configuration from this server).
+	DNSListen string
+	// DNSForward are the upstream resolvers (host:port) of names outside
+	// berth's; nil forwards nothing (REFUSED).
+	DNSForward []string
 }
 
 // Defaults of the task network.
@@ -100,6 +111,7 @@ type Server struct {
 	stop    context.CancelFunc
 	loops   sync.WaitGroup
 	acm     *acmapi.API
+	dns     *dnsserver.Server
 }
 
 // Start opens the state in cfg.DataDir and starts serving.
@@ -236,6 +248,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	})
 	mux.Handle("/lb/v1/", lbNodes)
+	// The DNS data plane: agents' DNS nodes stream the rendered zones from
+	// here; the server's own DNS server (DNSListen) is fed in process.
+	dnsSource := sdapi.NewSource(machine)
+	mux.Handle(dnsconfig.StreamPath, dnsapi.New(dnsapi.Config{Auth: agentAuth{auth}, Source: dnsSource, Log: cfg.Log}))
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
@@ -248,11 +264,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		node.Close()
 		return nil, fmt.Errorf("server: listen on %s: %w", cfg.Listen, err)
 	}
+	var dnsSrv *dnsserver.Server
+	if cfg.DNSListen != "" {
+		dnsSrv = dnsserver.New(dnsserver.Options{Forward: cfg.DNSForward, Log: cfg.Log.With("component", "dns")})
+		if err := dnsSrv.Start(cfg.DNSListen); err != nil {
+			ln.Close()
+			node.Close()
+			return nil, fmt.Errorf("server: DNS on %s: %w", cfg.DNSListen, err)
+		}
+	}
 	// Streams (agents, log follows) end when the server closes: their
 	// requests' contexts derive from this one.
 	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs,
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, dns: dnsSrv,
 		served: make(chan error, 1), log: cfg.Log,
 		stop: stop,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -262,10 +287,24 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := atomicfile.Write(filepath.Join(dir, EndpointFile), []byte(s.Endpoint()+"\n"), 0o600, false); err != nil {
 		stop()
 		ln.Close()
+		if dnsSrv != nil {
+			dnsSrv.Close()
+		}
 		node.Close()
 		return nil, fmt.Errorf("server: write endpoint file: %w", err)
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
+	if dnsSrv != nil {
+		// Answers come from this server's replica of the state, leader or
+		// not, so resolution goes on while the control plane is busy.
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			if err := dnsapi.Feed(baseCtx, dnsSource, dnsSrv, cfg.Log); err != nil && baseCtx.Err() == nil {
+				cfg.Log.Error("DNS feed stopped", "err", err)
+			}
+		}()
+	}
 	if cfg.StoppedTaskRetention == 0 {
 		cfg.StoppedTaskRetention = DefaultStoppedTaskRetention
 	}
@@ -300,6 +339,14 @@ func validateIdentity(region, account string) error {
 
 // Endpoint is the URL clients use.
 func (s *Server) Endpoint() string { return "http://" + s.ln.Addr().String() }
+
+// DNSAddr is the address the server answers DNS at ("" when it does not).
+func (s *Server) DNSAddr() string {
+	if s.dns == nil {
+		return ""
+	}
+	return s.dns.Addr()
+}
 
 // Credentials returns the root credentials and where they came from.
 func (s *Server) Credentials() (Credentials, string) { return s.creds, s.credSrc }
@@ -338,6 +385,9 @@ func (s *Server) Close() error {
 		s.stop()
 		err := s.http.Shutdown(ctx)
 		s.loops.Wait()
+		if s.dns != nil {
+			s.dns.Close()
+		}
 		if rerr := s.node.Close(); err == nil {
 			err = rerr
 		}
