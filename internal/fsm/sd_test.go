@@ -127,3 +127,26 @@ func TestSDWatch(t *testing.T) {
 		t.Fatal(ids)
 	}
 }
+
+// The control plane's registrations (no operation ID) record no operation.
+func TestSDRegisterWithoutOperation(t *testing.T) {
+	m := newMachine()
+	m.run(t, wire.CreateSDNamespace{Meta: at(1), SDOp: sdop(1), ID: "ns-1", ARN: "arn:ns-1", Name: "a", NamespaceType: "HTTP"})
+	m.run(t, wire.CreateSDService{Meta: at(2), ID: "srv-1", ARN: "arn:srv-1", Name: "web", NamespaceID: "ns-1", CustomHealth: p(int32(1))})
+	got := m.run(t, wire.RegisterSDInstance{Meta: at(3), ServiceID: "srv-1", ID: "task1", Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INIT_HEALTH_STATUS": "UNHEALTHY"},
+		TaskARN: "arn:aws:ecs:us-east-1:123456789012:task/prod/task1", ECSServiceARN: "arn:aws:ecs:us-east-1:123456789012:service/prod/web"})
+	if !strings.HasPrefix(got, "ok") {
+		t.Fatal(got)
+	}
+	snap := m.m.Snapshot()
+	count := 0
+	snap.SDOperations("", func(*state.SDOperation) bool { count++; return true })
+	if count != 1 {
+		t.Fatalf("%d operations", count)
+	}
+	var found []*state.SDInstance
+	snap.SDInstancesByTask("arn:aws:ecs:us-east-1:123456789012:task/prod/task1", func(i *state.SDInstance) bool { found = append(found, i); return true })
+	if len(found) != 1 || found[0].CustomHealth != "UNHEALTHY" || found[0].ECSServiceARN == "" {
+		t.Fatalf("%+v", found)
+	}
+}

@@ -436,7 +436,7 @@ func TestBadInput(t *testing.T) {
 		{"bad instance id", "a b", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}, "InvalidInput", "^[0-9a-zA-Z_/:.@-]+$"},
 		{"long instance id", strings.Repeat("i", 65), map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}, "InvalidInput", "less than or equal to 64"},
 		{"missing ipv4", "i-1", map[string]string{"x": "y"}, "InvalidInput", "AWS_INSTANCE_IPV4"},
-		{"init health without custom check", "i-1", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INIT_HEALTH_STATUS": "HEALTHY"}, "InvalidInput", "custom health check"},
+		{"bad init health", "i-1", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INIT_HEALTH_STATUS": "MAYBE"}, "InvalidInput", "AWS_INIT_HEALTH_STATUS must be HEALTHY or UNHEALTHY."},
 	}
 	for _, c := range instCases {
 		t.Run(c.name, func(t *testing.T) {
