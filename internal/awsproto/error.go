@@ -44,6 +44,10 @@ type Error struct {
 	Code    string
 	Message string
 	Status  int
+	// Members are the error shape's other members (JSON services only;
+	// e.g. Cloud Map's NamespaceAlreadyExists.NamespaceId), in key order
+	// after the message.
+	Members map[string]string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 )
 
@@ -64,13 +65,14 @@ func (e *Edge) writeError(x *exchange, err error) string {
 		write(x.w, s.Protocol.contentType(), ae.status(), buf.Bytes())
 	} else {
 		x.w.Header().Set("X-Amzn-ErrorType", ae.Code)
-		write(x.w, s.Protocol.contentType(), ae.status(), jsonError(ae.Code, s.messageMember(), ae.Message))
+		write(x.w, s.Protocol.contentType(), ae.status(), jsonError(ae.Code, s.messageMember(), ae.Message, ae.Members))
 	}
 	return ae.Code
 }
 
-// jsonError is {"__type": code, member: message}, in that order.
-func jsonError(code, member, message string) []byte {
+// jsonError is {"__type": code, member: message}, in that order, then
+// the error shape's other members in key order.
+func jsonError(code, member, message string, members map[string]string) []byte {
 	c, _ := json.Marshal(code) // strings always encode
 	m, _ := json.Marshal(message)
 	k, _ := json.Marshal(member)
@@ -79,6 +81,21 @@ func jsonError(code, member, message string) []byte {
 	b = append(b, k...)
 	b = append(b, ':')
 	b = append(b, m...)
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		if k != member && k != "__type" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(members[k])
+		b = append(b, ',')
+		b = append(b, kb...)
+		b = append(b, ':')
+		b = append(b, vb...)
+	}
 	return append(b, '}')
 }
 

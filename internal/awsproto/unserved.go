@@ -23,7 +23,7 @@ func (e *Edge) unservedJSON(x *exchange, signing, target string) {
 		ct = JSON11.contentType()
 	}
 	x.w.Header().Set("X-Amzn-ErrorType", CodeUnknownOperation)
-	write(x.w, ct, http.StatusBadRequest, jsonError(CodeUnknownOperation, "message", msg))
+	write(x.w, ct, http.StatusBadRequest, jsonError(CodeUnknownOperation, "message", msg, nil))
 }
 
 func (e *Edge) unservedQuery(x *exchange, signing string, form url.Values) {

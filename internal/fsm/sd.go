@@ -54,7 +54,7 @@ func (e *SDConflict) Error() string { return e.Err.Error() }
 func (e *SDConflict) Unwrap() error { return e.Err }
 
 // SDResult is what the asynchronous commands return: the operation they
-// recorded.
+// recorded (nil when the command named no operation ID).
 type SDResult struct {
 	Operation *state.SDOperation
 }
@@ -77,12 +77,14 @@ func ErrSDInstanceNotFound(serviceID, id string) *apierr.Error {
 // recordSDOperation stores a finished operation and keeps the table
 // within SDMaxOperations.
 func recordSDOperation(tx *state.Txn, c wire.Meta, op wire.SDOp, typ string, targets map[string]string, failCode, failMsg string) (*SDResult, error) {
+	if op.OperationID == "" {
+		// A command of the control plane (ECS registering a task) that
+		// no client polls records no operation.
+		return &SDResult{}, nil
+	}
 	o := &state.SDOperation{ID: op.OperationID, Type: typ, Status: "SUCCESS", Targets: targets, CreatedAt: c.Now, UpdatedAt: c.Now}
 	if failCode != "" {
 		o.Status, o.ErrorCode, o.ErrorMessage = "FAIL", failCode, failMsg
-	}
-	if o.ID == "" {
-		return nil, apierr.Newf(SDInvalidInput, "The operation has no ID.")
 	}
 	if err := tx.PutSDOperation(o); err != nil {
 		return nil, err

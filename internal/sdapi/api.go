@@ -132,6 +132,17 @@ func sdError(code, msg string) *awsproto.Error {
 // mapError answers Cloud Map errors (apierr with Cloud Map codes, from
 // package sd and the state machine).
 func mapError(err error) (*awsproto.Error, bool) {
+	var c *fsm.SDConflict
+	if errors.As(err, &c) {
+		out := sdError(c.Err.Code, c.Err.Message)
+		out.Members = map[string]string{}
+		for k, v := range map[string]string{"CreatorRequestId": c.CreatorRequestID, "NamespaceId": c.NamespaceID, "ServiceId": c.ServiceID, "ServiceArn": c.ServiceARN} {
+			if v != "" {
+				out.Members[k] = v
+			}
+		}
+		return out, true
+	}
 	e, ok := apierr.As(err)
 	if !ok {
 		return nil, false

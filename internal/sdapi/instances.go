@@ -41,9 +41,6 @@ func (a *API) registerInstance(ctx context.Context, req *awsproto.Request, in *s
 			return nil, err
 		}
 	}
-	if _, ok := in.Attributes[sd.AttrInitHealth]; ok && s.CustomHealth == nil {
-		return nil, sd.Invalid("%s can be given only for services with a custom health check.", sd.AttrInitHealth)
-	}
 	c := wire.RegisterSDInstance{Meta: meta(req), ServiceID: s.ID, ID: id, Attributes: maps.Clone(in.Attributes)}
 	if in.CreatorRequestId != nil {
 		if err := sd.ValidateCreatorRequestID(*in.CreatorRequestId); err != nil {

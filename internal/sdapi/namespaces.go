@@ -223,10 +223,13 @@ func (a *API) listNamespaces(ctx context.Context, req *awsproto.Request, in *sds
 			c, err = condition(f.Condition, f.Values, sdshape.FilterConditionEq, sdshape.FilterConditionIn)
 		case sdshape.NamespaceFilterNameName, sdshape.NamespaceFilterNameHttpName:
 			c, err = condition(f.Condition, f.Values, sdshape.FilterConditionEq, sdshape.FilterConditionBeginsWith)
+		case sdshape.NamespaceFilterNameResourceOwner:
+			// Every namespace is the account's own (SELF); none is shared.
+			c, err = condition(f.Condition, f.Values, sdshape.FilterConditionEq)
 		case "":
 			return nil, sd.Missing("filters.member.name")
 		default:
-			return nil, sd.Constraint(string(f.Name), "filters.member.name", "Member must satisfy enum value set: [TYPE, NAME, HTTP_NAME]")
+			return nil, sd.Constraint(string(f.Name), "filters.member.name", "Member must satisfy enum value set: [TYPE, NAME, HTTP_NAME, RESOURCE_OWNER]")
 		}
 		if err != nil {
 			return nil, err
@@ -238,7 +241,7 @@ func (a *API) listNamespaces(ctx context.Context, req *awsproto.Request, in *sds
 	snap.SDNamespaces(after, func(n *state.SDNamespace) bool {
 		for _, f := range filters {
 			v := map[sdshape.NamespaceFilterName]string{sdshape.NamespaceFilterNameType: n.Type, sdshape.NamespaceFilterNameName: n.Name,
-				sdshape.NamespaceFilterNameHttpName: n.HTTPName}[f.name]
+				sdshape.NamespaceFilterNameHttpName: n.HTTPName, sdshape.NamespaceFilterNameResourceOwner: "SELF"}[f.name]
 			if !matchCond(f.cond, f.values, v) {
 				return true
 			}

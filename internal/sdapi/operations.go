@@ -138,7 +138,9 @@ func (a *API) tagResource(ctx context.Context, req *awsproto.Request, in *sdshap
 // message (the edge carries no extra members).
 func tooManyTags(err error, arn string) error {
 	if e, ok := mapError(err); ok && e.Code == sd.CodeTooManyTags {
-		return sdError(sd.CodeTooManyTags, "The resource "+arn+" would have more than 50 tags. ResourceName: "+arn)
+		out := sdError(sd.CodeTooManyTags, e.Message)
+		out.Members = map[string]string{"ResourceName": arn}
+		return out
 	}
 	return err
 }

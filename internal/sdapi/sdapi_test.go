@@ -206,6 +206,10 @@ func TestFullFlow(t *testing.T) {
 	_, err := e.c.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID,
 		DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(10)}}}})
 	apiErr(t, err, "ServiceAlreadyExists", "web")
+	var sae *types.ServiceAlreadyExists
+	if !errors.As(err, &sae) || sae.ServiceId == nil || *sae.ServiceId != *svc.Id || *sae.CreatorRequestId != "svc-1" {
+		t.Fatalf("members of %v", err)
+	}
 
 	for i, ip := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
 		attrs := map[string]string{"AWS_INSTANCE_IPV4": ip, "AWS_INSTANCE_PORT": "8080", "color": []string{"blue", "green", "blue"}[i]}
@@ -342,7 +346,7 @@ func TestBadInput(t *testing.T) {
 		{"http namespace taken", func() error {
 			_, err := e.c.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: aws.String("apps")})
 			return err
-		}, "NamespaceAlreadyExists", "apps"},
+		}, "NamespaceAlreadyExists", "Namespace apps already exists."},
 		{"negative SOA TTL", func() error {
 			_, err := e.c.CreatePrivateDnsNamespace(ctx, &servicediscovery.CreatePrivateDnsNamespaceInput{Name: aws.String("x.local"), Vpc: aws.String("vpc-1"),
 				Properties: &types.PrivateDnsNamespaceProperties{DnsProperties: &types.PrivateDnsPropertiesMutable{SOA: &types.SOA{TTL: aws.Int64(-1)}}}})
@@ -416,6 +420,11 @@ func TestBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { apiErr(t, c.call(), c.code, c.msg) })
 	}
 
+	_, err := e.c.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: aws.String("apps")})
+	var nae *types.NamespaceAlreadyExists
+	if !errors.As(err, &nae) || nae.NamespaceId == nil || *nae.NamespaceId != httpID {
+		t.Fatalf("members of %v", err)
+	}
 	svc := must(e.c.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String("web"), NamespaceId: &nsID, DnsConfig: &types.DnsConfig{DnsRecords: a}})).Service
 	instCases := []struct {
 		name  string
@@ -427,7 +436,7 @@ func TestBadInput(t *testing.T) {
 		{"bad instance id", "a b", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}, "InvalidInput", "^[0-9a-zA-Z_/:.@-]+$"},
 		{"long instance id", strings.Repeat("i", 65), map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}, "InvalidInput", "less than or equal to 64"},
 		{"missing ipv4", "i-1", map[string]string{"x": "y"}, "InvalidInput", "AWS_INSTANCE_IPV4"},
-		{"init health without custom check", "i-1", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INIT_HEALTH_STATUS": "HEALTHY"}, "InvalidInput", "custom health check"},
+		{"bad init health", "i-1", map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INIT_HEALTH_STATUS": "MAYBE"}, "InvalidInput", "AWS_INIT_HEALTH_STATUS must be HEALTHY or UNHEALTHY."},
 	}
 	for _, c := range instCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -439,7 +448,7 @@ func TestBadInput(t *testing.T) {
 	for i := 0; i < 31; i++ {
 		many["k"+string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
 	}
-	_, err := e.c.RegisterInstance(ctx, &servicediscovery.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String("i-1"), Attributes: many})
+	_, err = e.c.RegisterInstance(ctx, &servicediscovery.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String("i-1"), Attributes: many})
 	apiErr(t, err, "InvalidInput", "at most 30")
 	must(e.c.RegisterInstance(ctx, &servicediscovery.RegisterInstanceInput{ServiceId: svc.Id, InstanceId: aws.String("i-1"), Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}}))
 	_, err = e.c.UpdateInstanceCustomHealthStatus(ctx, &servicediscovery.UpdateInstanceCustomHealthStatusInput{ServiceId: svc.Id, InstanceId: aws.String("i-1"), Status: types.CustomHealthStatusHealthy})
@@ -464,7 +473,11 @@ func TestTagsAndAttributes(t *testing.T) {
 		tags = append(tags, types.Tag{Key: aws.String("k" + string(rune('A'+i%26)) + string(rune('A'+i/26))), Value: aws.String("v")})
 	}
 	_, err := e.c.TagResource(ctx, &servicediscovery.TagResourceInput{ResourceARN: ns.Arn, Tags: tags})
-	apiErr(t, err, "TooManyTagsException", "ResourceName: "+*ns.Arn)
+	apiErr(t, err, "TooManyTagsException", *ns.Arn)
+	var tm *types.TooManyTagsException
+	if !errors.As(err, &tm) || tm.ResourceName == nil || *tm.ResourceName != *ns.Arn {
+		t.Fatalf("ResourceName of %v", err)
+	}
 	must(e.c.UntagResource(ctx, &servicediscovery.UntagResourceInput{ResourceARN: ns.Arn, TagKeys: []string{"zzz"}}))
 	lt := must(e.c.ListTagsForResource(ctx, &servicediscovery.ListTagsForResourceInput{ResourceARN: ns.Arn}))
 	if len(lt.Tags) != 1 || *lt.Tags[0].Key != "a" {

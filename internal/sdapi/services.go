@@ -206,10 +206,18 @@ func (a *API) listServices(ctx context.Context, req *awsproto.Request, in *sdsha
 				return nil, err
 			}
 			nsValues = f.Values
+		case sdshape.ServiceFilterNameResourceOwner:
+			// Every service is the account's own (SELF); none is shared.
+			if _, err := condition(f.Condition, f.Values, sdshape.FilterConditionEq); err != nil {
+				return nil, err
+			}
+			if f.Values[0] != "SELF" {
+				return &sdshape.ListServicesResponse{Services: []sdshape.ServiceSummary{}}, nil
+			}
 		case "":
 			return nil, sd.Missing("filters.member.name")
 		default:
-			return nil, sd.Constraint(string(f.Name), "filters.member.name", "Member must satisfy enum value set: [NAMESPACE_ID]")
+			return nil, sd.Constraint(string(f.Name), "filters.member.name", "Member must satisfy enum value set: [NAMESPACE_ID, RESOURCE_OWNER]")
 		}
 	}
 	snap := a.cfg.State.Snapshot()

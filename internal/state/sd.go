@@ -26,7 +26,8 @@ type SDNamespace struct {
 
 // SDService is a Cloud Map service. Type is HTTP, DNS_HTTP or DNS (the
 // API's ServiceType); Revision is the service's InstancesRevision, bumped
-// whenever an instance is registered, deregistered or changes health.
+// whenever an instance is registered (or re-registered) or deregistered,
+// not on health changes.
 type SDService struct {
 	ID, ARN, Name, NamespaceID, Description, Type, CreatorRequestID string
 	DNS                                                             *SDDNSConfig

@@ -22,6 +22,13 @@ func New() *Store {
 	if err != nil {
 		panic(fmt.Sprintf("state: invalid schema: %v", err)) // a programming error, caught by every test
 	}
+	// The record WatchSD watches exists from the start: a watch on a
+	// missing key would fire on every change of the meta table.
+	tx := db.Txn(true)
+	if err := tx.Insert(TableMeta, &meta{Key: sdMetaKey}); err != nil {
+		panic(fmt.Sprintf("state: %v", err))
+	}
+	tx.Commit()
 	return &Store{db: db, abandon: make(chan struct{})}
 }
 

@@ -38,7 +38,8 @@ type SDDNSConfig struct {
 }
 
 // SDOp names the operation record an asynchronous command leaves: its ID
-// is chosen by the proposing server.
+// is chosen by the proposing server. Empty, the command records no
+// operation (the control plane's own registrations).
 type SDOp struct {
 	OperationID string `json:"operationId"`
 }
