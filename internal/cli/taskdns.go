@@ -104,6 +104,9 @@ func startTaskDNS(ctx context.Context, log *slog.Logger, c taskDNSConfig) (*task
 	if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Dir(c.stateFile), 0o700); err != nil {
+		return nil, fmt.Errorf("task DNS: %w", err)
+	}
 	cleanup, err := hostaddr.EnsureTaskEndpoint(log)
 	if err != nil {
 		return fail(err)
