@@ -55,7 +55,7 @@ func startServer(bin, root, region string) (*target, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "server", "--data-dir", dataDir, "--listen", "127.0.0.1:0",
-		"--region", region, "--log-level", "warn")
+		"--region", region, "--log-level", "warn", "--dns-listen", "127.0.0.1:0", "--dns-forward", "none")
 	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+keyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+secret)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -103,7 +103,8 @@ func (e *env) rollErr(ctx, hard context.Context, rt string, r *rollRun) (err err
 	s := &harness.Server{KeyID: "AKIABENCH" + strings.ToUpper(harness.RandomHex(6))[:11], Secret: harness.RandomHex(20), Region: o.Region,
 		DataDir: filepath.Join(dir, "dev")}
 	p, err := harness.StartProc("berth dev", e.berth, []string{"dev", "--data-dir", s.DataDir, "--listen", "127.0.0.1:0", "--region", o.Region,
-		"--lb-addresses", o.devPool, "--runtime", rt, "--log-level", "warn"}, s.Env(), filepath.Join(dir, "dev.log"))
+		"--lb-addresses", o.devPool, "--runtime", rt, "--log-level", "warn",
+		"--dns-listen", "127.0.0.1:0", "--dns-forward", "none", "--task-dns", "off"}, s.Env(), filepath.Join(dir, "dev.log"))
 	if err != nil {
 		return err
 	}

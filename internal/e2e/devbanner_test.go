@@ -20,7 +20,8 @@ type lockedBuffer = berthdev.Buffer
 // out and returns all it printed.
 func devBanner(t *testing.T, rt string) string {
 	t.Helper()
-	cmd := exec.Command(berthBin, "dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--runtime", rt, "--task-network", "off")
+	cmd := exec.Command(berthBin, "dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--runtime", rt, "--task-network", "off",
+		"--dns-listen", "127.0.0.1:0", "--dns-forward", "none", "--task-dns", "off")
 	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out

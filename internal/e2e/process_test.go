@@ -32,6 +32,13 @@ func startProcess(t *testing.T, mode, dir string, extra ...string) *proc {
 		// awsvpc tests alone, which make and remove it in namespaces.
 		args = append(args, "--task-network", "off")
 	}
+	if (mode == "dev" || mode == "server") && !slices.Contains(extra, "--dns-listen") {
+		// DNS on a free port, nothing forwarded off the machine.
+		args = append(args, "--dns-listen", "127.0.0.1:0", "--dns-forward", "none")
+	}
+	if mode == "dev" && !slices.Contains(extra, "--task-dns") {
+		args = append(args, "--task-dns", "off") // the host's task endpoint: one test at a time
+	}
 	cmd := exec.Command(berthBin, args...)
 	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+testKeyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+testSecret)
 	var stderr bytes.Buffer

@@ -133,7 +133,8 @@ func StartServerIn(ctx context.Context, ns *NetNS, bin, root, region string, ext
 	if ns != nil {
 		listen = ns.Addr + ":0"
 	}
-	args := append([]string{"server", "--data-dir", dataDir, "--listen", listen, "--region", region, "--log-level", "warn"}, extra...)
+	args := append([]string{"server", "--data-dir", dataDir, "--listen", listen, "--region", region, "--log-level", "warn",
+		"--dns-listen", "127.0.0.1:0", "--dns-forward", "none"}, extra...)
 	cmd := bin
 	if ns != nil {
 		cmd, args = ns.Wrap(bin, args)
@@ -217,7 +218,7 @@ func StartAgentIn(ns *NetNS, bin string, s *Server, root, cluster, runtime strin
 		return nil, err
 	}
 	args := append([]string{"agent", "--server", s.Endpoint, "--cluster", cluster, "--runtime", runtime,
-		"--data-dir", dataDir, "--region", s.Region, "--reserved-memory", "0", "--log-level", "warn"}, extra...)
+		"--data-dir", dataDir, "--region", s.Region, "--reserved-memory", "0", "--log-level", "warn", "--task-dns", "off"}, extra...)
 	cmd := bin
 	if ns != nil {
 		cmd, args = ns.Wrap(bin, args)

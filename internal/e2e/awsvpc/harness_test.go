@@ -127,7 +127,7 @@ func newCluster(t *testing.T, rt string, extra ...string) *cluster {
 		account: fmt.Sprintf("%012d", time.Now().UnixNano()%1e12)}
 	dir := t.TempDir()
 	args := append([]string{"server", "--data-dir", dir, "--listen", serverAddr + ":4566", "--region", region,
-		"--account-id", c.account, "--task-settle-time", "1s"}, extra...)
+		"--account-id", c.account, "--task-settle-time", "1s", "--dns-forward", "none"}, extra...)
 	c.server = start(t, "server", ns, args...)
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DialContext = dialer(ns) })
 	c.ecs = ecs.New(ecs.Options{
@@ -149,7 +149,8 @@ func (c *cluster) agent(n int, extra ...string) *agentHost {
 	c.t.Cleanup(func() { unmountUnder(processNetNS(dir)) }) // before the TempDir goes
 	h := &agentHost{ns: ns, addr: addr, dir: dir}
 	h.args = append([]string{"agent", "--server", "http://" + serverAddr + ":4566", "--data-dir", dir, "--region", region,
-		"--runtime", c.runtime, "--image-pull-behavior", "prefer-cached", "--task-network", "on", "--host-address", addr, "--stop-timeout", "2s", "--log-level", "debug"}, extra...)
+		"--runtime", c.runtime, "--image-pull-behavior", "prefer-cached", "--task-network", "on", "--host-address", addr, "--stop-timeout", "2s", "--log-level", "debug",
+		"--dns-forward", "none"}, extra...)
 	h.proc = start(c.t, fmt.Sprintf("agent %d", n), ns, h.args...)
 	c.agents[n] = h
 	return h

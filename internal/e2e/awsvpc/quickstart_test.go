@@ -39,7 +39,7 @@ func TestQuickstart_READMEFargate(t *testing.T) {
 	dir := t.TempDir()
 	account := fmt.Sprintf("%012d", time.Now().UnixNano()%1e12)
 	dev := start(t, "berth dev", ns, "dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0",
-		"--runtime", "docker", "--account-id", account)
+		"--runtime", "docker", "--account-id", account, "--dns-forward", "none")
 	t.Cleanup(func() { // the test's tasks and pause containers
 		ctx := context.Background()
 		list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true,

@@ -86,8 +86,11 @@ type Dev struct {
 func Start(t testing.TB, bin, keyID, secret string, extra ...string) *Dev {
 	t.Helper()
 	dir := t.TempDir()
+	// DNS on a free port, nothing forwarded off the machine, and the
+	// host's task endpoint left alone (tests run in parallel); extra
+	// flags given later win.
 	args := append([]string{"dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0", "--runtime", "docker",
-		"--task-network", "off"}, extra...)
+		"--task-network", "off", "--dns-listen", "127.0.0.1:0", "--dns-forward", "none", "--task-dns", "off"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+keyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+secret)
 	out := &Buffer{}

@@ -229,7 +229,7 @@ func (e *env) startAgent(az string) *agentProc {
 	a := &agentProc{e: e, dir: dir}
 	a.openRuntime()
 	e.agents = append(e.agents, a)
-	args := []string{"agent", "--server", e.srv.endpoint, "--cluster", e.cluster, "--data-dir", dir, "--region", testRegion,
+	args := []string{"agent", "--server", e.srv.endpoint, "--cluster", e.cluster, "--data-dir", dir, "--region", testRegion, "--task-dns", "off",
 		"--availability-zone", az, "--instance-type", "t3.restart"}
 	a.proc = newProc(e.t, fmt.Sprintf("agent%d", len(e.agents)-1), append(args, agentRuntimeFlags(e.rt)...)...)
 	a.start()

@@ -198,7 +198,11 @@ type serverProc struct {
 func startServerProc(t *testing.T, mode, dir, account string, extra ...string) *serverProc {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(listenPort(t)))
-	args := append([]string{mode, "--data-dir", dir, "--listen", addr, "--region", testRegion, "--account-id", account}, extra...)
+	args := append([]string{mode, "--data-dir", dir, "--listen", addr, "--region", testRegion, "--account-id", account,
+		"--dns-listen", "127.0.0.1:0", "--dns-forward", "none"}, extra...)
+	if mode == "dev" {
+		args = append(args, "--task-dns", "off")
+	}
 	s := &serverProc{proc: newProc(t, mode, args...), dir: dir, endpoint: "http://" + addr}
 	s.start()
 	return s
