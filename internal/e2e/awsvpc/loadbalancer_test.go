@@ -197,12 +197,20 @@ func (c *cluster) elb() *elb.Client {
 // process runtime) with VERSION=version in its environment.
 func (c *cluster) registerLBVersion(image, version string) string {
 	c.t.Helper()
+	return c.registerApp(image, "web-lb", version)
+}
+
+// registerApp registers a revision of family: the demo application (from
+// image on Docker, from the test's binary on the process runtime) with
+// VERSION=version in its environment.
+func (c *cluster) registerApp(image, family, version string) string {
+	c.t.Helper()
 	var entry []string
 	if c.runtime == "process" {
 		image, entry = "berth-demo:1", []string{berthBin, "demo-app"}
 	}
 	out, err := c.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String("web-lb"), NetworkMode: types.NetworkModeAwsvpc,
+		Family: aws.String(family), NetworkMode: types.NetworkModeAwsvpc,
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		Cpu:                     aws.String("256"), Memory: aws.String("512"),
 		ContainerDefinitions: []types.ContainerDefinition{{
