@@ -129,9 +129,9 @@ func (a *API) Service() awsproto.Service {
 			"UntagResource":            awsproto.Handle(a.untagResource),
 			"RotateSecret":             rotateSecret,
 		},
-		Known:           func(op string) bool { return slices.Contains(smshape.Operations, op) },
-		InternalCode:    "InternalServiceError",
-		MapError:        mapError,
+		Known:        func(op string) bool { return slices.Contains(smshape.Operations, op) },
+		InternalCode: "InternalServiceError",
+		MapError:     mapError,
 	}
 }
 

@@ -514,7 +514,10 @@ func TestBadInput(t *testing.T) {
 		}, func(err error) {
 			wantErr[*types.InvalidParameterException](t, err, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
 		}},
-		{"long name", func() error { _, err := e.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(long)}); return err },
+		{"long name", func() error {
+			_, err := e.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String(long)})
+			return err
+		},
 			func(err error) { wantErr[*types.InvalidParameterException](t, err, "Invalid name.") }},
 		{"both values", func() error {
 			_, err := e.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String("a"), SecretBinary: []byte("b")})
@@ -525,7 +528,9 @@ func TestBadInput(t *testing.T) {
 		{"too large", func() error {
 			_, err := e.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("x"), SecretString: aws.String(strings.Repeat("v", 65537))})
 			return err
-		}, func(err error) { wantErr[*types.InvalidParameterException](t, err, "The SecretString is larger than 65536 bytes.") }},
+		}, func(err error) {
+			wantErr[*types.InvalidParameterException](t, err, "The SecretString is larger than 65536 bytes.")
+		}},
 		{"largest", func() error {
 			_, err := e.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("big"), SecretBinary: bytes.Repeat([]byte{1}, 65536)})
 			return err
@@ -537,23 +542,33 @@ func TestBadInput(t *testing.T) {
 		{"short token", func() error {
 			_, err := e.c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("ok"), SecretString: aws.String("a"), ClientRequestToken: aws.String("short")})
 			return err
-		}, func(err error) { wantErr[*types.InvalidParameterException](t, err, "ClientRequestToken must be 32 to 64 characters long.") }},
+		}, func(err error) {
+			wantErr[*types.InvalidParameterException](t, err, "ClientRequestToken must be 32 to 64 characters long.")
+		}},
 		{"no value", func() error {
 			_, err := e.c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("ok")})
 			return err
-		}, func(err error) { wantErr[*types.InvalidParameterException](t, err, "You must provide either SecretString or SecretBinary.") }},
+		}, func(err error) {
+			wantErr[*types.InvalidParameterException](t, err, "You must provide either SecretString or SecretBinary.")
+		}},
 		{"unknown secret", func() error {
 			_, err := e.c.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("missing")})
 			return err
-		}, func(err error) { wantErr[*types.ResourceNotFoundException](t, err, "Secrets Manager can't find the specified secret.") }},
+		}, func(err error) {
+			wantErr[*types.ResourceNotFoundException](t, err, "Secrets Manager can't find the specified secret.")
+		}},
 		{"unknown ARN", func() error {
 			_, err := e.c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String(prefix + "ok-XXXXXX")})
 			return err
-		}, func(err error) { wantErr[*types.ResourceNotFoundException](t, err, "Secrets Manager can't find the specified secret.") }},
+		}, func(err error) {
+			wantErr[*types.ResourceNotFoundException](t, err, "Secrets Manager can't find the specified secret.")
+		}},
 		{"other account", func() error {
 			_, err := e.c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("arn:aws:secretsmanager:us-east-1:999999999999:secret:ok")})
 			return err
-		}, func(err error) { wantErr[*types.ResourceNotFoundException](t, err, "Secrets Manager can't find the specified secret.") }},
+		}, func(err error) {
+			wantErr[*types.ResourceNotFoundException](t, err, "Secrets Manager can't find the specified secret.")
+		}},
 		{"replicas", func() error {
 			_, err := e.c.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("r"), AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}})
 			return err
@@ -561,11 +576,15 @@ func TestBadInput(t *testing.T) {
 		{"stage too long", func() error {
 			_, err := e.c.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("ok"), VersionStage: aws.String(strings.Repeat("s", 257)), MoveToVersionId: tok(1)})
 			return err
-		}, func(err error) { wantErr[*types.InvalidParameterException](t, err, "A staging label must be 1 to 256 characters long.") }},
+		}, func(err error) {
+			wantErr[*types.InvalidParameterException](t, err, "A staging label must be 1 to 256 characters long.")
+		}},
 		{"batch both", func() error {
 			_, err := e.c.BatchGetSecretValue(ctx, &sm.BatchGetSecretValueInput{SecretIdList: []string{"ok"}, Filters: []types.Filter{{Key: "name", Values: []string{"o"}}}})
 			return err
-		}, func(err error) { wantErr[*types.InvalidParameterException](t, err, "Either SecretIdList or Filters must be provided") }},
+		}, func(err error) {
+			wantErr[*types.InvalidParameterException](t, err, "Either SecretIdList or Filters must be provided")
+		}},
 		{"unserved", func() error {
 			_, err := e.c.GetRandomPassword(ctx, &sm.GetRandomPasswordInput{})
 			return err
