@@ -41,7 +41,7 @@ func listPackages(t *testing.T) map[string]*pkg {
 }
 
 // pure packages decide; they do no I/O and read no clock or randomness.
-var pure = []string{"shape", "elbshape", "acmshape", "sdshape", "sd", "apierr", "arn", "cql", "taskdef", "scheduler", "taskplan", "deploy", "ipam", "elb", "elbdoc", "lbconfig", "lbrule", "dnsconfig", "dnszone"}
+var pure = []string{"shape", "elbshape", "acmshape", "sdshape", "smshape", "sd", "apierr", "arn", "cql", "taskdef", "scheduler", "taskplan", "deploy", "ipam", "elb", "elbdoc", "lbconfig", "lbrule", "dnsconfig", "dnszone"}
 
 // forbiddenInPure are standard packages that mean I/O, logging or randomness.
 var forbiddenInPure = []string{"net", "net/http", "os", "os/exec", "log", "log/slog", "math/rand", "math/rand/v2", "crypto/rand", "syscall", "io/fs"}
@@ -120,6 +120,8 @@ var forbidden = []edge{
 	{module + "internal/awsproto", module + "internal/", "the protocol edge knows no service: service packages import it, never the reverse"},
 	{module + "internal/acmapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/sdapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
+	{module + "internal/secretsapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
+	{module + "internal/secretsapi", module + "internal/seal", "the API seals through its Sealer interface: the server chooses the key"},
 	{module + "internal/seal", module + "internal/", "secrets at rest are a leaf: every service that keeps a secret imports seal"},
 	{module + "internal/taskendpoint", module + "internal/", "the task endpoint's address is a leaf: the agent, tasknet and the endpoint's servers import it"},
 	{module + "internal/fsm", module + "internal/seal", "apply is deterministic: the state machine stores sealed bytes as proposed, never seals or opens them"},

@@ -8,5 +8,6 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/acm/schemas"
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs/schemas"
 	_ "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/schemas"
+	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager/schemas"
 	_ "github.com/aws/aws-sdk-go-v2/service/servicediscovery" // no schemas package in this module
 )

@@ -128,4 +128,17 @@ var services = map[string]*service{
 			"TagResource", "UntagResource", "ListTagsForResource",
 		},
 	},
+	"secretsmanager": {
+		name:     "Secrets Manager",
+		module:   "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+		pkg:      "smshape",
+		dir:      "internal/smshape",
+		protocol: awsJSON,
+		errors:   true,
+		ops: []string{
+			"CreateSecret", "GetSecretValue", "PutSecretValue", "UpdateSecret", "DescribeSecret",
+			"ListSecrets", "DeleteSecret", "RestoreSecret", "ListSecretVersionIds",
+			"UpdateSecretVersionStage", "TagResource", "UntagResource", "BatchGetSecretValue",
+		},
+	},
 }

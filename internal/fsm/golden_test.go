@@ -117,7 +117,7 @@ func story() []wire.Command {
 		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
 		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
 		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
-	}, append(elbStory(), sdStory()...)...)
+	}, slices.Concat(elbStory(), sdStory(), smStory())...)
 }
 
 // elbStory is the ELBv2 part of the golden story: it leaves a load
@@ -181,6 +181,26 @@ func sdStory() []wire.Command {
 		wire.UntagSDResource{Meta: at(7513), ARN: svcARN, Keys: []string{"team"}},
 		wire.DeleteSDService{Meta: at(7514), ID: svcID},               // in use: ResourceInUse
 		wire.DeleteSDNamespace{Meta: at(7515), SDOp: op(9), ID: nsID}, // in use: ResourceInUse
+	}
+}
+
+// smStory is the Secrets Manager part of the golden story: it leaves a
+// secret with two versions (AWSCURRENT, AWSPREVIOUS and a custom label)
+// deleted and restored. The values are stand-ins for sealed bytes.
+func smStory() []wire.Command {
+	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"
+	v1 := wire.SMVersion{ID: "11111111-2222-4333-8444-555555555555", Sealed: []byte("\x01\x10sealed-v1"), CreatedAt: epoch.Add(7600 * time.Second)}
+	v2 := wire.SMVersion{ID: "66666666-7777-4888-9999-000000000000", Sealed: []byte("\x01\x10sealed-v2"), Binary: true, CreatedAt: epoch.Add(7601 * time.Second)}
+	return []wire.Command{
+		wire.CreateSecret{Meta: at(7600), ARN: arn, Name: "prod/db", Description: p("database"), KmsKeyID: p("alias/berth"),
+			Tags: []wire.SMTag{{Key: "env", Value: "prod"}, {Key: "team", Value: "a"}}, NewVersion: &v1},
+		wire.PutSecretValue{Meta: at(7601), ARN: arn, NewVersion: v2},
+		wire.UpdateSecret{Meta: at(7602), ARN: arn, Description: p("primary database")},
+		wire.UpdateSecretVersionStage{Meta: at(7603), ARN: arn, Stage: "blue", MoveTo: v1.ID},
+		wire.TagSecret{Meta: at(7604), ARN: arn, Tags: []wire.SMTag{{Key: "owner", Value: "ops"}}},
+		wire.UntagSecret{Meta: at(7605), ARN: arn, Keys: []string{"team"}},
+		wire.DeleteSecret{Meta: at(7606), ARN: arn, DeleteAfter: epoch.Add(7606*time.Second + 7*24*time.Hour)},
+		wire.RestoreSecret{Meta: at(7607), ARN: arn},
 	}
 }
 

@@ -149,6 +149,8 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableTargets, wire.Target(*r), nil
 	case *state.Certificate:
 		return wire.TableACMCertificates, certificateToWire(r), nil
+	case *state.Secret: // Secrets Manager, since version 6
+		return wire.TableSMSecrets, secretToWire(r), nil
 	case *state.SDNamespace:
 		return wire.TableSDNamespaces, sdNamespaceToWire(r), nil
 	case *state.SDService:
@@ -244,6 +246,14 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 			break // tables of later versions
 		}
 		return sdRecordFromWire(rec)
+	case wire.TableSMSecrets:
+		// Secrets Manager, since version 6.
+		if v < 6 {
+			break
+		}
+		var r wire.SMSecret
+		err := decodeRecord(rec, &r)
+		return state.TableSMSecrets, secretFromWire(r), err
 	}
 	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }

@@ -22,7 +22,7 @@ import (
 
 // A request for an AWS service berth does not serve gets an error in that
 // service's own protocol that says so: the SDK's STS client (Query
-// protocol, XML) and a signed Secrets Manager request (JSON 1.1) each get
+// protocol, XML) and a signed Kinesis request (JSON 1.1) each get
 // an error they parse, never a signature or parse error; ECS still works.
 func TestUnservedServicesAnswerInTheirProtocol(t *testing.T) {
 	cfg := testConfig(t.TempDir(), "us-east-1", "123456789012")
@@ -43,16 +43,16 @@ func TestUnservedServicesAnswerInTheirProtocol(t *testing.T) {
 		t.Fatalf("STS GetCallerIdentity: got %v, want InvalidAction saying berth does not serve sts", err)
 	}
 
-	body := []byte(`{"SecretId":"db-password"}`)
+	body := []byte(`{"StreamName":"events"}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Endpoint()+"/", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "secretsmanager.GetSecretValue")
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202.DescribeStream")
 	sum := sha256.Sum256(body)
 	c, _ := creds.Retrieve(ctx)
-	if err := v4.NewSigner().SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), "secretsmanager", "us-east-1", time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), "kinesis", "us-east-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -68,8 +68,8 @@ func TestUnservedServicesAnswerInTheirProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" ||
-		out.Type != "UnknownOperationException" || !strings.Contains(out.Message, "berth does not serve the secretsmanager API yet (secretsmanager.GetSecretValue)") {
-		t.Fatalf("Secrets Manager: got %d %s %+v", resp.StatusCode, resp.Header.Get("Content-Type"), out)
+		out.Type != "UnknownOperationException" || !strings.Contains(out.Message, "berth does not serve the kinesis API yet (Kinesis_20131202.DescribeStream)") {
+		t.Fatalf("Kinesis: got %d %s %+v", resp.StatusCode, resp.Header.Get("Content-Type"), out)
 	}
 
 	ecsClient := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.Endpoint()), Credentials: creds})

@@ -168,5 +168,6 @@ func schema() *memdb.DBSchema {
 	}}
 	acmSchema(sc.Tables)
 	sdSchema(sc.Tables)
+	secretsSchema(sc.Tables)
 	return sc
 }

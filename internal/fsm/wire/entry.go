@@ -66,6 +66,10 @@ var typeNames = map[Type]string{
 	TypeUpdateSDServiceAttributes: "UpdateSDServiceAttributes", TypeDeleteSDServiceAttributes: "DeleteSDServiceAttributes",
 	TypeRegisterSDInstance: "RegisterSDInstance", TypeDeregisterSDInstance: "DeregisterSDInstance",
 	TypeUpdateSDInstanceHealth: "UpdateSDInstanceHealth", TypeTagSDResource: "TagSDResource", TypeUntagSDResource: "UntagSDResource",
+	// Secrets Manager
+	TypeCreateSecret: "CreateSecret", TypePutSecretValue: "PutSecretValue", TypeUpdateSecret: "UpdateSecret",
+	TypeDeleteSecret: "DeleteSecret", TypeRestoreSecret: "RestoreSecret", TypeUpdateSecretVersionStage: "UpdateSecretVersionStage",
+	TypeTagSecret: "TagSecret", TypeUntagSecret: "UntagSecret",
 }
 
 // Types returns every command type, in numeric order.
