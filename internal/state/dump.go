@@ -9,6 +9,7 @@ var tables = []string{
 	TableLoadBalancers, TableListeners, TableRules, TableTargetGroups, TableTargets,
 	TableACMCertificates,
 	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations,
+	TableSSMParameters,
 }
 
 // Tables returns every table name in Dump's order.

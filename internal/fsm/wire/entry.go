@@ -66,6 +66,10 @@ var typeNames = map[Type]string{
 	TypeUpdateSDServiceAttributes: "UpdateSDServiceAttributes", TypeDeleteSDServiceAttributes: "DeleteSDServiceAttributes",
 	TypeRegisterSDInstance: "RegisterSDInstance", TypeDeregisterSDInstance: "DeregisterSDInstance",
 	TypeUpdateSDInstanceHealth: "UpdateSDInstanceHealth", TypeTagSDResource: "TagSDResource", TypeUntagSDResource: "UntagSDResource",
+	// SSM Parameter Store
+	TypePutParameter: "PutParameter", TypeDeleteParameters: "DeleteParameters",
+	TypeLabelParameterVersion: "LabelParameterVersion", TypeUnlabelParameterVersion: "UnlabelParameterVersion",
+	TypeAddParameterTags: "AddParameterTags", TypeRemoveParameterTags: "RemoveParameterTags",
 }
 
 // Types returns every command type, in numeric order.

@@ -12,7 +12,7 @@ import (
 // table.
 const (
 	SnapshotFormat  = "berth-state"
-	SnapshotVersion = 5
+	SnapshotVersion = 6
 )
 
 // SnapshotHeader opens every snapshot.
@@ -56,6 +56,8 @@ var Tables = []string{
 	TableLoadBalancers, TableListeners, TableRules, TableTargetGroups, TableTargets,
 	TableACMCertificates,
 	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations, // since version 5
+	// SSM Parameter Store, since version 6
+	TableSSMParameters,
 }
 
 // Record types of snapshot version 4 (the ELB tables' are in elb.go).
