@@ -202,14 +202,14 @@ func applyRemoveParameterTags(m *Machine, tx *state.Txn, c *wire.RemoveParameter
 func parameterVersionFromWire(v wire.SSMParameterVersion) state.ParameterVersion {
 	return state.ParameterVersion{Version: v.Version, Type: v.Type, Value: v.Value, Sealed: v.Sealed,
 		Description: v.Description, AllowedPattern: v.AllowedPattern, KeyID: v.KeyID, Tier: v.Tier,
-		DataType: v.DataType, Policies: v.Policies, Labels: append([]string(nil), v.Labels...),
+		DataType: v.DataType, Labels: append([]string(nil), v.Labels...),
 		Modified: v.Modified, User: v.User}
 }
 
 func parameterVersionToWire(v state.ParameterVersion) wire.SSMParameterVersion {
 	return wire.SSMParameterVersion{Version: v.Version, Type: v.Type, Value: v.Value, Sealed: v.Sealed,
 		Description: v.Description, AllowedPattern: v.AllowedPattern, KeyID: v.KeyID, Tier: v.Tier,
-		DataType: v.DataType, Policies: v.Policies, Labels: v.Labels, Modified: v.Modified, User: v.User}
+		DataType: v.DataType, Labels: v.Labels, Modified: v.Modified, User: v.User}
 }
 
 func parameterToWire(p *state.Parameter) wire.SSMParameter {

@@ -30,7 +30,6 @@ type ParameterVersion struct {
 	KeyID          string
 	Tier           string
 	DataType       string
-	Policies       string
 	Labels         []string
 	Modified       time.Time
 	User           string

@@ -32,7 +32,6 @@ type SSMParameterVersion struct {
 	KeyID          string    `json:"keyId,omitempty"`
 	Tier           string    `json:"tier"`
 	DataType       string    `json:"dataType"`
-	Policies       string    `json:"policies,omitempty"`
 	Labels         []string  `json:"labels,omitempty"`
 	Modified       time.Time `json:"modified"`
 	User           string    `json:"user"`
