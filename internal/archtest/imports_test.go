@@ -120,6 +120,7 @@ var forbidden = []edge{
 	{module + "internal/awsproto", module + "internal/", "the protocol edge knows no service: service packages import it, never the reverse"},
 	{module + "internal/acmapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/sdapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
+	{module + "internal/ssmapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/seal", module + "internal/", "secrets at rest are a leaf: every service that keeps a secret imports seal"},
 	{module + "internal/taskendpoint", module + "internal/", "the task endpoint's address is a leaf: the agent, tasknet and the endpoint's servers import it"},
 	{module + "internal/fsm", module + "internal/seal", "apply is deterministic: the state machine stores sealed bytes as proposed, never seals or opens them"},

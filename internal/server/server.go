@@ -36,6 +36,7 @@ import (
 	"berth.dev/berth/internal/raftnode"
 	"berth.dev/berth/internal/sdapi"
 	"berth.dev/berth/internal/seal"
+	"berth.dev/berth/internal/ssmapi"
 )
 
 // Config configures a control-plane server.
@@ -111,6 +112,7 @@ type Server struct {
 	stop    context.CancelFunc
 	loops   sync.WaitGroup
 	acm     *acmapi.API
+	ssm     *ssmapi.API
 	dns     *dnsserver.Server
 }
 
@@ -252,11 +254,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// here; the server's own DNS server (DNSListen) is fed in process.
 	dnsSource := sdapi.NewSource(machine)
 	mux.Handle(dnsconfig.StreamPath, dnsapi.New(dnsapi.Config{Auth: agentAuth{auth}, Source: dnsSource, Log: cfg.Log}))
+	params := ssmapi.New(ssmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
+		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
 		elbAPI.Service(),
 		sdapi.New(sdapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, State: machine, Proposer: node, Log: cfg.Log}).Service(),
+		params.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -277,7 +282,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// requests' contexts derive from this one.
 	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, dns: dnsSrv,
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, ssm: params, dns: dnsSrv,
 		served: make(chan error, 1), log: cfg.Log,
 		stop: stop,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -410,3 +415,7 @@ func loadSealer(dataDir, keyFile string) (*seal.Sealer, error) {
 // listeners' certificates through it (Certificate), and tell it which
 // listeners use one (SetInUse).
 func (s *Server) Certificates() *acmapi.API { return s.acm }
+
+// Parameters returns the SSM Parameter Store API (its ResolveParameter
+// serves the agent's secret injection).
+func (s *Server) Parameters() *ssmapi.API { return s.ssm }
