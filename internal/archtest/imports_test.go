@@ -122,6 +122,7 @@ var forbidden = []edge{
 	{module + "internal/sdapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/secretsapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/secretsapi", module + "internal/seal", "the API seals through its Sealer interface: the server chooses the key"},
+	{module + "internal/ssmapi", module + "internal/raftnode", "the API writes through its Proposer interface"},
 	{module + "internal/seal", module + "internal/", "secrets at rest are a leaf: every service that keeps a secret imports seal"},
 	{module + "internal/taskendpoint", module + "internal/", "the task endpoint's address is a leaf: the agent, tasknet and the endpoint's servers import it"},
 	{module + "internal/fsm", module + "internal/seal", "apply is deterministic: the state machine stores sealed bytes as proposed, never seals or opens them"},

@@ -332,7 +332,7 @@ func (s *sdk) schemaName(goName string) string {
 	}
 	cands := []string{op + "Request", op + "Input"}
 	if suf == "Output" {
-		cands = []string{op + "Response", op + "Output"}
+		cands = []string{op + "Response", op + "Output", op + "Result"}
 	}
 	for _, c := range cands {
 		if s.shapes[c] {

@@ -10,4 +10,5 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/schemas"
 	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager/schemas"
 	_ "github.com/aws/aws-sdk-go-v2/service/servicediscovery" // no schemas package in this module
+	_ "github.com/aws/aws-sdk-go-v2/service/ssm/schemas"
 )

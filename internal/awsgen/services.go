@@ -141,4 +141,18 @@ var services = map[string]*service{
 			"UpdateSecretVersionStage", "TagResource", "UntagResource", "BatchGetSecretValue",
 		},
 	},
+	"ssm": {
+		name:     "SSM Parameter Store",
+		module:   "github.com/aws/aws-sdk-go-v2/service/ssm",
+		pkg:      "ssmshape",
+		dir:      "internal/ssmshape",
+		protocol: awsJSON,
+		errors:   true,
+		ops: []string{
+			"PutParameter", "GetParameter", "GetParameters", "GetParametersByPath",
+			"DescribeParameters", "DeleteParameter", "DeleteParameters", "GetParameterHistory",
+			"LabelParameterVersion", "UnlabelParameterVersion",
+			"AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
+		},
+	},
 }

@@ -117,7 +117,23 @@ func story() []wire.Command {
 		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
 		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
 		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
-	}, slices.Concat(elbStory(), sdStory(), smStory())...)
+	}, slices.Concat(elbStory(), sdStory(), smStory(), ssmStory())...)
+}
+
+// ssmStory is the SSM Parameter Store part of the golden story (one
+// command of each type): it leaves a SecureString parameter (sealed bytes
+// only) with a label and a tag.
+func ssmStory() []wire.Command {
+	return []wire.Command{
+		wire.PutParameter{Meta: at(7400), Name: "/app/secret", Value: wire.SSMParameterVersion{Version: 1, Type: "SecureString",
+			Sealed: []byte("\x01\x10sealed-value"), Description: "db", KeyID: "alias/aws/ssm", Tier: "Standard", DataType: "text"},
+			Tags: []wire.SSMTag{{Key: "env", Value: "prod"}}},
+		wire.LabelParameterVersion{Meta: at(7401), Name: "/app/secret", ParameterVersion: 1, Labels: []string{"stable", "old"}},
+		wire.UnlabelParameterVersion{Meta: at(7402), Name: "/app/secret", ParameterVersion: 1, Labels: []string{"old", "missing"}},
+		wire.AddParameterTags{Meta: at(7403), Name: "/app/secret", Tags: []wire.SSMTag{{Key: "team", Value: "a"}, {Key: "x", Value: "y"}}},
+		wire.RemoveParameterTags{Meta: at(7404), Name: "/app/secret", Keys: []string{"x"}},
+		wire.DeleteParameters{Meta: at(7405), Names: []string{"/app/gone", "/app/gone"}},
+	}
 }
 
 // elbStory is the ELBv2 part of the golden story: it leaves a load

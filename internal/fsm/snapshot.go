@@ -159,6 +159,9 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableSDInstances, wire.SDInstanceRecord(*r), nil
 	case *state.SDOperation:
 		return wire.TableSDOperations, wire.SDOperationRecord(*r), nil
+	// SSM Parameter Store (snapshot version 6)
+	case *state.Parameter:
+		return wire.TableSSMParameters, parameterToWire(r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
@@ -254,6 +257,14 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		var r wire.SMSecret
 		err := decodeRecord(rec, &r)
 		return state.TableSMSecrets, secretFromWire(r), err
+	// SSM Parameter Store (snapshot version 6)
+	case wire.TableSSMParameters:
+		if v < 6 {
+			break // a table of later versions
+		}
+		var r wire.SSMParameter
+		err := decodeRecord(rec, &r)
+		return state.TableSSMParameters, parameterFromWire(r), err
 	}
 	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }

@@ -37,6 +37,7 @@ import (
 	"berth.dev/berth/internal/sdapi"
 	"berth.dev/berth/internal/seal"
 	"berth.dev/berth/internal/secretsapi"
+	"berth.dev/berth/internal/ssmapi"
 )
 
 // Config configures a control-plane server.
@@ -113,6 +114,7 @@ type Server struct {
 	loops   sync.WaitGroup
 	acm     *acmapi.API
 	secrets *secretsapi.API
+	ssm     *ssmapi.API
 	dns     *dnsserver.Server
 }
 
@@ -256,12 +258,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(dnsconfig.StreamPath, dnsapi.New(dnsapi.Config{Auth: agentAuth{auth}, Source: dnsSource, Log: cfg.Log}))
 	secrets := secretsapi.New(secretsapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
 		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
+	params := ssmapi.New(ssmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
+		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
 		elbAPI.Service(),
 		sdapi.New(sdapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, State: machine, Proposer: node, Log: cfg.Log}).Service(),
 		secrets.Service(),
+		params.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -282,7 +287,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// requests' contexts derive from this one.
 	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, secrets: secrets, dns: dnsSrv,
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, secrets: secrets, ssm: params, dns: dnsSrv,
 		served: make(chan error, 1), log: cfg.Log,
 		stop: stop,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -419,3 +424,7 @@ func (s *Server) Certificates() *acmapi.API { return s.acm }
 // Secrets is the Secrets Manager API: it resolves the secrets that task
 // definitions name (ResolveSecretValue).
 func (s *Server) Secrets() *secretsapi.API { return s.secrets }
+
+// Parameters returns the SSM Parameter Store API (its ResolveParameter
+// serves the agent's secret injection).
+func (s *Server) Parameters() *ssmapi.API { return s.ssm }

@@ -10,6 +10,7 @@ var tables = []string{
 	TableACMCertificates,
 	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations,
 	TableSMSecrets, // Secrets Manager
+	TableSSMParameters,
 }
 
 // Tables returns every table name in Dump's order.

@@ -167,6 +167,7 @@ func schema() *memdb.DBSchema {
 		"id": {Name: "id", Unique: true, Indexer: keyIndex[*meta](func(m *meta) string { return m.Key })},
 	}}
 	acmSchema(sc.Tables)
+	ssmSchema(sc.Tables)
 	sdSchema(sc.Tables)
 	secretsSchema(sc.Tables)
 	return sc

@@ -70,6 +70,10 @@ var typeNames = map[Type]string{
 	TypeCreateSecret: "CreateSecret", TypePutSecretValue: "PutSecretValue", TypeUpdateSecret: "UpdateSecret",
 	TypeDeleteSecret: "DeleteSecret", TypeRestoreSecret: "RestoreSecret", TypeUpdateSecretVersionStage: "UpdateSecretVersionStage",
 	TypeTagSecret: "TagSecret", TypeUntagSecret: "UntagSecret",
+	// SSM Parameter Store
+	TypePutParameter: "PutParameter", TypeDeleteParameters: "DeleteParameters",
+	TypeLabelParameterVersion: "LabelParameterVersion", TypeUnlabelParameterVersion: "UnlabelParameterVersion",
+	TypeAddParameterTags: "AddParameterTags", TypeRemoveParameterTags: "RemoveParameterTags",
 }
 
 // Types returns every command type, in numeric order.

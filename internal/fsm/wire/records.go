@@ -57,6 +57,8 @@ var Tables = []string{
 	TableACMCertificates,
 	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations, // since version 5
 	TableSMSecrets, // Secrets Manager, since version 6
+	// SSM Parameter Store, since version 6
+	TableSSMParameters,
 }
 
 // Record types of snapshot version 4 (the ELB tables' are in elb.go).
