@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/miekg/dns"
@@ -30,7 +33,7 @@ const (
 func TestDiscoveryDocker(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, rtDocker, 2)
-	runFlow(t, e, flowConfig{mode: ecstypes.NetworkModeBridge, port: 8080, hostPort: 0, desired: 2, scaleTo: []int32{3, 1},
+	runFlow(t, e, flowConfig{mode: ecstypes.NetworkModeBridge, port: 8080, hostPort: 0, desired: 2, scaleTo: []int32{3, 1, 2},
 		minHealthy: 100, maxPercent: 200})
 }
 
@@ -97,6 +100,18 @@ func runFlow(t *testing.T, e *env, cfg flowConfig) {
 			t.Errorf("DescribeServices registries: %+v", svc.ServiceRegistries)
 		}
 		e.waitEvent("api", 10*time.Second, "(service api) registered 1 instances in (service-registry "+f.arn+")")
+		// The service has SRV records only: A is NODATA; an unknown name
+		// in the namespace is NXDOMAIN; both with the zone's SOA.
+		for _, tcp := range []bool{false, true} {
+			r := e.query(apiName, dns.TypeA, tcp)
+			if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 || !hasSOA(r, nsName+".") {
+				t.Errorf("A %s (tcp %v): want NODATA with the SOA, got %v", apiName, tcp, r)
+			}
+			r = e.query("web."+nsName, dns.TypeSRV, tcp)
+			if r.Rcode != dns.RcodeNameError || !hasSOA(r, nsName+".") {
+				t.Errorf("SRV web.%s (tcp %v): want NXDOMAIN with the SOA, got %v", nsName, tcp, r)
+			}
+		}
 		ls, err := e.ecs.ListServicesByNamespace(e.ctx(), &ecs.ListServicesByNamespaceInput{Namespace: aws.String(nsName)})
 		if err != nil {
 			t.Fatal(err)
@@ -127,7 +142,12 @@ func runFlow(t *testing.T, e *env, cfg flowConfig) {
 	if !t.Run("stop task", func(t *testing.T) { f.stopTask(e.with(t)) }) {
 		return
 	}
-	t.Run("task resolves", func(t *testing.T) { f.taskResolves(e.with(t)) })
+	t.Run("task resolves", func(t *testing.T) {
+		if !e.taskDNS {
+			t.Skip("no DNS at the task endpoint (needs root on Linux)")
+		}
+		f.taskResolves(e.with(t))
+	})
 }
 
 // target is a task's SRV target name.
@@ -428,6 +448,7 @@ func (f *flow) stopTask(e *env) {
 	victim := tasks[0]
 	arn := aws.ToString(victim.TaskArn)
 	addr := net.JoinHostPort(e.hostAddr, strconv.Itoa(hostPort(t, victim, f.cfg.port)))
+	rev := aws.ToInt64(e.discover(sd.DiscoverInstancesInput{HealthStatus: sdtypes.HealthStatusFilterAll}).InstancesRevision)
 	if _, err := e.ecs.StopTask(e.ctx(), &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String("disco test")}); err != nil {
 		t.Fatal(err)
 	}
@@ -444,6 +465,10 @@ func (f *flow) stopTask(e *env) {
 	}
 	if st := e.task(arn); aws.ToString(st.LastStatus) == "STOPPED" {
 		t.Errorf("task %s is STOPPED already when it leaves the DNS answers", arn)
+	}
+	d := e.discover(sd.DiscoverInstancesInput{HealthStatus: sdtypes.HealthStatusFilterAll})
+	if slices.Contains(instanceIDs(d), taskID(arn)) || aws.ToInt64(d.InstancesRevision) <= rev {
+		t.Errorf("after the deregistration: instances %v, revision %d (before %d)", instanceIDs(d), aws.ToInt64(d.InstancesRevision), rev)
 	}
 	// Its container still answers (draining).
 	if code, _ := get(t, "http://"+addr+"/health"); code != 200 {
@@ -533,6 +558,26 @@ func (f *flow) taskResolves(e *env) {
 	code, body = get(t, base+"fetch?"+url.Values{"url": {u}}.Encode())
 	if code != 200 || !strings.Contains(body, `"VERSION":"v2"`) {
 		t.Fatalf("web task: fetch %s: %d %s", u, code, body)
+	}
+	// A load balancer's DNSName, as the task resolves it.
+	lb, err := e.elb.CreateLoadBalancer(e.ctx(), &elb.CreateLoadBalancerInput{Name: aws.String("web-front"),
+		Type: elbtypes.LoadBalancerTypeEnumApplication, Subnets: []string{"subnet-a", "subnet-b"}})
+	if err != nil {
+		t.Fatalf("create load balancer: %v", err)
+	}
+	lbName := aws.ToString(lb.LoadBalancers[0].DNSName)
+	pool := netip.MustParsePrefix(e.pool)
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		code, body = get(t, base+"resolve?"+url.Values{"name": {lbName}, "type": {"A"}}.Encode())
+		ans.Addresses = nil
+		if code == 200 && json.Unmarshal([]byte(body), &ans) == nil && len(ans.Addresses) == 1 && pool.Contains(netip.MustParseAddr(ans.Addresses[0])) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("web task: resolve A %s: %d %s", lbName, code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	// A name that does not exist in the namespace fails to resolve.
 	if code, body := get(t, base+"resolve?"+url.Values{"name": {"nothing." + nsName}, "type": {"A"}}.Encode()); code != 502 {
