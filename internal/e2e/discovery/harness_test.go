@@ -99,9 +99,10 @@ func newEnv(t *testing.T, rt string, n int) *env {
 	switch rt {
 	case rtDocker:
 		e.image, e.bin = dockertest.TestappImage(t), testimage.BinaryInImage
-		// Containers in bridge mode reach the host at docker0's address,
-		// where their published ports are too.
-		e.hostAddr = interfaceAddr(t, "docker0")
+		// Containers in bridge mode reach the host at docker0's address
+		// (else at another of its own), where their published ports are
+		// too; 127.0.0.1 would be the container itself.
+		e.hostAddr = hostAddress(t)
 	case rtProcess:
 		if runtime.GOOS != "linux" {
 			t.Skip("the process runtime runs on Linux")
@@ -187,23 +188,40 @@ func (e *env) ctx() context.Context {
 	return c
 }
 
-// interfaceAddr is the first IPv4 address of the named interface.
-func interfaceAddr(t *testing.T, name string) string {
+// hostAddress is an IPv4 address of this host that containers reach it
+// at: docker0's, else the first one of an interface that is up and not a
+// loopback.
+func hostAddress(t *testing.T) string {
 	t.Helper()
-	ifc, err := net.InterfaceByName(name)
-	if err != nil {
-		t.Fatalf("interface %s: %v", name, err)
+	first := func(ifc net.Interface) string {
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			return ""
+		}
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+				return n.IP.String()
+			}
+		}
+		return ""
 	}
-	addrs, err := ifc.Addrs()
+	if ifc, err := net.InterfaceByName("docker0"); err == nil {
+		if a := first(*ifc); a != "" {
+			return a
+		}
+	}
+	ifcs, err := net.Interfaces()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
-			return n.IP.String()
+	for _, ifc := range ifcs {
+		if ifc.Flags&net.FlagUp != 0 && ifc.Flags&net.FlagLoopback == 0 {
+			if a := first(ifc); a != "" {
+				return a
+			}
 		}
 	}
-	t.Fatalf("interface %s has no IPv4 address", name)
+	t.Fatal("no IPv4 address of this host for containers to reach it at")
 	return ""
 }
 

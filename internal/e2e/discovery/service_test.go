@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -180,6 +181,12 @@ func (f *flow) waitTasksInDNS(e *env, tasks []ecstypes.Task) {
 		}
 	}
 	s := e.waitSRV(apiName, f.entries(e.t, tasks), 60*time.Second)
+	// Cloud Map's SRV values: priority and weight 1, the record's TTL.
+	for _, rr := range e.query(apiName, dns.TypeSRV, false).Answer {
+		if srv, ok := rr.(*dns.SRV); !ok || srv.Priority != 1 || srv.Weight != 1 || srv.Hdr.Ttl != 10 {
+			e.t.Errorf("SRV record %v: want priority 1, weight 1, TTL 10", rr)
+		}
+	}
 	for _, task := range tasks {
 		name := target(task)
 		if got := s.adds[name]; !slices.Equal(got, []string{e.hostAddr}) {
@@ -234,6 +241,10 @@ func (f *flow) checkDiscover(e *env, tasks []ecstypes.Task) {
 		t.Fatalf("DiscoverInstances ALL: %v, want %v", got, want)
 	}
 	rev := aws.ToInt64(all.InstancesRevision)
+	dr, err := e.sd.DiscoverInstancesRevision(e.ctx(), &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String(nsName), ServiceName: aws.String("api")})
+	if err != nil || aws.ToInt64(dr.InstancesRevision) != rev {
+		t.Errorf("DiscoverInstancesRevision: %v %v, want %d", dr, err, rev)
+	}
 	if rev == 0 || rev == f.lastRevision {
 		t.Errorf("InstancesRevision %d (before: %d): it did not change", rev, f.lastRevision)
 	}
@@ -363,6 +374,10 @@ func (f *flow) unhealthy(e *env) {
 	sick := tasks[0]
 	id := taskID(aws.ToString(sick.TaskArn))
 	base := fmt.Sprintf("http://%s/", net.JoinHostPort(e.hostAddr, strconv.Itoa(hostPort(t, sick, f.cfg.port))))
+	revision := func() int64 {
+		return aws.ToInt64(e.discover(sd.DiscoverInstancesInput{HealthStatus: sdtypes.HealthStatusFilterAll}).InstancesRevision)
+	}
+	rev := revision()
 	if code, body := get(t, base+"fail"); code != 200 {
 		t.Fatalf("GET /fail: %d %s", code, body)
 	}
@@ -409,6 +424,10 @@ func (f *flow) unhealthy(e *env) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	e.waitSRV(apiName, f.entries(t, tasks), 10*time.Second)
+	// Health changes do not move the instances' revision.
+	if got := revision(); got != rev {
+		t.Errorf("InstancesRevision %d after health changes, was %d", got, rev)
+	}
 }
 
 // roll updates the service to a new revision of its task definition: the
@@ -507,7 +526,9 @@ func (f *flow) taskResolves(e *env) {
 	}
 	arn := aws.ToString(out.Tasks[0].TaskArn)
 	t.Cleanup(func() {
-		e.ecs.StopTask(e.ctx(), &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn)})
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e.ecs.StopTask(c, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn)})
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	var web ecstypes.Task
