@@ -143,12 +143,16 @@ func runFlow(t *testing.T, e *env, cfg flowConfig) {
 	if !t.Run("stop task", func(t *testing.T) { f.stopTask(e.with(t)) }) {
 		return
 	}
+	if !t.Run("task exits", func(t *testing.T) { f.taskExits(e.with(t)) }) {
+		return
+	}
 	t.Run("task resolves", func(t *testing.T) {
 		if !e.taskDNS {
 			t.Skip("no DNS at the task endpoint (needs root on Linux)")
 		}
 		f.taskResolves(e.with(t))
 	})
+	t.Run("delete", func(t *testing.T) { f.deleteService(e.with(t), aws.ToString(e.describeService("api").ServiceArn)) })
 }
 
 // target is a task's SRV target name.
@@ -634,4 +638,65 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// taskExits makes a task's container exit on its own (/exit): the task is
+// deregistered when it stops, and its replacement registered.
+func (f *flow) taskExits(e *env) {
+	t := e.t
+	tasks := e.runningTasks("api", int(e.describeService("api").DesiredCount), 10*time.Second)
+	victim := tasks[0]
+	arn := aws.ToString(victim.TaskArn)
+	u := fmt.Sprintf("http://%s/exit?code=3", net.JoinHostPort(e.hostAddr, strconv.Itoa(hostPort(t, victim, f.cfg.port))))
+	if code, body := get(t, u); code != 200 {
+		t.Fatalf("GET /exit: %d %s", code, body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for aws.ToString(e.task(arn).LastStatus) != "STOPPED" {
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s not STOPPED within 30s after its container exited", arn)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r := e.query(target(victim), dns.TypeA, false); r.Rcode != dns.RcodeNameError {
+		t.Errorf("A %s of the stopped task: %v", target(victim), r)
+	}
+	e.waitStable("api", 90*time.Second)
+	now := e.runningTasks("api", len(tasks), 10*time.Second)
+	if slices.Contains(taskIDs(now), taskID(arn)) {
+		t.Fatalf("the exited task is still running")
+	}
+	f.waitTasksInDNS(e, now)
+	f.checkDiscover(e, now)
+}
+
+// deleteService deletes the ECS service (force): its tasks are
+// deregistered, the name goes from DNS, ListServicesByNamespace no longer
+// lists it, and the Cloud Map service, empty again, can be deleted.
+func (f *flow) deleteService(e *env, svcARN string) {
+	t := e.t
+	if _, err := e.ecs.DeleteService(e.ctx(), &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String("api"), Force: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.query(apiName, dns.TypeSRV, false)
+		if r.Rcode == dns.RcodeNameError && hasSOA(r, nsName+".") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SRV %s after DeleteService: %v", apiName, r)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := e.discover(sd.DiscoverInstancesInput{HealthStatus: sdtypes.HealthStatusFilterAll}); len(got.Instances) != 0 {
+		t.Errorf("instances after DeleteService: %v", instanceIDs(got))
+	}
+	ls, err := e.ecs.ListServicesByNamespace(e.ctx(), &ecs.ListServicesByNamespaceInput{Namespace: aws.String(nsName)})
+	if err != nil || slices.Contains(ls.ServiceArns, svcARN) {
+		t.Errorf("ListServicesByNamespace after DeleteService: %v %v", ls, err)
+	}
+	if _, err := e.sd.DeleteService(e.ctx(), &sd.DeleteServiceInput{Id: aws.String(f.svcID)}); err != nil {
+		t.Errorf("delete the Cloud Map service: %v", err)
+	}
 }
