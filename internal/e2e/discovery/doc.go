@@ -13,5 +13,8 @@
 // (169.254.170.2:53) as an agent host does (internal/cli/taskdns.go):
 // they take the cross-package lock of internal/dnstest for that address,
 // so they run one after another, and remove the address when they end.
-// Tests that need no agents run in parallel with them.
+// Tests that need no agents run in parallel with them. On the process
+// runtime tasks run in host mode, where a task's host port is its
+// container port, so its service runs one task at a time (no scaling
+// there; Docker's bridge mode scales).
 package discovery
