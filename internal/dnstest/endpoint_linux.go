@@ -34,15 +34,7 @@ var lockPath = filepath.Join(os.TempDir(), "berth-task-endpoint-test.lock")
 // different packages that call it run one after another.
 func ListenTaskEndpoint(t testing.TB) *Server {
 	t.Helper()
-	lock, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		lock.Close()
-		t.Fatalf("lock %s: %v", lockPath, err)
-	}
-	t.Cleanup(func() { lock.Close() }) // closing unlocks; cleanups run last-in first-out
+	LockTaskEndpoint(t)
 	remove, err := hostaddr.Ensure(nil, taskendpoint.Addr, hostaddr.TaskEndpointLabel)
 	if err != nil {
 		t.Fatal(err)
@@ -59,4 +51,24 @@ func ListenTaskEndpoint(t testing.TB) *Server {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// LockTaskEndpoint takes the lock that serialises the tests of every
+// package using the host's task endpoint address (169.254.170.2) and holds
+// it until the test ends: its cleanups registered after this call run
+// before the lock is released. Tests that serve on the task endpoint
+// themselves (not with ListenTaskEndpoint) call it first. Two tests of one
+// process that call it run one after another too (each holds a lock of
+// its own open file).
+func LockTaskEndpoint(t testing.TB) {
+	t.Helper()
+	lock, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		lock.Close()
+		t.Fatalf("lock %s: %v", lockPath, err)
+	}
+	t.Cleanup(func() { lock.Close() }) // closing unlocks; cleanups run last-in first-out
 }
