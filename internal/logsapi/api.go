@@ -39,10 +39,10 @@ const (
 
 // Messages CloudWatch Logs answers.
 const (
-	MsgGroupExists     = "The specified log group already exists"
-	MsgStreamExists    = "The specified log stream already exists"
-	MsgGroupNotFound   = "The specified log group does not exist."
-	MsgStreamNotFound  = "The specified log stream does not exist."
+	MsgGroupExists      = "The specified log group already exists"
+	MsgStreamExists     = "The specified log stream already exists"
+	MsgGroupNotFound    = "The specified log group does not exist."
+	MsgStreamNotFound   = "The specified log stream does not exist."
 	MsgInvalidNextToken = "The specified nextToken is invalid."
 )
 
