@@ -34,6 +34,8 @@ import (
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/lbapi"
 	"berth.dev/berth/internal/raftnode"
+	"berth.dev/berth/internal/logsapi"
+	"berth.dev/berth/internal/logstore"
 	"berth.dev/berth/internal/sdapi"
 	"berth.dev/berth/internal/seal"
 )
@@ -111,6 +113,7 @@ type Server struct {
 	stop    context.CancelFunc
 	loops   sync.WaitGroup
 	acm     *acmapi.API
+	logs    *logsapi.API
 	dns     *dnsserver.Server
 }
 
@@ -252,16 +255,26 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// here; the server's own DNS server (DNSListen) is fed in process.
 	dnsSource := sdapi.NewSource(machine)
 	mux.Handle(dnsconfig.StreamPath, dnsapi.New(dnsapi.Config{Auth: agentAuth{auth}, Source: dnsSource, Log: cfg.Log}))
+	// CloudWatch Logs: events and log groups live in this server's own
+	// log store (DATA-DIR/logs), never in the raft log (docs/logs.md).
+	logStore, err := logstore.Open(filepath.Join(dir, "logs"), logstore.Options{})
+	if err != nil {
+		node.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	logs := logsapi.New(logsapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, Store: logStore, Log: cfg.Log})
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
 		elbAPI.Service(),
 		sdapi.New(sdapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, State: machine, Proposer: node, Log: cfg.Log}).Service(),
+		logs.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		node.Close()
+		logStore.Close()
 		return nil, fmt.Errorf("server: listen on %s: %w", cfg.Listen, err)
 	}
 	var dnsSrv *dnsserver.Server
@@ -270,6 +283,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		if err := dnsSrv.Start(cfg.DNSListen); err != nil {
 			ln.Close()
 			node.Close()
+			logStore.Close()
 			return nil, fmt.Errorf("server: DNS on %s: %w", cfg.DNSListen, err)
 		}
 	}
@@ -277,7 +291,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// requests' contexts derive from this one.
 	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, dns: dnsSrv,
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, logs: logs, dns: dnsSrv,
 		served: make(chan error, 1), log: cfg.Log,
 		stop: stop,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -291,6 +305,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			dnsSrv.Close()
 		}
 		node.Close()
+		logStore.Close()
 		return nil, fmt.Errorf("server: write endpoint file: %w", err)
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
@@ -317,6 +332,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.loops.Done()
 		s.lead(baseCtx, leaderWork{services: reconciler, epoch: epoch, retention: cfg.StoppedTaskRetention, gc: cfg.GCInterval})
+	}()
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		logs.RunRetention(baseCtx, LogRetentionInterval)
 	}()
 	cfg.Log.Info("berth server started", "endpoint", s.Endpoint(), "data_dir", dir)
 	return s, nil
@@ -388,6 +408,9 @@ func (s *Server) Close() error {
 		if s.dns != nil {
 			s.dns.Close()
 		}
+		if lerr := s.logs.Store().Close(); err == nil {
+			err = lerr
+		}
 		if rerr := s.node.Close(); err == nil {
 			err = rerr
 		}
@@ -405,6 +428,14 @@ func loadSealer(dataDir, keyFile string) (*seal.Sealer, error) {
 	}
 	return seal.LoadOrCreate(dataDir)
 }
+
+// LogRetentionInterval is how often the log store deletes segments past
+// their group's retention.
+const LogRetentionInterval = 10 * time.Minute
+
+// Logs is the CloudWatch Logs API and, through its Store, the server's log
+// store (for awslogs shipping from agents and `berth logs`).
+func (s *Server) Logs() *logsapi.API { return s.logs }
 
 // Certificates is the ACM API: the load balancers resolve their
 // listeners' certificates through it (Certificate), and tell it which
