@@ -25,7 +25,7 @@ func TestSmallRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.matches != [2]int{5, 5} || r.linesPerS <= 0 {
+	if r.matches != [3]int{5, 5, 80} || r.linesPerS <= 0 {
 		t.Fatalf("%+v", r)
 	}
 }

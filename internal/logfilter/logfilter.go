@@ -273,6 +273,9 @@ func (p *Pattern) Match(msg string) bool {
 		if !strings.HasPrefix(m, "{") {
 			return false
 		}
+		if !strings.Contains(m, `\`) && !p.Expr.maybe(m) {
+			return false
+		}
 		var doc any
 		d := json.NewDecoder(strings.NewReader(m))
 		d.UseNumber()
@@ -321,8 +324,8 @@ func (c *Cond) compare(v any, present bool) bool {
 			}
 			f = g
 		case string:
-			g, err := strconv.ParseFloat(x, 64)
-			if err != nil {
+			g, ok := isNum(x)
+			if !ok {
 				return false
 			}
 			f = g

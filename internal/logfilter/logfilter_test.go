@@ -1,6 +1,7 @@
 package logfilter
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -114,6 +115,38 @@ func TestJSONNumberProperty(t *testing.T) {
 			if p.Match(msg) != want {
 				t.Fatalf("%d %s %d: got %v", a, op, b, !want)
 			}
+		}
+	})
+}
+
+// Property: the prefilter of JSON patterns never refuses a message the
+// full evaluation matches.
+func TestJSONPrefilterSound(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		keys := []string{"a", "b", "status"}
+		vals := []string{`500`, `5e2`, `500.0`, `"500"`, `"x"`, `"xy"`, `true`, `null`, `-500`, `{"a":500}`, `[500]`}
+		var parts []string
+		for _, k := range keys {
+			if rapid.Bool().Draw(t, "has "+k) {
+				parts = append(parts, fmt.Sprintf("%q:%s", k, rapid.SampledFrom(vals).Draw(t, "v "+k)))
+			}
+		}
+		msg := "{" + strings.Join(parts, ",") + "}"
+		ops := []string{"= 500", "= -500", `= "x"`, `= "x*"`, "!= 500", "> 100", "IS NULL", "NOT EXISTS", "IS TRUE", `= "500"`}
+		pat := fmt.Sprintf("{ $.%s %s || $.%s %s }", rapid.SampledFrom(keys).Draw(t, "k1"), rapid.SampledFrom(ops).Draw(t, "o1"),
+			rapid.SampledFrom(keys).Draw(t, "k2"), rapid.SampledFrom(ops).Draw(t, "o2"))
+		p, err := Parse(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc any
+		d := json.NewDecoder(strings.NewReader(msg))
+		d.UseNumber()
+		if err := d.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		if p.Expr.eval(doc) && !p.Expr.maybe(msg) {
+			t.Fatalf("%s refused %s", pat, msg)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package logfilter
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -412,4 +413,54 @@ func matchFields(pat []Cond, fields []string) bool {
 		}
 	}
 	return ok[0]
+}
+
+// maybe is a cheap necessary condition of eval on the raw message (which
+// holds no backslash, so every key and string is written literally): a
+// message it refuses cannot match, one it accepts is decoded and
+// evaluated.
+func (e *Expr) maybe(msg string) bool {
+	switch e.Op {
+	case "&&":
+		return e.L.maybe(msg) && e.R.maybe(msg)
+	case "||":
+		return e.L.maybe(msg) || e.R.maybe(msg)
+	}
+	c := e.Cond
+	if c.Op == "NOT EXISTS" {
+		return true
+	}
+	// The last key of the path is in the message, quoted.
+	for i := len(c.path) - 1; i >= 0; i-- {
+		if c.path[i].index < 0 {
+			if !strings.Contains(msg, `"`+c.path[i].key+`"`) {
+				return false
+			}
+			break
+		}
+	}
+	if c.Op != "=" {
+		return true
+	}
+	if !c.IsNum {
+		// A string without wildcards equals only itself.
+		if strings.Contains(c.Str, "*") {
+			return true
+		}
+		return strings.Contains(msg, c.Str)
+	}
+	// A number equal to an integer N is written with N's digits, or with
+	// an exponent (a digit followed by e or E).
+	if c.Num != math.Trunc(c.Num) || math.Abs(c.Num) >= 1e15 {
+		return true
+	}
+	if strings.Contains(msg, strconv.FormatInt(int64(math.Abs(c.Num)), 10)) {
+		return true
+	}
+	for i := 1; i < len(msg); i++ {
+		if (msg[i] == 'e' || msg[i] == 'E') && msg[i-1] >= '0' && msg[i-1] <= '9' {
+			return true
+		}
+	}
+	return false
 }
