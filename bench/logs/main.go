@@ -108,11 +108,11 @@ func line(i int) string {
 }
 
 type round struct {
-	ingest     time.Duration
-	linesPerS  float64
-	filter     [3][]time.Duration // by pattern
-	matches    [3]int
-	bytes      int64
+	ingest    time.Duration
+	linesPerS float64
+	filter    [3][]time.Duration // by pattern
+	matches   [3]int
+	bytes     int64
 }
 
 func runRound(ctx context.Context, o *options) (*round, error) {

@@ -33,9 +33,9 @@ import (
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/lbapi"
-	"berth.dev/berth/internal/raftnode"
 	"berth.dev/berth/internal/logsapi"
 	"berth.dev/berth/internal/logstore"
+	"berth.dev/berth/internal/raftnode"
 	"berth.dev/berth/internal/sdapi"
 	"berth.dev/berth/internal/seal"
 )
