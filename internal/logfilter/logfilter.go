@@ -273,8 +273,13 @@ func (p *Pattern) Match(msg string) bool {
 		if !strings.HasPrefix(m, "{") {
 			return false
 		}
-		if !strings.Contains(m, `\`) && !p.Expr.maybe(m) {
-			return false
+		if !strings.Contains(m, `\`) {
+			if !p.Expr.maybe(m) {
+				return false
+			}
+			if json.Valid([]byte(m)) {
+				return p.Expr.evalRaw(m)
+			}
 		}
 		var doc any
 		d := json.NewDecoder(strings.NewReader(m))

@@ -150,3 +150,55 @@ func TestJSONPrefilterSound(t *testing.T) {
 		}
 	})
 }
+
+// Property: the scanning evaluation agrees with the decoding one.
+func TestJSONScanAgrees(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var gen func(depth int) string
+		gen = func(depth int) string {
+			kind := rapid.IntRange(0, 7).Draw(t, "kind")
+			if depth > 2 && kind >= 5 {
+				kind = 0
+			}
+			switch kind {
+			case 0:
+				return rapid.SampledFrom([]string{"500", "5e2", "-1.5", "0"}).Draw(t, "num")
+			case 1:
+				return rapid.SampledFrom([]string{`"x"`, `"xy"`, `"500"`, `""`, `"a b"`}).Draw(t, "str")
+			case 2:
+				return rapid.SampledFrom([]string{"true", "false"}).Draw(t, "bool")
+			case 3, 4:
+				return "null"
+			case 5:
+				n := rapid.IntRange(0, 3).Draw(t, "len")
+				var el []string
+				for i := 0; i < n; i++ {
+					el = append(el, gen(depth+1))
+				}
+				return "[ " + strings.Join(el, " , ") + "]"
+			}
+			n := rapid.IntRange(0, 3).Draw(t, "members")
+			var m []string
+			for i := 0; i < n; i++ {
+				m = append(m, fmt.Sprintf("%q : %s", rapid.SampledFrom([]string{"a", "b", "c"}).Draw(t, "key"), gen(depth+1)))
+			}
+			return "{" + strings.Join(m, ",") + "}"
+		}
+		msg := "{" + fmt.Sprintf(`"a":%s,"b":%s,"a":%s`, gen(1), gen(1), gen(1)) + "}"
+		sel := rapid.SampledFrom([]string{"$.a", "$.b", "$.a.b", "$.a[0]", "$.b[1].c", "$.c", "$.a[1]"}).Draw(t, "sel")
+		op := rapid.SampledFrom([]string{"= 500", `= "x*"`, "!= 0", "> 1", "IS NULL", "NOT EXISTS", "IS TRUE", `= ""`}).Draw(t, "op")
+		p, err := Parse("{ " + sel + " " + op + " }")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc any
+		d := json.NewDecoder(strings.NewReader(msg))
+		d.UseNumber()
+		if err := d.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := p.Expr.evalRaw(msg), p.Expr.eval(doc); got != want {
+			t.Fatalf("%s on %s: scan %v, decode %v", p, msg, got, want)
+		}
+	})
+}
