@@ -740,6 +740,15 @@ func (s *Store) Enforce(now time.Time) (int, error) {
 			}
 			keep = append(keep, seg)
 		}
+		if len(keep) == 0 && j.st.next > 0 && len(j.st.segs) > 0 {
+			// An empty segment keeps the stream's next sequence across a
+			// restart, so readers' tokens stay valid.
+			path := filepath.Join(j.st.dir, segName(j.st.next, "seg"))
+			if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600); err == nil {
+				f.Close()
+				keep = append(keep, &segment{First: j.st.next})
+			}
+		}
 		j.st.segs = keep
 		j.st.mu.Unlock()
 	}

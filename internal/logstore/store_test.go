@@ -175,6 +175,22 @@ func TestRetentionDropsWholeSegments(t *testing.T) {
 		t.Fatalf("after restart %+v", info[0])
 	}
 	fill(t, s, "g", "s", 10, 1, now.UnixMilli())
+	// Everything past retention: the sequence goes on after a restart.
+	later := now.Add(10 * 24 * time.Hour)
+	if _, err := s.Enforce(later); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir, &later, 100)
+	if n, _ := s.Next("g", "s"); n != 11 {
+		t.Fatalf("next after full expiry and restart: %d", n)
+	}
+	fill(t, s, "g", "s", 11, 1, later.UnixMilli())
+	var seqs []uint64
+	s.Scan("g", "s", Range{}, 0, func(e Event) bool { seqs = append(seqs, e.Seq); return true })
+	if len(seqs) != 1 || seqs[0] != 11 {
+		t.Fatalf("seqs %v", seqs)
+	}
 }
 
 func TestBatchBounds(t *testing.T) {
@@ -188,5 +204,43 @@ func TestBatchBounds(t *testing.T) {
 	big := make([]byte, MaxBatchBytes+1)
 	if _, err := s.Append("g", "s", []Input{{Message: string(big)}}); err != ErrBatchTooLarge {
 		t.Fatal(err)
+	}
+}
+
+// Appends, reads, retention and metadata changes at once (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	now := time.Now()
+	s := open(t, t.TempDir(), &now, 512)
+	s.CreateGroup(Group{Name: "g", RetentionDays: 1})
+	for i := 0; i < 3; i++ {
+		s.CreateStream("g", fmt.Sprint(i))
+	}
+	done := make(chan struct{})
+	for i := 0; i < 3; i++ {
+		go func(i int) {
+			defer func() { done <- struct{}{} }()
+			for b := 0; b < 20; b++ {
+				fill(t, s, "g", fmt.Sprint(i), b*10, 10, now.UnixMilli())
+			}
+		}(i)
+	}
+	go func() {
+		defer func() { done <- struct{}{} }()
+		for k := 0; k < 50; k++ {
+			s.Scan("g", "0", Range{}, 0, func(Event) bool { return true })
+			s.ReadBack("g", "1", Range{}, 1<<62, 5)
+			s.Enforce(now)
+			s.Streams("g")
+			s.UpdateGroup("g", func(g *Group) { g.Tags = map[string]string{"k": fmt.Sprint(k)} })
+		}
+	}()
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	info, _ := s.Streams("g")
+	for _, st := range info {
+		if st.Events != 200 {
+			t.Fatalf("%s: %d events", st.Name, st.Events)
+		}
 	}
 }
