@@ -41,7 +41,7 @@ func listPackages(t *testing.T) map[string]*pkg {
 }
 
 // pure packages decide; they do no I/O and read no clock or randomness.
-var pure = []string{"shape", "elbshape", "acmshape", "sdshape", "smshape", "sd", "apierr", "arn", "cql", "taskdef", "scheduler", "taskplan", "deploy", "ipam", "elb", "elbdoc", "lbconfig", "lbrule", "dnsconfig", "dnszone"}
+var pure = []string{"shape", "elbshape", "acmshape", "sdshape", "smshape", "sd", "apierr", "arn", "cql", "taskdef", "scheduler", "taskplan", "deploy", "ipam", "elb", "elbdoc", "lbconfig", "lbrule", "dnsconfig", "dnszone", "logsshape", "logfilter"}
 
 // forbiddenInPure are standard packages that mean I/O, logging or randomness.
 var forbiddenInPure = []string{"net", "net/http", "os", "os/exec", "log", "log/slog", "math/rand", "math/rand/v2", "crypto/rand", "syscall", "io/fs"}

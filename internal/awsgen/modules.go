@@ -6,6 +6,7 @@ package main
 // download them before the generator asks `go list -m` for their directory.
 import (
 	_ "github.com/aws/aws-sdk-go-v2/service/acm/schemas"
+	_ "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs" // no schemas package in this module
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs/schemas"
 	_ "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/schemas"
 	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager/schemas"

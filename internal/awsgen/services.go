@@ -155,4 +155,23 @@ var services = map[string]*service{
 			"AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
 		},
 	},
+	"logs": {
+		name:     "CloudWatch Logs",
+		module:   "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs",
+		pkg:      "logsshape",
+		dir:      "internal/logsshape",
+		protocol: awsJSON,
+		errors:   true,
+		ops: []string{
+			// log groups
+			"CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups",
+			"PutRetentionPolicy", "DeleteRetentionPolicy",
+			// log streams and events
+			"CreateLogStream", "DeleteLogStream", "DescribeLogStreams",
+			"PutLogEvents", "GetLogEvents", "FilterLogEvents",
+			// tags
+			"TagLogGroup", "UntagLogGroup", "ListTagsLogGroup",
+			"TagResource", "UntagResource", "ListTagsForResource",
+		},
+	},
 }

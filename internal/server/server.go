@@ -33,6 +33,8 @@ import (
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/lbapi"
+	"berth.dev/berth/internal/logsapi"
+	"berth.dev/berth/internal/logstore"
 	"berth.dev/berth/internal/raftnode"
 	"berth.dev/berth/internal/sdapi"
 	"berth.dev/berth/internal/seal"
@@ -115,6 +117,7 @@ type Server struct {
 	acm     *acmapi.API
 	secrets *secretsapi.API
 	ssm     *ssmapi.API
+	logs    *logsapi.API
 	dns     *dnsserver.Server
 }
 
@@ -260,6 +263,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
 	params := ssmapi.New(ssmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
 		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
+	// CloudWatch Logs: events and log groups live in this server's own
+	// log store (DATA-DIR/logs), never in the raft log (docs/logs.md).
+	logStore, err := logstore.Open(filepath.Join(dir, "logs"), logstore.Options{})
+	if err != nil {
+		node.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	logs := logsapi.New(logsapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, Store: logStore, Log: cfg.Log})
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
@@ -267,11 +278,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		sdapi.New(sdapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, State: machine, Proposer: node, Log: cfg.Log}).Service(),
 		secrets.Service(),
 		params.Service(),
+		logs.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		node.Close()
+		logStore.Close()
 		return nil, fmt.Errorf("server: listen on %s: %w", cfg.Listen, err)
 	}
 	var dnsSrv *dnsserver.Server
@@ -280,6 +293,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		if err := dnsSrv.Start(cfg.DNSListen); err != nil {
 			ln.Close()
 			node.Close()
+			logStore.Close()
 			return nil, fmt.Errorf("server: DNS on %s: %w", cfg.DNSListen, err)
 		}
 	}
@@ -287,7 +301,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// requests' contexts derive from this one.
 	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, secrets: secrets, ssm: params, dns: dnsSrv,
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, secrets: secrets, ssm: params, logs: logs, dns: dnsSrv,
 		served: make(chan error, 1), log: cfg.Log,
 		stop: stop,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -301,6 +315,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			dnsSrv.Close()
 		}
 		node.Close()
+		logStore.Close()
 		return nil, fmt.Errorf("server: write endpoint file: %w", err)
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
@@ -327,6 +342,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.loops.Done()
 		s.lead(baseCtx, leaderWork{services: reconciler, epoch: epoch, retention: cfg.StoppedTaskRetention, gc: cfg.GCInterval})
+	}()
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		logs.RunRetention(baseCtx, LogRetentionInterval)
 	}()
 	cfg.Log.Info("berth server started", "endpoint", s.Endpoint(), "data_dir", dir)
 	return s, nil
@@ -398,6 +418,9 @@ func (s *Server) Close() error {
 		if s.dns != nil {
 			s.dns.Close()
 		}
+		if lerr := s.logs.Store().Close(); err == nil {
+			err = lerr
+		}
 		if rerr := s.node.Close(); err == nil {
 			err = rerr
 		}
@@ -415,6 +438,14 @@ func loadSealer(dataDir, keyFile string) (*seal.Sealer, error) {
 	}
 	return seal.LoadOrCreate(dataDir)
 }
+
+// LogRetentionInterval is how often the log store deletes segments past
+// their group's retention.
+const LogRetentionInterval = 10 * time.Minute
+
+// Logs is the CloudWatch Logs API and, through its Store, the server's log
+// store (for awslogs shipping from agents and `berth logs`).
+func (s *Server) Logs() *logsapi.API { return s.logs }
 
 // Certificates is the ACM API: the load balancers resolve their
 // listeners' certificates through it (Certificate), and tell it which
