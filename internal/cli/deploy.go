@@ -36,12 +36,20 @@ type manifest struct {
 	TaskDefinition                *shape.RegisterTaskDefinitionRequest `json:"taskDefinition"`
 	LoadBalancer                  *manifestLB                          `json:"loadBalancer"`
 	ServiceDiscovery              *manifestSD                          `json:"serviceDiscovery"`
+	LaunchType                    string                               `json:"launchType"`
+	NetworkConfiguration          *shape.NetworkConfiguration          `json:"networkConfiguration"`
 
 	deploymentConfig *types.DeploymentConfiguration
 	constraints      []types.PlacementConstraint
 	strategy         []types.PlacementStrategy
 	tags             []types.Tag
+	network          *types.NetworkConfiguration
 }
+
+// defaultTaskSubnets is the subnet berth deploy gives an awsvpc service
+// whose manifest names no networkConfiguration (berth has no VPC: any
+// subnet ID does).
+var defaultTaskSubnets = []string{"subnet-berth"}
 
 // readManifest reads and checks a manifest; its errors name members as
 // written in the file.
@@ -95,6 +103,13 @@ func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, err
 	fromWire(&m.constraints, m.PlacementConstraints)
 	fromWire(&m.strategy, m.PlacementStrategy)
 	fromWire(&m.tags, m.Tags)
+	if m.NetworkConfiguration == nil && m.TaskDefinition.NetworkMode == shape.NetworkModeAwsvpc {
+		m.NetworkConfiguration = &shape.NetworkConfiguration{AwsvpcConfiguration: &shape.AwsVpcConfiguration{Subnets: defaultTaskSubnets}}
+	}
+	if m.NetworkConfiguration != nil {
+		m.network = &types.NetworkConfiguration{}
+		fromWire(m.network, m.NetworkConfiguration)
+	}
 	return &m, &td, nil
 }
 
@@ -222,6 +237,7 @@ func applyService(ctx context.Context, c *ecs.Client, w io.Writer, m *manifest, 
 			DesiredCount: m.DesiredCount, DeploymentConfiguration: m.deploymentConfig,
 			HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
 			PlacementConstraints:          m.constraints, PlacementStrategy: m.strategy,
+			NetworkConfiguration: m.network,
 		}
 		if lb != nil && !sameServiceLBs(d.Services[0].LoadBalancers, lb.serviceLBs) {
 			in.LoadBalancers = lb.serviceLBs
@@ -243,6 +259,7 @@ func applyService(ctx context.Context, c *ecs.Client, w io.Writer, m *manifest, 
 		DeploymentConfiguration: m.deploymentConfig, HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
 		PlacementConstraints: m.constraints, PlacementStrategy: m.strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
 		EnableECSManagedTags: m.EnableECSManagedTags, Tags: m.tags,
+		LaunchType: types.LaunchType(m.LaunchType), NetworkConfiguration: m.network,
 	}
 	if lb != nil {
 		in.LoadBalancers = lb.serviceLBs

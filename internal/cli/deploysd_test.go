@@ -42,6 +42,9 @@ func TestReadManifest_ServiceDiscovery(t *testing.T) {
 		!aws.ToBool(s.CustomHealth) || s.srv || s.ContainerName != "" || s.ContainerPort != nil {
 		t.Errorf("awsvpc defaults: %+v", s)
 	}
+	if m.network == nil || m.network.AwsvpcConfiguration == nil || strings.Join(m.network.AwsvpcConfiguration.Subnets, ",") != "subnet-berth" {
+		t.Errorf("awsvpc: the default network configuration: %+v", m.network)
+	}
 	// bridge: SRV at the first container with a port mapping, its first port.
 	m, _, err = readManifest(write(head + bridge + "serviceDiscovery: {namespace: app.internal}\n"))
 	if err != nil {
