@@ -168,9 +168,7 @@ expect "created service" "$got" "ACTIVE 2 $SD_ARN app 8080"
 
 step "list-instances shows the two tasks"
 wait_instances 2
-tasks=$(ecs list-tasks --cluster "$CLUSTER" --service-name "$NAME" --query 'taskArns' --output text)
-# shellcheck disable=SC2086
-ecs wait tasks-running --cluster "$CLUSTER" --tasks $tasks >/dev/null
+tasks=$(ecs list-tasks --cluster "$CLUSTER" --service-name "$NAME" --desired-status RUNNING --query 'taskArns' --output text)
 task_ids=$(for a in $tasks; do echo "${a##*/}"; done | sort | tr '\n' ' ')
 got=$(sd list-instances --service-id "$SD_ID" --query 'Instances[].Id' --output text | tr '\t' '\n' | sort | tr '\n' ' ')
 expect "instance IDs (the task IDs)" "$got" "$task_ids"
@@ -248,8 +246,13 @@ ok "registered and deregistered events"
 
 step "clean up: delete the ECS service, the Cloud Map service and the namespace"
 ecs delete-service --cluster "$CLUSTER" --service "$NAME" --force >/dev/null
-ecs wait services-inactive --cluster "$CLUSTER" --services "$NAME" >/dev/null
-ok "ECS service inactive"
+got=""
+for i in $(seq 1 60); do # the CLI's services-inactive waiter polls every 15 s
+	got=$(ecs describe-services --cluster "$CLUSTER" --services "$NAME" --query 'services[0].status' --output text)
+	[[ "$got" == INACTIVE ]] && break
+	sleep 0.5
+done
+expect "ECS service status" "$got" INACTIVE
 sd delete-service --id "$SD_ID" >/dev/null
 expect_error servicediscovery ServiceNotFound get-service --id "$SD_ID"
 SD_ID=""
