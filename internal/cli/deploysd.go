@@ -247,7 +247,7 @@ func ensureNamespace(ctx context.Context, c sdAPI, w io.Writer, name string) (st
 		}
 	}
 	out, err := c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{
-		Name: aws.String(name), Vpc: aws.String(sdVPC), CreatorRequestId: aws.String("berth-deploy-" + name),
+		Name: aws.String(name), Vpc: aws.String(sdVPC), CreatorRequestId: creatorRequestID(),
 		Description: aws.String("created by berth deploy"),
 	})
 	if err != nil {
@@ -316,7 +316,7 @@ func ensureSDService(ctx context.Context, c sdAPI, w io.Writer, s *manifestSD, n
 	if found == nil {
 		in := &sd.CreateServiceInput{
 			Name: aws.String(s.Service), NamespaceId: aws.String(nsID),
-			CreatorRequestId: aws.String("berth-deploy-" + nsID + "-" + s.Service),
+			CreatorRequestId: creatorRequestID(),
 			DnsConfig:        &sdtypes.DnsConfig{RoutingPolicy: sdtypes.RoutingPolicy(s.RoutingPolicy), DnsRecords: want},
 		}
 		if aws.ToBool(s.CustomHealth) {
@@ -364,6 +364,13 @@ func ensureSDService(ctx context.Context, c sdAPI, w io.Writer, s *manifestSD, n
 	}
 	fmt.Fprintf(w, "cloud map service %s: %s, records changed to %s\n", full, id, recordsText(want))
 	return aws.ToString(svc.Arn), nil
+}
+
+// creatorRequestID is a CreatorRequestId for one create call (the SDK's
+// retries of the call reuse it; another deploy run gets another): at most
+// 64 characters, whatever the names.
+func creatorRequestID() *string {
+	return aws.String(fmt.Sprintf("berth-deploy-%d", time.Now().UnixNano()))
 }
 
 func wantDNSRecords(s *manifestSD) []sdtypes.DnsRecord {
