@@ -65,10 +65,15 @@ func checkServiceDiscovery(m *manifest) error {
 	if len(s.Namespace) > 253 || strings.Trim(s.Namespace, ".") != s.Namespace || strings.Contains(s.Namespace, "..") {
 		return fmt.Errorf("%snamespace: %q is not a DNS name", p, s.Namespace)
 	}
+	for _, label := range strings.Split(s.Namespace, ".") {
+		if len(label) > 63 {
+			return fmt.Errorf("%snamespace: the label %q is longer than 63 characters", p, label)
+		}
+	}
 	if s.Service == "" {
 		s.Service = m.Service
 	}
-	if len(s.Service) > 127 || strings.Contains(s.Service, ".") {
+	if len(s.Service) > 63 || strings.Contains(s.Service, ".") {
 		return fmt.Errorf("%sservice: %q is not a DNS label (the default is the ECS service's name)", p, s.Service)
 	}
 	mode := string(m.TaskDefinition.NetworkMode)

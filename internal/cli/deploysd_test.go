@@ -76,6 +76,7 @@ func TestReadManifest_ServiceDiscovery(t *testing.T) {
 		{awsvpc, "{}", "serviceDiscovery.namespace is required"},
 		{awsvpc, "{namespace: app.internal, nmespace: x}", "serviceDiscovery.nmespace: unknown member"},
 		{awsvpc, "{namespace: .app.internal}", `serviceDiscovery.namespace: ".app.internal" is not a DNS name`},
+		{awsvpc, "{namespace: " + strings.Repeat("a", 64) + ".internal}", "is longer than 63 characters"},
 		{awsvpc, "{namespace: app.internal, service: a.b}", `serviceDiscovery.service: "a.b" is not a DNS label`},
 		{awsvpc, "{namespace: app.internal, recordTypes: [CNAME]}", `serviceDiscovery.recordTypes[0]: "CNAME" is not A, AAAA or SRV`},
 		{awsvpc, "{namespace: app.internal, recordTypes: [A, a]}", "serviceDiscovery.recordTypes: A is given twice"},
