@@ -35,12 +35,21 @@ type manifest struct {
 	Tags                          []shape.Tag                          `json:"tags"`
 	TaskDefinition                *shape.RegisterTaskDefinitionRequest `json:"taskDefinition"`
 	LoadBalancer                  *manifestLB                          `json:"loadBalancer"`
+	ServiceDiscovery              *manifestSD                          `json:"serviceDiscovery"`
+	LaunchType                    string                               `json:"launchType"`
+	NetworkConfiguration          *shape.NetworkConfiguration          `json:"networkConfiguration"`
 
 	deploymentConfig *types.DeploymentConfiguration
 	constraints      []types.PlacementConstraint
 	strategy         []types.PlacementStrategy
 	tags             []types.Tag
+	network          *types.NetworkConfiguration
 }
+
+// defaultTaskSubnets is the subnet berth deploy gives an awsvpc service
+// whose manifest names no networkConfiguration (berth has no VPC: any
+// subnet ID does).
+var defaultTaskSubnets = []string{"subnet-berth"}
 
 // readManifest reads and checks a manifest; its errors name members as
 // written in the file.
@@ -74,6 +83,11 @@ func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, err
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
+	if m.ServiceDiscovery != nil {
+		if err := checkServiceDiscovery(&m); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	if m.Cluster == "" {
 		m.Cluster = "default"
 	}
@@ -89,6 +103,13 @@ func readManifest(path string) (*manifest, *ecs.RegisterTaskDefinitionInput, err
 	fromWire(&m.constraints, m.PlacementConstraints)
 	fromWire(&m.strategy, m.PlacementStrategy)
 	fromWire(&m.tags, m.Tags)
+	if m.NetworkConfiguration == nil && m.TaskDefinition.NetworkMode == shape.NetworkModeAwsvpc {
+		m.NetworkConfiguration = &shape.NetworkConfiguration{AwsvpcConfiguration: &shape.AwsVpcConfiguration{Subnets: defaultTaskSubnets}}
+	}
+	if m.NetworkConfiguration != nil {
+		m.network = &types.NetworkConfiguration{}
+		fromWire(m.network, m.NetworkConfiguration)
+	}
 	return &m, &td, nil
 }
 
@@ -120,7 +141,10 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 			"completes (exit 0), fails or is rolled back by the circuit breaker (exit 1), or --timeout\n" +
 			"passes (exit 2). With a loadBalancer member it first finds or creates the load balancer, target\n" +
 			"group, listener and rule (by name, port and priority) and gives the service the target group;\n" +
-			"it ends with the load balancer's address and a curl line. See examples/ for manifests.",
+			"it ends with the load balancer's address and a curl line. With a serviceDiscovery member it\n" +
+			"finds or creates the private DNS namespace and the Cloud Map service (by name) and gives the\n" +
+			"service that registry; tasks then answer at SERVICE.NAMESPACE in berth's DNS. See examples/\n" +
+			"for manifests.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if file == "" {
@@ -146,13 +170,23 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 					return err
 				}
 			}
+			var regs []types.ServiceRegistry
+			if m.ServiceDiscovery != nil {
+				sc, err := newSDClient(ctx, env, f)
+				if err != nil {
+					return err
+				}
+				if regs, err = applyServiceDiscovery(ctx, sc, env.Stdout, m.ServiceDiscovery); err != nil {
+					return err
+				}
+			}
 			reg, err := c.RegisterTaskDefinition(ctx, td)
 			if err != nil {
 				return err
 			}
 			tdArn := aws.ToString(reg.TaskDefinition.TaskDefinitionArn)
 			fmt.Fprintf(env.Stdout, "registered %s\n", tdArn[strings.LastIndex(tdArn, "/")+1:])
-			svc, before, err := applyService(ctx, c, env.Stdout, m, tdArn, lb)
+			svc, before, err := applyService(ctx, c, env.Stdout, m, tdArn, lb, regs)
 			if err != nil {
 				return err
 			}
@@ -172,6 +206,9 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 					fmt.Fprintf(env.Stdout, "  %s\n", lb.curl)
 				}
 			}
+			if sdm := m.ServiceDiscovery; sdm != nil {
+				fmt.Fprintf(env.Stdout, "service discovery: %s.%s (%s)\n", sdm.Service, sdm.Namespace, strings.Join(sdm.RecordTypes, ", "))
+			}
 			return err
 		},
 	}
@@ -183,8 +220,9 @@ func newDeployCmd(env *Env, f *clientFlags) *cobra.Command {
 // applyService creates the service, or updates it when it exists. It
 // returns the IDs of the events the service had before, which belong to
 // earlier rollouts. With lb, the service's loadBalancers are lb's (an
-// update passes them only when they differ from the service's).
-func applyService(ctx context.Context, c *ecs.Client, w io.Writer, m *manifest, tdArn string, lb *lbSetup) (*types.Service, map[string]bool, error) {
+// update passes them only when they differ from the service's); with
+// regs, its serviceRegistries are regs (likewise).
+func applyService(ctx context.Context, c *ecs.Client, w io.Writer, m *manifest, tdArn string, lb *lbSetup, regs []types.ServiceRegistry) (*types.Service, map[string]bool, error) {
 	d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(m.Cluster), Services: []string{m.Service}})
 	if err != nil {
 		return nil, nil, err
@@ -199,10 +237,15 @@ func applyService(ctx context.Context, c *ecs.Client, w io.Writer, m *manifest, 
 			DesiredCount: m.DesiredCount, DeploymentConfiguration: m.deploymentConfig,
 			HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
 			PlacementConstraints:          m.constraints, PlacementStrategy: m.strategy,
+			NetworkConfiguration: m.network,
 		}
 		if lb != nil && !sameServiceLBs(d.Services[0].LoadBalancers, lb.serviceLBs) {
 			in.LoadBalancers = lb.serviceLBs
 			fmt.Fprintf(w, "service %s: load balancers changed to target group %s\n", m.Service, shortTGArn(lb.serviceLBs[0]))
+		}
+		if regs != nil && !sameRegistries(d.Services[0].ServiceRegistries, regs) {
+			in.ServiceRegistries = regs
+			fmt.Fprintf(w, "service %s: service registries changed to %s\n", m.Service, aws.ToString(regs[0].RegistryArn))
 		}
 		out, err := c.UpdateService(ctx, in)
 		if err != nil {
@@ -216,10 +259,12 @@ func applyService(ctx context.Context, c *ecs.Client, w io.Writer, m *manifest, 
 		DeploymentConfiguration: m.deploymentConfig, HealthCheckGracePeriodSeconds: m.HealthCheckGracePeriodSeconds,
 		PlacementConstraints: m.constraints, PlacementStrategy: m.strategy, PropagateTags: types.PropagateTags(m.PropagateTags),
 		EnableECSManagedTags: m.EnableECSManagedTags, Tags: m.tags,
+		LaunchType: types.LaunchType(m.LaunchType), NetworkConfiguration: m.network,
 	}
 	if lb != nil {
 		in.LoadBalancers = lb.serviceLBs
 	}
+	in.ServiceRegistries = regs
 	out, err := c.CreateService(ctx, in)
 	if err != nil {
 		return nil, nil, err

@@ -204,6 +204,10 @@ func TestFailureReason(t *testing.T) {
 func TestExamplesDecode(t *testing.T) {
 	manifests, _ := filepath.Glob("../../examples/*-service.yaml")
 	defs, _ := filepath.Glob("../../examples/*.json")
+	more, _ := filepath.Glob("../../examples/*/*-service.yaml")
+	manifests = append(manifests, more...)
+	more, _ = filepath.Glob("../../examples/*/*.json")
+	defs = append(defs, more...)
 	if len(manifests) == 0 || len(defs) == 0 {
 		t.Fatal("no examples found")
 	}

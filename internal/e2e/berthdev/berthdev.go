@@ -74,7 +74,10 @@ func (l *Buffer) String() string {
 // Dev is a running `berth dev`.
 type Dev struct {
 	Endpoint string
-	Output   *Buffer
+	// DNS is the address of its DNS server (host:port), from the banner's
+	// dns line.
+	DNS    string
+	Output *Buffer
 	// Stop sends SIGTERM and waits for the process (also run at cleanup).
 	Stop func()
 }
@@ -121,7 +124,11 @@ func Start(t testing.TB, bin, keyID, secret string, extra ...string) *Dev {
 	if m == nil {
 		t.Fatalf("no endpoint in the banner:\n%s", out.String())
 	}
-	return &Dev{Endpoint: m[1], Output: out, Stop: stop}
+	dns := regexp.MustCompile(`(?m)^\s+dns\s+(\S+:\d+)\s`).FindStringSubmatch(out.String())
+	if dns == nil {
+		t.Fatalf("no DNS address in the banner:\n%s", out.String())
+	}
+	return &Dev{Endpoint: m[1], DNS: dns[1], Output: out, Stop: stop}
 }
 
 // CLIEnv is the environment AWS CLI commands run in against a server

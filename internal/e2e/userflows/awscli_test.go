@@ -2,6 +2,7 @@ package userflows
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,22 @@ func TestAWSCLILoadBalancer(t *testing.T) {
 	runAWSCLIScript(t, "awscli-lb.sh", "--lb-addresses", "127.0.42.0/24")
 }
 
+// TestAWSCLIDiscovery runs scripts/awscli-discovery.sh against `berth dev`
+// on Docker: a private DNS namespace and a Cloud Map service made with the
+// AWS CLI, an ECS service registering its tasks there, list-instances,
+// discover-instances (through berth's endpoint as the HTTP proxy for the
+// data- host), get-instances-health-status, list-services-by-namespace,
+// berth's DNS answers with dig, a scale-in to 0 and the clean-up.
+func TestAWSCLIDiscovery(t *testing.T) {
+	if _, err := exec.LookPath("dig"); err != nil {
+		if os.Getenv("BERTH_REQUIRE_AWSCLI") == "1" || os.Getenv("CI") != "" {
+			t.Fatalf("dig is required (BERTH_REQUIRE_AWSCLI=1 or CI is set): %v; install the Debian package bind9-dnsutils", err)
+		}
+		t.Log("dig not found: the script does not check berth's DNS answers (install bind9-dnsutils)")
+	}
+	runAWSCLIScript(t, "awscli-discovery.sh")
+}
+
 // runAWSCLIScript runs scripts/NAME with bash against a new `berth dev`
 // (Docker, unless devArgs choose another runtime) started with devArgs.
 func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
@@ -62,6 +79,9 @@ func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
 	cmd := exec.CommandContext(c, "bash", script)
 	cmd.Dir = repoRoot
 	cmd.Env = append(berthdev.CLIEnv(testKeyID, testSecret), "BERTH_ENDPOINT="+d.Endpoint)
+	if _, err := exec.LookPath("dig"); err == nil {
+		cmd.Env = append(cmd.Env, "BERTH_DNS="+d.DNS) // scripts that query berth's DNS do so with dig
+	}
 	out := &berthdev.LineLogger{T: t}
 	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
