@@ -1,4 +1,4 @@
-package userflows
+package quickstarts
 
 import (
 	"context"
