@@ -1,26 +1,20 @@
 package dnsnode
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-
 	"berth.dev/berth/internal/atomicfile"
 	"berth.dev/berth/internal/dnsconfig"
+	"berth.dev/berth/internal/nodestream"
 )
 
 // DNS is the server a node feeds (*dnsserver.Server).
@@ -148,9 +142,8 @@ func (n *Node) load() (*dnsconfig.Config, error) {
 }
 
 func (n *Node) stream(ctx context.Context, connected func()) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, err := n.signed(ctx, dnsconfig.StreamPath, map[string]string{"node": n.cfg.Node})
+	srv := nodestream.Server{URL: n.cfg.Server, Region: n.cfg.Region, AccessKeyID: n.cfg.AccessKeyID, SecretAccessKey: n.cfg.SecretAccessKey}
+	req, err := srv.Signed(ctx, dnsconfig.StreamPath, map[string]string{"node": n.cfg.Node})
 	if err != nil {
 		return err
 	}
@@ -160,81 +153,21 @@ func (n *Node) stream(ctx context.Context, connected func()) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
+		return nodestream.APIError(resp)
 	}
 	connected()
 	n.log.Info("dns configuration stream open", "server", n.cfg.Server)
-	lines := make(chan []byte)
-	readErr := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 64<<20)
-		for sc.Scan() {
-			select {
-			case lines <- append([]byte(nil), sc.Bytes()...):
-			case <-ctx.Done():
-				return
-			}
-		}
-		if err := sc.Err(); err != nil {
-			readErr <- err
-		} else {
-			readErr <- errors.New("stream closed by the server")
-		}
-	}()
-	silence := time.NewTimer(3 * n.cfg.Heartbeat)
-	defer silence.Stop()
 	first := true
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-readErr:
-			return err
-		case <-silence.C:
-			return errors.New("stream silent for too long")
-		case line := <-lines:
-			silence.Reset(3 * n.cfg.Heartbeat)
-			if len(bytes.TrimSpace(line)) == 0 {
-				continue // heartbeat
-			}
-			var c dnsconfig.Config
-			if err := json.Unmarshal(line, &c); err != nil {
-				n.log.Warn("bad dns stream message", "err", err)
-				continue
-			}
-			n.install(&c, true, first)
-			first = false
+	return nodestream.ReadLines(ctx, resp.Body, 3*n.cfg.Heartbeat, func(line []byte) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			return // heartbeat
 		}
-	}
-}
-
-func (n *Node) signed(ctx context.Context, path string, body any) (*http.Request, error) {
-	payload, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("encode request: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.Server+path, bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(payload)
-	creds := aws.Credentials{AccessKeyID: n.cfg.AccessKeyID, SecretAccessKey: n.cfg.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ecs", n.cfg.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("sign request: %w", err)
-	}
-	return req, nil
-}
-
-func apiError(resp *http.Response) error {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	var e struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Type != "" {
-		return fmt.Errorf("%s: %s", e.Type, e.Message)
-	}
-	return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+		var c dnsconfig.Config
+		if err := json.Unmarshal(line, &c); err != nil {
+			n.log.Warn("bad dns stream message", "err", err)
+			return
+		}
+		n.install(&c, true, first)
+		first = false
+	})
 }

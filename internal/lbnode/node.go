@@ -1,26 +1,19 @@
 package lbnode
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-
 	"berth.dev/berth/internal/atomicfile"
 	"berth.dev/berth/internal/lbconfig"
+	"berth.dev/berth/internal/nodestream"
 )
 
 // Engine serves traffic from a configuration (package lb).
@@ -146,9 +139,7 @@ func (n *Node) load() (*lbconfig.Config, error) {
 }
 
 func (n *Node) stream(ctx context.Context, connected func()) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, err := n.signed(ctx, lbconfig.PathStream, lbconfig.StreamRequest{Node: n.cfg.Node})
+	req, err := n.server().Signed(ctx, lbconfig.PathStream, lbconfig.StreamRequest{Node: n.cfg.Node})
 	if err != nil {
 		return err
 	}
@@ -158,52 +149,27 @@ func (n *Node) stream(ctx context.Context, connected func()) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return apiError(resp)
+		return nodestream.APIError(resp)
 	}
 	connected()
 	n.log.Info("configuration stream open", "server", n.cfg.Server)
-	lines := make(chan []byte)
-	readErr := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 64<<20)
-		for sc.Scan() {
-			select {
-			case lines <- append([]byte(nil), sc.Bytes()...):
-			case <-ctx.Done():
-				return
-			}
-		}
-		if err := sc.Err(); err != nil {
-			readErr <- err
-		} else {
-			readErr <- errors.New("stream closed by the server")
-		}
-	}()
-	silence := time.NewTimer(3 * n.cfg.Heartbeat)
-	defer silence.Stop()
 	first := true
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-readErr:
-			return err
-		case <-silence.C:
-			return errors.New("stream silent for too long")
-		case line := <-lines:
-			silence.Reset(3 * n.cfg.Heartbeat)
-			var m lbconfig.Message
-			if err := json.Unmarshal(line, &m); err != nil {
-				n.log.Warn("bad stream message", "err", err)
-				continue
-			}
-			if m.Type == lbconfig.MessageConfig && m.Config != nil {
-				n.apply(m.Config, true, first)
-				first = false
-			}
+	return nodestream.ReadLines(ctx, resp.Body, 3*n.cfg.Heartbeat, func(line []byte) {
+		var m lbconfig.Message
+		if err := json.Unmarshal(line, &m); err != nil {
+			n.log.Warn("bad stream message", "err", err)
+			return
 		}
-	}
+		if m.Type == lbconfig.MessageConfig && m.Config != nil {
+			n.apply(m.Config, true, first)
+			first = false
+		}
+	})
+}
+
+// server is where the node's requests go.
+func (n *Node) server() nodestream.Server {
+	return nodestream.Server{URL: n.cfg.Server, Region: n.cfg.Region, AccessKeyID: n.cfg.AccessKeyID, SecretAccessKey: n.cfg.SecretAccessKey}
 }
 
 // reportLoop sends the engine's full health after every apply, on every
@@ -242,10 +208,11 @@ func (n *Node) reportLoop(ctx context.Context) {
 	}
 }
 
+// report sends one health report to the server.
 func (n *Node) report(ctx context.Context, rep lbconfig.HealthReport) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := n.signed(ctx, lbconfig.PathHealth, rep)
+	req, err := n.server().Signed(ctx, lbconfig.PathHealth, rep)
 	if err != nil {
 		return err
 	}
@@ -255,37 +222,7 @@ func (n *Node) report(ctx context.Context, rep lbconfig.HealthReport) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
-		return apiError(resp)
+		return nodestream.APIError(resp)
 	}
 	return nil
-}
-
-func (n *Node) signed(ctx context.Context, path string, body any) (*http.Request, error) {
-	payload, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("encode request: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.Server+path, bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(payload)
-	creds := aws.Credentials{AccessKeyID: n.cfg.AccessKeyID, SecretAccessKey: n.cfg.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ecs", n.cfg.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("sign request: %w", err)
-	}
-	return req, nil
-}
-
-func apiError(resp *http.Response) error {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	var e struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Type != "" {
-		return fmt.Errorf("%s: %s", e.Type, e.Message)
-	}
-	return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
 }
