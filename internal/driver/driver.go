@@ -234,6 +234,14 @@ type Spec struct {
 	EntryPoint []string
 	Command    []string
 	Env        []string // KEY=VALUE, in order
+	// Secrets are KEY=VALUE entries added over Env (a name in both takes
+	// the secret's value): the values of the task definition's secrets.
+	// They are never serialised with the spec (json:"-"): a runtime keeps
+	// them out of its own records where it can. Docker's container
+	// config necessarily holds them, as it does for ECS on EC2; the
+	// process runtime keeps them in memory and hands them to the shim
+	// over a pipe (see its package doc).
+	Secrets []string `json:"-"`
 	WorkingDir string
 	User       string
 	Hostname   string
