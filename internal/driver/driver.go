@@ -241,7 +241,7 @@ type Spec struct {
 	// config necessarily holds them, as it does for ECS on EC2; the
 	// process runtime keeps them in memory and hands them to the shim
 	// over a pipe (see its package doc).
-	Secrets []string `json:"-"`
+	Secrets    []string `json:"-"`
 	WorkingDir string
 	User       string
 	Hostname   string
