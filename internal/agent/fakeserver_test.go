@@ -39,6 +39,7 @@ type fakeServer struct {
 	// set, refuses every fetch with it.
 	secretVals    map[string]map[string]map[string]string
 	secretsReason string
+	secretsDown   bool // the secrets calls fail as if the server were down
 	secretFetches int
 }
 
@@ -294,7 +295,7 @@ func (s *fakeServer) FetchSecrets(_ context.Context, req agentproto.SecretsReque
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.secretFetches++
-	if s.down {
+	if s.down || s.secretsDown {
 		return nil, errServerDown
 	}
 	if s.secretsReason != "" {

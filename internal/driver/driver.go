@@ -78,6 +78,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -362,4 +364,24 @@ type Driver interface {
 type LogStream interface {
 	Next() (LogLine, error)
 	io.Closer
+}
+
+// MergeEnv is env with secrets (Spec.Secrets) added over it: a secret
+// replaces an entry of env with the same name.
+func MergeEnv(env, secrets []string) []string {
+	if len(secrets) == 0 {
+		return slices.Clone(env)
+	}
+	names := make(map[string]bool, len(secrets))
+	for _, kv := range secrets {
+		k, _, _ := strings.Cut(kv, "=")
+		names[k] = true
+	}
+	out := make([]string, 0, len(env)+len(secrets))
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !names[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, secrets...)
 }

@@ -51,7 +51,7 @@ func createOptions(spec driver.Spec) (client.ContainerCreateOptions, error) {
 		Image:       spec.Image,
 		Entrypoint:  nilIfEmpty(spec.EntryPoint),
 		Cmd:         nilIfEmpty(spec.Command),
-		Env:         envWithSecrets(spec.Env, spec.Secrets),
+		Env:         driver.MergeEnv(spec.Env, spec.Secrets),
 		WorkingDir:  spec.WorkingDir,
 		User:        spec.User,
 		Hostname:    spec.Hostname,
@@ -206,27 +206,4 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return slices.Clone(s)
-}
-
-// envWithSecrets is the container's environment: env, then the secrets
-// (Spec.Secrets), a secret replacing an env entry of the same name.
-// Docker keeps the container's config, secrets included, in its own
-// state (as it does for ECS on EC2, where the agent injects secrets the
-// same way).
-func envWithSecrets(env, secrets []string) []string {
-	if len(secrets) == 0 {
-		return slices.Clone(env)
-	}
-	names := make(map[string]bool, len(secrets))
-	for _, kv := range secrets {
-		k, _, _ := strings.Cut(kv, "=")
-		names[k] = true
-	}
-	out := make([]string, 0, len(env)+len(secrets))
-	for _, kv := range env {
-		if k, _, _ := strings.Cut(kv, "="); !names[k] {
-			out = append(out, kv)
-		}
-	}
-	return append(out, secrets...)
 }

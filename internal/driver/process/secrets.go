@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"berth.dev/berth/internal/driver"
 )
 
 // Secrets (driver.Spec.Secrets) never reach the state directory: Create
@@ -41,25 +43,8 @@ func secretNames(entries []string) ([]string, error) {
 	return names, nil
 }
 
-// mergeEnv is env with extra added over it (an entry of extra replaces one
-// of env with the same name).
-func mergeEnv(env, extra []string) []string {
-	if len(extra) == 0 {
-		return env
-	}
-	names := make(map[string]bool, len(extra))
-	for _, kv := range extra {
-		k, _, _ := strings.Cut(kv, "=")
-		names[k] = true
-	}
-	out := make([]string, 0, len(env)+len(extra))
-	for _, kv := range env {
-		if k, _, _ := strings.Cut(kv, "="); !names[k] {
-			out = append(out, kv)
-		}
-	}
-	return append(out, extra...)
-}
+// mergeEnv is env with extra added over it (driver.MergeEnv).
+func mergeEnv(env, extra []string) []string { return driver.MergeEnv(env, extra) }
 
 // containerSecrets returns the secrets of container id for Start or Exec:
 // from memory, else (Exec of a running workload) from its environ. ok is
