@@ -126,8 +126,16 @@ func run(t *testing.T, e *env) {
 	}
 	e.stopTask(arn2)
 
-	// A missing secret, a missing JSON key and a missing parameter stop
-	// the task before its container starts, with ECS's reason.
+	// A missing secret, a deleted one, a missing JSON key and a missing
+	// parameter stop the task before its container starts, with ECS's
+	// reason.
+	del, err := e.sm.CreateSecret(e.ctx(), &sm.CreateSecretInput{Name: aws.String("e2e/deleted"), SecretString: aws.String(dbPassword)})
+	if err != nil {
+		t.Fatalf("create secret: %v", err)
+	}
+	if _, err := e.sm.DeleteSecret(e.ctx(), &sm.DeleteSecretInput{SecretId: del.ARN, RecoveryWindowInDays: aws.Int64(7)}); err != nil {
+		t.Fatalf("delete secret: %v", err)
+	}
 	for _, c := range []struct {
 		name   string
 		secret ecstypes.Secret
@@ -135,6 +143,8 @@ func run(t *testing.T, e *env) {
 	}{
 		{"missing-secret", secret("X", "arn:aws:secretsmanager:us-east-1:123456789012:secret:e2e/none-AbCdEf"),
 			"ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:us-east-1:123456789012:secret:e2e/none-AbCdEf from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret."},
+		{"deleted-secret", secret("X", aws.ToString(del.ARN)),
+			"InvalidRequestException: You can't perform this operation on the secret because it was marked for deletion."},
 		{"missing-key", secret("X", secretArn+":nokey::"), "did not contain json key nokey"},
 		{"missing-parameter", secret("X", "/e2e/none"),
 			"ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): InvalidParameters: [/e2e/none]"},
