@@ -48,7 +48,7 @@ func RunShim(args []string) int {
 	case len(args) == 1 && args[0] == "exec":
 		return runTrampoline()
 	}
-	fmt.Fprintln(os.Stderr, "usage: shim run --ready-fd N DIR | shim exec (internal to the berth process runtime)")
+	fmt.Fprintln(os.Stderr, "usage: shim run --ready-fd N [--secrets-fd M] DIR | shim exec (internal to the berth process runtime)")
 	return 2
 }
 
