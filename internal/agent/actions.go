@@ -36,6 +36,7 @@ func (r *runner) execute(ctx context.Context, d taskplan.Decision) {
 			s.Applying = taskplan.Create
 			spec, err := r.a.driverSpec(&r.task, i)
 			if err == nil {
+				withSecrets(&spec, r.secretVals[r.plan.Containers[i].Name])
 				spec.Labels[labelAgent] = r.a.instanceID
 				if r.networked() {
 					inSandbox(&spec, r.sandbox.ID)
@@ -113,8 +114,12 @@ func (r *runner) watch(ctx context.Context, i int, h driver.Handle) {
 
 // apply records an event in the observed state.
 func (r *runner) apply(ctx context.Context, ev event) {
-	if ev.kind == evNetwork {
+	switch ev.kind {
+	case evNetwork:
 		r.applyNetwork(ev)
+		return
+	case evSecrets:
+		r.applySecrets(ev)
 		return
 	}
 	s := &r.plan.States[ev.container]

@@ -33,6 +33,7 @@ type controlPlane interface {
 	streamer
 	reportSink
 	logSink
+	secretSource
 }
 
 // serverClient talks to a berth server: the ECS API through the SDK

@@ -35,6 +35,12 @@
 //	tasks/ID.json     one record per task that still runs or still needs
 //	                  reporting or cleaning up (savedTask)
 //
+// Secret values (containerDefinitions[].secrets, fetched from the server
+// as a task starts: secrets.go) are never written here: the records hold
+// the task definition, whose secrets are references (valueFrom); the
+// values live in the runner's memory and reach the runtime in
+// driver.Spec.Secrets.
+//
 // A task's record lives from the moment the agent first sees the task until
 // its clean-up:
 //

@@ -35,6 +35,12 @@ type fakeServer struct {
 	reports    []*ecs.SubmitTaskStateChangeInput
 	cReports   []*ecs.SubmitContainerStateChangeInput
 	health     []agentproto.HealthReport
+	// secretVals answers FetchSecrets, by task ARN; secretsReason, when
+	// set, refuses every fetch with it.
+	secretVals    map[string]map[string]map[string]string
+	secretsReason string
+	secretsDown   bool // the secrets calls fail as if the server were down
+	secretFetches int
 }
 
 type serverTask struct {
@@ -283,4 +289,17 @@ func (st *fakeStream) Next() ([]byte, error) {
 func (st *fakeStream) Close() error {
 	st.once.Do(func() { close(st.closed) })
 	return nil
+}
+
+func (s *fakeServer) FetchSecrets(_ context.Context, req agentproto.SecretsRequest) (*agentproto.SecretsResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secretFetches++
+	if s.down || s.secretsDown {
+		return nil, errServerDown
+	}
+	if s.secretsReason != "" {
+		return nil, &secretsRefused{reason: s.secretsReason}
+	}
+	return &agentproto.SecretsResponse{Containers: s.secretVals[req.TaskArn]}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -187,18 +188,22 @@ type logLine struct {
 	level slog.Level
 	msg   string
 	task  string
+	text  string // the message and every attribute
 }
 
 func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
 
 func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	line := logLine{level: r.Level, msg: r.Message}
+	text := []string{r.Message}
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "task" {
 			line.task = a.Value.String()
 		}
+		text = append(text, a.String())
 		return true
 	})
+	line.text = strings.Join(text, " ")
 	l.mu.Lock()
 	l.lines = append(l.lines, line)
 	l.mu.Unlock()

@@ -25,14 +25,20 @@ type registrar interface {
 }
 
 // capabilities are the ECS capability attributes this agent honours. Task
-// definitions whose requiresAttributes name others (awsvpc task ENIs,
-// secrets, EFS, FireLens, App Mesh, ...) are not placed here.
+// definitions whose requiresAttributes name others (awsvpc task ENIs
+// without a task network, logConfiguration.secretOptions — the
+// secrets.*.bootstrap.log-driver attributes —, EFS, FireLens, App Mesh,
+// ...) are not placed here.
 func (a *Agent) capabilities() []string {
 	caps := []string{
 		"ecs.capability.container-health-check",
 		"ecs.capability.container-ordering",
 		"ecs.capability.execution-role-awslogs",
 		"ecs.capability.execution-role-ecr-pull",
+		// containerDefinitions[].secrets, fetched from the server as the
+		// task starts (secrets.go).
+		"ecs.capability.secrets.asm.environment-variables",
+		"ecs.capability.secrets.ssm.environment-variables",
 		"com.amazonaws.ecs.capability.ecr-auth",
 		"com.amazonaws.ecs.capability.task-iam-role",
 		"com.amazonaws.ecs.capability.task-iam-role-network-host",

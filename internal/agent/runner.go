@@ -61,6 +61,9 @@ type runner struct {
 	// The task network (awsvpc tasks; runner_network.go).
 	net     netPhase
 	sandbox driver.Sandbox
+	// The task's secrets (secrets.go): in memory only.
+	sec        secPhase
+	secretVals map[string]map[string]string // container → name → value
 }
 
 type eventKind int
@@ -70,6 +73,7 @@ const (
 	evExited
 	evHealth
 	evNetwork // provision or teardown of the task network ended
+	evSecrets // the task's secrets were fetched, or not
 )
 
 type event struct {
@@ -81,6 +85,7 @@ type event struct {
 	status    driver.Status
 	health    taskplan.Health
 	sandbox   driver.Sandbox
+	secrets   map[string]map[string]string
 }
 
 // newRunner returns a runner for t; adopted is its record when the agent
@@ -122,7 +127,7 @@ func (r *runner) run(agentCtx context.Context) bool {
 			r.teardown(ctx)
 		}
 		r.persist(d)
-		r.execute(ctx, r.holdForNetwork(ctx, d))
+		r.execute(ctx, r.holdForNetwork(ctx, r.holdForSecrets(ctx, d)))
 		r.leave(acted)
 		acted = 0
 		if !d.Wake.IsZero() {

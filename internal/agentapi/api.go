@@ -54,6 +54,13 @@ type Config struct {
 	// TaskRange is the cluster's task range (CIDR), sent to agents with
 	// their task network.
 	TaskRange string
+	// Secrets and Parameters resolve the secrets of the tasks agents
+	// start (PathSecret); nil: such secrets cannot be resolved.
+	Secrets    SecretResolver
+	Parameters ParameterResolver
+	// AuthorizeSecrets, when set, decides whether a task's execution role
+	// may read its secrets (IAM is not enforced yet: unset).
+	AuthorizeSecrets SecretsAuthorizer
 }
 
 // API serves the agent endpoints.
@@ -111,6 +118,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.stream(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathHealth:
 		a.health(w, r, body)
+	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathSecret:
+		a.secrets(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathLogs:
 		a.upload(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == agentproto.PathCLILog:

@@ -1,7 +1,10 @@
 // Package agentapi is the server side of the agent protocol (package
 // agentproto): the push stream that tells each container instance which
-// tasks to run or stop, the agents' health reports, and the relay that
-// carries a container's log from its agent to `berth logs`.
+// tasks to run or stop, the agents' health reports, the relay that
+// carries a container's log from its agent to `berth logs`, and the
+// secrets of the tasks an agent starts (secrets.go: resolved through the
+// Secrets Manager and SSM APIs' resolvers, for the agent the task is
+// assigned to only, never logged).
 //
 // The stream is driven by state watches, not timers: a handler renders the
 // instance's task set from a snapshot, writes it when it differs from what

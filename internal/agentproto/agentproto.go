@@ -8,6 +8,7 @@
 //	POST /agent/v1/stream   body StreamRequest → NDJSON stream of Message
 //	POST /agent/v1/health   body HealthReport  → 204
 //	POST /agent/v1/logs?request=ID  body: NDJSON LogLine until the end
+//	POST /agent/v1/secrets  body SecretsRequest → SecretsResponse
 //	GET  /berth/v1/logs?cluster=C&task=T[&container=N][&follow=true]
 //	                        → NDJSON LogLine (for `berth logs`)
 //
@@ -38,6 +39,7 @@ const (
 	PathHealth = "/agent/v1/health"
 	PathLogs   = "/agent/v1/logs"
 	PathCLILog = "/berth/v1/logs"
+	PathSecret = "/agent/v1/secrets"
 )
 
 // HeartbeatInterval is how often the server writes on an idle stream.
@@ -146,3 +148,25 @@ type LogLine struct {
 	Stream    string    `json:"stream"` // stdout | stderr
 	Text      string    `json:"text"`
 }
+
+// SecretsRequest asks for the values of a task's secrets
+// (containerDefinitions[].secrets) as the task starts. The server answers
+// only for a task assigned to the named container instance that is not
+// stopped.
+type SecretsRequest struct {
+	Cluster              string `json:"cluster"`
+	ContainerInstanceArn string `json:"containerInstanceArn"`
+	TaskArn              string `json:"taskArn"`
+}
+
+// SecretsResponse carries the values: by container name, then by
+// environment variable name (the secret's name). It is never logged or
+// written to disk by either side.
+type SecretsResponse struct {
+	Containers map[string]map[string]string `json:"containers"`
+}
+
+// SecretsFailureType is the error type (__type) of a SecretsRequest
+// refused because a secret cannot be resolved; its message is the task's
+// stoppedReason (ResourceInitializationError: ...), without any value.
+const SecretsFailureType = "ResourceInitializationError"

@@ -78,6 +78,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -234,6 +236,14 @@ type Spec struct {
 	EntryPoint []string
 	Command    []string
 	Env        []string // KEY=VALUE, in order
+	// Secrets are KEY=VALUE entries added over Env (a name in both takes
+	// the secret's value): the values of the task definition's secrets.
+	// They are never serialised with the spec (json:"-"): a runtime keeps
+	// them out of its own records where it can. Docker's container
+	// config necessarily holds them, as it does for ECS on EC2; the
+	// process runtime keeps them in memory and hands them to the shim
+	// over a pipe (see its package doc).
+	Secrets    []string `json:"-"`
 	WorkingDir string
 	User       string
 	Hostname   string
@@ -354,4 +364,24 @@ type Driver interface {
 type LogStream interface {
 	Next() (LogLine, error)
 	io.Closer
+}
+
+// MergeEnv is env with secrets (Spec.Secrets) added over it: a secret
+// replaces an entry of env with the same name.
+func MergeEnv(env, secrets []string) []string {
+	if len(secrets) == 0 {
+		return slices.Clone(env)
+	}
+	names := make(map[string]bool, len(secrets))
+	for _, kv := range secrets {
+		k, _, _ := strings.Cut(kv, "=")
+		names[k] = true
+	}
+	out := make([]string, 0, len(env)+len(secrets))
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !names[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, secrets...)
 }

@@ -234,8 +234,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.
 	epoch := ecsapi.NewID()[:12] + "-"
+	secrets := secretsapi.New(secretsapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
+		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
+	params := ssmapi.New(ssmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
+		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
+	// Agents fetch their tasks' secrets (containerDefinitions[].secrets)
+	// through the agent API, resolved by the two APIs.
 	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: agentAuth{auth}, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch,
-		TaskRange: cfg.TaskRange})
+		TaskRange: cfg.TaskRange, Secrets: secrets, Parameters: params})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
 	// Every AWS API berth serves sits on one protocol edge; a new service
@@ -259,10 +265,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// here; the server's own DNS server (DNSListen) is fed in process.
 	dnsSource := sdapi.NewSource(machine)
 	mux.Handle(dnsconfig.StreamPath, dnsapi.New(dnsapi.Config{Auth: agentAuth{auth}, Source: dnsSource, Log: cfg.Log}))
-	secrets := secretsapi.New(secretsapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
-		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
-	params := ssmapi.New(ssmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
-		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
 	// CloudWatch Logs: events and log groups live in this server's own
 	// log store (DATA-DIR/logs), never in the raft log (docs/logs.md).
 	logStore, err := logstore.Open(filepath.Join(dir, "logs"), logstore.Options{})

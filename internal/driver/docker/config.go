@@ -51,7 +51,7 @@ func createOptions(spec driver.Spec) (client.ContainerCreateOptions, error) {
 		Image:       spec.Image,
 		Entrypoint:  nilIfEmpty(spec.EntryPoint),
 		Cmd:         nilIfEmpty(spec.Command),
-		Env:         slices.Clone(spec.Env),
+		Env:         driver.MergeEnv(spec.Env, spec.Secrets),
 		WorkingDir:  spec.WorkingDir,
 		User:        spec.User,
 		Hostname:    spec.Hostname,

@@ -27,7 +27,8 @@ func TestCreateOptionsMapsEverySpecMember(t *testing.T) {
 		Image:             "berth-testapp:x",
 		EntryPoint:        []string{"/berth-testapp"},
 		Command:           []string{"--print", "2"},
-		Env:               []string{"A=1", "B=2"},
+		Env:               []string{"A=1", "B=2", "S=from-env"},
+		Secrets:           []string{"S=secret"},
 		WorkingDir:        "/tmp",
 		User:              "65534:65534",
 		Hostname:          "web",
@@ -74,7 +75,7 @@ func TestCreateOptionsMapsEverySpecMember(t *testing.T) {
 	eq("image", cfg.Image, "berth-testapp:x")
 	eq("entrypoint", cfg.Entrypoint, []string{"/berth-testapp"})
 	eq("cmd", cfg.Cmd, []string{"--print", "2"})
-	eq("env", cfg.Env, []string{"A=1", "B=2"})
+	eq("env", cfg.Env, []string{"A=1", "B=2", "S=secret"}) // the secret wins
 	eq("workdir", cfg.WorkingDir, "/tmp")
 	eq("user", cfg.User, "65534:65534")
 	eq("hostname", cfg.Hostname, "web")

@@ -71,6 +71,8 @@ type Container struct {
 	// Task is the task limits it was created with (Spec.Task), nil
 	// without.
 	Task *driver.TaskLimits
+	// Env is its environment: Spec.Env with Spec.Secrets over it.
+	Env []string
 }
 
 // Runtime is the fake runtime. The zero value is not usable: call New.
@@ -100,6 +102,7 @@ type container struct {
 	exitAt time.Time     // when exit fires
 	output []driver.LogLine
 	task   *driver.TaskLimits
+	env    []string
 }
 
 var (
@@ -174,7 +177,7 @@ func (r *Runtime) Containers() []Container {
 	out := make([]Container, 0, len(r.order))
 	for _, id := range r.order {
 		c := r.containers[id]
-		out = append(out, Container{Handle: c.handle(), Image: c.image, Status: c.copyStatus(), Task: copyTask(c.task)})
+		out = append(out, Container{Handle: c.handle(), Image: c.image, Status: c.copyStatus(), Task: copyTask(c.task), Env: slices.Clone(c.env)})
 	}
 	return out
 }
@@ -248,7 +251,8 @@ func (r *Runtime) Create(ctx context.Context, spec driver.Spec) (driver.Handle, 
 	r.next++
 	id := fmt.Sprintf("fake%028d", r.next)
 	c := &container{h: driver.Handle{ID: id, Name: spec.Name, Labels: maps.Clone(spec.Labels)}, image: spec.Image,
-		prog: r.programs[spec.Image], ports: ports, exited: make(chan struct{}), task: copyTask(spec.Task)}
+		prog: r.programs[spec.Image], ports: ports, exited: make(chan struct{}), task: copyTask(spec.Task),
+		env: driver.MergeEnv(spec.Env, spec.Secrets)}
 	r.containers[id] = c
 	r.order = append(r.order, id)
 	if spec.Name != "" {

@@ -54,6 +54,7 @@
 // missing. The others are fsynced before the rename.
 //
 //	spec.json         agent (Create): the spec and everything derived from it
+//	                  (never Spec.Secrets' values: their names only; see secrets.go)
 //	started           agent (Start): created exclusively; a second Start does not launch a second shim
 //	shim.json         shim: its pid and start time
 //	workload.json     shim: the workload's pid (= its process group), start time, StartedAt

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ type Driver struct {
 	index *index
 
 	children sync.Map // ID -> *child: a shim this driver started
+	secrets  sync.Map // ID -> []string: a container's secrets (Spec.Secrets), in memory only
 
 	sandboxMu sync.Mutex // serialises sandbox creation and removal
 	// sandboxNames maps the sandboxes' names to their IDs, read from the
@@ -158,6 +160,13 @@ func (d *Driver) Create(_ context.Context, spec driver.Spec) (driver.Handle, err
 	}
 	rec.LogMaxBytes, rec.LogFiles = d.logMaxBytes, d.logFiles
 	rec.ShimArgs = d.shimArgs
+	secrets := slices.Clone(spec.Secrets)
+	if len(secrets) > 0 {
+		if rec.SecretNames, err = secretNames(secrets); err != nil {
+			return driver.Handle{}, err
+		}
+	}
+	rec.Spec.Secrets = nil
 
 	dir := d.dir(id)
 	d.index.mu.Lock()
@@ -178,6 +187,9 @@ func (d *Driver) Create(_ context.Context, spec driver.Spec) (driver.Handle, err
 	if err := writeJSON(filepath.Join(dir, fileSpec), rec); err != nil {
 		os.RemoveAll(dir)
 		return driver.Handle{}, fmt.Errorf("%w: %v", driver.ErrCannotCreate, err)
+	}
+	if len(secrets) > 0 {
+		d.secrets.Store(id, secrets)
 	}
 	d.index.putLocked(rec)
 	return driver.Handle{ID: id, Name: rec.Name, Labels: rec.Labels}, nil
@@ -275,6 +287,7 @@ func (d *Driver) Remove(_ context.Context, h driver.Handle) error {
 		return err
 	}
 	d.children.Delete(id)
+	d.secrets.Delete(id)
 	d.index.remove(id)
 	return os.RemoveAll(trash)
 }

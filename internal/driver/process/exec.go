@@ -46,6 +46,13 @@ func (d *Driver) Exec(ctx context.Context, h driver.Handle, cmd []string, timeou
 	}
 	plan := s.rec.Plan
 	plan.Argv = d.imageFile(s.rec.Spec.Image, cmd)
+	pid := 0
+	if s.work != nil {
+		pid = s.work.Pid
+	}
+	if secrets, ok := d.containerSecrets(id, s.rec, pid); ok {
+		plan.Env = mergeEnv(plan.Env, secrets)
+	}
 	var cg *cgroupConfig
 	if s.rec.Cgroup != nil {
 		if _, err := os.Stat(s.rec.Cgroup.Path); err == nil {

@@ -46,7 +46,19 @@ func (d *Driver) Start(ctx context.Context, h driver.Handle) (driver.Status, err
 		if err != nil {
 			return driver.Status{}, fmt.Errorf("%w: recording the start: %v", driver.ErrCannotStart, err)
 		}
-		if err := d.launchShim(id); err != nil {
+		rec, err := d.record(id)
+		if err != nil {
+			return driver.Status{}, fmt.Errorf("%w: %v", driver.ErrCannotStart, err)
+		}
+		secrets, ok := d.containerSecrets(id, rec, 0)
+		if !ok {
+			msg := "the container's secrets are no longer known: the agent that created it restarted before starting it"
+			if werr := writeJSON(filepath.Join(dir, fileStartError), startErrorRec{Error: msg, ExitCode: 128, Time: time.Now()}); werr != nil {
+				return driver.Status{}, werr
+			}
+			return driver.Status{Exited: true, ExitCode: 128, Error: msg}, fmt.Errorf("%w: %s", driver.ErrCannotStart, msg)
+		}
+		if err := d.launchShim(id, secrets); err != nil {
 			msg := "starting the shim: " + err.Error()
 			if werr := writeJSON(filepath.Join(dir, fileStartError), startErrorRec{Error: msg, ExitCode: 128, Time: time.Now()}); werr != nil {
 				return driver.Status{}, werr
@@ -112,7 +124,7 @@ func (d *Driver) child(id string) *child {
 // on shim.log, and reaps it when it exits. The shim closes fd 3 (the write
 // end of a pipe) once workload.json or start-error.json is written, so
 // Start waits on the pipe, not on the state directory.
-func (d *Driver) launchShim(id string) error {
+func (d *Driver) launchShim(id string, secrets []string) error {
 	dir := d.dir(id)
 	logf, err := os.OpenFile(filepath.Join(dir, fileShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -124,7 +136,28 @@ func (d *Driver) launchShim(id string) error {
 		return err
 	}
 	defer readyW.Close()
-	args := append(slices.Clone(d.shimArgs), "run", "--ready-fd", "3", dir)
+	args := append(slices.Clone(d.shimArgs), "run", "--ready-fd", "3")
+	var (
+		secretsW *os.File
+		extra    []*os.File
+	)
+	if len(secrets) > 0 {
+		// The secrets go to the shim on a pipe, never through a file.
+		var secretsR *os.File
+		if secretsR, secretsW, err = os.Pipe(); err != nil {
+			readyR.Close()
+			return err
+		}
+		defer secretsR.Close()
+		args = append(args, "--secrets-fd", "4")
+		defer func() {
+			if secretsW != nil {
+				secretsW.Close()
+			}
+		}()
+		extra = append(extra, secretsR)
+	}
+	args = append(args, dir)
 	cmd := exec.Command(d.shimPath, args...)
 	cmd.Dir = "/"
 	// One P is all a shim needs (it waits and copies output), and the
@@ -132,11 +165,16 @@ func (d *Driver) launchShim(id string) error {
 	// environment reaches the workload.
 	cmd.Env = []string{"GOMAXPROCS=1"}
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.ExtraFiles = append([]*os.File{readyW}, extra...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		readyR.Close()
 		return err
+	}
+	if secretsW != nil {
+		w := secretsW
+		secretsW = nil
+		go writeSecrets(w, secrets)
 	}
 	c := &child{ready: make(chan struct{}), done: make(chan struct{})}
 	d.children.Store(id, c)

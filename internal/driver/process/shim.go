@@ -20,9 +20,11 @@ const drainTimeout = 2 * time.Second
 // RunShim runs the hidden shim subcommand with the arguments after it and
 // returns the exit code:
 //
-//	run --ready-fd N DIR  supervise the container whose state directory is
+//	run --ready-fd N [--secrets-fd M] DIR
+//	                      supervise the container whose state directory is
 //	                      DIR; close fd N once the workload runs (its record
-//	                      written) or cannot start
+//	                      written) or cannot start; read the container's
+//	                      secrets (a JSON list of NAME=VALUE) on fd M
 //	exec                  the trampoline: read a plan on fd 3, exec it,
 //	                      report on fd 4
 func RunShim(args []string) int {
@@ -33,11 +35,20 @@ func RunShim(args []string) int {
 			break
 		}
 		syscall.CloseOnExec(fd) // the workload must not hold it
-		return runSupervisor(args[3], os.NewFile(uintptr(fd), "ready"))
+		return runSupervisor(args[3], os.NewFile(uintptr(fd), "ready"), nil)
+	case len(args) == 6 && args[0] == "run" && args[1] == "--ready-fd" && args[3] == "--secrets-fd" && filepath.IsAbs(args[5]):
+		fd, err := strconv.Atoi(args[2])
+		sfd, serr := strconv.Atoi(args[4])
+		if err != nil || serr != nil || fd < 3 || sfd < 3 || fd == sfd {
+			break
+		}
+		syscall.CloseOnExec(fd)
+		syscall.CloseOnExec(sfd)
+		return runSupervisor(args[5], os.NewFile(uintptr(fd), "ready"), os.NewFile(uintptr(sfd), "secrets"))
 	case len(args) == 1 && args[0] == "exec":
 		return runTrampoline()
 	}
-	fmt.Fprintln(os.Stderr, "usage: shim run --ready-fd N DIR | shim exec (internal to the berth process runtime)")
+	fmt.Fprintln(os.Stderr, "usage: shim run --ready-fd N [--secrets-fd M] DIR | shim exec (internal to the berth process runtime)")
 	return 2
 }
 
@@ -48,7 +59,7 @@ func shimLogf(format string, args ...any) {
 // runSupervisor starts the workload, forwards signals to its process group,
 // copies its output and records how it ended. It closes ready once
 // workload.json or start-error.json is written.
-func runSupervisor(dir string, ready *os.File) int {
+func runSupervisor(dir string, ready, secrets *os.File) int {
 	defer ready.Close()
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGHUP)
@@ -58,6 +69,14 @@ func runSupervisor(dir string, ready *os.File) int {
 	if err != nil {
 		shimLogf("%v", err)
 		return 2
+	}
+	var secretEnv []string
+	if secrets != nil {
+		// Kept in this process's memory only (see secrets.go).
+		if secretEnv, err = readSecrets(secrets); err != nil {
+			shimLogf("%v", err)
+			return 2
+		}
 	}
 	self, err := refOf(os.Getpid())
 	if err == nil {
@@ -99,7 +118,9 @@ func runSupervisor(dir string, ready *os.File) int {
 	copiers.Go(func() { copyStream(outR, "stdout", lw) })
 	copiers.Go(func() { copyStream(errR, "stderr", lw) })
 
-	l, failure, err := startWorkload(rec.Plan, outW, errW, rec.Cgroup,
+	plan := rec.Plan
+	plan.Env = mergeEnv(plan.Env, secretEnv)
+	l, failure, err := startWorkload(plan, outW, errW, rec.Cgroup,
 		trampoline{"/proc/self/exe", append(append([]string{}, rec.ShimArgs...), "exec")})
 	outW.Close()
 	errW.Close()

@@ -51,6 +51,9 @@ type record struct {
 	// ShimArgs are the arguments the shim passes to itself, before "exec",
 	// to run the trampoline.
 	ShimArgs []string `json:"shimArgs"`
+	// SecretNames are the names of the spec's secrets; their values are
+	// never written here (see secrets.go).
+	SecretNames []string `json:"secretNames,omitempty"`
 }
 
 // execPlan is what the shim (or the trampoline) applies to start a program.
