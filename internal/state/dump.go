@@ -11,6 +11,7 @@ var tables = []string{
 	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations,
 	TableSMSecrets, // Secrets Manager
 	TableSSMParameters,
+	TableIAMRoles, // IAM
 }
 
 // Tables returns every table name in Dump's order.

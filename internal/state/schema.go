@@ -170,5 +170,6 @@ func schema() *memdb.DBSchema {
 	ssmSchema(sc.Tables)
 	sdSchema(sc.Tables)
 	secretsSchema(sc.Tables)
+	iamSchema(sc.Tables)
 	return sc
 }
