@@ -61,7 +61,8 @@ func applyDeleteIAMRole(m *Machine, tx *state.Txn, c *wire.DeleteIAMRole) (any, 
 	return nil, tx.Delete(state.TableIAMRoles, old)
 }
 
-func iamRoleToWire(r *state.IAMRole) wire.IAMRole {
+// IAMRoleToWire is a role as the role commands carry it.
+func IAMRoleToWire(r *state.IAMRole) wire.IAMRole {
 	out := wire.IAMRole{Name: r.Name, ID: r.ID, ARN: r.ARN, Path: r.Path, AssumeRolePolicy: r.AssumeRolePolicy,
 		Description: r.Description, MaxSessionDuration: r.MaxSessionDuration, PermissionsBoundary: r.PermissionsBoundary,
 		CreatedAt: r.CreatedAt, Attached: append([]string(nil), r.Attached...), Revision: r.Revision}

@@ -163,7 +163,7 @@ func recordToWire(table string, rec any) (string, any, error) {
 	case *state.Parameter:
 		return wire.TableSSMParameters, parameterToWire(r), nil
 	case *state.IAMRole: // IAM, since version 7
-		return wire.TableIAMRoles, iamRoleToWire(r), nil
+		return wire.TableIAMRoles, IAMRoleToWire(r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
