@@ -237,11 +237,11 @@ func parseStatement(obj map[string]any, kind Kind) (Statement, error) {
 			return s, malformed("Policy statement must contain resources.")
 		}
 	case Trust:
-		if s.Principal == nil && s.NotPrincipal == nil {
-			return s, malformed("Missing required field Principal")
-		}
 		if s.Resource != nil || s.NotResource != nil {
 			return s, malformed("Has prohibited field Resource")
+		}
+		if s.Principal == nil && s.NotPrincipal == nil {
+			return s, malformed("Missing required field Principal")
 		}
 		for _, a := range s.Action {
 			if !trustAction(a) {
