@@ -120,7 +120,9 @@ func New(cfg Config) *API {
 }
 
 // Root is the account's root principal ARN.
-func (a *API) Root() string { return fmt.Sprintf("arn:%s:iam::%s:root", a.cfg.Partition, a.cfg.Account) }
+func (a *API) Root() string {
+	return fmt.Sprintf("arn:%s:iam::%s:root", a.cfg.Partition, a.cfg.Account)
+}
 
 // IsTemporaryKey reports whether an access key ID is a temporary one (ASIA...).
 func IsTemporaryKey(id string) bool { return strings.HasPrefix(id, "ASIA") }
