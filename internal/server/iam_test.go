@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -358,8 +358,13 @@ func TestAssumeRoleAndTemporaryCredentials(t *testing.T) {
 		t.Fatalf("ECS with temporary credentials: %v", err)
 	}
 	// the recorded principal of a change is the assumed role
-	if _, err := tempECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("by-role")}); err != nil {
+	td, err := tempECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("by-role"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("busybox"), Memory: aws.Int32(64)}}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if got := aws.ToString(td.TaskDefinition.RegisteredBy); got != wantARN {
+		t.Fatalf("registeredBy %q, want %q", got, wantARN)
 	}
 
 	// a temporary key without its token, or with a wrong one, is refused
@@ -476,5 +481,3 @@ func TestRolesSurviveRestart(t *testing.T) {
 	_, err = sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(e2.s.Endpoint()), Credentials: temp}).GetCallerIdentity(e2.ctx, &sts.GetCallerIdentityInput{})
 	wantErr(t, "credentials after a restart", err, "InvalidClientTokenId", 403, "")
 }
-
-var _ = http.StatusOK
