@@ -152,9 +152,17 @@ func (a *API) Lookup(accessKeyID, token string) (secret, principal string, err e
 
 // collect drops expired sessions; a.mu is held.
 func (a *API) collect(now time.Time) {
+	dropped := false
 	for id, s := range a.sessions {
 		if !now.Before(s.expires) {
 			delete(a.sessions, id)
+			dropped = true
+		}
+	}
+	if dropped {
+		clear(a.userIDs)
+		for _, s := range a.sessions {
+			a.userIDs[s.principal] = s.userID
 		}
 	}
 }
