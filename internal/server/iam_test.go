@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -480,4 +485,77 @@ func TestRolesSurviveRestart(t *testing.T) {
 	temp := credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
 	_, err = sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(e2.s.Endpoint()), Credentials: temp}).GetCallerIdentity(e2.ctx, &sts.GetCallerIdentityInput{})
 	wantErr(t, "credentials after a restart", err, "InvalidClientTokenId", 403, "")
+}
+
+// signedQuery sends a Query request signed with creds: POST with a form
+// body, or (presign) a presigned GET whose security token rides in the
+// query string.
+func signedQuery(t *testing.T, ctx context.Context, endpoint, service string, creds aws.Credentials, form string, presign bool) (int, string) {
+	t.Helper()
+	var req *http.Request
+	var err error
+	signer := v4.NewSigner()
+	if presign {
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/?"+form+"&X-Amz-Expires=60", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _, err := signer.PresignHTTP(ctx, creds, req, hex.EncodeToString(sha256.New().Sum(nil)), service, "us-east-1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if creds.SessionToken != "" && !strings.Contains(u, "X-Amz-Security-Token=") {
+			t.Fatalf("presigned URL without the token: %s", u)
+		}
+		req, _ = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(form))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		sum := sha256.Sum256([]byte(form))
+		if err := signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// What the SDKs do not send: a CreateRole without its trust policy, and a
+// presigned GetCallerIdentity of temporary credentials (the token in the
+// query string, as EKS-style tokens carry it).
+func TestIAMRawQuery(t *testing.T) {
+	e := startIAM(t, t.TempDir())
+	root := aws.Credentials{AccessKeyID: "AKIATESTKEY000000001", SecretAccessKey: "testsecret/abcdefghijklmnopqrstuvwxyz0123"}
+	st, body := signedQuery(t, e.ctx, e.s.Endpoint(), "iam", root, "Action=CreateRole&Version=2010-05-08&RoleName=r", false)
+	if st != 400 || !strings.Contains(body, "<Code>ValidationError</Code>") ||
+		!strings.Contains(body, "Value null at &#39;assumeRolePolicyDocument&#39; failed to satisfy constraint: Member must not be null") ||
+		!strings.Contains(body, `xmlns="https://iam.amazonaws.com/doc/2010-05-08/"`) {
+		t.Fatalf("CreateRole without a trust policy: %d %s", st, body)
+	}
+	st, body = signedQuery(t, e.ctx, e.s.Endpoint(), "iam", root, "Action=CreateUser&Version=2010-05-08&UserName=u", false)
+	if st != 400 || !strings.Contains(body, "<Code>InvalidAction</Code>") {
+		t.Fatalf("CreateUser: %d %s", st, body)
+	}
+	if _, err := e.iam.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(rootTrust)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.sts.AssumeRole(e.ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/r"), RoleSessionName: aws.String("eks")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	temp := aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken)}
+	st, body = signedQuery(t, e.ctx, e.s.Endpoint(), "sts", temp, "Action=GetCallerIdentity&Version=2011-06-15", true)
+	if st != 200 || !strings.Contains(body, "<Arn>arn:aws:sts::123456789012:assumed-role/r/eks</Arn>") ||
+		!strings.Contains(body, `xmlns="https://sts.amazonaws.com/doc/2011-06-15/"`) {
+		t.Fatalf("presigned GetCallerIdentity: %d %s", st, body)
+	}
 }
