@@ -96,9 +96,10 @@ var appliers = map[wire.Type]applier{
 	wire.TypeTagSDResource:             handle(applyTagSDResource),
 	wire.TypeUntagSDResource:           handle(applyUntagSDResource),
 	// IAM
-	wire.TypeCreateIAMRole: handle(applyCreateIAMRole),
-	wire.TypeUpdateIAMRole: handle(applyUpdateIAMRole),
-	wire.TypeDeleteIAMRole: handle(applyDeleteIAMRole),
+	wire.TypeCreateIAMRole:       handle(applyCreateIAMRole),
+	wire.TypeUpdateIAMRole:       handle(applyUpdateIAMRole),
+	wire.TypeDeleteIAMRole:       handle(applyDeleteIAMRole),
+	wire.TypeIssueSTSCredentials: handle(applyIssueSTSCredentials),
 }
 
 // applier decodes the known versions of one command type and applies it.

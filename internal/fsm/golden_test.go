@@ -151,6 +151,10 @@ func iamStory() []wire.Command {
 		wire.CreateIAMRole{Meta: at(7500), Role: app},
 		wire.UpdateIAMRole{Meta: at(7502), Base: 1, Role: updated},
 		wire.DeleteIAMRole{Meta: at(7503), Name: "GONE"},
+		wire.IssueSTSCredentials{Meta: at(7506), Credential: wire.STSCredential{AccessKeyID: "ASIAGOLDENNEW0000001", SealedSecret: []byte("\x01\x10sealed-new"),
+			TokenHash: []byte("fedcba9876543210fedcba9876543210"), Expiration: epoch.Add(11106 * time.Second),
+			Principal: "arn:aws:sts::123456789012:assumed-role/app/new", UserID: "AROAGOLDENAPP0000001:new", RoleARN: "arn:aws:iam::123456789012:role/svc/app",
+			Policy: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`, Tags: []wire.IAMTag{{Key: "k", Value: "v"}}}},
 	}
 }
 

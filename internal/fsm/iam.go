@@ -87,3 +87,44 @@ func iamRoleFromWire(r wire.IAMRole) *state.IAMRole {
 	}
 	return out
 }
+
+func applyIssueSTSCredentials(m *Machine, tx *state.Txn, c *wire.IssueSTSCredentials) (any, error) {
+	var expired []*state.STSCredential
+	tx.STSCredentials(func(x *state.STSCredential) bool {
+		if !c.Now.Before(x.Expiration) {
+			expired = append(expired, x)
+		}
+		return true
+	})
+	for _, x := range expired {
+		if err := tx.Delete(state.TableSTSCredentials, x); err != nil {
+			return nil, err
+		}
+	}
+	if c.Credential.AccessKeyID == "" || len(c.Credential.SealedSecret) == 0 || len(c.Credential.TokenHash) == 0 {
+		return nil, apierr.Newf(apierr.Server, "a temporary credential needs its key, sealed secret and token hash")
+	}
+	if tx.STSCredential(c.Credential.AccessKeyID) != nil {
+		return nil, apierr.Newf(apierr.Server, "the access key %s was issued before", c.Credential.AccessKeyID)
+	}
+	r := stsCredentialFromWire(c.Credential)
+	return r, tx.Put(state.TableSTSCredentials, r)
+}
+
+func stsCredentialToWire(r *state.STSCredential) wire.STSCredential {
+	out := wire.STSCredential{AccessKeyID: r.AccessKeyID, SealedSecret: r.SealedSecret, TokenHash: r.TokenHash, Expiration: r.Expiration,
+		Principal: r.Principal, UserID: r.UserID, RoleARN: r.RoleARN, Policy: r.Policy}
+	for _, t := range r.Tags {
+		out.Tags = append(out.Tags, wire.IAMTag{Key: t.Key, Value: t.Value})
+	}
+	return out
+}
+
+func stsCredentialFromWire(r wire.STSCredential) *state.STSCredential {
+	out := &state.STSCredential{AccessKeyID: r.AccessKeyID, SealedSecret: r.SealedSecret, TokenHash: r.TokenHash, Expiration: r.Expiration,
+		Principal: r.Principal, UserID: r.UserID, RoleARN: r.RoleARN, Policy: r.Policy}
+	for _, t := range r.Tags {
+		out.Tags = append(out.Tags, state.IAMTag{Key: t.Key, Value: t.Value})
+	}
+	return out
+}

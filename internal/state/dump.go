@@ -12,6 +12,7 @@ var tables = []string{
 	TableSMSecrets, // Secrets Manager
 	TableSSMParameters,
 	TableIAMRoles, // IAM
+	TableSTSCredentials,
 }
 
 // Tables returns every table name in Dump's order.

@@ -58,3 +58,38 @@ func (s *Snapshot) IAMRoles(fn func(*IAMRole) bool) {
 	it, err := s.txn.LowerBound(TableIAMRoles, "id", "")
 	each(it, err, fn)
 }
+
+// TableSTSCredentials holds STS's temporary credentials, by access key ID.
+const TableSTSCredentials = "stscredentials"
+
+// STSCredential is an issued temporary credential; its secret is sealed
+// and its session token kept as a SHA-256 hash.
+type STSCredential struct {
+	AccessKeyID  string
+	SealedSecret []byte
+	TokenHash    []byte
+	Expiration   time.Time
+	Principal    string
+	UserID       string
+	RoleARN      string
+	Policy       string
+	Tags         []IAMTag
+}
+
+func stsSchema(tables map[string]*memdb.TableSchema) {
+	tables[TableSTSCredentials] = &memdb.TableSchema{Name: TableSTSCredentials, Indexes: map[string]*memdb.IndexSchema{
+		"id": {Name: "id", Unique: true, Indexer: keyIndex[*STSCredential](func(c *STSCredential) string { return c.AccessKeyID })},
+	}}
+}
+
+// STSCredential returns the credential of that access key ID, or nil.
+func (s *Snapshot) STSCredential(accessKeyID string) *STSCredential {
+	return first[*STSCredential](s.txn, TableSTSCredentials, "id", accessKeyID)
+}
+
+// STSCredentials calls fn for every credential in key order until fn
+// returns false.
+func (s *Snapshot) STSCredentials(fn func(*STSCredential) bool) {
+	it, err := s.txn.LowerBound(TableSTSCredentials, "id", "")
+	each(it, err, fn)
+}

@@ -171,5 +171,6 @@ func schema() *memdb.DBSchema {
 	sdSchema(sc.Tables)
 	secretsSchema(sc.Tables)
 	iamSchema(sc.Tables)
+	stsSchema(sc.Tables)
 	return sc
 }

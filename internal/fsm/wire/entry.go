@@ -76,6 +76,7 @@ var typeNames = map[Type]string{
 	TypeAddParameterTags: "AddParameterTags", TypeRemoveParameterTags: "RemoveParameterTags",
 	// IAM
 	TypeCreateIAMRole: "CreateIAMRole", TypeUpdateIAMRole: "UpdateIAMRole", TypeDeleteIAMRole: "DeleteIAMRole",
+	TypeIssueSTSCredentials: "IssueSTSCredentials",
 }
 
 // Types returns every command type, in numeric order.

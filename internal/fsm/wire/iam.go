@@ -73,3 +73,41 @@ type DeleteIAMRole struct {
 
 func (DeleteIAMRole) Type() Type     { return TypeDeleteIAMRole }
 func (DeleteIAMRole) Version() uint8 { return 1 }
+
+// TypeIssueSTSCredentials is STS's command (99).
+const TypeIssueSTSCredentials Type = 99
+
+// TableSTSCredentials holds STS's temporary credentials (snapshot table,
+// since version 7).
+const TableSTSCredentials = "stscredentials"
+
+// STSCredential is an issued temporary credential: a snapshot record and
+// the payload of IssueSTSCredentials. The secret access key is sealed by
+// the proposing server (package seal, associated data the access key ID);
+// the session token is kept only as its SHA-256: neither is ever in the
+// clear in the log or a snapshot.
+type STSCredential struct {
+	AccessKeyID  string    `json:"accessKeyId"`
+	SealedSecret []byte    `json:"sealedSecret"`
+	TokenHash    []byte    `json:"tokenHash"`
+	Expiration   time.Time `json:"expiration"`
+	// Principal is the assumed-role ARN, UserID ROLEID:SESSION, RoleARN
+	// the role's ARN.
+	Principal string `json:"principal"`
+	UserID    string `json:"userId"`
+	RoleARN   string `json:"roleArn"`
+	// Policy is the session policy (stored, not enforced) and Tags the
+	// session tags.
+	Policy string   `json:"policy,omitempty"`
+	Tags   []IAMTag `json:"tags,omitempty"`
+}
+
+// IssueSTSCredentials stores a temporary credential and drops every
+// credential expired as of the command's time.
+type IssueSTSCredentials struct {
+	Meta
+	Credential STSCredential `json:"credential"`
+}
+
+func (IssueSTSCredentials) Type() Type     { return TypeIssueSTSCredentials }
+func (IssueSTSCredentials) Version() uint8 { return 1 }

@@ -60,6 +60,7 @@ var Tables = []string{
 	// SSM Parameter Store, since version 6
 	TableSSMParameters,
 	TableIAMRoles, // IAM, since version 7
+	TableSTSCredentials,
 }
 
 // Record types of snapshot version 4 (the ELB tables' are in elb.go).
