@@ -236,10 +236,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	auth := newAuthenticator(creds, namer.Root(), cfg.Region, time.Now)
-	// IAM roles live in the replicated state; the temporary credentials
-	// STS issues live in this server's memory (see package stsapi).
+	// IAM roles and the temporary credentials STS issues live in the
+	// replicated state (the credentials' secrets sealed, see package stsapi).
 	roles := iamapi.New(iamapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, State: machine, Proposer: node})
-	stsAPI := stsapi.New(stsapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, Roles: roles, Now: cfg.CredentialsClock})
+	stsAPI := stsapi.New(stsapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, Roles: roles,
+		State: machine, Proposer: node, Sealer: sealer, Now: cfg.CredentialsClock})
 	auth.sessions = stsAPI
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.

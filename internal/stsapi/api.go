@@ -2,11 +2,13 @@
 // signing name sts): GetCallerIdentity and AssumeRole, and issues the
 // temporary credentials the server's authentication accepts.
 //
-// Temporary credentials live in the memory of the server that issued
-// them (Store): they are never written to the raft log, snapshots or
-// logs, and they do not survive a restart of that server nor work on the
-// cluster's other servers; callers assume the role again. Expiry follows
-// the injected clock.
+// Temporary credentials are replicated state (table stscredentials):
+// the secret access key is sealed with the state key (package seal,
+// associated data the access key ID) by the issuing server before it is
+// proposed, and the session token is kept only as its SHA-256, so neither
+// is in the clear in the raft log, snapshots or logs. They survive
+// restarts and work on every server. Expired ones are collected when new
+// ones are issued. Expiry follows the injected clock.
 package stsapi
 
 import (
@@ -26,6 +28,7 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/awsproto"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/policy"
 	"berth.dev/berth/internal/state"
 	"berth.dev/berth/internal/stsshape"
@@ -62,11 +65,30 @@ type Roles interface {
 	Role(name string) *state.IAMRole
 }
 
+// Reader gives consistent read-only views of the state.
+type Reader interface {
+	Snapshot() *state.Snapshot
+}
+
+// Proposer commits commands to the replicated state machine.
+type Proposer interface {
+	Apply(ctx context.Context, c wire.Command) (any, error)
+}
+
+// Sealer seals the secret access keys (package seal).
+type Sealer interface {
+	Seal(plaintext, associatedData []byte) ([]byte, error)
+	Open(sealed, associatedData []byte) ([]byte, error)
+}
+
 // Config wires the API.
 type Config struct {
 	Partition string
 	Account   string
 	Roles     Roles
+	State     Reader
+	Proposer  Proposer
+	Sealer    Sealer
 	// Now is the clock of issue and expiry; default time.Now.
 	Now func() time.Time
 }
@@ -88,24 +110,13 @@ func (c Credentials) String() string {
 	return fmt.Sprintf("Credentials{%s %s until %s}", c.AccessKeyID, c.AssumedRoleARN, c.Expiration.Format(time.RFC3339))
 }
 
-// session is an issued credential: the token is kept as its hash.
-type session struct {
-	secret    string
-	tokenHash [32]byte
-	expires   time.Time
-	principal string
-	userID    string
-	roleARN   string
-	policy    string
-	tags      map[string]string
-}
-
-// API serves STS and keeps the issued credentials.
+// API serves STS and issues temporary credentials.
 type API struct {
-	cfg      Config
-	mu       sync.Mutex
-	sessions map[string]*session // by access key ID
-	userIDs  map[string]string   // assumed-role ARN -> ROLEID:SESSION
+	cfg Config
+	// opened caches the secrets opened, by access key ID (it only saves
+	// the AES work of each request).
+	mu     sync.Mutex
+	opened map[string]string
 }
 
 // New returns an API.
@@ -116,7 +127,7 @@ func New(cfg Config) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &API{cfg: cfg, sessions: map[string]*session{}, userIDs: map[string]string{}}
+	return &API{cfg: cfg, opened: map[string]string{}}
 }
 
 // Root is the account's root principal ARN.
@@ -134,45 +145,47 @@ func IsTemporaryKey(id string) bool { return strings.HasPrefix(id, "ASIA") }
 // unknown key or a missing or wrong token, ExpiredTokenException after
 // expiry.
 func (a *API) Lookup(accessKeyID, token string) (secret, principal string, err error) {
-	a.mu.Lock()
-	s := a.sessions[accessKeyID]
-	a.mu.Unlock()
-	if s == nil || token == "" {
+	c := a.cfg.State.Snapshot().STSCredential(accessKeyID)
+	if c == nil || token == "" {
 		return "", "", apierr.New(CodeUnrecognizedClient, MessageBadToken)
 	}
 	h := sha256.Sum256([]byte(token))
-	if subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) != 1 {
+	if subtle.ConstantTimeCompare(h[:], c.TokenHash) != 1 {
 		return "", "", apierr.New(CodeUnrecognizedClient, MessageBadToken)
 	}
-	if !a.cfg.Now().Before(s.expires) {
+	if !a.cfg.Now().Before(c.Expiration) {
 		return "", "", apierr.New(CodeExpiredToken, MessageExpiredToken)
 	}
-	return s.secret, s.principal, nil
-}
-
-// collect drops expired sessions; a.mu is held.
-func (a *API) collect(now time.Time) {
-	dropped := false
-	for id, s := range a.sessions {
-		if !now.Before(s.expires) {
-			delete(a.sessions, id)
-			dropped = true
-		}
-	}
-	if dropped {
-		clear(a.userIDs)
-		for _, s := range a.sessions {
-			a.userIDs[s.principal] = s.userID
-		}
-	}
-}
-
-// Sessions returns how many unexpired credentials the server holds.
-func (a *API) Sessions() int {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.collect(a.cfg.Now())
-	return len(a.sessions)
+	secret, ok := a.opened[accessKeyID]
+	a.mu.Unlock()
+	if !ok {
+		plain, err := a.cfg.Sealer.Open(c.SealedSecret, []byte(accessKeyID))
+		if err != nil {
+			return "", "", apierr.New(CodeUnrecognizedClient, MessageBadToken)
+		}
+		secret = string(plain)
+		a.mu.Lock()
+		if len(a.opened) > 10000 {
+			clear(a.opened)
+		}
+		a.opened[accessKeyID] = secret
+		a.mu.Unlock()
+	}
+	return secret, c.Principal, nil
+}
+
+// Sessions returns how many unexpired credentials the state holds.
+func (a *API) Sessions() int {
+	n := 0
+	now := a.cfg.Now()
+	a.cfg.State.Snapshot().STSCredentials(func(c *state.STSCredential) bool {
+		if now.Before(c.Expiration) {
+			n++
+		}
+		return true
+	})
+	return n
 }
 
 func random(n int, alphabet string) string {
@@ -199,8 +212,8 @@ func newToken() string {
 	return "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(b)
 }
 
-// issue makes and keeps credentials for a role session.
-func (a *API) issue(r *state.IAMRole, sessionName string, d time.Duration, pol string, tags map[string]string) Credentials {
+// issue makes credentials for a role session and commits them.
+func (a *API) issue(ctx context.Context, principal string, r *state.IAMRole, sessionName string, d time.Duration, pol string, tags []wire.IAMTag) (Credentials, error) {
 	now := a.cfg.Now()
 	c := Credentials{
 		AccessKeyID:     "ASIA" + random(16, upperAlnum),
@@ -210,14 +223,18 @@ func (a *API) issue(r *state.IAMRole, sessionName string, d time.Duration, pol s
 		AssumedRoleARN:  fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", a.cfg.Partition, a.cfg.Account, r.Name, sessionName),
 		AssumedRoleID:   r.ID + ":" + sessionName,
 	}
-	s := &session{secret: c.SecretAccessKey, tokenHash: sha256.Sum256([]byte(c.SessionToken)), expires: c.Expiration,
-		principal: c.AssumedRoleARN, userID: c.AssumedRoleID, roleARN: r.ARN, policy: pol, tags: tags}
-	a.mu.Lock()
-	a.collect(now)
-	a.sessions[c.AccessKeyID] = s
-	a.userIDs[c.AssumedRoleARN] = c.AssumedRoleID
-	a.mu.Unlock()
-	return c
+	sealed, err := a.cfg.Sealer.Seal([]byte(c.SecretAccessKey), []byte(c.AccessKeyID))
+	if err != nil {
+		return Credentials{}, fmt.Errorf("stsapi: seal the secret: %w", err)
+	}
+	h := sha256.Sum256([]byte(c.SessionToken))
+	cmd := wire.IssueSTSCredentials{Meta: wire.Meta{Now: now.UTC(), Principal: principal}, Credential: wire.STSCredential{
+		AccessKeyID: c.AccessKeyID, SealedSecret: sealed, TokenHash: h[:], Expiration: c.Expiration,
+		Principal: c.AssumedRoleARN, UserID: c.AssumedRoleID, RoleARN: r.ARN, Policy: pol, Tags: tags}}
+	if _, err := a.cfg.Proposer.Apply(ctx, cmd); err != nil {
+		return Credentials{}, err
+	}
+	return c, nil
 }
 
 // roleByARN finds the role an ARN names (path included).
@@ -243,13 +260,13 @@ func (a *API) caller(principal string) policy.Caller {
 	c := policy.Caller{Account: a.cfg.Account, ARN: principal}
 	prefix := fmt.Sprintf("arn:%s:sts::%s:assumed-role/", a.cfg.Partition, a.cfg.Account)
 	if rest, ok := strings.CutPrefix(principal, prefix); ok {
-		a.mu.Lock()
-		for _, s := range a.sessions {
-			if s.principal == principal {
-				c.RoleARN = s.roleARN
+		a.cfg.State.Snapshot().STSCredentials(func(s *state.STSCredential) bool {
+			if s.Principal == principal {
+				c.RoleARN = s.RoleARN
+				return false
 			}
-		}
-		a.mu.Unlock()
+			return true
+		})
 		if c.RoleARN == "" {
 			name, _, _ := strings.Cut(rest, "/")
 			if r := a.cfg.Roles.Role(name); r != nil {
@@ -315,7 +332,7 @@ func (a *API) IssueRoleCredentials(ctx context.Context, roleARN, sessionName str
 	if !trusts(r, policy.Caller{Account: a.cfg.Account, Service: TaskServicePrincipal}) {
 		return Credentials{}, apierr.Newf(CodeAccessDenied, "The role %s does not trust %s to assume it (its trust policy has no Allow for the service principal).", r.ARN, TaskServicePrincipal)
 	}
-	return a.issue(r, sessionName, duration, "", nil), nil
+	return a.issue(ctx, "", r, sessionName, duration, "", nil)
 }
 
 // statuses maps STS wire codes to HTTP statuses (from the model).
@@ -376,11 +393,13 @@ func (a *API) Service() awsproto.Service {
 func (a *API) GetCallerIdentity(ctx context.Context, req *awsproto.Request, in *stsshape.GetCallerIdentityRequest) (*stsshape.GetCallerIdentityResponse, error) {
 	userID := a.cfg.Account
 	if req.Principal != a.Root() {
-		a.mu.Lock()
-		if id, ok := a.userIDs[req.Principal]; ok {
-			userID = id
-		}
-		a.mu.Unlock()
+		a.cfg.State.Snapshot().STSCredentials(func(s *state.STSCredential) bool {
+			if s.Principal == req.Principal {
+				userID = s.UserID
+				return false
+			}
+			return true
+		})
 	}
 	return &stsshape.GetCallerIdentityResponse{Account: &a.cfg.Account, Arn: &req.Principal, UserId: &userID}, nil
 }
@@ -423,12 +442,12 @@ func (a *API) AssumeRole(ctx context.Context, req *awsproto.Request, in *stsshap
 	if len(in.Tags) > maxSessionTags {
 		return nil, validation(len(in.Tags), "tags", "must have length less than or equal to 50")
 	}
-	tags := map[string]string{}
+	var tags []wire.IAMTag
 	for _, t := range in.Tags {
 		if t.Key == nil || t.Value == nil {
 			return nil, apierr.Newf(CodeValidation, "1 validation error detected: Value null at 'tags.member.key' failed to satisfy constraint: Member must not be null")
 		}
-		tags[*t.Key] = *t.Value
+		tags = append(tags, wire.IAMTag{Key: *t.Key, Value: *t.Value})
 	}
 	if in.SerialNumber != nil || in.TokenCode != nil {
 		return nil, apierr.Newf(CodeAccessDenied, "MFA is not supported by berth.")
@@ -451,7 +470,10 @@ func (a *API) AssumeRole(ctx context.Context, req *awsproto.Request, in *stsshap
 	if c.RoleARN != "" && d > time.Hour { // role chaining
 		return nil, apierr.Newf(CodeValidation, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
-	cred := a.issue(r, *in.RoleSessionName, d, pol, tags)
+	cred, err := a.issue(ctx, req.Principal, r, *in.RoleSessionName, d, pol, tags)
+	if err != nil {
+		return nil, err
+	}
 	out := &stsshape.AssumeRoleResponse{
 		AssumedRoleUser: &stsshape.AssumedRoleUser{Arn: &cred.AssumedRoleARN, AssumedRoleId: &cred.AssumedRoleID},
 		Credentials: &stsshape.Credentials{AccessKeyId: &cred.AccessKeyID, SecretAccessKey: &cred.SecretAccessKey,

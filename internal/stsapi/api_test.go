@@ -1,14 +1,21 @@
 package stsapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/arn"
+	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/fsm/wire"
+	"berth.dev/berth/internal/seal"
 	"berth.dev/berth/internal/state"
 )
 
@@ -21,13 +28,37 @@ const (
 	rootTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}]}`
 )
 
-func testAPI() (*API, *time.Time) {
+type proposer struct {
+	mu      sync.Mutex
+	m       *fsm.Machine
+	entries [][]byte
+}
+
+func (p *proposer) Apply(_ context.Context, c wire.Command) (any, error) {
+	entry, err := wire.Encode(c)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.entries = append(p.entries, entry)
+	r := p.m.Apply(uint64(len(p.entries)), entry)
+	return r.Value, r.Err
+}
+
+func testAPI(t *testing.T) (*API, *time.Time, *proposer) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	rs := roles{
 		"task":  {Name: "task", ID: "AROATASKROLE000000001", ARN: "arn:aws:iam::123456789012:role/task", Path: "/", AssumeRolePolicy: taskTrust, MaxSessionDuration: 7200},
 		"admin": {Name: "admin", ID: "AROAADMINROLE00000001", ARN: "arn:aws:iam::123456789012:role/ops/admin", Path: "/ops/", AssumeRolePolicy: rootTrust, MaxSessionDuration: 3600},
 	}
-	return New(Config{Account: "123456789012", Roles: rs, Now: func() time.Time { return now }}), &now
+	m := fsm.New(arn.Namer{Partition: "aws", Region: "us-east-1", Account: "123456789012"}, slog.New(slog.DiscardHandler))
+	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proposer{m: m}
+	return New(Config{Account: "123456789012", Roles: rs, State: m, Proposer: p, Sealer: sealer, Now: func() time.Time { return now }}), &now, p
 }
 
 func code(err error) string {
@@ -38,7 +69,7 @@ func code(err error) string {
 }
 
 func TestIssueRoleCredentials(t *testing.T) {
-	a, now := testAPI()
+	a, now, _ := testAPI(t)
 	ctx := context.Background()
 	c, err := a.IssueRoleCredentials(ctx, "arn:aws:iam::123456789012:role/task", "t-1", 0)
 	if err != nil {
@@ -66,7 +97,7 @@ func TestIssueRoleCredentials(t *testing.T) {
 		t.Fatalf("expired: %v", err)
 	}
 	if a.Sessions() != 0 {
-		t.Fatal("an expired session was not collected")
+		t.Fatal("an expired session counts")
 	}
 	// by name, and the refusals
 	if _, err := a.IssueRoleCredentials(ctx, "task", "t-2", 2*time.Hour); err != nil {
@@ -89,6 +120,27 @@ func TestIssueRoleCredentials(t *testing.T) {
 		if code(err) != CodeValidation {
 			t.Errorf("%s: got %v, want ValidationError", name, err)
 		}
+	}
+}
+
+// The log holds neither the secret nor the token.
+func TestSecretsNotInTheLog(t *testing.T) {
+	a, _, p := testAPI(t)
+	c, err := a.IssueRoleCredentials(context.Background(), "task", "t-1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := fsm.Persist(p.m.Snapshot(), &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range append(p.entries, b.Bytes()) {
+		if bytes.Contains(e, []byte(c.SecretAccessKey)) || bytes.Contains(e, []byte(c.SessionToken)) {
+			t.Fatal("a log entry or the snapshot holds the secret or the token")
+		}
+	}
+	if !bytes.Contains(b.Bytes(), []byte(c.AccessKeyID)) {
+		t.Fatal("the snapshot has no credential")
 	}
 }
 
