@@ -133,6 +133,9 @@ func (s *sdk) load(dir string) error {
 	}
 	for _, path := range files {
 		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil && strings.HasSuffix(path, "enums.go") && os.IsNotExist(err) {
+			continue // a model without enums (STS)
+		}
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", path, err)
 		}
@@ -186,9 +189,9 @@ func (s *sdk) load(dir string) error {
 		}
 	}
 	schemas, err := os.ReadFile(filepath.Join(dir, "schemas", "schemas.go"))
-	if os.IsNotExist(err) && s.svc.protocol == awsJSON {
-		// Older modules (servicediscovery) have no schemas package: the
-		// member names are the keys their JSON (de)serializers use.
+	if os.IsNotExist(err) {
+		// Older modules (servicediscovery, STS) have no schemas package:
+		// the member names are the keys their (de)serializers use.
 		if err := s.loadSerializerMembers(dir); err != nil {
 			return err
 		}
@@ -233,9 +236,9 @@ func (s *sdk) load(dir string) error {
 }
 
 var (
-	serdeFunc = regexp.MustCompile(`^func awsAwsjson1[01]_(?:de)?serialize(?:Op)?Document([A-Za-z0-9]+)\(`)
+	serdeFunc = regexp.MustCompile(`^func awsAws(?:json1[01]|query)_(?:de)?serialize(?:Op)?Document([A-Za-z0-9]+)\(`)
 	serKey    = regexp.MustCompile(`object\.Key\("([A-Za-z0-9]+)"\)`)
-	deserKey  = regexp.MustCompile(`^\s*case "([A-Za-z0-9]+)":`)
+	deserKey  = regexp.MustCompile(`^\s*case (?:"([A-Za-z0-9]+)"|strings\.EqualFold\("([A-Za-z0-9]+)", t\.Name\.Local\)):`)
 )
 
 // loadSerializerMembers reads the wire member names of every structure from
@@ -269,10 +272,14 @@ func (s *sdk) loadSerializerMembers(dir string) error {
 			if m == nil {
 				continue
 			}
+			name := m[1]
+			if name == "" && len(m) > 2 {
+				name = m[2]
+			}
 			if s.members[current] == nil {
 				s.members[current] = map[string]string{}
 			}
-			s.members[current][strings.ToLower(m[1])] = m[1]
+			s.members[current][strings.ToLower(name)] = name
 		}
 	}
 	return nil

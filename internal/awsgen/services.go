@@ -174,4 +174,28 @@ var services = map[string]*service{
 			"TagResource", "UntagResource", "ListTagsForResource",
 		},
 	},
+	"iam": {
+		name:     "IAM",
+		module:   "github.com/aws/aws-sdk-go-v2/service/iam",
+		pkg:      "iamshape",
+		dir:      "internal/iamshape",
+		protocol: awsQuery,
+		errors:   true,
+		ops: []string{
+			"CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateRole", "UpdateRoleDescription",
+			"UpdateAssumeRolePolicy",
+			"PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", "ListRolePolicies",
+			"AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
+			"TagRole", "UntagRole", "ListRoleTags",
+		},
+	},
+	"sts": {
+		name:     "STS",
+		module:   "github.com/aws/aws-sdk-go-v2/service/sts",
+		pkg:      "stsshape",
+		dir:      "internal/stsshape",
+		protocol: awsQuery,
+		errors:   true,
+		ops:      []string{"GetCallerIdentity", "AssumeRole"},
+	},
 }

@@ -24,6 +24,7 @@ const (
 	CodeIncompleteSignature        = "IncompleteSignatureException"
 	CodeInvalidSignature           = "InvalidSignatureException"
 	CodeUnrecognizedClient         = "UnrecognizedClientException"
+	CodeExpiredToken               = "ExpiredTokenException"
 )
 
 // queryAuth is how Query services name the authentication failures, with
@@ -36,6 +37,7 @@ var queryAuth = map[string]struct {
 	CodeIncompleteSignature:        {"IncompleteSignature", http.StatusBadRequest},
 	CodeInvalidSignature:           {"SignatureDoesNotMatch", http.StatusForbidden},
 	CodeUnrecognizedClient:         {"InvalidClientTokenId", http.StatusForbidden},
+	CodeExpiredToken:               {"ExpiredToken", http.StatusForbidden},
 }
 
 // Error is an error answer: its code, message and HTTP status (0 is 400).

@@ -95,6 +95,11 @@ var appliers = map[wire.Type]applier{
 	wire.TypeUpdateSDInstanceHealth:    handle(applyUpdateSDInstanceHealth),
 	wire.TypeTagSDResource:             handle(applyTagSDResource),
 	wire.TypeUntagSDResource:           handle(applyUntagSDResource),
+	// IAM
+	wire.TypeCreateIAMRole:       handle(applyCreateIAMRole),
+	wire.TypeUpdateIAMRole:       handle(applyUpdateIAMRole),
+	wire.TypeDeleteIAMRole:       handle(applyDeleteIAMRole),
+	wire.TypeIssueSTSCredentials: handle(applyIssueSTSCredentials),
 }
 
 // applier decodes the known versions of one command type and applies it.

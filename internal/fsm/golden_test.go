@@ -117,7 +117,7 @@ func story() []wire.Command {
 		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
 		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
 		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
-	}, slices.Concat(elbStory(), sdStory(), smStory(), ssmStory())...)
+	}, slices.Concat(elbStory(), sdStory(), smStory(), ssmStory(), iamStory())...)
 }
 
 // ssmStory is the SSM Parameter Store part of the golden story (one
@@ -133,6 +133,28 @@ func ssmStory() []wire.Command {
 		wire.AddParameterTags{Meta: at(7403), Name: "/app/secret", Tags: []wire.SSMTag{{Key: "team", Value: "a"}, {Key: "x", Value: "y"}}},
 		wire.RemoveParameterTags{Meta: at(7404), Name: "/app/secret", Keys: []string{"x"}},
 		wire.DeleteParameters{Meta: at(7405), Names: []string{"/app/gone", "/app/gone"}},
+	}
+}
+
+// iamStory is the IAM part of the golden story: it leaves one role with
+// an inline policy, an attached policy and a tag (the delete names a role
+// that does not exist: a refused command).
+func iamStory() []wire.Command {
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	app := wire.IAMRole{Name: "app", ID: "AROAGOLDENAPP0000001", ARN: "arn:aws:iam::123456789012:role/svc/app", Path: "/svc/",
+		AssumeRolePolicy: trust, Description: "the app", MaxSessionDuration: 3600, CreatedAt: epoch.Add(7500 * time.Second)}
+	updated := app
+	updated.Tags = []wire.IAMTag{{Key: "team", Value: "a"}}
+	updated.Inline = []wire.IAMInlinePolicy{{Name: "read", Document: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`}}
+	updated.Attached = []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
+	return []wire.Command{
+		wire.CreateIAMRole{Meta: at(7500), Role: app},
+		wire.UpdateIAMRole{Meta: at(7502), Base: 1, Role: updated},
+		wire.DeleteIAMRole{Meta: at(7503), Name: "GONE"},
+		wire.IssueSTSCredentials{Meta: at(7506), Credential: wire.STSCredential{AccessKeyID: "ASIAGOLDENNEW0000001", SealedSecret: []byte("\x01\x10sealed-new"),
+			TokenHash: []byte("fedcba9876543210fedcba9876543210"), Expiration: epoch.Add(11106 * time.Second),
+			Principal: "arn:aws:sts::123456789012:assumed-role/app/new", UserID: "AROAGOLDENAPP0000001:new", RoleARN: "arn:aws:iam::123456789012:role/svc/app",
+			Policy: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`, Tags: []wire.IAMTag{{Key: "k", Value: "v"}}}},
 	}
 }
 

@@ -162,6 +162,10 @@ func recordToWire(table string, rec any) (string, any, error) {
 	// SSM Parameter Store (snapshot version 6)
 	case *state.Parameter:
 		return wire.TableSSMParameters, parameterToWire(r), nil
+	case *state.IAMRole: // IAM, since version 7
+		return wire.TableIAMRoles, IAMRoleToWire(r), nil
+	case *state.STSCredential: // STS, since version 7
+		return wire.TableSTSCredentials, stsCredentialToWire(r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
@@ -265,6 +269,20 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		var r wire.SSMParameter
 		err := decodeRecord(rec, &r)
 		return state.TableSSMParameters, parameterFromWire(r), err
+	case wire.TableIAMRoles:
+		if v < 7 {
+			break // a table of later versions
+		}
+		var r wire.IAMRole
+		err := decodeRecord(rec, &r)
+		return state.TableIAMRoles, iamRoleFromWire(r), err
+	case wire.TableSTSCredentials:
+		if v < 7 {
+			break // a table of later versions
+		}
+		var r wire.STSCredential
+		err := decodeRecord(rec, &r)
+		return state.TableSTSCredentials, stsCredentialFromWire(r), err
 	}
 	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"hash/crc64"
 	"log/slog"
 	"os"
@@ -123,7 +124,7 @@ func TestOpenRefusesUnknownSnapshot(t *testing.T) {
 		t.Fatalf("%d snapshots", len(states))
 	}
 	b, _ := os.ReadFile(states[0])
-	b = []byte(strings.Replace(string(b), `"version":`+strconv.Itoa(wire.SnapshotVersion), `"version":7`, 1))
+	b = []byte(strings.Replace(string(b), `"version":`+strconv.Itoa(wire.SnapshotVersion), `"version":`+strconv.Itoa(wire.SnapshotVersion+1), 1))
 	if err := os.WriteFile(states[0], b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestOpenRefusesUnknownSnapshot(t *testing.T) {
 		n.Close()
 		t.Fatal("the server started on a snapshot it cannot read")
 	}
-	if !strings.Contains(err.Error(), `unsupported snapshot format "berth-state" version 7`) {
+	if !strings.Contains(err.Error(), fmt.Sprintf(`unsupported snapshot format "berth-state" version %d`, wire.SnapshotVersion+1)) {
 		t.Fatalf("error %q does not name the snapshot version", err)
 	}
 }

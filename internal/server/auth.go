@@ -10,14 +10,24 @@ import (
 	"berth.dev/berth/internal/sigv4"
 )
 
-// authenticator verifies SigV4 against the root credentials and names the
-// caller as the account's root principal. It verifies a request for the
-// signing name of the service the edge routed it to: a request signed for
-// another service is refused with AWS's scope error.
+// sessionLookup authenticates temporary credentials (stsapi.API.Lookup):
+// the secret of an access key issued with that token, and its principal.
+type sessionLookup interface {
+	Lookup(accessKeyID, token string) (secret, principal string, err error)
+}
+
+// authenticator verifies SigV4 against the root credentials, or against
+// temporary credentials STS issued when the request carries their
+// security token, and names the caller: the account's root principal, or
+// the assumed role (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION). It
+// verifies a request for the signing name of the service the edge routed
+// it to: a request signed for another service is refused with AWS's scope
+// error.
 type authenticator struct {
 	verifier sigv4.Verifier // Service is set per request
 	root     string
 	now      func() time.Time
+	sessions sessionLookup // nil: no temporary credentials
 }
 
 // A request signed for another region than the server's is refused, as
@@ -40,14 +50,25 @@ func newAuthenticator(creds Credentials, rootARN, region string, now func() time
 }
 
 // verify checks r's signature for signingName; its errors are sigv4's
-// *apierr.Error.
+// *apierr.Error (and the session lookup's: an invalid or expired token).
 func (a *authenticator) verify(r *http.Request, body []byte, signingName string) (string, error) {
 	v := a.verifier
 	v.Service = signingName
+	principal := a.root
+	if a.sessions != nil {
+		v.Session = func(id, token string) (string, error) {
+			secret, p, err := a.sessions.Lookup(id, token)
+			if err != nil {
+				return "", err
+			}
+			principal = p
+			return secret, nil
+		}
+	}
 	if _, err := v.Verify(r, body, a.now()); err != nil {
 		return "", err
 	}
-	return a.root, nil
+	return principal, nil
 }
 
 // Authenticate is the edge's authentication: sigv4's errors become
@@ -65,9 +86,11 @@ func (a *authenticator) Authenticate(r *http.Request, body []byte, signingName s
 }
 
 // agentAuth authenticates the agent endpoints: signed for "ecs", errors
-// as *apierr.Error.
+// as *apierr.Error. Only the root credentials are accepted there.
 type agentAuth struct{ a *authenticator }
 
 func (g agentAuth) Authenticate(r *http.Request, body []byte) (string, error) {
-	return g.a.verify(r, body, "ecs")
+	root := *g.a
+	root.sessions = nil
+	return root.verify(r, body, "ecs")
 }

@@ -6,7 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,13 +16,11 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 )
 
 // A request for an AWS service berth does not serve gets an error in that
-// service's own protocol that says so: the SDK's STS client (Query
-// protocol, XML) and a signed Kinesis request (JSON 1.1) each get
+// service's own protocol that says so: a signed CloudWatch Query request
+// (XML) and a signed Kinesis request (JSON 1.1) each get
 // an error they parse, never a signature or parse error; ECS still works.
 func TestUnservedServicesAnswerInTheirProtocol(t *testing.T) {
 	cfg := testConfig(t.TempDir(), "us-east-1", "123456789012")
@@ -35,12 +33,27 @@ func TestUnservedServicesAnswerInTheirProtocol(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	stsClient := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.Endpoint()), Credentials: creds})
-	_, err = stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidAction" ||
-		!strings.Contains(apiErr.ErrorMessage(), "berth does not serve the sts API yet (GetCallerIdentity)") {
-		t.Fatalf("STS GetCallerIdentity: got %v, want InvalidAction saying berth does not serve sts", err)
+	// CloudWatch's legacy Query protocol (signing name monitoring).
+	form := []byte("Action=ListMetrics&Version=2010-08-01")
+	qreq, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Endpoint()+"/", bytes.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qreq.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	qsum := sha256.Sum256(form)
+	qc, _ := creds.Retrieve(ctx)
+	if err := v4.NewSigner().SignHTTP(ctx, qc, qreq, hex.EncodeToString(qsum[:]), "monitoring", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	qresp, err := http.DefaultClient.Do(qreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qbody, _ := io.ReadAll(qresp.Body)
+	qresp.Body.Close()
+	if qresp.StatusCode != http.StatusBadRequest || !strings.Contains(string(qbody), "<Code>InvalidAction</Code>") ||
+		!strings.Contains(string(qbody), "berth does not serve the monitoring API yet (ListMetrics)") {
+		t.Fatalf("CloudWatch ListMetrics: got %d %s, want InvalidAction saying berth does not serve monitoring", qresp.StatusCode, qbody)
 	}
 
 	body := []byte(`{"StreamName":"events"}`)

@@ -31,6 +31,7 @@ import (
 	"berth.dev/berth/internal/ecsapi"
 	"berth.dev/berth/internal/elbapi"
 	"berth.dev/berth/internal/fsm"
+	"berth.dev/berth/internal/iamapi"
 	"berth.dev/berth/internal/ipam"
 	"berth.dev/berth/internal/lbapi"
 	"berth.dev/berth/internal/logsapi"
@@ -40,6 +41,7 @@ import (
 	"berth.dev/berth/internal/seal"
 	"berth.dev/berth/internal/secretsapi"
 	"berth.dev/berth/internal/ssmapi"
+	"berth.dev/berth/internal/stsapi"
 )
 
 // Config configures a control-plane server.
@@ -88,6 +90,10 @@ type Config struct {
 	// DNSForward are the upstream resolvers (host:port) of names outside
 	// berth's; nil forwards nothing (REFUSED).
 	DNSForward []string
+	// CredentialsClock is the clock of the temporary credentials STS
+	// issues (their Expiration and its enforcement); default time.Now.
+	// Tests move it to expire credentials.
+	CredentialsClock func() time.Time
 }
 
 // Defaults of the task network.
@@ -118,6 +124,8 @@ type Server struct {
 	secrets *secretsapi.API
 	ssm     *ssmapi.API
 	logs    *logsapi.API
+	iam     *iamapi.API
+	sts     *stsapi.API
 	dns     *dnsserver.Server
 }
 
@@ -231,6 +239,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	auth := newAuthenticator(creds, namer.Root(), cfg.Region, time.Now)
+	// IAM roles and the temporary credentials STS issues live in the
+	// replicated state (the credentials' secrets sealed, see package stsapi).
+	roles := iamapi.New(iamapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, State: machine, Proposer: node})
+	stsAPI := stsapi.New(stsapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, Roles: roles,
+		State: machine, Proposer: node, Sealer: sealer, Now: cfg.CredentialsClock})
+	auth.sessions = stsAPI
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.
 	epoch := ecsapi.NewID()[:12] + "-"
@@ -281,6 +295,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		secrets.Service(),
 		params.Service(),
 		logs.Service(),
+		roles.Service(),
+		stsAPI.Service(),
 	}
 	mux.Handle("/", awsproto.NewEdge(awsproto.Config{Services: services, Auth: auth, Log: cfg.Log}))
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -303,7 +319,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// requests' contexts derive from this one.
 	baseCtx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, secrets: secrets, ssm: params, logs: logs, dns: dnsSrv,
+		cfg: cfg, node: node, machine: machine, ln: ln, creds: creds, credSrc: src, acm: certs, secrets: secrets, ssm: params, logs: logs, iam: roles, sts: stsAPI, dns: dnsSrv,
 		served: make(chan error, 1), log: cfg.Log,
 		stop: stop,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -461,3 +477,11 @@ func (s *Server) Secrets() *secretsapi.API { return s.secrets }
 // Parameters returns the SSM Parameter Store API (its ResolveParameter
 // serves the agent's secret injection).
 func (s *Server) Parameters() *ssmapi.API { return s.ssm }
+
+// IAM is the IAM role API.
+func (s *Server) IAM() *iamapi.API { return s.iam }
+
+// STS is the STS API; its IssueRoleCredentials issues a task role's
+// credentials on the server's behalf (the agent's task credentials
+// endpoint).
+func (s *Server) STS() *stsapi.API { return s.sts }

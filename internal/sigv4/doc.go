@@ -42,7 +42,8 @@
 //     code (MissingAuthenticationToken, IncompleteSignature,
 //     InvalidSignature, UnrecognizedClient), or ServerException for a
 //     misconfigured Verifier.
-//   - berth issues no session tokens, so any X-Amz-Security-Token is refused.
+//   - an X-Amz-Security-Token (temporary credentials issued by STS) is
+//     checked by Verifier.Session; without one, any token is refused.
 //   - The package keeps no state, logs nothing and never reads the clock:
 //     the caller passes now.
 package sigv4

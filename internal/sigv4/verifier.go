@@ -25,6 +25,12 @@ type Verifier struct {
 	// Lookup returns the secret access key for an access key id. An empty
 	// secret counts as unknown.
 	Lookup func(accessKeyID string) (secret string, ok bool)
+	// Session, when set, authenticates a request that carries an
+	// X-Amz-Security-Token (header or query): it returns the secret of
+	// the temporary access key issued with that token, or the error to
+	// answer (an *apierr.Error: an unknown key or a wrong token, an
+	// expired token). Nil refuses every token as an unrecognized client.
+	Session func(accessKeyID, token string) (secret string, err error)
 }
 
 // Identity is who signed a verified request.
@@ -64,12 +70,25 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time) (Identity
 	if err := v.checkTime(c, t, now); err != nil {
 		return Identity{}, err
 	}
-	if len(r.Header.Values(securityToken)) > 0 || has(query, securityToken) {
-		return Identity{}, badToken() // berth issues no session tokens
-	}
-	secret, ok := v.Lookup(c.accessKeyID)
-	if !ok || secret == "" {
-		return Identity{}, badToken()
+	var secret string
+	if token, n := sessionToken(r, query); n > 0 {
+		if v.Session == nil || n > 1 || token == "" {
+			return Identity{}, badToken()
+		}
+		s, err := v.Session(c.accessKeyID, token)
+		if err != nil {
+			return Identity{}, err
+		}
+		if s == "" {
+			return Identity{}, badToken()
+		}
+		secret = s
+	} else {
+		s, ok := v.Lookup(c.accessKeyID)
+		if !ok || s == "" {
+			return Identity{}, badToken()
+		}
+		secret = s
 	}
 	payloads, err := payloadHashes(r, c, body)
 	if err != nil {
@@ -93,6 +112,17 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time) (Identity
 		return Identity{}, mismatch()
 	}
 	return Identity{AccessKeyID: c.accessKeyID, Region: c.region}, nil
+}
+
+// sessionToken returns the request's security token and how many it
+// carries (header values and query parameters together).
+func sessionToken(r *http.Request, query []pair) (string, int) {
+	hv := r.Header.Values(securityToken)
+	qv, qn := lookup(query, securityToken)
+	if len(hv) > 0 {
+		return strings.TrimSpace(hv[0]), len(hv) + qn
+	}
+	return qv, qn
 }
 
 func (v *Verifier) maxSkew() time.Duration {

@@ -11,6 +11,8 @@ var tables = []string{
 	TableSDNamespaces, TableSDServices, TableSDInstances, TableSDOperations,
 	TableSMSecrets, // Secrets Manager
 	TableSSMParameters,
+	TableIAMRoles, // IAM
+	TableSTSCredentials,
 }
 
 // Tables returns every table name in Dump's order.

@@ -170,5 +170,7 @@ func schema() *memdb.DBSchema {
 	ssmSchema(sc.Tables)
 	sdSchema(sc.Tables)
 	secretsSchema(sc.Tables)
+	iamSchema(sc.Tables)
+	stsSchema(sc.Tables)
 	return sc
 }

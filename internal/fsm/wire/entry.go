@@ -74,6 +74,9 @@ var typeNames = map[Type]string{
 	TypePutParameter: "PutParameter", TypeDeleteParameters: "DeleteParameters",
 	TypeLabelParameterVersion: "LabelParameterVersion", TypeUnlabelParameterVersion: "UnlabelParameterVersion",
 	TypeAddParameterTags: "AddParameterTags", TypeRemoveParameterTags: "RemoveParameterTags",
+	// IAM
+	TypeCreateIAMRole: "CreateIAMRole", TypeUpdateIAMRole: "UpdateIAMRole", TypeDeleteIAMRole: "DeleteIAMRole",
+	TypeIssueSTSCredentials: "IssueSTSCredentials",
 }
 
 // Types returns every command type, in numeric order.

@@ -12,7 +12,7 @@ import (
 // table.
 const (
 	SnapshotFormat  = "berth-state"
-	SnapshotVersion = 6
+	SnapshotVersion = 7
 )
 
 // SnapshotHeader opens every snapshot.
@@ -59,6 +59,8 @@ var Tables = []string{
 	TableSMSecrets, // Secrets Manager, since version 6
 	// SSM Parameter Store, since version 6
 	TableSSMParameters,
+	TableIAMRoles, // IAM, since version 7
+	TableSTSCredentials,
 }
 
 // Record types of snapshot version 4 (the ELB tables' are in elb.go).
