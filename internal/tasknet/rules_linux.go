@@ -13,18 +13,32 @@ import (
 	"berth.dev/berth/internal/taskendpoint"
 )
 
-// inNS runs fn on a fresh OS thread switched into the host's namespace, for
+// inNS runs fn on an OS thread switched into the host's namespace, for
 // what has no namespace handle: the iptables binary (a child inherits its
-// thread's namespace) and /proc/sys/net. The thread stays locked, so it ends
-// with the goroutine and no other goroutine ever runs in that namespace.
+// thread's namespace) and /proc/sys/net. The thread returns to its own
+// namespace after fn; one that cannot stays locked and ends with the
+// goroutine, so no other goroutine ever runs in that namespace. (Ending a
+// locked thread is not enough on its own: the process's main thread is
+// never ended, it would stay in the namespace and keep it alive.)
 func (h *Host) inNS(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- fmt.Errorf("read this thread's namespace: %w", err)
+			return
+		}
+		defer orig.Close()
 		if err := netns.Set(h.ns); err != nil {
 			errc <- fmt.Errorf("enter host namespace: %w", err)
 			return
 		}
+		defer func() {
+			if netns.Set(orig) == nil {
+				runtime.UnlockOSThread()
+			}
+		}()
 		errc <- fn()
 	}()
 	return <-errc
