@@ -81,8 +81,8 @@ type Server struct {
 	cfg Config
 
 	mu    sync.Mutex
-	tasks map[string]*task         // by task ARN
-	creds map[string]*task         // by credentials ID (tasks with a role)
+	tasks map[string]*task        // by task ARN
+	creds map[string]*task        // by credentials ID (tasks with a role)
 	meta  map[string]containerRef // by container metadata ID
 }
 
