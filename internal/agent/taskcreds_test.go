@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/driver/fakedriver"
 )
@@ -86,4 +87,28 @@ func TestTaskEndpoint_EnvCredentialsAndMetadata(t *testing.T) {
 			t.Fatalf("a stopped task's credentials: %d", code)
 		}
 	})
+}
+
+// awsvpc tasks' metadata Networks carry the task's address, subnet,
+// gateway (CIDR form) and MAC.
+func TestTaskEndpoint_AWSVPCNetworks(t *testing.T) {
+	task := app(3, "img")
+	task.Definition.NetworkMode = "awsvpc"
+	task.Network = &agentproto.TaskNetwork{Address: "10.20.1.7/24", Gateway: "10.20.1.1", MAC: "0a:58:0a:14:01:07", PrivateDNSName: "ip-10-20-1-7.ec2.internal"}
+	r := &runner{a: &Agent{cfg: Config{TaskDNS: "169.254.170.2"}}, task: task}
+	got := r.metadataNetworks()
+	if len(got) != 1 {
+		t.Fatalf("networks %+v", got)
+	}
+	n := got[0]
+	if n.NetworkMode != "awsvpc" || len(n.IPv4Addresses) != 1 || n.IPv4Addresses[0] != "10.20.1.7" || n.IPv4SubnetCIDRBlock != "10.20.1.0/24" ||
+		n.SubnetGatewayIpv4Address != "10.20.1.1/24" || n.MACAddress != "0a:58:0a:14:01:07" || n.PrivateDNSName != "ip-10-20-1-7.ec2.internal" ||
+		n.AttachmentIndex == nil || *n.AttachmentIndex != 0 || len(n.DomainNameServers) != 1 {
+		t.Fatalf("network %+v", n)
+	}
+	bridge := app(4, "img")
+	r = &runner{a: &Agent{}, task: bridge}
+	if got := r.metadataNetworks(); len(got) != 1 || got[0].NetworkMode != "bridge" || got[0].IPv4Addresses != nil {
+		t.Fatalf("bridge networks %+v", got)
+	}
 }
