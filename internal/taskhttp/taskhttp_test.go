@@ -124,7 +124,9 @@ func TestCredentialsRefreshedBeforeExpiry(t *testing.T) {
 	}
 	// A failed refresh serves the cached credentials while they are valid.
 	clk.add(50 * time.Minute)
+	src.mu.Lock()
 	src.fail = true
+	src.mu.Unlock()
 	if got := get(); got == first {
 		t.Fatal("served the first credentials")
 	}
