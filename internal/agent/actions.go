@@ -251,4 +251,5 @@ func (r *runner) report(d taskplan.Decision) {
 	}
 	r.last = rep
 	r.a.reporter.put(rep)
+	r.publishMetadata(d)
 }

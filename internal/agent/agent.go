@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"berth.dev/berth/internal/taskhttp"
 )
 
 // Agent runs tasks on one host.
@@ -41,6 +43,9 @@ type Agent struct {
 	syncDone bool          // synced is closed
 
 	noTaskDNS sync.Once // logs that the runtime cannot apply Config.TaskDNS
+
+	// endpoint serves the tasks' credentials and metadata (taskcreds.go).
+	endpoint *taskhttp.Server
 }
 
 // New checks cfg and returns an agent.
@@ -55,6 +60,8 @@ func New(cfg Config) (*Agent, error) {
 		a.instanceID = hostInstanceID(cfg.DataDir)
 	}
 	a.runtimeVersion = cfg.Driver.Name()
+	a.endpoint = taskhttp.New(taskhttp.Config{Key: endpointKey(cfg.SecretAccessKey, a.instanceID),
+		Credentials: taskCredentials{a}, Log: a.log.With("component", "taskendpoint")})
 	return a, nil
 }
 

@@ -34,6 +34,7 @@ type controlPlane interface {
 	reportSink
 	logSink
 	secretSource
+	credentialSource
 }
 
 // serverClient talks to a berth server: the ECS API through the SDK

@@ -64,6 +64,13 @@ type Config struct {
 	// runtime without root) tasks keep theirs, and the agent logs it once.
 	TaskDNS string
 
+	// TaskEndpoint says the agent's task endpoint server
+	// (Agent.TaskEndpointHandler) is served at 169.254.170.2:80, where
+	// every task reaches it: containers then get the environment that
+	// points them at it (ECS_CONTAINER_METADATA_URI_V4, and
+	// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI for tasks with a task role).
+	TaskEndpoint bool
+
 	Log *slog.Logger
 }
 

@@ -291,6 +291,16 @@ func (st *fakeStream) Close() error {
 	return nil
 }
 
+func (s *fakeServer) FetchCredentials(_ context.Context, req agentproto.CredentialsRequest) (*agentproto.CredentialsResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return nil, errServerDown
+	}
+	return &agentproto.CredentialsResponse{RoleArn: "arn:aws:iam::123456789012:role/app", AccessKeyID: "ASIAFAKE",
+		SecretAccessKey: "secret", SessionToken: "token", Expiration: time.Now().Add(time.Hour)}, nil
+}
+
 func (s *fakeServer) FetchSecrets(_ context.Context, req agentproto.SecretsRequest) (*agentproto.SecretsResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

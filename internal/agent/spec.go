@@ -117,6 +117,11 @@ func (a *Agent) driverSpec(t *agentproto.Task, i int) (driver.Spec, error) {
 			add(deref(kv.Name), deref(kv.Value))
 		}
 	}
+	for _, kv := range a.endpointEnv(t, name) {
+		if _, set := env[kv[0]]; !set {
+			add(kv[0], kv[1])
+		}
+	}
 	for k, v := range cd.DockerLabels {
 		if _, reserved := s.Labels[k]; !reserved {
 			s.Labels[k] = v

@@ -156,8 +156,10 @@ func (a *Agent) reconcile(m agentproto.Message) {
 // the task over, in the critical section (a.mu) that removes the runner,
 // still listed unless the runner was told the server forgot the task.
 func (a *Agent) startRunner(r *runner) {
+	a.endpoint.AddTask(r.arn, containerNames(r.task), hasTaskRole(r.task))
 	a.wg.Go(func() {
 		done := r.run(a.runCtx)
+		a.endpoint.RemoveTask(r.arn)
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		if a.runners[r.arn] == r {

@@ -61,6 +61,9 @@ type Config struct {
 	// AuthorizeSecrets, when set, decides whether a task's execution role
 	// may read its secrets (IAM is not enforced yet: unset).
 	AuthorizeSecrets SecretsAuthorizer
+	// Credentials issues the temporary credentials of tasks' roles
+	// (PathCreds); nil: the endpoint answers that none are served.
+	Credentials RoleCredentialsIssuer
 }
 
 // API serves the agent endpoints.
@@ -120,6 +123,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.health(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathSecret:
 		a.secrets(w, r, body)
+	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathCreds:
+		a.credentials(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathLogs:
 		a.upload(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == agentproto.PathCLILog:

@@ -9,6 +9,7 @@
 //	POST /agent/v1/health   body HealthReport  → 204
 //	POST /agent/v1/logs?request=ID  body: NDJSON LogLine until the end
 //	POST /agent/v1/secrets  body SecretsRequest → SecretsResponse
+//	POST /agent/v1/credentials  body CredentialsRequest → CredentialsResponse
 //	GET  /berth/v1/logs?cluster=C&task=T[&container=N][&follow=true]
 //	                        → NDJSON LogLine (for `berth logs`)
 //
@@ -40,6 +41,7 @@ const (
 	PathLogs   = "/agent/v1/logs"
 	PathCLILog = "/berth/v1/logs"
 	PathSecret = "/agent/v1/secrets"
+	PathCreds  = "/agent/v1/credentials"
 )
 
 // HeartbeatInterval is how often the server writes on an idle stream.
@@ -170,3 +172,31 @@ type SecretsResponse struct {
 // refused because a secret cannot be resolved; its message is the task's
 // stoppedReason (ResourceInitializationError: ...), without any value.
 const SecretsFailureType = "ResourceInitializationError"
+
+// CredentialsRequest asks for temporary credentials of a task's role (the
+// task definition's taskRoleArn, or its executionRoleArn when Role is
+// CredentialsExecutionRole), for the task's credentials endpoint. The
+// server answers only for a task assigned to the named container instance
+// that is not stopped.
+type CredentialsRequest struct {
+	Cluster              string `json:"cluster"`
+	ContainerInstanceArn string `json:"containerInstanceArn"`
+	TaskArn              string `json:"taskArn"`
+	Role                 string `json:"role,omitempty"` // CredentialsTaskRole ("") or CredentialsExecutionRole
+}
+
+// The roles a CredentialsRequest may name.
+const (
+	CredentialsTaskRole      = "task"
+	CredentialsExecutionRole = "execution"
+)
+
+// CredentialsResponse carries STS temporary credentials of the role. It is
+// never logged or written to disk by either side.
+type CredentialsResponse struct {
+	RoleArn         string    `json:"roleArn"`
+	AccessKeyID     string    `json:"accessKeyId"`
+	SecretAccessKey string    `json:"secretAccessKey"`
+	SessionToken    string    `json:"sessionToken"`
+	Expiration      time.Time `json:"expiration"`
+}

@@ -44,7 +44,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
 		fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 		fl.StringVar(&f.dnsForward, "dns-forward", "", "where the tasks' DNS server forwards names outside berth's: addresses or host:port, comma separated, or none (default: the host's resolv.conf)")
 	}
-	fl.StringVar(&f.taskDNS, "task-dns", "auto", "serve berth's DNS to tasks at "+taskendpoint.IP+":53 and make it their nameserver unless a task definition sets dnsServers: on, off, or auto (on when run as root on Linux)")
+	fl.StringVar(&f.taskDNS, "task-dns", "auto", "serve berth's DNS to tasks at "+taskendpoint.IP+":53 and make it their nameserver unless a task definition sets dnsServers, and the task role credentials and metadata endpoint at "+taskendpoint.IP+":80: on, off, or auto (on when run as root on Linux)")
 	fl.StringVar(&f.runtime, "runtime", "", "container runtime: docker or process (default: docker when an engine answers, else process)")
 	fl.StringArrayVar(&f.attributes, "attribute", nil, "custom attribute name=value (repeatable)")
 	fl.StringVar(&f.az, "availability-zone", "", "ecs.availability-zone attribute (default REGIONa)")
@@ -195,12 +195,13 @@ func newAgentCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}
-			cfg.TaskDNS = tdns.addr
+			cfg.TaskDNS, cfg.TaskEndpoint = tdns.addr, tdns.endpoint()
 			a, err := agent.New(cfg)
 			if err != nil {
 				tdns.Close()
 				return err
 			}
+			tdns.serveEndpoint(a.TaskEndpointHandler())
 			log.Info("berth agent starting", "runtime", why, "server", f.server, "cluster", f.cluster)
 			err = a.Run(ctx)
 			if derr := tdns.Close(); err == nil && derr != nil {

@@ -144,12 +144,13 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	defer tdns.Close()
-	acfg.TaskDNS = tdns.addr
+	acfg.TaskDNS, acfg.TaskEndpoint = tdns.addr, tdns.endpoint()
 	ag, err := agent.New(acfg)
 	if err != nil {
 		srv.Close()
 		return err
 	}
+	tdns.serveEndpoint(ag.TaskEndpointHandler())
 	agentDone := make(chan error, 1)
 	go func() { agentDone <- ag.Run(ctx) }()
 	lbDone := make(chan error, 1)

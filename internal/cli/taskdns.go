@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"berth.dev/berth/internal/dnsnode"
 	"berth.dev/berth/internal/dnsserver"
@@ -67,6 +69,11 @@ type taskDNS struct {
 	cleanup func() error
 	cancel  context.CancelFunc
 	done    chan error
+	// httpLn is the listener of the credentials and metadata endpoint
+	// (taskendpoint.IP:80); nil when it could not be bound.
+	httpLn  net.Listener
+	httpSrv *http.Server
+	log     *slog.Logger
 }
 
 // startTaskDNS makes the task endpoint an address of this host and serves
@@ -116,12 +123,40 @@ func startTaskDNS(ctx context.Context, log *slog.Logger, c taskDNSConfig) (*task
 		cleanup()
 		return fail(fmt.Errorf("serving DNS at %s: %w", listen, err))
 	}
-	t.addr, t.srv, t.cleanup = taskendpoint.IP, srv, cleanup
+	t.addr, t.srv, t.cleanup, t.log = taskendpoint.IP, srv, cleanup, log
+	// The credentials and metadata endpoint shares the address; without
+	// its port tasks get no credentials or metadata URIs, DNS still works.
+	httpAddr := net.JoinHostPort(taskendpoint.IP, fmt.Sprint(taskendpoint.HTTPPort))
+	if ln, err := net.Listen("tcp", httpAddr); err != nil {
+		log.Warn("tasks get no credentials or metadata endpoint", "address", httpAddr, "why", err.Error())
+	} else {
+		t.httpLn = ln
+	}
 	node := dnsnode.New(dnsnode.Config{Server: c.server, Region: c.region, AccessKeyID: c.keyID, SecretAccessKey: c.secret,
 		Node: c.node, StateFile: c.stateFile, DNS: srv, Log: log})
 	go func() { t.done <- node.Run(ctx) }()
 	log.Info("serving DNS to tasks", "address", listen, "forward", strings.Join(ups, ","))
 	return t, nil
+}
+
+// endpoint reports whether the credentials and metadata endpoint can be
+// served (agent.Config.TaskEndpoint).
+func (t *taskDNS) endpoint() bool { return t.httpLn != nil }
+
+// serveEndpoint serves h (the agent's TaskEndpointHandler) at
+// taskendpoint.IP:80 until Close.
+func (t *taskDNS) serveEndpoint(h http.Handler) {
+	if t.httpLn == nil {
+		return
+	}
+	t.httpSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	ln, srv, log := t.httpLn, t.httpSrv, t.log
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			log.Warn("the task credentials and metadata endpoint stopped", "err", err.Error())
+		}
+	}()
+	log.Info("serving task credentials and metadata", "address", ln.Addr().String())
 }
 
 // Close stops serving and removes the task endpoint address if this agent
@@ -131,6 +166,11 @@ func (t *taskDNS) Close() error {
 	err := <-t.done
 	if t.srv != nil {
 		t.srv.Close()
+	}
+	if t.httpSrv != nil {
+		t.httpSrv.Close()
+	} else if t.httpLn != nil {
+		t.httpLn.Close()
 	}
 	if t.cleanup != nil {
 		if cerr := t.cleanup(); cerr != nil && err == nil {

@@ -253,9 +253,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	params := ssmapi.New(ssmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
 		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
 	// Agents fetch their tasks' secrets (containerDefinitions[].secrets)
-	// through the agent API, resolved by the two APIs.
+	// through the agent API, resolved by the two APIs, and the temporary
+	// credentials of their task roles, issued by STS.
 	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: agentAuth{auth}, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch,
-		TaskRange: cfg.TaskRange, Secrets: secrets, Parameters: params})
+		TaskRange: cfg.TaskRange, Secrets: secrets, Parameters: params, Credentials: stsAPI})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
 	// Every AWS API berth serves sits on one protocol edge; a new service

@@ -1,6 +1,7 @@
 // Package taskendpoint names the host-local address every task reaches
-// berth's per-host services at: the agent's DNS server (port 53) and,
-// later, the credentials and metadata endpoint (port 80), as on ECS.
+// berth's per-host services at: the agent's DNS server (port 53) and the
+// task credentials and metadata endpoint (port 80, package taskhttp), as
+// on ECS.
 //
 // It is a leaf: the agent, the host address helper (internal/hostaddr),
 // the task network's iptables rules (internal/tasknet) and the DNS and
