@@ -92,6 +92,7 @@ func (r *runner) async(ctx context.Context, timeout time.Duration, fn func(conte
 
 // watch waits for container i to exit.
 func (r *runner) watch(ctx context.Context, i int, h driver.Handle) {
+	r.shipLogs(i, h)
 	go func() {
 		for ctx.Err() == nil {
 			st, err := r.a.cfg.Driver.Wait(ctx, h)

@@ -40,6 +40,9 @@ const (
 	PathLogs   = "/agent/v1/logs"
 	PathCLILog = "/berth/v1/logs"
 	PathSecret = "/agent/v1/secrets"
+	// PathAWSLogs takes the log events of containers whose log driver is
+	// awslogs (AWSLogsRequest).
+	PathAWSLogs = "/agent/v1/awslogs"
 )
 
 // HeartbeatInterval is how often the server writes on an idle stream.
@@ -170,3 +173,27 @@ type SecretsResponse struct {
 // refused because a secret cannot be resolved; its message is the task's
 // stoppedReason (ResourceInitializationError: ...), without any value.
 const SecretsFailureType = "ResourceInitializationError"
+
+// AWSLogsRequest appends a batch of a container's log events to the
+// server's CloudWatch Logs store (PathAWSLogs). The stream is created as
+// needed; the group too when CreateGroup (awslogs-create-group "true").
+// A missing group otherwise answers ResourceNotFoundException.
+type AWSLogsRequest struct {
+	Cluster              string         `json:"cluster"`
+	ContainerInstanceArn string         `json:"containerInstanceArn"`
+	TaskArn              string         `json:"taskArn"`
+	Group                string         `json:"logGroupName"`
+	Stream               string         `json:"logStreamName"`
+	CreateGroup          bool           `json:"createGroup,omitempty"`
+	Events               []AWSLogsEvent `json:"logEvents"`
+}
+
+// AWSLogsEvent is one event: epoch milliseconds and the message.
+type AWSLogsEvent struct {
+	Timestamp int64  `json:"timestamp"`
+	Message   string `json:"message"`
+}
+
+// MaxAWSLogsBody bounds an AWSLogsRequest's body (a batch of at most
+// 1 MiB of messages, JSON-escaped).
+const MaxAWSLogsBody = 8 << 20

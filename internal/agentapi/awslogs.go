@@ -1,0 +1,88 @@
+package agentapi
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+
+	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/logstore"
+)
+
+// LogStore is the server's CloudWatch Logs store (logstore.Store), where
+// the agents ship the output of containers whose log driver is awslogs.
+type LogStore interface {
+	CreateGroup(g logstore.Group) error
+	CreateStream(group, name string) error
+	Append(group, stream string, events []logstore.Input) (int64, error)
+}
+
+// CloudWatch Logs' name constraints.
+var (
+	awslogsGroupName  = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]{1,512}$`)
+	awslogsStreamName = regexp.MustCompile(`^[^:*]{1,512}$`)
+)
+
+// awslogs appends a batch of a container's log events to the store: the
+// agent's side of the awslogs log driver (PathAWSLogs).
+func (a *API) awslogs(w http.ResponseWriter, r *http.Request, body []byte) {
+	var req agentproto.AWSLogsRequest
+	if err := decode(body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if _, err := a.instanceOf(clusterName(req.Cluster), req.ContainerInstanceArn); err != nil {
+		writeError(w, err)
+		return
+	}
+	store := a.cfg.Logs
+	if store == nil {
+		writeError(w, apierr.Clientf("This server keeps no log store."))
+		return
+	}
+	switch {
+	case !awslogsGroupName.MatchString(req.Group):
+		writeError(w, apierr.InvalidParameterf("Log group name %q is not valid.", req.Group))
+		return
+	case !awslogsStreamName.MatchString(req.Stream):
+		writeError(w, apierr.InvalidParameterf("Log stream name %q is not valid.", req.Stream))
+		return
+	case len(req.Events) > logstore.MaxBatchEvents:
+		writeError(w, apierr.InvalidParameterf("At most %d log events fit in a batch.", logstore.MaxBatchEvents))
+		return
+	}
+	events := make([]logstore.Input, len(req.Events))
+	for i, e := range req.Events {
+		events[i] = logstore.Input{Timestamp: e.Timestamp, Message: e.Message}
+	}
+	_, err := store.Append(req.Group, req.Stream, events)
+	if errors.Is(err, logstore.ErrStreamNotFound) || errors.Is(err, logstore.ErrGroupNotFound) {
+		if errors.Is(err, logstore.ErrGroupNotFound) {
+			if !req.CreateGroup {
+				writeError(w, apierr.Newf(apierr.ResourceNotFound, "The specified log group does not exist."))
+				return
+			}
+			if cerr := store.CreateGroup(logstore.Group{Name: req.Group, Class: "STANDARD"}); cerr != nil && !errors.Is(cerr, logstore.ErrGroupExists) {
+				writeError(w, cerr)
+				return
+			}
+		}
+		if cerr := store.CreateStream(req.Group, req.Stream); cerr != nil && !errors.Is(cerr, logstore.ErrStreamExists) {
+			writeError(w, cerr)
+			return
+		}
+		_, err = store.Append(req.Group, req.Stream, events)
+	}
+	switch {
+	case errors.Is(err, logstore.ErrGroupNotFound):
+		writeError(w, apierr.Newf(apierr.ResourceNotFound, "The specified log group does not exist."))
+	case errors.Is(err, logstore.ErrBatchTooLarge):
+		writeError(w, apierr.InvalidParameterf("The batch of log events is too large."))
+	case err != nil:
+		a.log.Warn("awslogs append failed", "group", req.Group, "stream", req.Stream, "err", err)
+		writeError(w, apierr.New(apierr.Server, "The log events could not be stored."))
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
