@@ -1,0 +1,140 @@
+package awslogs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+const group = "/ecs/awslogs-e2e"
+
+func TestAWSLogsDocker(t *testing.T) {
+	t.Parallel()
+	run(t, newEnv(t, rtDocker))
+}
+
+func TestAWSLogsProcess(t *testing.T) {
+	t.Parallel()
+	run(t, newEnv(t, rtProcess))
+}
+
+// appDef registers the test application printing 5 lines to stdout and 5
+// to stderr, then exiting, with the awslogs log driver.
+func (e *env) appDef(family string, opts map[string]string) string {
+	e.t.Helper()
+	mode, port := ecstypes.NetworkModeBridge, 8080
+	if e.rt == rtProcess {
+		mode, port = ecstypes.NetworkModeHost, freePort(e.t)
+	}
+	out, err := e.ecs.RegisterTaskDefinition(e.ctx(), &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String(family), NetworkMode: mode,
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{
+			Name: aws.String("app"), Image: aws.String(e.image), Essential: aws.Bool(true), Memory: aws.Int32(64),
+			EntryPoint: []string{e.bin},
+			Command:    []string{"--listen", fmt.Sprintf(":%d", port), "--print", "5", "--exit-after", "2s"},
+			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: opts},
+		}},
+	})
+	if err != nil {
+		e.t.Fatalf("register %s: %v", family, err)
+	}
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+}
+
+func run(t *testing.T, e *env) {
+	start := time.Now()
+	def := e.appDef("awslogs-app", map[string]string{
+		"awslogs-group": group, "awslogs-region": testRegion, "awslogs-stream-prefix": "web",
+		"awslogs-create-group": "true",
+	})
+	arn := e.runTask(def)
+	e.waitTask(arn, "STOPPED", 2*time.Minute)
+	taskID := arn[strings.LastIndex(arn, "/")+1:]
+	stream := "web/app/" + taskID
+
+	var want []string
+	for i := 1; i <= 5; i++ {
+		want = append(want, fmt.Sprintf("stdout line %d", i), fmt.Sprintf("stderr line %d", i))
+	}
+	slices.Sort(want)
+
+	// The agent flushes every second: wait for the lines.
+	var got []string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := e.cwl.GetLogEvents(e.ctx(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group),
+			LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)})
+		got = got[:0]
+		if err == nil {
+			for _, ev := range out.Events {
+				m := aws.ToString(ev.Message)
+				if strings.HasPrefix(m, "stdout line") || strings.HasPrefix(m, "stderr line") {
+					got = append(got, m)
+				}
+				ts := time.UnixMilli(aws.ToInt64(ev.Timestamp))
+				if ts.Before(start.Add(-time.Second)) || ts.After(time.Now().Add(time.Second)) {
+					t.Errorf("event %q has timestamp %s, not the runtime's", m, ts)
+				}
+			}
+		}
+		if len(got) >= len(want) || time.Now().After(deadline) {
+			if err != nil {
+				t.Fatalf("GetLogEvents %s: %v", stream, err)
+			}
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("stream %s holds %q, want %q (each once)", stream, got, want)
+	}
+
+	// FilterLogEvents over the prefix finds the stderr lines only.
+	fo, err := e.cwl.FilterLogEvents(e.ctx(), &cwl.FilterLogEventsInput{LogGroupName: aws.String(group),
+		LogStreamNamePrefix: aws.String("web/app/"), FilterPattern: aws.String(`"stderr line"`)})
+	if err != nil {
+		t.Fatalf("FilterLogEvents: %v", err)
+	}
+	var filtered []string
+	for _, ev := range fo.Events {
+		if aws.ToString(ev.LogStreamName) != stream {
+			t.Errorf("event of stream %s", aws.ToString(ev.LogStreamName))
+		}
+		filtered = append(filtered, aws.ToString(ev.Message))
+	}
+	slices.Sort(filtered)
+	if len(filtered) != 5 || filtered[0] != "stderr line 1" || filtered[4] != "stderr line 5" {
+		t.Fatalf("FilterLogEvents found %q", filtered)
+	}
+
+	// The group was created by awslogs-create-group.
+	dg, err := e.cwl.DescribeLogGroups(e.ctx(), &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(group)})
+	if err != nil || len(dg.LogGroups) != 1 {
+		t.Fatalf("DescribeLogGroups: %v %+v", err, dg)
+	}
+
+	// Without awslogs-create-group a missing group is refused: nothing is
+	// shipped (the agent logs it), the task still runs.
+	def2 := e.appDef("awslogs-nogroup", map[string]string{
+		"awslogs-group": "/ecs/missing", "awslogs-region": testRegion, "awslogs-stream-prefix": "web"})
+	arn2 := e.runTask(def2)
+	e.waitTask(arn2, "STOPPED", 2*time.Minute)
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.logs.String(), "awslogs: log events refused") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(e.logs.String(), "The specified log group does not exist.") {
+		t.Error("the agent did not log that the group does not exist")
+	}
+	if _, err := e.cwl.DescribeLogStreams(e.ctx(), &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("/ecs/missing")}); err == nil {
+		t.Error("the missing group exists")
+	}
+}
