@@ -1,13 +1,20 @@
 package agentapi
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
+	"strings"
+	"time"
 
 	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/awslogs"
 	"berth.dev/berth/internal/logstore"
+	"berth.dev/berth/internal/shape"
+	"berth.dev/berth/internal/state"
 )
 
 // LogStore is the server's CloudWatch Logs store (logstore.Store), where
@@ -16,6 +23,7 @@ type LogStore interface {
 	CreateGroup(g logstore.Group) error
 	CreateStream(group, name string) error
 	Append(group, stream string, events []logstore.Input) (int64, error)
+	Scan(group, stream string, r logstore.Range, from uint64, fn func(logstore.Event) bool) error
 }
 
 // CloudWatch Logs' name constraints.
@@ -85,4 +93,57 @@ func (a *API) awslogs(w http.ResponseWriter, r *http.Request, body []byte) {
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// awslogsSource is where a container's awslogs output is stored.
+type awslogsSource struct {
+	container, group, stream string
+}
+
+// awslogsSources lists the stores of a task's containers (one container
+// when container is set) when every one of them logs with awslogs; nil
+// otherwise (their output is read from the agent).
+func (a *API) awslogsSources(t *state.Task, container string) []awslogsSource {
+	if a.cfg.Logs == nil {
+		return nil
+	}
+	td := a.cfg.State.Snapshot().TaskDefinition(t.Family, t.Revision)
+	if td == nil || td.Def == nil {
+		return nil
+	}
+	id := deref(t.Shape.TaskArn)
+	id = id[strings.LastIndex(id, "/")+1:]
+	var out []awslogsSource
+	for _, cd := range td.Def.ContainerDefinitions {
+		name := deref(cd.Name)
+		if container != "" && name != container {
+			continue
+		}
+		lc := cd.LogConfiguration
+		if lc == nil || lc.LogDriver != shape.LogDriverAwslogs || lc.Options["awslogs-group"] == "" {
+			return nil
+		}
+		out = append(out, awslogsSource{container: name, group: lc.Options["awslogs-group"],
+			stream: awslogs.StreamName(lc.Options["awslogs-stream-prefix"], name, id)})
+	}
+	return out
+}
+
+// logsFromStore answers `berth logs` from the log store: each container's
+// stream in turn, as NDJSON agentproto.LogLine (the stream, stdout or
+// stderr, is not kept by CloudWatch Logs and is left empty).
+func (a *API) logsFromStore(w http.ResponseWriter, srcs []awslogsSource) {
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, s := range srcs {
+		err := a.cfg.Logs.Scan(s.group, s.stream, logstore.Range{}, 0, func(e logstore.Event) bool {
+			return enc.Encode(agentproto.LogLine{Time: time.UnixMilli(e.Timestamp), Container: s.container, Text: e.Message}) == nil
+		})
+		if err != nil && !errors.Is(err, logstore.ErrGroupNotFound) && !errors.Is(err, logstore.ErrStreamNotFound) {
+			a.log.Warn("read awslogs stream", "group", s.group, "stream", s.stream, "err", err)
+		}
+	}
+	_ = bw.Flush()
 }

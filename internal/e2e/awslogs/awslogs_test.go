@@ -1,6 +1,7 @@
 package awslogs
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth.dev/berth/internal/cli"
 )
 
 const group = "/ecs/awslogs-e2e"
@@ -37,8 +40,8 @@ func (e *env) appDef(family string, opts map[string]string) string {
 		Family: aws.String(family), NetworkMode: mode,
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String(e.image), Essential: aws.Bool(true), Memory: aws.Int32(64),
-			EntryPoint: []string{e.bin},
-			Command:    []string{"--listen", fmt.Sprintf(":%d", port), "--print", "5", "--exit-after", "2s"},
+			EntryPoint:       []string{e.bin},
+			Command:          []string{"--listen", fmt.Sprintf(":%d", port), "--print", "5", "--exit-after", "2s"},
 			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: opts},
 		}},
 	})
@@ -136,5 +139,30 @@ func run(t *testing.T, e *env) {
 	}
 	if _, err := e.cwl.DescribeLogStreams(e.ctx(), &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("/ecs/missing")}); err == nil {
 		t.Error("the missing group exists")
+	}
+
+	// The host is gone: `berth logs` reads the task's lines from the store.
+	e.stopAgent()
+	var stdout, stderr bytes.Buffer
+	env := map[string]string{"BERTH_ENDPOINT": e.srv.Endpoint(), "AWS_ACCESS_KEY_ID": testKeyID,
+		"AWS_SECRET_ACCESS_KEY": testSecret, "AWS_REGION": testRegion}
+	code := cli.Main(e.ctx(), []string{"logs", "--cluster", cluster, "--container", "app", taskID},
+		cli.Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }})
+	if code != 0 {
+		t.Fatalf("berth logs: exit %d: %s", code, stderr.String())
+	}
+	var printed []string
+	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if strings.HasPrefix(l, "stdout line") || strings.HasPrefix(l, "stderr line") {
+			printed = append(printed, l)
+		}
+	}
+	slices.Sort(printed)
+	if !slices.Equal(printed, want) {
+		t.Fatalf("berth logs printed %q", stdout.String())
+	}
+	out, err := e.cwl.GetLogEvents(e.ctx(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
+	if err != nil || len(out.Events) < len(want) {
+		t.Fatalf("GetLogEvents without the agent: %v, %d events", err, len(out.Events))
 	}
 }

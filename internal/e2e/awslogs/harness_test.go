@@ -82,6 +82,7 @@ type env struct {
 	agentDir   string
 	logs       *logBuffer
 	image, bin string
+	stopAgent  func() // stops the agent (its containers stay)
 
 	ecs *ecs.Client
 	cwl *cwl.Client
@@ -190,14 +191,18 @@ func (e *env) startAgent() {
 	rc, rcancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(rc) }()
-	t.Cleanup(func() {
-		rcancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("agent did not stop within 30s")
-		}
-	})
+	var once sync.Once
+	e.stopAgent = func() {
+		once.Do(func() {
+			rcancel()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("agent did not stop within 30s")
+			}
+		})
+	}
+	t.Cleanup(e.stopAgent)
 	select {
 	case <-a.Connected():
 	case err := <-done:
