@@ -46,6 +46,9 @@ func (r *runner) execute(ctx context.Context, d taskplan.Decision) {
 				if err != nil {
 					return event{kind: evAction, container: i, action: taskplan.Create, err: err}
 				}
+				if err := r.initAWSLogs(ctx, i); err != nil {
+					return event{kind: evAction, container: i, action: taskplan.Create, err: err}
+				}
 				h, err := r.a.cfg.Driver.Create(ctx, spec)
 				return event{kind: evAction, container: i, action: taskplan.Create, handle: h, err: err}
 			})

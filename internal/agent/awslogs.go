@@ -2,10 +2,12 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/awslogs"
@@ -34,7 +36,7 @@ func (c *serverClient) PutAWSLogs(ctx context.Context, req agentproto.AWSLogsReq
 	case resp.StatusCode == http.StatusNoContent:
 		return nil
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
-		return fmt.Errorf("%w: %w", awslogs.ErrPermanent, apiError(resp))
+		return awslogs.Permanent(apiError(resp))
 	default:
 		return apiError(resp)
 	}
@@ -49,14 +51,43 @@ type awslogsSink struct {
 func (s awslogsSink) Put(ctx context.Context, b awslogs.Batch) error {
 	p, ok := s.a.srv.(awslogsPutter)
 	if !ok {
-		return fmt.Errorf("%w: this agent's server connection cannot ship logs", awslogs.ErrPermanent)
+		return awslogs.Permanent(errors.New("this agent's server connection cannot ship logs"))
 	}
 	req := agentproto.AWSLogsRequest{Cluster: s.a.cfg.Cluster, ContainerInstanceArn: s.a.store.instance().ContainerInstanceArn,
 		TaskArn: s.taskArn, Group: b.Group, Stream: b.Stream, CreateGroup: b.CreateGroup, Events: make([]agentproto.AWSLogsEvent, len(b.Events))}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	for i, e := range b.Events {
 		req.Events[i] = agentproto.AWSLogsEvent{Timestamp: e.Timestamp, Message: e.Message}
 	}
 	return p.PutAWSLogs(ctx, req)
+}
+
+// initAWSLogs makes sure container i's log group (created with
+// awslogs-create-group "true") and stream exist before the container is
+// created, as ECS does: a missing group fails the container
+// ("CannotCreateContainerError: failed to initialize logging driver:
+// ResourceNotFoundException: The specified log group does not exist.").
+// A server that cannot be reached does not: shipping retries later.
+func (r *runner) initAWSLogs(ctx context.Context, i int) error {
+	def := r.task.Definition.ContainerDefinitions[i]
+	lc := def.LogConfiguration
+	if lc == nil || lc.LogDriver != shape.LogDriverAwslogs {
+		return nil
+	}
+	opts, err := awslogs.ParseOptions(lc.Options)
+	if err != nil {
+		return fmt.Errorf("failed to initialize logging driver: %w", err)
+	}
+	sink := awslogsSink{a: r.a, taskArn: r.arn}
+	err = sink.Put(ctx, awslogs.Batch{Group: opts.Group, Stream: awslogs.StreamName(opts.Prefix, deref(def.Name), taskID(r.arn)), CreateGroup: opts.CreateGroup})
+	if errors.Is(err, awslogs.ErrPermanent) {
+		return fmt.Errorf("failed to initialize logging driver: %w", err)
+	}
+	if err != nil {
+		r.log.Warn("awslogs: the log group could not be checked; shipping will retry", "container", deref(def.Name), "err", err)
+	}
+	return nil
 }
 
 // awslogsDir holds a task's shipping cursors (removed with the task).

@@ -64,23 +64,17 @@ func (a *API) awslogs(w http.ResponseWriter, r *http.Request, body []byte) {
 	for i, e := range req.Events {
 		events[i] = logstore.Input{Timestamp: e.Timestamp, Message: e.Message}
 	}
-	_, err := store.Append(req.Group, req.Stream, events)
-	if errors.Is(err, logstore.ErrStreamNotFound) || errors.Is(err, logstore.ErrGroupNotFound) {
-		if errors.Is(err, logstore.ErrGroupNotFound) {
-			if !req.CreateGroup {
-				writeError(w, apierr.Newf(apierr.ResourceNotFound, "The specified log group does not exist."))
-				return
-			}
-			if cerr := store.CreateGroup(logstore.Group{Name: req.Group, Class: "STANDARD"}); cerr != nil && !errors.Is(cerr, logstore.ErrGroupExists) {
-				writeError(w, cerr)
-				return
-			}
-		}
-		if cerr := store.CreateStream(req.Group, req.Stream); cerr != nil && !errors.Is(cerr, logstore.ErrStreamExists) {
-			writeError(w, cerr)
-			return
-		}
+	// A batch without events (the agent's check as the container is
+	// created) only makes sure that the group and the stream exist.
+	var err error
+	if len(events) > 0 {
 		_, err = store.Append(req.Group, req.Stream, events)
+	}
+	if len(events) == 0 || errors.Is(err, logstore.ErrStreamNotFound) || errors.Is(err, logstore.ErrGroupNotFound) {
+		err = a.ensureStream(req)
+		if err == nil && len(events) > 0 {
+			_, err = store.Append(req.Group, req.Stream, events)
+		}
 	}
 	switch {
 	case errors.Is(err, logstore.ErrGroupNotFound):
@@ -93,6 +87,22 @@ func (a *API) awslogs(w http.ResponseWriter, r *http.Request, body []byte) {
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// ensureStream creates the request's stream, and its group when asked
+// to (awslogs-create-group).
+func (a *API) ensureStream(req agentproto.AWSLogsRequest) error {
+	store := a.cfg.Logs
+	err := store.CreateStream(req.Group, req.Stream)
+	if errors.Is(err, logstore.ErrGroupNotFound) && req.CreateGroup {
+		if err = store.CreateGroup(logstore.Group{Name: req.Group, Class: "STANDARD"}); err == nil || errors.Is(err, logstore.ErrGroupExists) {
+			err = store.CreateStream(req.Group, req.Stream)
+		}
+	}
+	if errors.Is(err, logstore.ErrStreamExists) {
+		return nil
+	}
+	return err
 }
 
 // awslogsSource is where a container's awslogs output is stored.

@@ -48,6 +48,16 @@ type Sink interface {
 // does not exist and awslogs-create-group is not "true").
 var ErrPermanent = errors.New("permanent")
 
+// Permanent marks err as permanent (errors.Is(_, ErrPermanent)), its text
+// unchanged.
+func Permanent(err error) error { return permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string        { return e.err.Error() }
+func (e permanentError) Unwrap() error        { return e.err }
+func (e permanentError) Is(target error) bool { return target == ErrPermanent }
+
 // Position is a line of a runtime's log: its timestamp and its rank among
 // the lines with that timestamp (1 for the first). The cursor file holds the
 // position of the last line shipped.

@@ -124,18 +124,15 @@ func run(t *testing.T, e *env) {
 		t.Fatalf("DescribeLogGroups: %v %+v", err, dg)
 	}
 
-	// Without awslogs-create-group a missing group is refused: nothing is
-	// shipped (the agent logs it), the task still runs.
+	// Without awslogs-create-group a missing group fails the container
+	// as it is created, as with ECS.
 	def2 := e.appDef("awslogs-nogroup", map[string]string{
 		"awslogs-group": "/ecs/missing", "awslogs-region": testRegion, "awslogs-stream-prefix": "web"})
 	arn2 := e.runTask(def2)
-	e.waitTask(arn2, "STOPPED", 2*time.Minute)
-	deadline = time.Now().Add(10 * time.Second)
-	for !strings.Contains(e.logs.String(), "awslogs: log events refused") && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if !strings.Contains(e.logs.String(), "The specified log group does not exist.") {
-		t.Error("the agent did not log that the group does not exist")
+	stopped := e.waitTask(arn2, "STOPPED", 2*time.Minute)
+	const reason = "CannotCreateContainerError: failed to initialize logging driver: ResourceNotFoundException: The specified log group does not exist."
+	if len(stopped.Containers) != 1 || aws.ToString(stopped.Containers[0].Reason) != reason || stopped.StartedAt != nil {
+		t.Errorf("task without its log group: started %v, containers %+v", stopped.StartedAt, stopped.Containers)
 	}
 	if _, err := e.cwl.DescribeLogStreams(e.ctx(), &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("/ecs/missing")}); err == nil {
 		t.Error("the missing group exists")
