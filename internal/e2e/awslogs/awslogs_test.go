@@ -3,6 +3,7 @@ package awslogs
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -28,27 +29,47 @@ func TestAWSLogsProcess(t *testing.T) {
 	run(t, newEnv(t, rtProcess))
 }
 
+func TestAWSLogsResumeDocker(t *testing.T) {
+	t.Parallel()
+	resume(t, newEnv(t, rtDocker))
+}
+
+func TestAWSLogsResumeProcess(t *testing.T) {
+	t.Parallel()
+	resume(t, newEnv(t, rtProcess))
+}
+
 // appDef registers the test application printing 5 lines to stdout and 5
 // to stderr, then exiting, with the awslogs log driver.
 func (e *env) appDef(family string, opts map[string]string) string {
+	arn, _ := e.appDefArgs(family, opts, "--print", "5", "--exit-after", "2s")
+	return arn
+}
+
+// appDefArgs registers the test application with args and returns its ARN
+// and container port.
+func (e *env) appDefArgs(family string, opts map[string]string, args ...string) (string, int32) {
 	e.t.Helper()
-	mode, port := ecstypes.NetworkModeBridge, 8080
+	mode, port, hp := ecstypes.NetworkModeBridge, 8080, 0
 	if e.rt == rtProcess {
 		mode, port = ecstypes.NetworkModeHost, freePort(e.t)
+		hp = port
 	}
 	out, err := e.ecs.RegisterTaskDefinition(e.ctx(), &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String(family), NetworkMode: mode,
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String(e.image), Essential: aws.Bool(true), Memory: aws.Int32(64),
 			EntryPoint:       []string{e.bin},
-			Command:          []string{"--listen", fmt.Sprintf(":%d", port), "--print", "5", "--exit-after", "2s"},
+			Command:          append([]string{"--listen", fmt.Sprintf(":%d", port)}, args...),
 			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: opts},
+			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(int32(port)), HostPort: aws.Int32(int32(hp)),
+				Protocol: ecstypes.TransportProtocolTcp}},
 		}},
 	})
 	if err != nil {
 		e.t.Fatalf("register %s: %v", family, err)
 	}
-	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn), int32(port)
 }
 
 func run(t *testing.T, e *env) {
@@ -161,5 +182,84 @@ func run(t *testing.T, e *env) {
 	out, err := e.cwl.GetLogEvents(e.ctx(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
 	if err != nil || len(out.Events) < len(want) {
 		t.Fatalf("GetLogEvents without the agent: %v, %d events", err, len(out.Events))
+	}
+}
+
+// streamLines polls the stream until it holds n events that start with
+// prefix (or 30 s pass) and returns them.
+func (e *env) streamLines(stream, prefix string, n int) []string {
+	var got []string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		got = got[:0]
+		out, err := e.cwl.GetLogEvents(e.ctx(), &cwl.GetLogEventsInput{LogGroupName: aws.String(group),
+			LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)})
+		if err == nil {
+			for _, ev := range out.Events {
+				if m := aws.ToString(ev.Message); strings.HasPrefix(m, prefix) {
+					got = append(got, m)
+				}
+			}
+		}
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+	}
+}
+
+// resume restarts the agent while the task runs and writes lines: the new
+// agent ships what was written meanwhile, and nothing twice.
+func resume(t *testing.T, e *env) {
+	def, port := e.appDefArgs("awslogs-resume", map[string]string{
+		"awslogs-group": group, "awslogs-region": testRegion, "awslogs-stream-prefix": "r", "awslogs-create-group": "true"},
+		"--print", "3", "--log-requests")
+	arn := e.runTask(def)
+	task := e.waitTask(arn, "RUNNING", 2*time.Minute)
+	hp := hostPort(t, task, port)
+	stream := "r/app/" + arn[strings.LastIndex(arn, "/")+1:]
+	get := func(path string) {
+		t.Helper()
+		c := &http.Client{Timeout: 5 * time.Second}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d%s", hp, path))
+			if err == nil {
+				resp.Body.Close()
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+		}
+	}
+	get("/before-1")
+	if got := e.streamLines(stream, "stdout line", 3); len(got) != 3 {
+		t.Fatalf("before the restart: %q", got)
+	}
+	if got := e.streamLines(stream, "GET /before-1", 1); len(got) != 1 {
+		t.Fatalf("before the restart: %q", got)
+	}
+	e.stopAgent()
+	get("/while-down-1")
+	get("/while-down-2")
+	e.startAgent()
+	get("/after-1")
+	e.stopTask(arn)
+	all := e.streamLines(stream, "", 10)
+	count := map[string]int{}
+	for _, m := range all {
+		count[m]++
+	}
+	for _, m := range all {
+		if count[m] != 1 {
+			t.Errorf("%q shipped %d times", m, count[m])
+		}
+	}
+	for _, want := range []string{"stdout line 1", "stderr line 3", "GET /before-1", "GET /while-down-1", "GET /while-down-2", "GET /after-1"} {
+		found := false
+		for _, m := range all {
+			found = found || strings.HasPrefix(m, want)
+		}
+		if !found {
+			t.Errorf("%q not shipped; the stream holds %q", want, all)
+		}
 	}
 }

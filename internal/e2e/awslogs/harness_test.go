@@ -80,6 +80,7 @@ type env struct {
 	srv        *server.Server
 	dir        string // the server's data dir
 	agentDir   string
+	instanceID string
 	logs       *logBuffer
 	image, bin string
 	stopAgent  func() // stops the agent (its containers stay)
@@ -149,8 +150,12 @@ func (e *env) ctx() context.Context {
 func (e *env) startAgent() {
 	t := e.t
 	t.Helper()
-	dir := t.TempDir()
-	e.agentDir = dir
+	// A restarted agent keeps its data dir and instance ID.
+	if e.agentDir == "" {
+		e.agentDir = t.TempDir()
+		e.instanceID = fmt.Sprintf("i-%017x", rand.Uint64()&0xfffffffffffffff)[:19]
+	}
+	dir := e.agentDir
 	var drv driver.Driver
 	switch e.rt {
 	case rtDocker:
@@ -172,7 +177,7 @@ func (e *env) startAgent() {
 		}
 		drv = d
 	}
-	id := fmt.Sprintf("i-%017x", rand.Uint64()&0xfffffffffffffff)[:19]
+	id := e.instanceID
 	t.Cleanup(func() {
 		removeContainers(t, drv, id)
 		if c, ok := drv.(io.Closer); ok {
@@ -288,4 +293,18 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// hostPort is the host port of the task's container port.
+func hostPort(t *testing.T, task ecstypes.Task, port int32) int {
+	t.Helper()
+	for _, c := range task.Containers {
+		for _, nb := range c.NetworkBindings {
+			if aws.ToInt32(nb.ContainerPort) == port {
+				return int(aws.ToInt32(nb.HostPort))
+			}
+		}
+	}
+	t.Fatalf("task %s has no binding of port %d", aws.ToString(task.TaskArn), port)
+	return 0
 }
