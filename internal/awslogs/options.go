@@ -137,7 +137,9 @@ var strftime = map[byte]string{
 }
 
 // StrftimeRegexp converts a strftime format (awslogs-datetime-format) to a
-// regexp: directives become their patterns, other text is literal.
+// regexp as Docker's awslogs driver does: directives become their
+// patterns, other text is kept as regexp text (so brackets are written
+// escaped, as in AWS's example `\[%b %d, %Y %H:%M:%S\]`).
 func StrftimeRegexp(format string) string {
 	var b strings.Builder
 	for i := 0; i < len(format); i++ {
@@ -149,7 +151,7 @@ func StrftimeRegexp(format string) string {
 				continue
 			}
 		}
-		b.WriteString(regexp.QuoteMeta(string(c)))
+		b.WriteByte(c)
 	}
 	return b.String()
 }

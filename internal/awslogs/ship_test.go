@@ -165,7 +165,7 @@ func TestMultilinePattern(t *testing.T) {
 }
 
 func TestDatetimeFormat(t *testing.T) {
-	o, err := ParseOptions(map[string]string{"awslogs-group": "g", "awslogs-datetime-format": `[%Y-%m-%d %H:%M:%S]`})
+	o, err := ParseOptions(map[string]string{"awslogs-group": "g", "awslogs-datetime-format": `\[%Y-%m-%d %H:%M:%S\]`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +180,7 @@ func TestDatetimeFormat(t *testing.T) {
 		{"%H:%M:%S.%f", "12:30:00.123456", "24:00:00.123456"},
 		{"%Y-%m-%dT%H:%M:%S%z", "2026-01-02T03:04:05+0100", "2026-01-02 03:04:05+0100"},
 		{"%a %%", "Mon %", "Mon x"},
+		{`\[%b %d, %Y %H:%M:%S\]`, "[Jan 02, 2026 10:11:12] x", "Jan 02, 2026 10:11:12"},
 	} {
 		re := regexp.MustCompile("^" + StrftimeRegexp(c.format))
 		if !re.MatchString(c.match) || re.MatchString(c.miss) {
