@@ -204,7 +204,7 @@ func TestMultilineFlushWhenQuiet(t *testing.T) {
 	sink := &fakeSink{}
 	gate := make(chan struct{})
 	src := &fakeLog{lines: mkLines("START a", "b", "START c"), gate: gate}
-	s := New(Config{Options: o, Sink: sink, FlushEvery: 10 * time.Millisecond})
+	s := New(Config{Options: o, Sink: sink, FlushEvery: 50 * time.Millisecond})
 	done := make(chan error)
 	go func() { done <- s.Run(context.Background(), src) }()
 	gate <- struct{}{}
@@ -311,7 +311,9 @@ func TestSinkErrors(t *testing.T) {
 	sink.mu.Lock()
 	sink.fail = nil
 	sink.mu.Unlock()
-	time.Sleep(1500 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); len(sink.messages()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	cancel()
 	<-done
 	if got := sink.messages(); len(got) != 1 {
