@@ -46,6 +46,9 @@ func (r *runner) execute(ctx context.Context, d taskplan.Decision) {
 				if err != nil {
 					return event{kind: evAction, container: i, action: taskplan.Create, err: err}
 				}
+				if err := r.initAWSLogs(ctx, i); err != nil {
+					return event{kind: evAction, container: i, action: taskplan.Create, err: err}
+				}
 				h, err := r.a.cfg.Driver.Create(ctx, spec)
 				return event{kind: evAction, container: i, action: taskplan.Create, handle: h, err: err}
 			})
@@ -92,6 +95,7 @@ func (r *runner) async(ctx context.Context, timeout time.Duration, fn func(conte
 
 // watch waits for container i to exit.
 func (r *runner) watch(ctx context.Context, i int, h driver.Handle) {
+	r.shipLogs(i, h)
 	go func() {
 		for ctx.Err() == nil {
 			st, err := r.a.cfg.Driver.Wait(ctx, h)

@@ -31,6 +31,7 @@ type Agent struct {
 	instanceArn string
 	runners     map[string]*runner // by task ARN
 	wg          sync.WaitGroup
+	shipping    map[string]bool // containers whose awslogs output is being shipped, by runtime ID
 	// runCtx is Run's context: runners end with it (their containers go
 	// on), so Run can return.
 	runCtx context.Context

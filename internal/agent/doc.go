@@ -34,6 +34,9 @@
 //	agent-state.json  the registration: cluster and container instance ARN
 //	tasks/ID.json     one record per task that still runs or still needs
 //	                  reporting or cleaning up (savedTask)
+//	awslogs/ID/C.json the position of the last line of container C shipped
+//	                  to the server's log store (awslogs log driver:
+//	                  awslogs.go), removed with the task's clean-up
 //
 // Secret values (containerDefinitions[].secrets, fetched from the server
 // as a task starts: secrets.go) are never written here: the records hold

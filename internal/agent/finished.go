@@ -183,6 +183,9 @@ func (f *finished) cleanup(taskArn string) {
 	if err := os.RemoveAll(a.resolvDir(taskArn)); err != nil {
 		a.log.Warn("remove the task's resolv.conf files", "task", taskID(taskArn), "err", err)
 	}
+	if err := os.RemoveAll(a.awslogsDir(taskArn)); err != nil {
+		a.log.Warn("remove the task's awslogs cursors", "task", taskID(taskArn), "err", err)
+	}
 	if err := a.store.deleteTask(taskArn); err != nil {
 		a.log.Warn("forget a cleaned-up task", "task", taskID(taskArn), "err", err)
 	}

@@ -42,7 +42,8 @@ func (a *Agent) capabilities() []string {
 		"com.amazonaws.ecs.capability.ecr-auth",
 		"com.amazonaws.ecs.capability.task-iam-role",
 		"com.amazonaws.ecs.capability.task-iam-role-network-host",
-		// Logs are kept by the agent whatever the driver; see docs/runtimes.md.
+		// Logs are kept by the runtime whatever the driver (docs/runtimes.md);
+		// awslogs output is also shipped to the server's log store (awslogs.go).
 		"com.amazonaws.ecs.capability.logging-driver.json-file",
 		"com.amazonaws.ecs.capability.logging-driver.awslogs",
 		"com.amazonaws.ecs.capability.logging-driver.none",

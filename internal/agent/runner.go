@@ -230,6 +230,7 @@ func (r *runner) adoptContainer(ctx context.Context, i int, h driver.Handle) {
 		r.watch(ctx, i, h)
 	case st.Exited:
 		r.handles[i] = h
+		r.shipLogs(i, h) // what it wrote while no agent ran
 		code := st.ExitCode
 		s.Phase, s.ExitCode, s.StartedAt, s.FinishedAt = taskplan.PhaseStopped, &code, st.StartedAt, st.FinishedAt
 	default:

@@ -64,6 +64,9 @@ type Config struct {
 	// Credentials issues the temporary credentials of tasks' roles
 	// (PathCreds); nil: the endpoint answers that none are served.
 	Credentials RoleCredentialsIssuer
+	// Logs is the CloudWatch Logs store the agents ship awslogs output
+	// to (PathAWSLogs); nil: refused.
+	Logs LogStore
 }
 
 // API serves the agent endpoints.
@@ -103,7 +106,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body []byte
 	var err error
 	if r.URL.Path != agentproto.PathLogs {
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		limit := int64(1 << 20)
+		if r.URL.Path == agentproto.PathAWSLogs {
+			limit = agentproto.MaxAWSLogsBody
+		}
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			writeError(w, apierr.Clientf("The request body could not be read: %v", err))
 			return
@@ -125,6 +132,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.secrets(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathCreds:
 		a.credentials(w, r, body)
+	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathAWSLogs:
+		a.awslogs(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == agentproto.PathLogs:
 		a.upload(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == agentproto.PathCLILog:

@@ -48,6 +48,13 @@ func (a *API) logs(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	s := a.sessions[t.InstanceID]
 	a.mu.Unlock()
+	// Containers that log with awslogs are read from the log store, even
+	// after the task and its host are gone; following them reads from the
+	// agent while it is connected.
+	if srcs := a.awslogsSources(t, container); srcs != nil && (q.Get("follow") != "true" || s == nil) {
+		a.logsFromStore(w, srcs)
+		return
+	}
 	if s == nil {
 		writeError(w, apierr.Clientf("The agent of the task's container instance is not connected; its logs cannot be read now."))
 		return

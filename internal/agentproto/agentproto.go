@@ -42,6 +42,9 @@ const (
 	PathCLILog = "/berth/v1/logs"
 	PathSecret = "/agent/v1/secrets"
 	PathCreds  = "/agent/v1/credentials"
+	// PathAWSLogs takes the log events of containers whose log driver is
+	// awslogs (AWSLogsRequest).
+	PathAWSLogs = "/agent/v1/awslogs"
 )
 
 // HeartbeatInterval is how often the server writes on an idle stream.
@@ -200,3 +203,27 @@ type CredentialsResponse struct {
 	SessionToken    string    `json:"sessionToken"`
 	Expiration      time.Time `json:"expiration"`
 }
+
+// AWSLogsRequest appends a batch of a container's log events to the
+// server's CloudWatch Logs store (PathAWSLogs). The stream is created as
+// needed; the group too when CreateGroup (awslogs-create-group "true").
+// A missing group otherwise answers ResourceNotFoundException.
+type AWSLogsRequest struct {
+	Cluster              string         `json:"cluster"`
+	ContainerInstanceArn string         `json:"containerInstanceArn"`
+	TaskArn              string         `json:"taskArn"`
+	Group                string         `json:"logGroupName"`
+	Stream               string         `json:"logStreamName"`
+	CreateGroup          bool           `json:"createGroup,omitempty"`
+	Events               []AWSLogsEvent `json:"logEvents"`
+}
+
+// AWSLogsEvent is one event: epoch milliseconds and the message.
+type AWSLogsEvent struct {
+	Timestamp int64  `json:"timestamp"`
+	Message   string `json:"message"`
+}
+
+// MaxAWSLogsBody bounds an AWSLogsRequest's body (a batch of at most
+// 1 MiB of messages, JSON-escaped).
+const MaxAWSLogsBody = 8 << 20

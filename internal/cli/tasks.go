@@ -375,7 +375,7 @@ func newLogsCmd(env *Env, f *clientFlags) *cobra.Command {
 	var follow bool
 	cmd := &cobra.Command{
 		Use:   "logs TASK",
-		Short: "Print a task's container output (through the server, from its agent)",
+		Short: "Print a task's container output (awslogs containers: from the log store; others: from its agent)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

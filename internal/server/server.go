@@ -252,11 +252,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
 	params := ssmapi.New(ssmapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID,
 		State: machine, Proposer: node, Sealer: sealer, Log: cfg.Log})
+	// CloudWatch Logs: events and log groups live in this server's own
+	// log store (DATA-DIR/logs), never in the raft log (docs/logs.md).
+	logStore, err := logstore.Open(filepath.Join(dir, "logs"), logstore.Options{})
+	if err != nil {
+		node.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	logs := logsapi.New(logsapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, Store: logStore, Log: cfg.Log})
 	// Agents fetch their tasks' secrets (containerDefinitions[].secrets)
-	// through the agent API, resolved by the two APIs, and the temporary
-	// credentials of their task roles, issued by STS.
+	// through the agent API, resolved by the two APIs, get the temporary
+	// credentials of their task roles, issued by STS, and ship the output
+	// of awslogs containers to the log store.
 	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: agentAuth{auth}, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch,
-		TaskRange: cfg.TaskRange, Secrets: secrets, Parameters: params, Credentials: stsAPI})
+		TaskRange: cfg.TaskRange, Secrets: secrets, Parameters: params, Credentials: stsAPI, Logs: logStore})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
 	// Every AWS API berth serves sits on one protocol edge; a new service
@@ -280,14 +289,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// here; the server's own DNS server (DNSListen) is fed in process.
 	dnsSource := sdapi.NewSource(machine)
 	mux.Handle(dnsconfig.StreamPath, dnsapi.New(dnsapi.Config{Auth: agentAuth{auth}, Source: dnsSource, Log: cfg.Log}))
-	// CloudWatch Logs: events and log groups live in this server's own
-	// log store (DATA-DIR/logs), never in the raft log (docs/logs.md).
-	logStore, err := logstore.Open(filepath.Join(dir, "logs"), logstore.Options{})
-	if err != nil {
-		node.Close()
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	logs := logsapi.New(logsapi.Config{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID, Store: logStore, Log: cfg.Log})
 	services := []awsproto.Service{
 		api.Service(),
 		certs.Service(),
