@@ -1,15 +1,10 @@
 package userflows
 
 import (
-	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
 	"testing"
-	"time"
 
-	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/e2e/berthdev"
 )
 
@@ -59,34 +54,9 @@ func TestAWSCLIDiscovery(t *testing.T) {
 	runAWSCLIScript(t, "awscli-discovery.sh")
 }
 
-// runAWSCLIScript runs scripts/NAME with bash against a new `berth dev`
-// (Docker, unless devArgs choose another runtime) started with devArgs.
+// runAWSCLIScript runs scripts/NAME against a new `berth dev` started with
+// devArgs (berthdev.Scripts.Run).
 func runAWSCLIScript(t *testing.T, name string, devArgs ...string) {
-	if !slices.Contains(devArgs, "process") {
-		dockertest.RequireDocker(t)
-	}
-	berthdev.RequireAWSCLI(t)
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Fatalf("bash is required to run the AWS CLI script: %v", err)
-	}
-	script, err := filepath.Abs(filepath.Join(repoRoot, "scripts", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := berthdev.Start(t, berthBin, testKeyID, testSecret, devArgs...)
-	c, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(c, "bash", script)
-	cmd.Dir = repoRoot
-	cmd.Env = append(berthdev.CLIEnv(testKeyID, testSecret), "BERTH_ENDPOINT="+d.Endpoint)
-	if _, err := exec.LookPath("dig"); err == nil {
-		cmd.Env = append(cmd.Env, "BERTH_DNS="+d.DNS) // scripts that query berth's DNS do so with dig
-	}
-	out := &berthdev.LineLogger{T: t}
-	cmd.Stdout, cmd.Stderr = out, out
-	err = cmd.Run()
-	out.Flush()
-	if err != nil {
-		t.Fatalf("%s: %v\nberth output:\n%s", name, err, d.Output.String())
-	}
+	t.Helper()
+	berthdev.Scripts{Bin: berthBin, RepoRoot: repoRoot, KeyID: testKeyID, Secret: testSecret}.Run(t, name, devArgs...)
 }
