@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -61,8 +62,15 @@ func New(cfg Config) (*Agent, error) {
 		a.instanceID = hostInstanceID(cfg.DataDir)
 	}
 	a.runtimeVersion = cfg.Driver.Name()
+	var awsAPI http.Handler
+	if cfg.TaskAWSEndpoint {
+		var err error
+		if awsAPI, err = newAWSProxy(cfg.Server); err != nil {
+			return nil, fmt.Errorf("server URL %q: %w", cfg.Server, err)
+		}
+	}
 	a.endpoint = taskhttp.New(taskhttp.Config{Key: endpointKey(cfg.SecretAccessKey, a.instanceID),
-		Credentials: taskCredentials{a}, Log: a.log.With("component", "taskendpoint")})
+		Credentials: taskCredentials{a}, AWS: awsAPI, Log: a.log.With("component", "taskendpoint")})
 	return a, nil
 }
 

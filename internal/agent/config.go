@@ -71,6 +71,13 @@ type Config struct {
 	// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI for tasks with a task role).
 	TaskEndpoint bool
 
+	// TaskAWSEndpoint, with TaskEndpoint, makes the task endpoint pass the
+	// AWS API calls tasks send to it (requests for /) on to the server, and
+	// gives containers AWS_ENDPOINT_URL=http://169.254.170.2 unless their
+	// definition sets it, so that the AWS SDKs and CLI in a task call berth
+	// with no configuration, from every network mode.
+	TaskAWSEndpoint bool
+
 	Log *slog.Logger
 }
 

@@ -103,8 +103,10 @@ func containerNames(t agentproto.Task) []string {
 // endpointEnv is the environment that points container name of t at the
 // task endpoint, as ECS's agent sets it (the task definition's own
 // values win): the metadata URIs, the credentials' relative URI when the
-// task has a task role, and the region (ECS sets AWS_REGION and
-// AWS_DEFAULT_REGION on Fargate; berth always does).
+// task has a task role, the region (ECS sets AWS_REGION and
+// AWS_DEFAULT_REGION on Fargate; berth always does), and with
+// TaskAWSEndpoint the AWS endpoint URL (a berth addition: the task
+// endpoint passes AWS API calls to the server).
 func (a *Agent) endpointEnv(t *agentproto.Task, name string) [][2]string {
 	var out [][2]string
 	if a.cfg.Region != "" {
@@ -119,6 +121,9 @@ func (a *Agent) endpointEnv(t *agentproto.Task, name string) [][2]string {
 		[2]string{"ECS_CONTAINER_METADATA_URI", base + "/v3/" + id})
 	if hasTaskRole(*t) {
 		out = append(out, [2]string{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", a.endpoint.CredentialsPath(t.TaskArn)})
+	}
+	if a.cfg.TaskAWSEndpoint {
+		out = append(out, [2]string{"AWS_ENDPOINT_URL", base})
 	}
 	return out
 }

@@ -61,6 +61,11 @@ type Config struct {
 	// AuthorizeSecrets, when set, decides whether a task's execution role
 	// may read its secrets (IAM is not enforced yet: unset).
 	AuthorizeSecrets SecretsAuthorizer
+	// ExecutionRoles, when set, checks that ECS tasks may assume the
+	// execution role secrets are fetched with; a task without one, or with
+	// one that does not exist or trust ecs-tasks.amazonaws.com, gets no
+	// secrets (it stops with ResourceInitializationError).
+	ExecutionRoles RoleChecker
 	// Credentials issues the temporary credentials of tasks' roles
 	// (PathCreds); nil: the endpoint answers that none are served.
 	Credentials RoleCredentialsIssuer

@@ -41,6 +41,12 @@ type SecretsRequest struct {
 // this is where they will be.
 type SecretsAuthorizer func(ctx context.Context, req SecretsRequest) error
 
+// RoleChecker says whether ECS tasks may assume a role (stsapi's
+// CheckTaskRole).
+type RoleChecker interface {
+	CheckTaskRole(roleARNOrName string) error
+}
+
 type executionRoleKey struct{}
 
 // ExecutionRole is the execution role of the task whose secrets are being
@@ -117,6 +123,11 @@ func (a *API) secrets(w http.ResponseWriter, r *http.Request, body []byte) {
 			refs = append(refs, deref(s.ValueFrom))
 		}
 	}
+	if err := a.checkExecutionRole(role, refs); err != nil {
+		a.log.Info("task secrets not resolved", "task", req.TaskArn, "executionRole", role, "reason", err.Error())
+		writeError(w, err)
+		return
+	}
 	if a.cfg.AuthorizeSecrets != nil {
 		if err := a.cfg.AuthorizeSecrets(ctx, SecretsRequest{TaskArn: req.TaskArn, ExecutionRole: role, ValueFrom: refs}); err != nil {
 			writeError(w, err)
@@ -138,6 +149,27 @@ func (a *API) secrets(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(b)
+}
+
+// checkExecutionRole refuses secrets to a task whose execution role ECS
+// tasks cannot assume, with the stoppedReason the task gets.
+func (a *API) checkExecutionRole(role string, refs []string) error {
+	if a.cfg.ExecutionRoles == nil || len(refs) == 0 {
+		return nil
+	}
+	if role == "" {
+		return secretsFailure(secretsReasonPrefix + "the task definition has no executionRoleArn: secrets are fetched with the task execution role.")
+	}
+	if err := a.cfg.ExecutionRoles.CheckTaskRole(role); err != nil {
+		return secretsFailure(secretsReasonPrefix + "unable to get the credentials of the execution role: " + unassumableRole(role))
+	}
+	return nil
+}
+
+// unassumableRole is ECS's message for a task role or execution role that
+// ECS tasks cannot assume.
+func unassumableRole(role string) string {
+	return fmt.Sprintf("ECS was unable to assume the role '%s' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
 }
 
 // resolveSecrets resolves every secret of def's containers. The first

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -246,5 +247,47 @@ func TestSecretsAuthorizerHook(t *testing.T) {
 	}
 	if seen.ExecutionRole != "arn:aws:iam::123456789012:role/exec" || len(seen.ValueFrom) != 4 || seen.TaskArn != taskArn("t1") {
 		t.Fatalf("the authorizer saw %+v", seen)
+	}
+}
+
+// fakeRoles lets ECS tasks assume the roles it lists.
+type fakeRoles map[string]bool
+
+func (f fakeRoles) CheckTaskRole(role string) error {
+	if !f[role] {
+		return errors.New("AccessDenied: Not authorized to perform sts:AssumeRole")
+	}
+	return nil
+}
+
+// TestSecretsNeedAnAssumableExecutionRole checks that, with role checks
+// on, a task gets its secrets only when ECS tasks can assume its execution
+// role, and otherwise fails with a ResourceInitializationError reason.
+func TestSecretsNeedAnAssumableExecutionRole(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		roles fakeRoles
+		task  string
+		code  int
+		want  string
+	}{
+		{"assumable", fakeRoles{"arn:aws:iam::123456789012:role/exec": true}, "t1", http.StatusOK, ""},
+		{"not assumable", fakeRoles{}, "t1", http.StatusBadRequest,
+			"ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to get the credentials of the execution role: ECS was unable to assume the role 'arn:aws:iam::123456789012:role/exec' that was provided for this task."},
+		{"no execution role", fakeRoles{}, "t4", http.StatusBadRequest,
+			"execution resource retrieval failed: the task definition has no executionRoleArn"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.api.cfg.ExecutionRoles = c.roles
+			code, body := h.fetch(t, "i1", c.task)
+			if code != c.code || !strings.Contains(string(body), c.want) {
+				t.Fatalf("status %d %s, want %d with %q", code, body, c.code, c.want)
+			}
+			if c.code != http.StatusOK && !strings.Contains(string(body), agentproto.SecretsFailureType) {
+				t.Fatalf("error type: %s", body)
+			}
+			h.noValuesLogged(t)
+		})
 	}
 }

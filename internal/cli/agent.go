@@ -32,6 +32,7 @@ type agentFlags struct {
 	taskNetwork, hostAddress, taskBridge                                        string
 	subnets                                                                     []string
 	taskDNS, dnsForward                                                         string
+	taskAWSEndpoint                                                             bool
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
@@ -45,6 +46,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withServer bool) {
 		fl.StringVar(&f.dnsForward, "dns-forward", "", "where the tasks' DNS server forwards names outside berth's: addresses or host:port, comma separated, or none (default: the host's resolv.conf)")
 	}
 	fl.StringVar(&f.taskDNS, "task-dns", "auto", "serve berth's DNS to tasks at "+taskendpoint.IP+":53 and make it their nameserver unless a task definition sets dnsServers, and the task role credentials and metadata endpoint at "+taskendpoint.IP+":80: on, off, or auto (on when run as root on Linux)")
+	fl.BoolVar(&f.taskAWSEndpoint, "task-aws-endpoint", true, "with the task endpoint, pass the AWS API calls tasks send to http://"+taskendpoint.IP+" on to the server and set AWS_ENDPOINT_URL to it in containers whose definition does not, so the AWS SDKs and CLI in tasks call berth")
 	fl.StringVar(&f.runtime, "runtime", "", "container runtime: docker or process (default: docker when an engine answers, else process)")
 	fl.StringArrayVar(&f.attributes, "attribute", nil, "custom attribute name=value (repeatable)")
 	fl.StringVar(&f.az, "availability-zone", "", "ecs.availability-zone attribute (default REGIONa)")
@@ -196,6 +198,7 @@ func newAgentCmd(env *Env) *cobra.Command {
 				return &exitError{code: 2, msg: err.Error()}
 			}
 			cfg.TaskDNS, cfg.TaskEndpoint = tdns.addr, tdns.endpoint()
+			cfg.TaskAWSEndpoint = cfg.TaskEndpoint && f.taskAWSEndpoint
 			a, err := agent.New(cfg)
 			if err != nil {
 				tdns.Close()

@@ -145,6 +145,7 @@ func runServer(cmd *cobra.Command, env *Env, f serverFlags, af *agentFlags) erro
 	}
 	defer tdns.Close()
 	acfg.TaskDNS, acfg.TaskEndpoint = tdns.addr, tdns.endpoint()
+	acfg.TaskAWSEndpoint = acfg.TaskEndpoint && af.taskAWSEndpoint
 	ag, err := agent.New(acfg)
 	if err != nil {
 		srv.Close()

@@ -20,7 +20,7 @@ func TestPlacement_AttributeFailureNamesTheAttribute(t *testing.T) {
 	instance := aws.ToString(inst.ContainerInstanceArn)
 	e.holdStream(t, "caps", instance)
 	td := minimalTaskDef("needs-role")
-	td.TaskRoleArn = aws.String("arn:aws:iam::" + testAccount + ":role/app")
+	td.TaskRoleArn = aws.String(e.createRole(t, "app", ecsTasksTrust))
 	reg, err := e.ecs.RegisterTaskDefinition(c, td)
 	if err != nil {
 		t.Fatal(err)

@@ -59,6 +59,15 @@ type Config struct {
 	// network); an invalid range is the server's to refuse at start.
 	TaskRange      string
 	TaskSubnetBits int
+	// Roles checks the task and execution roles of the tasks RunTask and
+	// StartTask launch; nil checks none.
+	Roles RoleChecker
+}
+
+// RoleChecker says whether ECS tasks may assume a role (stsapi's
+// CheckTaskRole): it exists and trusts ecs-tasks.amazonaws.com.
+type RoleChecker interface {
+	CheckTaskRole(roleARNOrName string) error
 }
 
 // API is the ECS HTTP handler.

@@ -95,6 +95,9 @@ func (a *API) commonRunParams(snap *state.Snapshot, clusterIn, taskDefIn, group,
 	if err := validateOverrides(td.Def, overrides); err != nil {
 		return nil, err
 	}
+	if err := a.checkRoles(td.Def, overrides); err != nil {
+		return nil, err
+	}
 	p.overrides = overrides
 	if err := validateTags(tags); err != nil {
 		return nil, err
@@ -416,3 +419,31 @@ func placementRand(requestID string) *rand.Rand {
 // (no execute-command session agent), so a task or service that asks for it
 // would be stored and reported as exec-enabled while nobody could exec.
 var errExecUnsupported = apierr.Newf(apierr.UnsupportedFeature, "berth does not support ECS Exec yet: enableExecuteCommand must be false.")
+
+// checkRoles refuses a launch whose task or execution role (the
+// definition's, or the override's) ECS tasks cannot assume, with ECS's
+// message.
+func (a *API) checkRoles(def *shape.TaskDefinition, ov *shape.TaskOverride) error {
+	if a.cfg.Roles == nil {
+		return nil
+	}
+	task, exec := deref(def.TaskRoleArn), deref(def.ExecutionRoleArn)
+	if ov != nil {
+		if r := deref(ov.TaskRoleArn); r != "" {
+			task = r
+		}
+		if r := deref(ov.ExecutionRoleArn); r != "" {
+			exec = r
+		}
+	}
+	for _, role := range []string{task, exec} {
+		if role == "" {
+			continue
+		}
+		if err := a.cfg.Roles.CheckTaskRole(role); err != nil {
+			a.log.Info("launch refused: a role cannot be assumed by tasks", "role", role, "reason", err.Error())
+			return apierr.Clientf("ECS was unable to assume the role '%s' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
+		}
+	}
+	return nil
+}

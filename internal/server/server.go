@@ -221,8 +221,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
+	// IAM roles and the temporary credentials STS issues live in the
+	// replicated state (the credentials' secrets sealed, see package stsapi).
+	roles := iamapi.New(iamapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, State: machine, Proposer: node})
+	stsAPI := stsapi.New(stsapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, Roles: roles,
+		State: machine, Proposer: node, Sealer: sealer, Now: cfg.CredentialsClock})
 	api := ecsapi.New(ecsapi.Config{
 		TaskRange: cfg.TaskRange, TaskSubnetBits: cfg.TaskSubnetBits,
+		// RunTask and StartTask refuse roles tasks cannot assume.
+		Roles:    stsAPI,
 		Namer:    namer,
 		State:    machine,
 		Proposer: node,
@@ -239,11 +246,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	auth := newAuthenticator(creds, namer.Root(), cfg.Region, time.Now)
-	// IAM roles and the temporary credentials STS issues live in the
-	// replicated state (the credentials' secrets sealed, see package stsapi).
-	roles := iamapi.New(iamapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, State: machine, Proposer: node})
-	stsAPI := stsapi.New(stsapi.Config{Partition: cfg.Partition, Account: cfg.AccountID, Roles: roles,
-		State: machine, Proposer: node, Sealer: sealer, Now: cfg.CredentialsClock})
 	auth.sessions = stsAPI
 	// Stream sessions of this process start with its epoch: a leader keeps
 	// them when it resets the sessions of earlier processes.
@@ -265,7 +267,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// credentials of their task roles, issued by STS, and ship the output
 	// of awslogs containers to the log store.
 	agents := agentapi.New(agentapi.Config{Namer: namer, Auth: agentAuth{auth}, State: machine, Proposer: node, Log: cfg.Log, SessionPrefix: epoch,
-		TaskRange: cfg.TaskRange, Secrets: secrets, Parameters: params, Credentials: stsAPI, Logs: logStore})
+		TaskRange: cfg.TaskRange, Secrets: secrets, Parameters: params, ExecutionRoles: stsAPI, Credentials: stsAPI, Logs: logStore})
 	mux.Handle("/agent/v1/", agents)
 	mux.Handle("/berth/v1/", agents)
 	// Every AWS API berth serves sits on one protocol edge; a new service

@@ -308,17 +308,9 @@ func checkSessionName(s string) error {
 // name. A zero duration is DefaultDuration; it must be between
 // MinDuration and the role's maximum session duration.
 func (a *API) IssueRoleCredentials(ctx context.Context, roleARN, sessionName string, duration time.Duration) (Credentials, error) {
-	var r *state.IAMRole
-	if !strings.HasPrefix(roleARN, "arn:") {
-		r = a.cfg.Roles.Role(roleARN)
-		if r == nil {
-			return Credentials{}, apierr.Newf(CodeAccessDenied, "Not authorized to perform sts:AssumeRole on %s", roleARN)
-		}
-	} else {
-		var err error
-		if r, err = a.roleByARN(roleARN); err != nil {
-			return Credentials{}, err
-		}
+	r, err := a.taskRole(roleARN)
+	if err != nil {
+		return Credentials{}, err
 	}
 	if err := checkSessionName(sessionName); err != nil {
 		return Credentials{}, err
@@ -329,10 +321,37 @@ func (a *API) IssueRoleCredentials(ctx context.Context, roleARN, sessionName str
 	if duration < MinDuration || duration > maxDuration(r) {
 		return Credentials{}, apierr.Newf(CodeValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	if !trusts(r, policy.Caller{Account: a.cfg.Account, Service: TaskServicePrincipal}) {
-		return Credentials{}, apierr.Newf(CodeAccessDenied, "The role %s does not trust %s to assume it (its trust policy has no Allow for the service principal).", r.ARN, TaskServicePrincipal)
-	}
 	return a.issue(ctx, "", r, sessionName, duration, "", nil)
+}
+
+// CheckTaskRole answers nil when ECS tasks may assume roleARN (a role ARN
+// or name): the role exists and its trust policy allows the ECS task
+// service principal to sts:AssumeRole. It issues nothing; the error is
+// IssueRoleCredentials' for the same role.
+func (a *API) CheckTaskRole(roleARN string) error {
+	_, err := a.taskRole(roleARN)
+	return err
+}
+
+// taskRole is the role roleARN (or name) names when it trusts the ECS
+// task service principal.
+func (a *API) taskRole(roleARN string) (*state.IAMRole, error) {
+	var r *state.IAMRole
+	if !strings.HasPrefix(roleARN, "arn:") {
+		r = a.cfg.Roles.Role(roleARN)
+		if r == nil {
+			return nil, apierr.Newf(CodeAccessDenied, "Not authorized to perform sts:AssumeRole on %s", roleARN)
+		}
+	} else {
+		var err error
+		if r, err = a.roleByARN(roleARN); err != nil {
+			return nil, err
+		}
+	}
+	if !trusts(r, policy.Caller{Account: a.cfg.Account, Service: TaskServicePrincipal}) {
+		return nil, apierr.Newf(CodeAccessDenied, "The role %s does not trust %s to assume it (its trust policy has no Allow for the service principal).", r.ARN, TaskServicePrincipal)
+	}
+	return r, nil
 }
 
 // statuses maps STS wire codes to HTTP statuses (from the model).

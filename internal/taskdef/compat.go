@@ -124,6 +124,10 @@ func (b *builder) fargateContainerProblem(c *shape.ContainerDefinition) *apierr.
 		if l.LogDriver == shape.LogDriverAwslogs && deref(b.td.ExecutionRoleArn) == "" {
 			return clientf("Fargate requires task definition to have execution role ARN to support log driver awslogs.")
 		}
+		if l.LogDriver == shape.LogDriverAwslogs && l.Options["awslogs-stream-prefix"] == "" {
+			// On Fargate there is no container ID to name the stream after.
+			return clientf("Fargate requires log configuration options to include awslogs-stream-prefix to support log driver awslogs.")
+		}
 	}
 	for _, r := range c.ResourceRequirements {
 		if r.Type == shape.ResourceTypeGpu {

@@ -34,6 +34,14 @@ func (b *builder) checkTaskOptions() *apierr.Error {
 			return clientf("proxyConfiguration.containerName '%s' does not name a container of the task definition.", name)
 		}
 	}
+	if deref(td.ExecutionRoleArn) == "" {
+		for _, c := range td.ContainerDefinitions {
+			if len(c.Secrets) > 0 {
+				// The agent fetches secrets with the execution role.
+				return clientf("When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.")
+			}
+		}
+	}
 	for _, a := range td.InferenceAccelerators {
 		if deref(a.DeviceName) == "" || deref(a.DeviceType) == "" {
 			return clientf("inferenceAccelerators need a deviceName and a deviceType.")

@@ -69,6 +69,10 @@ type Config struct {
 	Key         []byte
 	Credentials CredentialsSource
 	Stats       StatsSource // nil: stats are empty objects
+	// AWS, when set, serves the AWS API calls tasks send to the endpoint
+	// (any request for /: the AWS JSON and Query protocols post there);
+	// nil: they are answered 404.
+	AWS http.Handler
 	// RefreshBefore: default DefaultRefreshBefore.
 	RefreshBefore time.Duration
 	Now           func() time.Time
@@ -199,6 +203,10 @@ func (s *Server) RemoveTask(taskArn string) {
 
 // ServeHTTP routes the endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/" && s.cfg.AWS != nil {
+		s.cfg.AWS.ServeHTTP(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Only GET is served.")
 		return

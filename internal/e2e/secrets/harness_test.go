@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -77,6 +78,9 @@ func (l *logBuffer) String() string {
 func (l *logBuffer) logger(side string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug})).With("side", side)
 }
+
+// ecsTasksTrust lets ECS tasks assume a role.
+const ecsTasksTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
 // env is a server, its clients, and one agent of a runtime.
 type env struct {
@@ -140,6 +144,12 @@ func newEnv(t *testing.T, rt string) *env {
 	e.sm = sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
 	e.ssm = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
 	if _, err := e.ecs.CreateCluster(e.ctx(), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	// The execution role the agent fetches the secrets with.
+	roles := iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
+	if _, err := roles.CreateRole(e.ctx(), &iam.CreateRoleInput{RoleName: aws.String("ecsTaskExecutionRole"),
+		AssumeRolePolicyDocument: aws.String(ecsTasksTrust)}); err != nil {
 		t.Fatal(err)
 	}
 	e.startAgent()
