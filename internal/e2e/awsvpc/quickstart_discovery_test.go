@@ -1,23 +1,13 @@
 package awsvpc
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/client"
-
-	"berth.dev/berth/internal/dockertest"
-	"berth.dev/berth/internal/driver"
 )
 
 // TestQuickstart_READMEDiscovery follows the README's service discovery
@@ -28,87 +18,14 @@ import (
 // through its task DNS (GET /fetch?url=http://api.internal:8080/), and a
 // second deploy that creates nothing in Cloud Map.
 func TestQuickstart_READMEDiscovery(t *testing.T) {
-	cli := dockertest.RequireDocker(t)
-	const awsBin = "/usr/bin/aws"
-	if _, err := os.Stat(awsBin); err != nil {
-		if os.Getenv("BERTH_REQUIRE_AWSCLI") == "1" {
-			t.Fatalf("%s not found (BERTH_REQUIRE_AWSCLI=1)", awsBin)
-		}
-		t.Skipf("%s not found", awsBin)
-	}
-	_, here, _, _ := runtime.Caller(0)
-	repoRoot := filepath.Join(filepath.Dir(here), "..", "..", "..")
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range []string{
+	d := startDevNS(t, 6*time.Minute)
+	d.readme("service discovery",
 		"./berth deploy -f examples/discovery/api-service.yaml",
 		"./berth deploy -f examples/discovery/web-service.yaml",
 		"curl 'http://WEB_IP:8080/fetch?url=http://api.internal:8080/'",
 		"dig @127.0.0.1 -p 8053 api.internal",
-	} {
-		if !strings.Contains(string(readme), line) {
-			t.Fatalf("the README's service discovery quickstart no longer says %q", line)
-		}
-	}
-
-	seg := newSegment(t)
-	ns, _ := seg.host(1)
-	dir := t.TempDir()
-	account := fmt.Sprintf("%012d", time.Now().UnixNano()%1e12)
-	// Task DNS on (the test's namespace has its own 169.254.170.2), berth's
-	// DNS on a free port, nothing forwarded.
-	dev := start(t, "berth dev", ns, "dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0",
-		"--runtime", "docker", "--account-id", account, "--dns-listen", "127.0.0.1:0", "--dns-forward", "none", "--task-dns", "on")
-	t.Cleanup(func() { // the test's tasks and pause containers
-		ctx := context.Background()
-		list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true,
-			Filters: make(client.Filters).Add("label", driver.LabelCluster+"=arn:aws:ecs:us-east-1:"+account+":cluster/default")})
-		if err == nil {
-			for _, ct := range list.Items {
-				cli.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true})
-			}
-		}
-	})
-	deadline := time.Now().Add(3 * time.Minute)
-	for !strings.Contains(dev.out.String(), "Use it with the AWS CLI") {
-		select {
-		case <-dev.done:
-			t.Fatalf("berth dev exited:\n%s", dev.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("berth dev printed no banner:\n%s", dev.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	m := regexp.MustCompile(`endpoint\s+(http://\S+)`).FindStringSubmatch(dev.out.String())
-	d := regexp.MustCompile(`(?m)^\s+dns\s+(\S+):(\d+)\s`).FindStringSubmatch(dev.out.String())
-	if m == nil || d == nil {
-		t.Fatalf("no endpoint or DNS address in the banner:\n%s", dev.out.String())
-	}
-	endpoint := m[1]
-
-	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
-	defer cancel()
-	env := append(cleanEnv(os.Environ()), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret,
-		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
-	run := func(name string, args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, "nsenter", append([]string{"--net=/var/run/netns/" + ns, name}, args...)...)
-		cmd.Dir = repoRoot
-		cmd.Env = env
-		b, err := cmd.CombinedOutput()
-		return string(b), err
-	}
-	must := func(name string, args ...string) string {
-		t.Helper()
-		out, err := run(name, args...)
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s\nberth dev:\n%s", name, strings.Join(args, " "), err, out, tail(dev.out.String(), 6000))
-		}
-		return out
-	}
+	)
+	endpoint, dev, run, must := d.endpoint, d.dev, d.run, d.must
 	deploy := func(manifest string) string {
 		t.Helper()
 		return must(berthBin, "--endpoint", endpoint, "deploy", "-f", manifest, "--timeout", "4m")
@@ -148,7 +65,7 @@ func TestQuickstart_READMEDiscovery(t *testing.T) {
 	// berth's DNS answers api.internal with api's addresses (both tasks are
 	// healthy: the deployment completed).
 	if _, err := exec.LookPath("dig"); err == nil {
-		got := strings.Fields(must("dig", "@"+d[1], "-p", d[2], "+short", "+time=2", "+tries=1", "api.internal"))
+		got := strings.Fields(must("dig", "@"+d.dnsHost, "-p", d.dnsPort, "+short", "+time=2", "+tries=1", "api.internal"))
 		slices.Sort(got)
 		if !slices.Equal(got, apiIPs) {
 			t.Errorf("dig api.internal: %v, want %v", got, apiIPs)
@@ -159,7 +76,10 @@ func TestQuickstart_READMEDiscovery(t *testing.T) {
 
 	// web reaches api by its name: the answer is one of api's tasks.
 	url := "http://" + webIPs[0] + ":8080/fetch?url=http://api.internal:8080/"
-	var page string
+	var (
+		page string
+		err  error
+	)
 	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
 		page, err = run("curl", "-fsS", "--max-time", "6", url)
 		if err == nil && strings.Contains(page, "demo-app") {
