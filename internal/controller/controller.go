@@ -43,6 +43,16 @@ type Config struct {
 	// for service tasks (nil: every target is still in its initial
 	// checks).
 	TargetHealth TargetHealth
+	// Roles checks the task and execution roles of the tasks services
+	// launch (nil: none are checked); a role ECS tasks cannot assume fails
+	// the launch with ECS's event.
+	Roles RoleChecker
+}
+
+// RoleChecker says whether ECS tasks may assume a role (stsapi's
+// CheckTaskRole).
+type RoleChecker interface {
+	CheckTaskRole(roleARNOrName string) error
 }
 
 // TargetHealth is what the load-balancer nodes report of targets.

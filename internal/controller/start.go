@@ -62,6 +62,10 @@ func (b *starts) plan(r *round, st deploy.Start) {
 		fail("TaskDefinition not found.", "")
 		return
 	}
+	if msg := b.roleProblem(td.Def); msg != "" {
+		fail(msg, "")
+		return
+	}
 	reserved := fsm.Reservation(td.Def, nil)
 	req := scheduler.Request{
 		Count: st.Count, Task: fsm.SchedulerTask(reserved, fsm.TaskENIs(td.Def)), Group: fsm.ServiceGroup(svc.Name),
@@ -99,7 +103,7 @@ func (b *starts) plan(r *round, st deploy.Start) {
 		b.views[svc.Cluster] = instances
 	}
 	if len(instances) == 0 {
-		fail(scheduler.NoContainerInstancesMessage, "")
+		fail("", "") // no container instances
 		return
 	}
 	plan := scheduler.Place(instances, req, s.rng)
@@ -236,4 +240,21 @@ func (b *starts) placementRule(svc *state.Service, td *state.TaskDefinition) (*s
 		}
 	}
 	return fsm.PlacementRuleConstraint(b.snap.Cluster(svc.Cluster), subnets, fsm.ServiceProviders(svc.Shape) != nil)
+}
+
+// roleProblem is ECS's reason for not launching a task of def whose task
+// or execution role ECS tasks cannot assume, "" when both can be.
+func (b *starts) roleProblem(def *shape.TaskDefinition) string {
+	if b.s.cfg.Roles == nil {
+		return ""
+	}
+	for _, role := range []string{deref(def.TaskRoleArn), deref(def.ExecutionRoleArn)} {
+		if role == "" {
+			continue
+		}
+		if err := b.s.cfg.Roles.CheckTaskRole(role); err != nil {
+			return "ECS was unable to assume the role '" + role + "' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
+		}
+	}
+	return ""
 }

@@ -120,12 +120,20 @@ func taskList(ids []string) string {
 	return strings.Join(parts, " ")
 }
 
-// placementMessage is the event for a placement failure.
+// noInstances is the scheduler's reason when the cluster has no container
+// instances (as older rounds recorded it).
+const noInstances = "No Container Instances were found in your cluster."
+
+// placementMessage is the event for a placement failure, or for a failure
+// to launch before placement (a Reason without an instance).
 func placementMessage(svc string, f *PlacementFailure) string {
 	const head = ") was unable to place a task because no container instance met all of its requirements."
 	const tail = " For more information, see the Troubleshooting section of the Amazon ECS Developer Guide."
 	if f.InstanceID == "" {
-		return "(service " + svc + head + " Reason: No Container Instances were found in your cluster." + tail
+		if f.Reason != "" && f.Reason != noInstances {
+			return "(service " + svc + ") failed to launch a task with (error " + f.Reason + ")."
+		}
+		return "(service " + svc + head + " Reason: " + noInstances + tail
 	}
 	var why string
 	switch f.Reason {

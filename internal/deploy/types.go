@@ -197,7 +197,9 @@ type PlacementFailure struct {
 	// Reason is the scheduler's reason for the closest matching instance
 	// (RESOURCE:MEMORY, RESOURCE:CPU, RESOURCE:PORTS, ATTRIBUTE, AGENT,
 	// a constraint's message, ...). Empty with an empty InstanceID: the
-	// cluster has no container instances.
+	// cluster has no container instances; with an empty InstanceID and a
+	// reason: the task could not be launched at all (its task definition
+	// is gone, a role cannot be assumed), and Reason is ECS's error.
 	Reason string
 	// InstanceID is the closest matching container instance (the shell
 	// picks one of the scheduler's failures; berth takes the first).

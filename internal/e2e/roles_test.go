@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -102,4 +104,54 @@ func TestRunTask_RolesMustBeAssumable(t *testing.T) {
 			t.Fatalf("run task with assumable roles: failures %+v, want one ATTRIBUTE failure", out.Failures)
 		}
 	}
+}
+
+// TestService_RolesMustBeAssumable checks that a service whose tasks'
+// role ECS tasks cannot assume launches none and says why in an event, as
+// ECS does, and launches once the role exists (the next attempt comes
+// after the reconciler's placement retry, a minute: it runs in parallel).
+func TestService_RolesMustBeAssumable(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := ctx(t)
+	e.createCluster("svcroles")
+	inst := e.registerInstance("svcroles", "i-svcroles", "us-east-1a", "t3.small")
+	e.holdStream(t, "svcroles", aws.ToString(inst.ContainerInstanceArn))
+	role := "arn:aws:iam::" + testAccount + ":role/late"
+	td := minimalTaskDef("svcroles")
+	td.TaskRoleArn = aws.String(role)
+	reg, err := e.ecs.RegisterTaskDefinition(c, td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ecs.CreateService(c, &ecs.CreateServiceInput{Cluster: aws.String("svcroles"), ServiceName: aws.String("web"),
+		TaskDefinition: reg.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	event := func(prefix string, within time.Duration) types.Service {
+		t.Helper()
+		var svc types.Service
+		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			out, err := e.ecs.DescribeServices(ctx(t), &ecs.DescribeServicesInput{Cluster: aws.String("svcroles"), Services: []string{"web"}})
+			if err != nil || len(out.Services) != 1 {
+				t.Fatalf("describe service: %v", err)
+			}
+			svc = out.Services[0]
+			for _, ev := range svc.Events {
+				if strings.HasPrefix(aws.ToString(ev.Message), prefix) {
+					return svc
+				}
+			}
+		}
+		t.Fatalf("no event %q in %d events", prefix, len(svc.Events))
+		return svc
+	}
+	svc := event("(service web) failed to launch a task with (error ECS was unable to assume the role '" + role + "' that was provided for this task.", 30*time.Second)
+	if svc.RunningCount != 0 || svc.PendingCount != 0 {
+		t.Fatalf("a task was launched: running %d pending %d", svc.RunningCount, svc.PendingCount)
+	}
+	e.createRole(t, "late", ecsTasksTrust)
+	// Now the launch reaches placement (the hand-registered instance lacks
+	// the task-iam-role capability).
+	event("(service web) was unable to place a task because no container instance met all of its requirements.", 2*time.Minute)
 }

@@ -358,7 +358,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.GCInterval == 0 {
 		cfg.GCInterval = DefaultGCInterval
 	}
-	reconciler := controller.NewServices(controller.Config{State: machine, Proposer: node, Log: cfg.Log,
+	reconciler := controller.NewServices(controller.Config{State: machine, Proposer: node, Log: cfg.Log, Roles: stsAPI,
 		Deploy: cfg.Deploy, NewTaskID: ecsapi.NewID, NewUUID: ecsapi.NewUUID, Metrics: reg, TargetHealth: lbNodes.Health()})
 	s.loops.Add(1)
 	go func() {
