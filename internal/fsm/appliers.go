@@ -100,6 +100,9 @@ var appliers = map[wire.Type]applier{
 	wire.TypeUpdateIAMRole:       handle(applyUpdateIAMRole),
 	wire.TypeDeleteIAMRole:       handle(applyDeleteIAMRole),
 	wire.TypeIssueSTSCredentials: handle(applyIssueSTSCredentials),
+	wire.TypeCreateIAMPolicy:     handle(applyCreateIAMPolicy),
+	wire.TypeUpdateIAMPolicy:     handle(applyUpdateIAMPolicy),
+	wire.TypeDeleteIAMPolicy:     handle(applyDeleteIAMPolicy),
 }
 
 // applier decodes the known versions of one command type and applies it.

@@ -77,6 +77,7 @@ var typeNames = map[Type]string{
 	// IAM
 	TypeCreateIAMRole: "CreateIAMRole", TypeUpdateIAMRole: "UpdateIAMRole", TypeDeleteIAMRole: "DeleteIAMRole",
 	TypeIssueSTSCredentials: "IssueSTSCredentials",
+	TypeCreateIAMPolicy:     "CreateIAMPolicy", TypeUpdateIAMPolicy: "UpdateIAMPolicy", TypeDeleteIAMPolicy: "DeleteIAMPolicy",
 }
 
 // Types returns every command type, in numeric order.
