@@ -117,7 +117,7 @@ func story() []wire.Command {
 		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
 		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
 		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
-	}, slices.Concat(elbStory(), sdStory(), smStory(), ssmStory(), iamStory(), iamPolicyStory())...)
+	}, slices.Concat(elbStory(), sdStory(), smStory(), ssmStory(), iamStory(), iamPolicyStory(), smPolicyStory())...)
 }
 
 // ssmStory is the SSM Parameter Store part of the golden story (one
@@ -241,6 +241,14 @@ func sdStory() []wire.Command {
 		wire.UntagSDResource{Meta: at(7513), ARN: svcARN, Keys: []string{"team"}},
 		wire.DeleteSDService{Meta: at(7514), ID: svcID},               // in use: ResourceInUse
 		wire.DeleteSDNamespace{Meta: at(7515), SDOp: op(9), ID: nsID}, // in use: ResourceInUse
+	}
+}
+
+// smPolicyStory gives the golden story's secret a resource policy.
+func smPolicyStory() []wire.Command {
+	return []wire.Command{
+		wire.PutSecretResourcePolicy{Meta: at(7700), ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+			Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`},
 	}
 }
 

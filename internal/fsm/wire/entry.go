@@ -78,6 +78,7 @@ var typeNames = map[Type]string{
 	TypeCreateIAMRole: "CreateIAMRole", TypeUpdateIAMRole: "UpdateIAMRole", TypeDeleteIAMRole: "DeleteIAMRole",
 	TypeIssueSTSCredentials: "IssueSTSCredentials",
 	TypeCreateIAMPolicy:     "CreateIAMPolicy", TypeUpdateIAMPolicy: "UpdateIAMPolicy", TypeDeleteIAMPolicy: "DeleteIAMPolicy",
+	TypePutSecretResourcePolicy: "PutSecretResourcePolicy",
 }
 
 // Types returns every command type, in numeric order.
