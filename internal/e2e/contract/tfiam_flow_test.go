@@ -94,9 +94,15 @@ func TestTerraformIAM(t *testing.T) {
 			t.Fatalf("policy update %d: %v", i+1, err)
 		}
 	}
-	if st, err = p.readPolicy(c, polARN, writeBucket); err != nil || st["policy"] != writeBucket {
-		t.Errorf("policy after updates: %v %v", st, err)
+	newTags := map[string]string{"team": "b", "env": "prod"}
+	if err := p.updatePolicyTags(c, polARN, pol.tags, newTags); err != nil {
+		t.Fatal(err)
 	}
+	if st, err = p.readPolicy(c, polARN, writeBucket); err != nil {
+		t.Fatal(err)
+	}
+	wantPolicy["policy"], wantPolicy["tags"], wantPolicy["attachment_count"] = writeBucket, newTags, int32(2)
+	wantNoDiff(t, "policy after update", wantPolicy, st)
 	if vs, err := p.policyVersions(c, polARN); err != nil || len(vs) != 5 {
 		t.Errorf("%d versions (%v), want 5 after the prune", len(vs), err)
 	}

@@ -141,6 +141,24 @@ func (p *cfgProvider) deletePolicy(c context.Context, arn string) error {
 	return err
 }
 
+// updatePolicyTags mirrors the provider's policy tag update (its
+// updateTags: UntagPolicy of the removed keys, TagPolicy of the new
+// values).
+func (p *cfgProvider) updatePolicyTags(c context.Context, arn string, old, cfg map[string]string) error {
+	removed, changed := tagChanges(old, cfg)
+	if len(removed) > 0 {
+		if _, err := p.iam.UntagPolicy(c, &iam.UntagPolicyInput{PolicyArn: aws.String(arn), TagKeys: removed}); err != nil {
+			return fmt.Errorf("untagging IAM Policy (%s): %w", arn, err)
+		}
+	}
+	if len(changed) > 0 {
+		if _, err := p.iam.TagPolicy(c, &iam.TagPolicyInput{PolicyArn: aws.String(arn), Tags: iamTags(changed)}); err != nil {
+			return fmt.Errorf("tagging IAM Policy (%s): %w", arn, err)
+		}
+	}
+	return nil
+}
+
 // putRolePolicy mirrors resourceRolePolicyPut (create and update); the
 // ID is role:name.
 func (p *cfgProvider) putRolePolicy(c context.Context, role, name, doc string) error {
