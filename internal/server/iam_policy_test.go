@@ -223,3 +223,67 @@ func TestIAMManagedPolicyBadInput(t *testing.T) {
 	_, err = e.iam.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: missing})
 	wantErr(t, "delete missing", err, "NoSuchEntity", 404, "was not found")
 }
+
+// Managed policies, their versions and attachments survive a restart.
+func TestManagedPoliciesSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	e := startIAM(t, dir)
+	out, err := e.iam.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("keep"), PolicyDocument: aws.String(readPolicy),
+		Tags: []iamtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := out.Policy.Arn
+	if _, err := e.iam.CreatePolicyVersion(e.ctx, &iam.CreatePolicyVersionInput{PolicyArn: arn, PolicyDocument: aws.String(writePolicy), SetAsDefault: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.iam.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ecsTrust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.iam.AttachRolePolicy(e.ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("r"), PolicyArn: arn}); err != nil {
+		t.Fatal(err)
+	}
+	e.s.Close()
+	e2 := startIAM(t, dir)
+	got, err := e2.iam.GetPolicy(e2.ctx, &iam.GetPolicyInput{PolicyArn: arn})
+	if err != nil || aws.ToString(got.Policy.DefaultVersionId) != "v2" || aws.ToInt32(got.Policy.AttachmentCount) != 1 || len(got.Policy.Tags) != 1 {
+		t.Fatalf("after restart: %v %+v", err, got)
+	}
+	v, err := e2.iam.GetPolicyVersion(e2.ctx, &iam.GetPolicyVersionInput{PolicyArn: arn, VersionId: aws.String("v1")})
+	if doc, _ := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document)); err != nil || doc != readPolicy {
+		t.Fatalf("v1 after restart: %v %q", err, doc)
+	}
+}
+
+// ListPolicies pages through AWS and customer managed policies in name
+// order, each once.
+func TestListPoliciesPaging(t *testing.T) {
+	e := startIAM(t, t.TempDir())
+	for _, n := range []string{"b", "Zed", "a"} {
+		if _, err := e.iam.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String(n), PolicyDocument: aws.String(readPolicy)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	pages := iam.NewListPoliciesPaginator(e.iam, &iam.ListPoliciesInput{MaxItems: aws.Int32(2)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Policies) > 2 {
+			t.Fatalf("a page of %d", len(page.Policies))
+		}
+		for _, p := range page.Policies {
+			names = append(names, aws.ToString(p.PolicyName))
+		}
+	}
+	want := "a AdministratorAccess AmazonECSTaskExecutionRolePolicy AmazonS3ReadOnlyAccess AmazonSSMReadOnlyAccess b Zed"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("ListPolicies: %s, want %s", got, want)
+	}
+	awsOnly, err := e.iam.ListPolicies(e.ctx, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeAws, PathPrefix: aws.String("/service-role/")})
+	if err != nil || len(awsOnly.Policies) != 1 || aws.ToString(awsOnly.Policies[0].Arn) != execPolicyARN {
+		t.Fatalf("ListPolicies AWS /service-role/: %v %+v", err, awsOnly)
+	}
+}
