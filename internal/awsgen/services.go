@@ -139,6 +139,7 @@ var services = map[string]*service{
 			"CreateSecret", "GetSecretValue", "PutSecretValue", "UpdateSecret", "DescribeSecret",
 			"ListSecrets", "DeleteSecret", "RestoreSecret", "ListSecretVersionIds",
 			"UpdateSecretVersionStage", "TagResource", "UntagResource", "BatchGetSecretValue",
+			"GetResourcePolicy", "PutResourcePolicy", "DeleteResourcePolicy",
 		},
 	},
 	"ssm": {
@@ -186,7 +187,10 @@ var services = map[string]*service{
 			"UpdateAssumeRolePolicy",
 			"PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", "ListRolePolicies",
 			"AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
-			"TagRole", "UntagRole", "ListRoleTags",
+			"TagRole", "UntagRole", "ListRoleTags", "ListInstanceProfilesForRole",
+			"CreatePolicy", "GetPolicy", "DeletePolicy", "ListPolicies",
+			"CreatePolicyVersion", "GetPolicyVersion", "ListPolicyVersions", "DeletePolicyVersion", "SetDefaultPolicyVersion",
+			"ListEntitiesForPolicy", "TagPolicy", "UntagPolicy", "ListPolicyTags",
 		},
 	},
 	"sts": {

@@ -146,7 +146,7 @@ func TestService_RolesMustBeAssumable(t *testing.T) {
 		t.Fatalf("no event %q in %d events", prefix, len(svc.Events))
 		return svc
 	}
-	svc := event("(service web) failed to launch a task with (error ECS was unable to assume the role '" + role + "' that was provided for this task.", 30*time.Second)
+	svc := event("(service web) failed to launch a task with (error ECS was unable to assume the role '"+role+"' that was provided for this task.", 30*time.Second)
 	if svc.RunningCount != 0 || svc.PendingCount != 0 {
 		t.Fatalf("a task was launched: running %d pending %d", svc.RunningCount, svc.PendingCount)
 	}

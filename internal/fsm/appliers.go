@@ -96,10 +96,14 @@ var appliers = map[wire.Type]applier{
 	wire.TypeTagSDResource:             handle(applyTagSDResource),
 	wire.TypeUntagSDResource:           handle(applyUntagSDResource),
 	// IAM
-	wire.TypeCreateIAMRole:       handle(applyCreateIAMRole),
-	wire.TypeUpdateIAMRole:       handle(applyUpdateIAMRole),
-	wire.TypeDeleteIAMRole:       handle(applyDeleteIAMRole),
-	wire.TypeIssueSTSCredentials: handle(applyIssueSTSCredentials),
+	wire.TypeCreateIAMRole:           handle(applyCreateIAMRole),
+	wire.TypeUpdateIAMRole:           handle(applyUpdateIAMRole),
+	wire.TypeDeleteIAMRole:           handle(applyDeleteIAMRole),
+	wire.TypeIssueSTSCredentials:     handle(applyIssueSTSCredentials),
+	wire.TypeCreateIAMPolicy:         handle(applyCreateIAMPolicy),
+	wire.TypeUpdateIAMPolicy:         handle(applyUpdateIAMPolicy),
+	wire.TypeDeleteIAMPolicy:         handle(applyDeleteIAMPolicy),
+	wire.TypePutSecretResourcePolicy: handle(applyPutSecretResourcePolicy),
 }
 
 // applier decodes the known versions of one command type and applies it.

@@ -117,7 +117,7 @@ func story() []wire.Command {
 		wire.AddCertificateTags{Meta: at(7311), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "owner", Value: p("ops")}}},
 		wire.RemoveCertificateTags{Meta: at(7312), ARN: goldenCert, Tags: []wire.ACMTag{{Key: "team"}}},
 		wire.DeleteCertificate{Meta: at(7313), ARN: goldenCert},
-	}, slices.Concat(elbStory(), sdStory(), smStory(), ssmStory(), iamStory())...)
+	}, slices.Concat(elbStory(), sdStory(), smStory(), ssmStory(), iamStory(), iamPolicyStory(), smPolicyStory())...)
 }
 
 // ssmStory is the SSM Parameter Store part of the golden story (one
@@ -155,6 +155,28 @@ func iamStory() []wire.Command {
 			TokenHash: []byte("fedcba9876543210fedcba9876543210"), Expiration: epoch.Add(11106 * time.Second),
 			Principal: "arn:aws:sts::123456789012:assumed-role/app/new", UserID: "AROAGOLDENAPP0000001:new", RoleARN: "arn:aws:iam::123456789012:role/svc/app",
 			Policy: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`, Tags: []wire.IAMTag{{Key: "k", Value: "v"}}}},
+	}
+}
+
+// iamPolicyStory is the IAM managed policy part of the golden story: it
+// leaves one tagged policy with two versions (its delete is refused: a
+// policy with non-default versions cannot be deleted).
+func iamPolicyStory() []wire.Command {
+	const arn = "arn:aws:iam::123456789012:policy/svc/read"
+	v1 := wire.IAMPolicyVersion{ID: "v1", Document: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`,
+		CreatedAt: epoch.Add(7600 * time.Second)}
+	read := wire.IAMPolicy{Name: "read", ID: "ANPAGOLDENREAD000001", ARN: arn, Path: "/svc/", Description: "reads",
+		CreatedAt: v1.CreatedAt, UpdatedAt: v1.CreatedAt, DefaultVersion: "v1", NextVersion: 2, Versions: []wire.IAMPolicyVersion{v1}}
+	updated := read
+	v2 := wire.IAMPolicyVersion{ID: "v2", Document: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
+		CreatedAt: epoch.Add(7601 * time.Second)}
+	updated.Versions = []wire.IAMPolicyVersion{v1, v2}
+	updated.DefaultVersion, updated.NextVersion, updated.UpdatedAt = "v2", 3, v2.CreatedAt
+	updated.Tags = []wire.IAMTag{{Key: "team", Value: "a"}}
+	return []wire.Command{
+		wire.CreateIAMPolicy{Meta: at(7600), Policy: read},
+		wire.UpdateIAMPolicy{Meta: at(7601), Base: 1, Policy: updated},
+		wire.DeleteIAMPolicy{Meta: at(7602), ARN: arn},
 	}
 }
 
@@ -219,6 +241,14 @@ func sdStory() []wire.Command {
 		wire.UntagSDResource{Meta: at(7513), ARN: svcARN, Keys: []string{"team"}},
 		wire.DeleteSDService{Meta: at(7514), ID: svcID},               // in use: ResourceInUse
 		wire.DeleteSDNamespace{Meta: at(7515), SDOp: op(9), ID: nsID}, // in use: ResourceInUse
+	}
+}
+
+// smPolicyStory gives the golden story's secret a resource policy.
+func smPolicyStory() []wire.Command {
+	return []wire.Command{
+		wire.PutSecretResourcePolicy{Meta: at(7700), ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+			Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`},
 	}
 }
 

@@ -25,6 +25,9 @@ func applyCreateIAMRole(m *Machine, tx *state.Txn, c *wire.CreateIAMRole) (any, 
 	if tx.IAMRole(c.Role.Name) != nil {
 		return nil, apierr.Newf(IAMEntityAlreadyExists, "Role with name %s already exists.", c.Role.Name)
 	}
+	if err := checkAttachable(tx, nil, c.Role.Attached); err != nil {
+		return nil, err
+	}
 	r := iamRoleFromWire(c.Role)
 	r.Revision = 1
 	if err := tx.Put(state.TableIAMRoles, r); err != nil {
@@ -40,6 +43,9 @@ func applyUpdateIAMRole(m *Machine, tx *state.Txn, c *wire.UpdateIAMRole) (any, 
 	}
 	if old.Revision != c.Base {
 		return nil, apierr.Newf(IAMRevisionConflict, "The role %s changed concurrently.", c.Role.Name)
+	}
+	if err := checkAttachable(tx, old.Attached, c.Role.Attached); err != nil {
+		return nil, err
 	}
 	r := iamRoleFromWire(c.Role)
 	r.Name, r.ARN, r.CreatedAt = old.Name, old.ARN, old.CreatedAt

@@ -261,9 +261,18 @@ func applyUntagSecret(m *Machine, tx *state.Txn, c *wire.UntagSecret) (any, erro
 	return s, tx.Put(state.TableSMSecrets, s)
 }
 
+func applyPutSecretResourcePolicy(m *Machine, tx *state.Txn, c *wire.PutSecretResourcePolicy) (any, error) {
+	s, err := liveSecret(tx, c.ARN)
+	if err != nil {
+		return nil, err
+	}
+	s.ResourcePolicy = c.Policy
+	return s, tx.Put(state.TableSMSecrets, s)
+}
+
 func secretToWire(s *state.Secret) wire.SMSecret {
 	out := wire.SMSecret{ARN: s.ARN, Name: s.Name, Description: s.Description, KmsKeyID: s.KmsKeyID,
-		CreatedAt: s.CreatedAt, ChangedAt: s.ChangedAt, DeletedAt: s.DeletedAt, DeleteAfter: s.DeleteAfter}
+		CreatedAt: s.CreatedAt, ChangedAt: s.ChangedAt, DeletedAt: s.DeletedAt, DeleteAfter: s.DeleteAfter, ResourcePolicy: s.ResourcePolicy}
 	for _, t := range s.Tags {
 		out.Tags = append(out.Tags, wire.SMTag(t))
 	}
@@ -275,7 +284,7 @@ func secretToWire(s *state.Secret) wire.SMSecret {
 
 func secretFromWire(r wire.SMSecret) *state.Secret {
 	out := &state.Secret{ARN: r.ARN, Name: r.Name, Description: r.Description, KmsKeyID: r.KmsKeyID,
-		CreatedAt: r.CreatedAt, ChangedAt: r.ChangedAt, DeletedAt: r.DeletedAt, DeleteAfter: r.DeleteAfter}
+		CreatedAt: r.CreatedAt, ChangedAt: r.ChangedAt, DeletedAt: r.DeletedAt, DeleteAfter: r.DeleteAfter, ResourcePolicy: r.ResourcePolicy}
 	for _, t := range r.Tags {
 		out.Tags = append(out.Tags, state.SecretTag(t))
 	}

@@ -166,6 +166,8 @@ func recordToWire(table string, rec any) (string, any, error) {
 		return wire.TableIAMRoles, IAMRoleToWire(r), nil
 	case *state.STSCredential: // STS, since version 7
 		return wire.TableSTSCredentials, stsCredentialToWire(r), nil
+	case *state.IAMPolicy: // IAM managed policies, since version 8
+		return wire.TableIAMPolicies, IAMPolicyToWire(r), nil
 	}
 	return "", nil, fmt.Errorf("persist: table %s has a record of unknown type %T", table, rec)
 }
@@ -283,6 +285,13 @@ func recordFromWire(v int, rec wire.SnapshotRecord) (string, any, error) {
 		var r wire.STSCredential
 		err := decodeRecord(rec, &r)
 		return state.TableSTSCredentials, stsCredentialFromWire(r), err
+	case wire.TableIAMPolicies:
+		if v < 8 {
+			break // a table of later versions
+		}
+		var r wire.IAMPolicy
+		err := decodeRecord(rec, &r)
+		return state.TableIAMPolicies, iamPolicyFromWire(r), err
 	}
 	return "", nil, fmt.Errorf("unknown table %q in a version %d snapshot", rec.Table, v)
 }

@@ -1,9 +1,14 @@
-// Package iamapi serves the IAM role API (AWS query protocol, Version
-// 2010-05-08, signing name iam): roles, their trust policies, inline and
-// attached policies and tags, kept in the replicated state. berth serves
-// one account; permission policies are validated, stored and returned but
-// not enforced. Users, groups, instance profiles and managed policies are
-// not served.
+// Package iamapi serves the IAM role and managed policy API (AWS query
+// protocol, Version 2010-05-08, signing name iam): roles, their trust
+// policies, inline and attached policies and tags, and customer managed
+// policies with their versions and tags, kept in the replicated state. A
+// few AWS managed policies (AmazonECSTaskExecutionRolePolicy among them)
+// are served read-only from a built-in catalog; any other AWS managed
+// policy ARN can be attached but not read. Attaching a customer managed
+// policy needs it to exist. berth serves one account; permission policies
+// are validated, stored and returned but not enforced. Users, groups and
+// instance profiles are not served (ListInstanceProfilesForRole answers
+// none).
 package iamapi
 
 import (
@@ -125,23 +130,37 @@ func op[In, Out any](f func(ctx context.Context, call *Call, in *In) (*Out, erro
 // Operations returns the served operations by name.
 func (a *API) Operations() map[string]awsproto.Operation {
 	return map[string]awsproto.Operation{
-		"CreateRole":               op(a.CreateRole),
-		"GetRole":                  op(a.GetRole),
-		"ListRoles":                op(a.ListRoles),
-		"DeleteRole":               op(a.DeleteRole),
-		"UpdateRole":               op(a.UpdateRole),
-		"UpdateRoleDescription":    op(a.UpdateRoleDescription),
-		"UpdateAssumeRolePolicy":   op(a.UpdateAssumeRolePolicy),
-		"PutRolePolicy":            op(a.PutRolePolicy),
-		"GetRolePolicy":            op(a.GetRolePolicy),
-		"DeleteRolePolicy":         op(a.DeleteRolePolicy),
-		"ListRolePolicies":         op(a.ListRolePolicies),
-		"AttachRolePolicy":         op(a.AttachRolePolicy),
-		"DetachRolePolicy":         op(a.DetachRolePolicy),
-		"ListAttachedRolePolicies": op(a.ListAttachedRolePolicies),
-		"TagRole":                  op(a.TagRole),
-		"UntagRole":                op(a.UntagRole),
-		"ListRoleTags":             op(a.ListRoleTags),
+		"CreateRole":                  op(a.CreateRole),
+		"GetRole":                     op(a.GetRole),
+		"ListRoles":                   op(a.ListRoles),
+		"DeleteRole":                  op(a.DeleteRole),
+		"UpdateRole":                  op(a.UpdateRole),
+		"UpdateRoleDescription":       op(a.UpdateRoleDescription),
+		"UpdateAssumeRolePolicy":      op(a.UpdateAssumeRolePolicy),
+		"PutRolePolicy":               op(a.PutRolePolicy),
+		"GetRolePolicy":               op(a.GetRolePolicy),
+		"DeleteRolePolicy":            op(a.DeleteRolePolicy),
+		"ListRolePolicies":            op(a.ListRolePolicies),
+		"AttachRolePolicy":            op(a.AttachRolePolicy),
+		"DetachRolePolicy":            op(a.DetachRolePolicy),
+		"ListAttachedRolePolicies":    op(a.ListAttachedRolePolicies),
+		"TagRole":                     op(a.TagRole),
+		"UntagRole":                   op(a.UntagRole),
+		"ListRoleTags":                op(a.ListRoleTags),
+		"ListInstanceProfilesForRole": op(a.ListInstanceProfilesForRole),
+		"CreatePolicy":                op(a.CreatePolicy),
+		"GetPolicy":                   op(a.GetPolicy),
+		"DeletePolicy":                op(a.DeletePolicy),
+		"ListPolicies":                op(a.ListPolicies),
+		"CreatePolicyVersion":         op(a.CreatePolicyVersion),
+		"GetPolicyVersion":            op(a.GetPolicyVersion),
+		"ListPolicyVersions":          op(a.ListPolicyVersions),
+		"DeletePolicyVersion":         op(a.DeletePolicyVersion),
+		"SetDefaultPolicyVersion":     op(a.SetDefaultPolicyVersion),
+		"ListEntitiesForPolicy":       op(a.ListEntitiesForPolicy),
+		"TagPolicy":                   op(a.TagPolicy),
+		"UntagPolicy":                 op(a.UntagPolicy),
+		"ListPolicyTags":              op(a.ListPolicyTags),
 	}
 }
 
@@ -293,9 +312,9 @@ func mergeTags(old, add []wire.IAMTag) ([]wire.IAMTag, error) {
 	return out, nil
 }
 
-// checkPolicyARN accepts any IAM policy ARN: AWS managed ones
-// (arn:aws:iam::aws:policy/...) and the account's (berth holds no managed
-// policies, so it cannot tell whether one exists).
+// checkPolicyARN accepts any well-formed IAM policy ARN: AWS managed ones
+// (arn:aws:iam::aws:policy/...) and the account's (whether it exists is
+// the caller's to check).
 func (a *API) checkPolicyARN(v *string, member string) (string, error) {
 	if v == nil {
 		return "", validation(nil, member, "must not be null")

@@ -360,8 +360,8 @@ func (a *API) ListRolePolicies(ctx context.Context, call *Call, in *iamshape.Lis
 	return &iamshape.ListRolePoliciesResponse{PolicyNames: append([]string{}, got...), IsTruncated: truncated, Marker: marker}, nil
 }
 
-// AttachRolePolicy attaches a managed policy ARN (any valid policy ARN;
-// berth holds no managed policies).
+// AttachRolePolicy attaches a managed policy: a customer managed policy
+// that exists, or any AWS managed policy ARN.
 func (a *API) AttachRolePolicy(ctx context.Context, call *Call, in *iamshape.AttachRolePolicyRequest) (*iamshape.AttachRolePolicyResponse, error) {
 	name, err := roleName(in.RoleName)
 	if err != nil {

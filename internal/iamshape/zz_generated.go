@@ -28,6 +28,32 @@ type AttachedPolicy struct {
 	PolicyName *string `query:"PolicyName"`
 }
 
+// CreatePolicyRequest is the IAM shape CreatePolicyRequest.
+type CreatePolicyRequest struct {
+	PolicyDocument *string `query:"PolicyDocument"`
+	PolicyName     *string `query:"PolicyName"`
+	Description    *string `query:"Description"`
+	Path           *string `query:"Path"`
+	Tags           []Tag   `query:"Tags"`
+}
+
+// CreatePolicyResponse is the IAM shape CreatePolicyResponse.
+type CreatePolicyResponse struct {
+	Policy *Policy `query:"Policy"`
+}
+
+// CreatePolicyVersionRequest is the IAM shape CreatePolicyVersionRequest.
+type CreatePolicyVersionRequest struct {
+	PolicyArn      *string `query:"PolicyArn"`
+	PolicyDocument *string `query:"PolicyDocument"`
+	SetAsDefault   bool    `query:"SetAsDefault"`
+}
+
+// CreatePolicyVersionResponse is the IAM shape CreatePolicyVersionResponse.
+type CreatePolicyVersionResponse struct {
+	PolicyVersion *PolicyVersion `query:"PolicyVersion"`
+}
+
 // CreateRoleRequest is the IAM shape CreateRoleRequest.
 type CreateRoleRequest struct {
 	AssumeRolePolicyDocument *string `query:"AssumeRolePolicyDocument"`
@@ -43,6 +69,25 @@ type CreateRoleRequest struct {
 // CreateRoleResponse is the IAM shape CreateRoleResponse.
 type CreateRoleResponse struct {
 	Role *Role `query:"Role"`
+}
+
+// DeletePolicyRequest is the IAM shape DeletePolicyRequest.
+type DeletePolicyRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+}
+
+// DeletePolicyResponse is the IAM shape DeletePolicyResponse.
+type DeletePolicyResponse struct {
+}
+
+// DeletePolicyVersionRequest is the IAM shape DeletePolicyVersionRequest.
+type DeletePolicyVersionRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+	VersionId *string `query:"VersionId"`
+}
+
+// DeletePolicyVersionResponse is the IAM shape DeletePolicyVersionResponse.
+type DeletePolicyVersionResponse struct {
 }
 
 // DeleteRoleRequest is the IAM shape DeleteRoleRequest.
@@ -74,6 +119,27 @@ type DetachRolePolicyRequest struct {
 type DetachRolePolicyResponse struct {
 }
 
+// GetPolicyRequest is the IAM shape GetPolicyRequest.
+type GetPolicyRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+}
+
+// GetPolicyResponse is the IAM shape GetPolicyResponse.
+type GetPolicyResponse struct {
+	Policy *Policy `query:"Policy"`
+}
+
+// GetPolicyVersionRequest is the IAM shape GetPolicyVersionRequest.
+type GetPolicyVersionRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+	VersionId *string `query:"VersionId"`
+}
+
+// GetPolicyVersionResponse is the IAM shape GetPolicyVersionResponse.
+type GetPolicyVersionResponse struct {
+	PolicyVersion *PolicyVersion `query:"PolicyVersion"`
+}
+
 // GetRoleRequest is the IAM shape GetRoleRequest.
 type GetRoleRequest struct {
 	RoleName *string `query:"RoleName"`
@@ -97,6 +163,17 @@ type GetRolePolicyResponse struct {
 	RoleName       *string `query:"RoleName"`
 }
 
+// InstanceProfile is the IAM shape InstanceProfile.
+type InstanceProfile struct {
+	Arn                 *string    `query:"Arn"`
+	CreateDate          *time.Time `query:"CreateDate"`
+	InstanceProfileId   *string    `query:"InstanceProfileId"`
+	InstanceProfileName *string    `query:"InstanceProfileName"`
+	Path                *string    `query:"Path"`
+	Roles               []Role     `query:"Roles"`
+	Tags                []Tag      `query:"Tags"`
+}
+
 // ListAttachedRolePoliciesRequest is the IAM shape ListAttachedRolePoliciesRequest.
 type ListAttachedRolePoliciesRequest struct {
 	RoleName   *string `query:"RoleName"`
@@ -110,6 +187,84 @@ type ListAttachedRolePoliciesResponse struct {
 	AttachedPolicies []AttachedPolicy `query:"AttachedPolicies"`
 	IsTruncated      bool             `query:"IsTruncated"`
 	Marker           *string          `query:"Marker"`
+}
+
+// ListEntitiesForPolicyRequest is the IAM shape ListEntitiesForPolicyRequest.
+type ListEntitiesForPolicyRequest struct {
+	PolicyArn         *string         `query:"PolicyArn"`
+	EntityFilter      EntityType      `query:"EntityFilter"`
+	Marker            *string         `query:"Marker"`
+	MaxItems          *int32          `query:"MaxItems"`
+	PathPrefix        *string         `query:"PathPrefix"`
+	PolicyUsageFilter PolicyUsageType `query:"PolicyUsageFilter"`
+}
+
+// ListEntitiesForPolicyResponse is the IAM shape ListEntitiesForPolicyResponse.
+type ListEntitiesForPolicyResponse struct {
+	IsTruncated  bool          `query:"IsTruncated"`
+	Marker       *string       `query:"Marker"`
+	PolicyGroups []PolicyGroup `query:"PolicyGroups"`
+	PolicyRoles  []PolicyRole  `query:"PolicyRoles"`
+	PolicyUsers  []PolicyUser  `query:"PolicyUsers"`
+}
+
+// ListInstanceProfilesForRoleRequest is the IAM shape ListInstanceProfilesForRoleRequest.
+type ListInstanceProfilesForRoleRequest struct {
+	RoleName *string `query:"RoleName"`
+	Marker   *string `query:"Marker"`
+	MaxItems *int32  `query:"MaxItems"`
+}
+
+// ListInstanceProfilesForRoleResponse is the IAM shape ListInstanceProfilesForRoleResponse.
+type ListInstanceProfilesForRoleResponse struct {
+	InstanceProfiles []InstanceProfile `query:"InstanceProfiles"`
+	IsTruncated      bool              `query:"IsTruncated"`
+	Marker           *string           `query:"Marker"`
+}
+
+// ListPoliciesRequest is the IAM shape ListPoliciesRequest.
+type ListPoliciesRequest struct {
+	Marker            *string         `query:"Marker"`
+	MaxItems          *int32          `query:"MaxItems"`
+	OnlyAttached      bool            `query:"OnlyAttached"`
+	PathPrefix        *string         `query:"PathPrefix"`
+	PolicyUsageFilter PolicyUsageType `query:"PolicyUsageFilter"`
+	Scope             PolicyScopeType `query:"Scope"`
+}
+
+// ListPoliciesResponse is the IAM shape ListPoliciesResponse.
+type ListPoliciesResponse struct {
+	IsTruncated bool     `query:"IsTruncated"`
+	Marker      *string  `query:"Marker"`
+	Policies    []Policy `query:"Policies"`
+}
+
+// ListPolicyTagsRequest is the IAM shape ListPolicyTagsRequest.
+type ListPolicyTagsRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+	Marker    *string `query:"Marker"`
+	MaxItems  *int32  `query:"MaxItems"`
+}
+
+// ListPolicyTagsResponse is the IAM shape ListPolicyTagsResponse.
+type ListPolicyTagsResponse struct {
+	Tags        []Tag   `query:"Tags"`
+	IsTruncated bool    `query:"IsTruncated"`
+	Marker      *string `query:"Marker"`
+}
+
+// ListPolicyVersionsRequest is the IAM shape ListPolicyVersionsRequest.
+type ListPolicyVersionsRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+	Marker    *string `query:"Marker"`
+	MaxItems  *int32  `query:"MaxItems"`
+}
+
+// ListPolicyVersionsResponse is the IAM shape ListPolicyVersionsResponse.
+type ListPolicyVersionsResponse struct {
+	IsTruncated bool            `query:"IsTruncated"`
+	Marker      *string         `query:"Marker"`
+	Versions    []PolicyVersion `query:"Versions"`
 }
 
 // ListRolePoliciesRequest is the IAM shape ListRolePoliciesRequest.
@@ -154,6 +309,48 @@ type ListRolesResponse struct {
 	Marker      *string `query:"Marker"`
 }
 
+// Policy is the IAM shape Policy.
+type Policy struct {
+	Arn                           *string    `query:"Arn"`
+	AttachmentCount               *int32     `query:"AttachmentCount"`
+	CreateDate                    *time.Time `query:"CreateDate"`
+	DefaultVersionId              *string    `query:"DefaultVersionId"`
+	Description                   *string    `query:"Description"`
+	IsAttachable                  bool       `query:"IsAttachable"`
+	Path                          *string    `query:"Path"`
+	PermissionsBoundaryUsageCount *int32     `query:"PermissionsBoundaryUsageCount"`
+	PolicyId                      *string    `query:"PolicyId"`
+	PolicyName                    *string    `query:"PolicyName"`
+	Tags                          []Tag      `query:"Tags"`
+	UpdateDate                    *time.Time `query:"UpdateDate"`
+}
+
+// PolicyGroup is the IAM shape PolicyGroup.
+type PolicyGroup struct {
+	GroupId   *string `query:"GroupId"`
+	GroupName *string `query:"GroupName"`
+}
+
+// PolicyRole is the IAM shape PolicyRole.
+type PolicyRole struct {
+	RoleId   *string `query:"RoleId"`
+	RoleName *string `query:"RoleName"`
+}
+
+// PolicyUser is the IAM shape PolicyUser.
+type PolicyUser struct {
+	UserId   *string `query:"UserId"`
+	UserName *string `query:"UserName"`
+}
+
+// PolicyVersion is the IAM shape PolicyVersion.
+type PolicyVersion struct {
+	CreateDate       *time.Time `query:"CreateDate"`
+	Document         *string    `query:"Document"`
+	IsDefaultVersion bool       `query:"IsDefaultVersion"`
+	VersionId        *string    `query:"VersionId"`
+}
+
 // PutRolePolicyRequest is the IAM shape PutRolePolicyRequest.
 type PutRolePolicyRequest struct {
 	PolicyDocument *string `query:"PolicyDocument"`
@@ -188,6 +385,16 @@ type RoleLastUsed struct {
 	Region       *string    `query:"Region"`
 }
 
+// SetDefaultPolicyVersionRequest is the IAM shape SetDefaultPolicyVersionRequest.
+type SetDefaultPolicyVersionRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+	VersionId *string `query:"VersionId"`
+}
+
+// SetDefaultPolicyVersionResponse is the IAM shape SetDefaultPolicyVersionResponse.
+type SetDefaultPolicyVersionResponse struct {
+}
+
 // SourceRoleTemplate is the IAM shape SourceRoleTemplate.
 type SourceRoleTemplate struct {
 	TemplateArn          *string `query:"TemplateArn"`
@@ -200,6 +407,16 @@ type Tag struct {
 	Value *string `query:"Value"`
 }
 
+// TagPolicyRequest is the IAM shape TagPolicyRequest.
+type TagPolicyRequest struct {
+	PolicyArn *string `query:"PolicyArn"`
+	Tags      []Tag   `query:"Tags"`
+}
+
+// TagPolicyResponse is the IAM shape TagPolicyResponse.
+type TagPolicyResponse struct {
+}
+
 // TagRoleRequest is the IAM shape TagRoleRequest.
 type TagRoleRequest struct {
 	RoleName *string `query:"RoleName"`
@@ -208,6 +425,16 @@ type TagRoleRequest struct {
 
 // TagRoleResponse is the IAM shape TagRoleResponse.
 type TagRoleResponse struct {
+}
+
+// UntagPolicyRequest is the IAM shape UntagPolicyRequest.
+type UntagPolicyRequest struct {
+	PolicyArn *string  `query:"PolicyArn"`
+	TagKeys   []string `query:"TagKeys"`
+}
+
+// UntagPolicyResponse is the IAM shape UntagPolicyResponse.
+type UntagPolicyResponse struct {
 }
 
 // UntagRoleRequest is the IAM shape UntagRoleRequest.
@@ -254,6 +481,22 @@ type UpdateRoleRequest struct {
 type UpdateRoleResponse struct {
 }
 
+// EntityType is the IAM enum EntityType.
+type EntityType string
+
+const (
+	EntityTypeUser               EntityType = "User"
+	EntityTypeRole               EntityType = "Role"
+	EntityTypeGroup              EntityType = "Group"
+	EntityTypeLocalManagedPolicy EntityType = "LocalManagedPolicy"
+	EntityTypeAWSManagedPolicy   EntityType = "AWSManagedPolicy"
+)
+
+// Values lists the values IAM accepts for EntityType.
+func (EntityType) Values() []EntityType {
+	return []EntityType{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}
+}
+
 // PermissionsBoundaryAttachmentType is the IAM enum PermissionsBoundaryAttachmentType.
 type PermissionsBoundaryAttachmentType string
 
@@ -264,6 +507,33 @@ const (
 // Values lists the values IAM accepts for PermissionsBoundaryAttachmentType.
 func (PermissionsBoundaryAttachmentType) Values() []PermissionsBoundaryAttachmentType {
 	return []PermissionsBoundaryAttachmentType{"PermissionsBoundaryPolicy"}
+}
+
+// PolicyScopeType is the IAM enum PolicyScopeType.
+type PolicyScopeType string
+
+const (
+	PolicyScopeTypeAll   PolicyScopeType = "All"
+	PolicyScopeTypeAws   PolicyScopeType = "AWS"
+	PolicyScopeTypeLocal PolicyScopeType = "Local"
+)
+
+// Values lists the values IAM accepts for PolicyScopeType.
+func (PolicyScopeType) Values() []PolicyScopeType {
+	return []PolicyScopeType{"All", "AWS", "Local"}
+}
+
+// PolicyUsageType is the IAM enum PolicyUsageType.
+type PolicyUsageType string
+
+const (
+	PolicyUsageTypePermissionsPolicy   PolicyUsageType = "PermissionsPolicy"
+	PolicyUsageTypePermissionsBoundary PolicyUsageType = "PermissionsBoundary"
+)
+
+// Values lists the values IAM accepts for PolicyUsageType.
+func (PolicyUsageType) Values() []PolicyUsageType {
+	return []PolicyUsageType{"PermissionsPolicy", "PermissionsBoundary"}
 }
 
 // Operations lists every operation of the IAM API model, implemented or not.

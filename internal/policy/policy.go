@@ -89,6 +89,9 @@ const (
 	// Trust documents (assume role policies) must name a principal and
 	// may omit Resource.
 	Trust
+	// Resource documents (resource policies, as of a secret) must name a
+	// principal; Resource is optional (the resource they are attached to).
+	Resource
 )
 
 // Parse parses and validates a policy document.
@@ -247,6 +250,10 @@ func parseStatement(obj map[string]any, kind Kind) (Statement, error) {
 			if !trustAction(a) {
 				return s, malformed("AssumeRole policy may only specify STS AssumeRole actions.")
 			}
+		}
+	case Resource:
+		if s.Principal == nil && s.NotPrincipal == nil {
+			return s, malformed("Missing required field Principal")
 		}
 	}
 	return s, nil

@@ -155,7 +155,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(string(b))
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		for _, k := range []Kind{Permission, Trust} {
+		for _, k := range []Kind{Permission, Trust, Resource} {
 			d, err := Parse(text, k)
 			if err != nil {
 				if _, ok := err.(*Error); !ok {

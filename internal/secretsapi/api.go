@@ -6,7 +6,9 @@
 // Served: CreateSecret, GetSecretValue, BatchGetSecretValue,
 // PutSecretValue, UpdateSecret, DescribeSecret, ListSecrets,
 // DeleteSecret, RestoreSecret, ListSecretVersionIds,
-// UpdateSecretVersionStage, TagResource, UntagResource. Every other
+// UpdateSecretVersionStage, TagResource, UntagResource,
+// GetResourcePolicy, PutResourcePolicy, DeleteResourcePolicy (a resource
+// policy is validated and stored, not enforced). Every other
 // operation of the model is answered "not supported yet"; RotateSecret
 // (which needs a rotation Lambda) is refused with InvalidRequestException.
 //
@@ -127,6 +129,9 @@ func (a *API) Service() awsproto.Service {
 			"UpdateSecretVersionStage": awsproto.Handle(a.updateSecretVersionStage),
 			"TagResource":              awsproto.Handle(a.tagResource),
 			"UntagResource":            awsproto.Handle(a.untagResource),
+			"GetResourcePolicy":        awsproto.Handle(a.getResourcePolicy),
+			"PutResourcePolicy":        awsproto.Handle(a.putResourcePolicy),
+			"DeleteResourcePolicy":     awsproto.Handle(a.deleteResourcePolicy),
 			"RotateSecret":             rotateSecret,
 		},
 		Known:        func(op string) bool { return slices.Contains(smshape.Operations, op) },

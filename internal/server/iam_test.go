@@ -195,7 +195,12 @@ func TestIAMRoleLifecycle(t *testing.T) {
 	_, err = e.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("nope")})
 	wantErr(t, "missing inline policy", err, "NoSuchEntity", 404, "The role policy with name nope cannot be found.")
 
-	// attached policies
+	// attached policies (a customer managed one must exist)
+	_, err = e.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String("arn:aws:iam::123456789012:policy/team/mine")})
+	wantErr(t, "attach a missing customer managed policy", err, "NoSuchEntity", 404, "Policy arn:aws:iam::123456789012:policy/team/mine does not exist or is not attachable.")
+	if _, err := e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("mine"), Path: aws.String("/team/"), PolicyDocument: aws.String(readPolicy)}); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/team/mine"} {
 		if _, err := e.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String(p)}); err != nil {
 			t.Fatal(err)

@@ -66,6 +66,19 @@ type CrossAccountReplicaEntry struct {
 	StatusMessage      *string    `json:"StatusMessage,omitempty"`
 }
 
+// DeleteResourcePolicyRequest is the Secrets Manager shape DeleteResourcePolicyRequest.
+type DeleteResourcePolicyRequest struct {
+	SecretId   *string `json:"SecretId,omitempty"`
+	PolicyName *string `json:"PolicyName,omitempty"`
+}
+
+// DeleteResourcePolicyResponse is the Secrets Manager shape DeleteResourcePolicyResponse.
+type DeleteResourcePolicyResponse struct {
+	ARN        *string `json:"ARN,omitempty"`
+	Name       *string `json:"Name,omitempty"`
+	PolicyName *string `json:"PolicyName,omitempty"`
+}
+
 // DeleteSecretRequest is the Secrets Manager shape DeleteSecretRequest.
 type DeleteSecretRequest struct {
 	SecretId                   *string `json:"SecretId,omitempty"`
@@ -124,6 +137,20 @@ type Filter struct {
 	Values []string             `json:"Values,omitzero"`
 }
 
+// GetResourcePolicyRequest is the Secrets Manager shape GetResourcePolicyRequest.
+type GetResourcePolicyRequest struct {
+	SecretId   *string `json:"SecretId,omitempty"`
+	PolicyName *string `json:"PolicyName,omitempty"`
+}
+
+// GetResourcePolicyResponse is the Secrets Manager shape GetResourcePolicyResponse.
+type GetResourcePolicyResponse struct {
+	ARN            *string `json:"ARN,omitempty"`
+	Name           *string `json:"Name,omitempty"`
+	PolicyName     *string `json:"PolicyName,omitempty"`
+	ResourcePolicy *string `json:"ResourcePolicy,omitempty"`
+}
+
 // GetSecretValueRequest is the Secrets Manager shape GetSecretValueRequest.
 type GetSecretValueRequest struct {
 	SecretId     *string `json:"SecretId,omitempty"`
@@ -172,6 +199,21 @@ type ListSecretsRequest struct {
 type ListSecretsResponse struct {
 	NextToken  *string           `json:"NextToken,omitempty"`
 	SecretList []SecretListEntry `json:"SecretList,omitzero"`
+}
+
+// PutResourcePolicyRequest is the Secrets Manager shape PutResourcePolicyRequest.
+type PutResourcePolicyRequest struct {
+	ResourcePolicy    *string `json:"ResourcePolicy,omitempty"`
+	SecretId          *string `json:"SecretId,omitempty"`
+	BlockPublicPolicy *bool   `json:"BlockPublicPolicy,omitempty"`
+	PolicyName        *string `json:"PolicyName,omitempty"`
+}
+
+// PutResourcePolicyResponse is the Secrets Manager shape PutResourcePolicyResponse.
+type PutResourcePolicyResponse struct {
+	ARN        *string `json:"ARN,omitempty"`
+	Name       *string `json:"Name,omitempty"`
+	PolicyName *string `json:"PolicyName,omitempty"`
 }
 
 // PutSecretValueRequest is the Secrets Manager shape PutSecretValueRequest.

@@ -13,6 +13,7 @@ var tables = []string{
 	TableSSMParameters,
 	TableIAMRoles, // IAM
 	TableSTSCredentials,
+	TableIAMPolicies, // IAM managed policies
 }
 
 // Tables returns every table name in Dump's order.

@@ -171,6 +171,7 @@ func schema() *memdb.DBSchema {
 	sdSchema(sc.Tables)
 	secretsSchema(sc.Tables)
 	iamSchema(sc.Tables)
+	iamPolicySchema(sc.Tables)
 	stsSchema(sc.Tables)
 	return sc
 }

@@ -29,6 +29,9 @@ type Secret struct {
 	DeleteAfter *time.Time
 	// Versions in creation order.
 	Versions []SecretVersion
+	// ResourcePolicy is the resource policy as given ("" when none);
+	// stored, not enforced.
+	ResourcePolicy string
 }
 
 // SecretTag is a Secrets Manager tag.

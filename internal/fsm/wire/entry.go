@@ -77,6 +77,8 @@ var typeNames = map[Type]string{
 	// IAM
 	TypeCreateIAMRole: "CreateIAMRole", TypeUpdateIAMRole: "UpdateIAMRole", TypeDeleteIAMRole: "DeleteIAMRole",
 	TypeIssueSTSCredentials: "IssueSTSCredentials",
+	TypeCreateIAMPolicy:     "CreateIAMPolicy", TypeUpdateIAMPolicy: "UpdateIAMPolicy", TypeDeleteIAMPolicy: "DeleteIAMPolicy",
+	TypePutSecretResourcePolicy: "PutSecretResourcePolicy",
 }
 
 // Types returns every command type, in numeric order.

@@ -12,7 +12,7 @@ import (
 // table.
 const (
 	SnapshotFormat  = "berth-state"
-	SnapshotVersion = 7
+	SnapshotVersion = 8
 )
 
 // SnapshotHeader opens every snapshot.
@@ -61,6 +61,7 @@ var Tables = []string{
 	TableSSMParameters,
 	TableIAMRoles, // IAM, since version 7
 	TableSTSCredentials,
+	TableIAMPolicies, // IAM managed policies, since version 8
 }
 
 // Record types of snapshot version 4 (the ELB tables' are in elb.go).

@@ -145,4 +145,22 @@ type SMSecret struct {
 	DeletedAt   *time.Time  `json:"deletedAt,omitempty"`
 	DeleteAfter *time.Time  `json:"deleteAfter,omitempty"`
 	Versions    []SMVersion `json:"versions,omitempty"`
+	// ResourcePolicy is the secret's resource policy as given (since
+	// snapshot version 8; stored, not enforced).
+	ResourcePolicy string `json:"resourcePolicy,omitempty"`
 }
+
+// TypePutSecretResourcePolicy is Secrets Manager's resource policy
+// command (103).
+const TypePutSecretResourcePolicy Type = 103
+
+// PutSecretResourcePolicy sets a live secret's resource policy; an empty
+// Policy deletes it.
+type PutSecretResourcePolicy struct {
+	Meta
+	ARN    string `json:"arn"`
+	Policy string `json:"policy,omitempty"`
+}
+
+func (PutSecretResourcePolicy) Type() Type     { return TypePutSecretResourcePolicy }
+func (PutSecretResourcePolicy) Version() uint8 { return 1 }
