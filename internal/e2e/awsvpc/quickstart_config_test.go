@@ -25,6 +25,7 @@ func TestQuickstart_READMEConfig(t *testing.T) {
 		"aws $B logs create-log-group --log-group-name /ecs/twelve-factor",
 		"aws $B logs put-retention-policy --log-group-name /ecs/twelve-factor --retention-in-days 7",
 		"aws $B iam create-role --role-name ecsTaskExecutionRole --assume-role-policy-document file://examples/ecs-tasks-trust.json",
+		"aws $B iam attach-role-policy --role-name ecsTaskExecutionRole --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
 		"aws $B iam create-role --role-name twelve-factor-app --assume-role-policy-document file://examples/ecs-tasks-trust.json",
 		"aws $B ecs register-task-definition --cli-input-json file://examples/twelve-factor.json",
 		"aws $B ecs run-task --task-definition twelve-factor --launch-type FARGATE",
@@ -51,6 +52,7 @@ func TestQuickstart_READMEConfig(t *testing.T) {
 	d.aws("logs", "create-log-group", "--log-group-name", "/ecs/twelve-factor")
 	d.aws("logs", "put-retention-policy", "--log-group-name", "/ecs/twelve-factor", "--retention-in-days", "7")
 	d.aws("iam", "create-role", "--role-name", "ecsTaskExecutionRole", "--assume-role-policy-document", "file://examples/ecs-tasks-trust.json")
+	d.aws("iam", "attach-role-policy", "--role-name", "ecsTaskExecutionRole", "--policy-arn", "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
 	d.aws("iam", "create-role", "--role-name", "twelve-factor-app", "--assume-role-policy-document", "file://examples/ecs-tasks-trust.json")
 	d.aws("ecs", "register-task-definition", "--cli-input-json", "file://"+defPath)
 	taskArn := text("ecs", "run-task", "--task-definition", "twelve-factor", "--launch-type", "FARGATE",

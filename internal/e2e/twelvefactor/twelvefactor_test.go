@@ -74,6 +74,10 @@ func run(t *testing.T, e *env) {
 			t.Fatalf("put role policy %s: %v", r.name, err)
 		}
 	}
+	if _, err := e.iam.AttachRolePolicy(c, &iam.AttachRolePolicyInput{RoleName: aws.String("ecsTaskExecutionRole"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")}); err != nil {
+		t.Fatalf("attach the AWS managed execution role policy: %v", err)
+	}
 	// The configuration: a JSON secret, a SecureString and a String.
 	password, token := randomValue("pw-"), randomValue("tok-")
 	secret, err := e.sm.CreateSecret(c, &sm.CreateSecretInput{Name: aws.String("twelve/db"),
