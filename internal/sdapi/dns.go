@@ -6,12 +6,14 @@ import (
 	"berth.dev/berth/internal/dnsconfig"
 	"berth.dev/berth/internal/sd"
 	"berth.dev/berth/internal/state"
+	"berth.dev/berth/internal/taskendpoint"
 )
 
 // RenderDNS renders the DNS nodes' configuration from one snapshot: the
 // private DNS namespaces as zones (package sd's Render) and, in Hosts, one
 // A RRSet per ELBv2 load balancer (its DNSName, lower-cased FQDN, to its
-// Address; TTL 60, RoutingAll, healthy). Revision is the snapshot's index.
+// Address; TTL 60, RoutingAll, healthy), and TaskEndpointDataHost to the
+// task endpoint. Revision is the snapshot's index.
 func RenderDNS(s *state.Snapshot) *dnsconfig.Config {
 	var nss []sd.RenderNamespace
 	s.SDNamespaces("", func(n *state.SDNamespace) bool {
@@ -37,7 +39,7 @@ func RenderDNS(s *state.Snapshot) *dnsconfig.Config {
 		nss = append(nss, rn)
 		return true
 	})
-	var hosts []sd.RenderHost
+	hosts := []sd.RenderHost{{Name: TaskEndpointDataHost, Address: taskendpoint.IP}}
 	s.LoadBalancers(func(lb *state.LoadBalancer) bool {
 		if lb.DNSName != "" && lb.Address != "" {
 			hosts = append(hosts, sd.RenderHost{Name: lb.DNSName, Address: lb.Address})
@@ -46,6 +48,13 @@ func RenderDNS(s *state.Snapshot) *dnsconfig.Config {
 	})
 	return sd.Render(s.Index(), nss, hosts)
 }
+
+// TaskEndpointDataHost is the host the AWS SDKs call for Cloud Map's
+// DiscoverInstances (the "data-" host prefix of its endpoint) when their
+// endpoint is the task endpoint (AWS_ENDPOINT_URL=http://169.254.170.2,
+// which agents give tasks): answered with the task endpoint's address, it
+// makes DiscoverInstances from a task reach berth like every other call.
+const TaskEndpointDataHost = "data-" + taskendpoint.IP
 
 // Source is a dnsconfig.Source over the state store: Current renders the
 // newest snapshot and returns a channel closed when a Cloud Map table or a

@@ -109,8 +109,8 @@ func TestSourceWatches(t *testing.T) {
 		t.Fatal("a load balancer change was not reported")
 	}
 	cfg3, _ := src.Current()
-	if len(cfg3.Hosts) != 0 {
-		t.Fatalf("hosts %+v", cfg3.Hosts)
+	if len(cfg3.Hosts) != 1 || cfg3.Hosts[0].Name != sdapi.TaskEndpointDataHost+"." {
+		t.Fatalf("hosts %+v, want only the task endpoint's data host", cfg3.Hosts)
 	}
 	// The state accessors ECS uses.
 	snap := m.Snapshot()

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,15 +31,12 @@ import (
 
 	"berth.dev/berth/internal/agent"
 	"berth.dev/berth/internal/deploy"
-	"berth.dev/berth/internal/dnsnode"
-	"berth.dev/berth/internal/dnsserver"
-	"berth.dev/berth/internal/dnstest"
+	"berth.dev/berth/internal/dnstest/taskdns"
 	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/driver/docker"
 	"berth.dev/berth/internal/driver/process"
 	"berth.dev/berth/internal/e2e/testimage"
-	"berth.dev/berth/internal/hostaddr"
 	"berth.dev/berth/internal/sdkhttp"
 	"berth.dev/berth/internal/server"
 	_ "berth.dev/berth/internal/shimentry" // this binary is the process runtime's shim
@@ -225,38 +221,11 @@ func hostAddress(t *testing.T) string {
 	return ""
 }
 
-// serveTaskDNS does what an agent host does for its tasks
-// (internal/cli/taskdns.go): it makes the task endpoint an address of the
-// host and serves DNS on its port 53, fed by a DNS node streaming the
-// server's configuration. It holds internal/dnstest's lock of that address
-// until the test ends; the node stops, the server closes and the address
-// goes (if this test added it) before the lock is released.
+// serveTaskDNS does what an agent host does for its tasks (package
+// taskdns).
 func (e *env) serveTaskDNS() {
-	t := e.t
-	t.Helper()
-	dnstest.LockTaskEndpoint(t)
-	log := testLogger("taskdns")
-	cleanup, err := hostaddr.EnsureTaskEndpoint(log)
-	if err != nil {
-		t.Fatalf("task endpoint: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := cleanup(); err != nil {
-			t.Errorf("remove the task endpoint: %v", err)
-		}
-	})
-	listen := net.JoinHostPort(taskendpoint.IP, strconv.Itoa(taskendpoint.DNSPort))
-	ds := dnsserver.New(dnsserver.Options{Log: log})
-	if err := ds.Start(listen); err != nil {
-		t.Fatalf("serve DNS at %s: %v", listen, err)
-	}
-	t.Cleanup(func() { ds.Close() })
-	node := dnsnode.New(dnsnode.Config{Server: e.srv.Endpoint(), Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret,
-		Node: "test", StateFile: filepath.Join(e.dir, "taskdns", "config.json"), DNS: ds, Log: log})
-	c, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- node.Run(c) }()
-	t.Cleanup(func() { cancel(); <-done })
+	taskdns.Serve(e.t, taskdns.Config{Server: e.srv.Endpoint(), Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret,
+		StateDir: filepath.Join(e.dir, "taskdns"), Log: testLogger("taskdns")})
 }
 
 // testAgent is one agent in this process.

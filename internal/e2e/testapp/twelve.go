@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -35,13 +36,14 @@ func twelveFactor(args []string) int {
 	secretEnv := fs.String("secret-env", "", "comma-separated environment variables whose SHA-256 to report")
 	plainEnv := fs.String("env", "", "comma-separated environment variables to report as they are")
 	param := fs.String("parameter", "", "an SSM parameter to read with the task role")
+	discover := fs.String("discover", "", "NAMESPACE/SERVICE: Cloud Map instances to discover with the task role")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
 	rest := fs.Args()
 	go func() {
 		for attempt := 1; ; attempt++ {
-			rep, err := report(split(*secretEnv), split(*plainEnv), *param)
+			rep, err := report(split(*secretEnv), split(*plainEnv), *param, *discover)
 			if err == nil {
 				rep.Attempts = attempt
 				b, _ := json.Marshal(rep)
@@ -64,13 +66,14 @@ type twelveReport struct {
 	Identity    string            `json:"identity"`    // STS GetCallerIdentity's Arn
 	CredsSource string            `json:"credsSource"` // the provider that gave the credentials
 	Parameter   string            `json:"parameter,omitempty"`
+	Discovered  []string          `json:"discovered,omitempty"` // DiscoverInstances' instance IDs
 	TaskARN     string            `json:"taskArn"`
 	Family      string            `json:"family"`
 	Containers  []string          `json:"containers"`
 	MemoryUsage uint64            `json:"memoryUsage"` // container stats: memory_stats.usage
 }
 
-func report(secretEnv, plainEnv []string, param string) (*twelveReport, error) {
+func report(secretEnv, plainEnv []string, param, discover string) (*twelveReport, error) {
 	rep := &twelveReport{Report: "twelve-factor", SecretSHA: map[string]string{}, Env: map[string]string{}}
 	for _, k := range secretEnv {
 		v, ok := os.LookupEnv(k)
@@ -105,6 +108,17 @@ func report(secretEnv, plainEnv []string, param string) (*twelveReport, error) {
 			return nil, fmt.Errorf("ssm GetParameter %s: %w", param, err)
 		}
 		rep.Parameter = aws.ToString(out.Parameter.Value)
+	}
+	if ns, svc, ok := strings.Cut(discover, "/"); ok {
+		// The SDK sends DiscoverInstances to its endpoint's "data-" host.
+		out, err := servicediscovery.NewFromConfig(cfg).DiscoverInstances(ctx, &servicediscovery.DiscoverInstancesInput{
+			NamespaceName: aws.String(ns), ServiceName: aws.String(svc)})
+		if err != nil {
+			return nil, fmt.Errorf("servicediscovery DiscoverInstances %s: %w", discover, err)
+		}
+		for _, i := range out.Instances {
+			rep.Discovered = append(rep.Discovered, aws.ToString(i.InstanceId))
+		}
 	}
 	base := os.Getenv("ECS_CONTAINER_METADATA_URI_V4")
 	if base == "" {

@@ -26,16 +26,16 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"berth.dev/berth/internal/agent"
-	"berth.dev/berth/internal/dnstest"
+	"berth.dev/berth/internal/dnstest/taskdns"
 	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/driver/docker"
 	"berth.dev/berth/internal/driver/process"
 	"berth.dev/berth/internal/e2e/testimage"
-	"berth.dev/berth/internal/hostaddr"
 	"berth.dev/berth/internal/sdkhttp"
 	"berth.dev/berth/internal/server"
 	_ "berth.dev/berth/internal/shimentry" // this binary is the process runtime's shim
@@ -94,6 +94,7 @@ type env struct {
 	sm                 *sm.Client
 	ssm                *ssm.Client
 	cwl                *cwl.Client
+	sd                 *sd.Client
 	serverLog, agentID string
 }
 
@@ -115,23 +116,6 @@ func newEnv(t *testing.T, rt string) *env {
 		}
 		e.image, e.bin = "berth-testapp:process", bin
 	}
-	// The host's task endpoint address and its HTTP port, for this test only.
-	dnstest.LockTaskEndpoint(t)
-	cleanup, err := hostaddr.EnsureTaskEndpoint(e.logs.logger("hostaddr"))
-	if err != nil {
-		t.Fatalf("task endpoint: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := cleanup(); err != nil {
-			t.Errorf("remove the task endpoint address: %v", err)
-		}
-	})
-	ln, err := net.Listen("tcp", net.JoinHostPort(taskendpoint.IP, fmt.Sprint(taskendpoint.HTTPPort)))
-	if err != nil {
-		t.Fatalf("listen on the task endpoint: %v", err)
-	}
-	t.Cleanup(func() { ln.Close() })
-
 	srv, err := server.Start(context.Background(), server.Config{
 		DataDir: e.dir, Listen: "127.0.0.1:0", Region: testRegion, AccountID: testAccount,
 		Getenv: func(k string) string {
@@ -150,6 +134,15 @@ func newEnv(t *testing.T, rt string) *env {
 	}
 	e.srv = srv
 	t.Cleanup(func() { srv.Close() })
+	// The task endpoint, as an agent host serves it: DNS (fed by the
+	// server's DNS stream) and, on port 80, the agent's HTTP endpoint.
+	taskdns.Serve(t, taskdns.Config{Server: srv.Endpoint(), Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret,
+		StateDir: filepath.Join(e.agentDir, "taskdns"), Log: e.logs.logger("taskdns")})
+	ln, err := net.Listen("tcp", net.JoinHostPort(taskendpoint.IP, fmt.Sprint(taskendpoint.HTTPPort)))
+	if err != nil {
+		t.Fatalf("listen on the task endpoint: %v", err)
+	}
+	t.Cleanup(func() { ln.Close() })
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(testRegion),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")),
 		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }))
@@ -162,6 +155,7 @@ func newEnv(t *testing.T, rt string) *env {
 	e.sm = sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
 	e.ssm = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
 	e.cwl = cwl.NewFromConfig(cfg, func(o *cwl.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
+	e.sd = sd.NewFromConfig(cfg, func(o *sd.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
 	if _, err := e.ecs.CreateCluster(e.ctx(), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +207,7 @@ func (e *env) startAgent(ln net.Listener) {
 		Server: e.srv.Endpoint(), Cluster: cluster, DataDir: e.agentDir, Region: testRegion,
 		AccessKeyID: testKeyID, SecretAccessKey: testSecret, AvailabilityZone: testRegion + "a",
 		InstanceType: "t3.twelve", InstanceID: id, StopTimeout: 2 * time.Second, PullPolicy: driver.PullPreferCached,
-		Driver: drv, Log: e.logs.logger("agent"), TaskEndpoint: true, TaskAWSEndpoint: true,
+		Driver: drv, Log: e.logs.logger("agent"), TaskEndpoint: true, TaskAWSEndpoint: true, TaskDNS: taskendpoint.IP,
 	})
 	if err != nil {
 		t.Fatalf("new agent: %v", err)

@@ -20,6 +20,8 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -44,6 +46,7 @@ type report struct {
 	Identity    string            `json:"identity"`
 	CredsSource string            `json:"credsSource"`
 	Parameter   string            `json:"parameter"`
+	Discovered  []string          `json:"discovered"`
 	TaskARN     string            `json:"taskArn"`
 	Family      string            `json:"family"`
 	Containers  []string          `json:"containers"`
@@ -94,6 +97,24 @@ func run(t *testing.T, e *env) {
 			t.Fatalf("put parameter %s: %v", p.name, err)
 		}
 	}
+	// A service registry the application discovers with the Cloud Map API.
+	op, err := e.sd.CreateHttpNamespace(c, &sd.CreateHttpNamespaceInput{Name: aws.String("twelve-apis")})
+	if err != nil {
+		t.Fatalf("create namespace: %v", err)
+	}
+	got, err := e.sd.GetOperation(c, &sd.GetOperationInput{OperationId: op.OperationId})
+	if err != nil || got.Operation.Status != sdtypes.OperationStatusSuccess {
+		t.Fatalf("namespace operation: %v %+v", err, got)
+	}
+	svc, err := e.sd.CreateService(c, &sd.CreateServiceInput{Name: aws.String("billing"),
+		NamespaceId: aws.String(got.Operation.Targets["NAMESPACE"])})
+	if err != nil {
+		t.Fatalf("create service: %v", err)
+	}
+	if _, err := e.sd.RegisterInstance(c, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("billing-1"),
+		Attributes: map[string]string{"url": "http://billing.example:8080"}}); err != nil {
+		t.Fatalf("register instance: %v", err)
+	}
 	if _, err := e.cwl.CreateLogGroup(c, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
 		t.Fatalf("create log group: %v", err)
 	}
@@ -115,7 +136,7 @@ func run(t *testing.T, e *env) {
 			Name: aws.String("app"), Image: aws.String(e.image), Essential: aws.Bool(true), Memory: aws.Int32(128),
 			EntryPoint: []string{e.bin},
 			Command: []string{"twelve-factor", "--secret-env", "DB_USER,DB_PASSWORD,API_TOKEN",
-				"--env", "APP_MODE,AWS_ENDPOINT_URL,AWS_REGION", "--parameter", "/twelve/feature",
+				"--env", "APP_MODE,AWS_ENDPOINT_URL,AWS_REGION", "--parameter", "/twelve/feature", "--discover", "twelve-apis/billing",
 				"--", "--listen", fmt.Sprintf(":%d", port)},
 			Environment: []ecstypes.KeyValuePair{
 				{Name: aws.String("APP_MODE"), Value: aws.String("production")},
@@ -249,6 +270,9 @@ func (e *env) checkReport(r report, task ecstypes.Task, passwordSHA, tokenSHA st
 	}
 	if want := map[string]string{"APP_MODE": "production", "AWS_ENDPOINT_URL": "http://169.254.170.2", "AWS_REGION": testRegion}; !mapsEqual(r.Env, want) {
 		t.Errorf("environment %v, want %v", r.Env, want)
+	}
+	if !slices.Equal(r.Discovered, []string{"billing-1"}) {
+		t.Errorf("DiscoverInstances with the task role: %v, want [billing-1]", r.Discovered)
 	}
 	if r.Parameter != "blue" {
 		t.Errorf("GetParameter with the task role: %q, want blue", r.Parameter)
