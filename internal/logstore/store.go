@@ -40,7 +40,6 @@
 package logstore
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -281,11 +280,22 @@ func scanSegment(path string, first uint64, repair bool) (*segment, error) {
 	defer f.Close()
 	seg := &segment{First: first}
 	var good int64
-	err = readRecords(f, func(ev Event, size int) bool {
-		seg.add(ev, int64(size))
-		good += int64(size)
-		return true
-	})
+	rr := newRecordReader(f)
+	defer rr.release()
+	for {
+		rec, rerr := rr.next()
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+		seg.add(Event{Timestamp: rec.ts, Ingestion: rec.ingest}, int64(rec.size))
+		good += int64(rec.size)
+	}
+	if err != nil && !errors.Is(err, errTorn) {
+		return nil, fmt.Errorf("logstore: %s: %w", path, err)
+	}
 	if err != nil {
 		if !repair {
 			return nil, fmt.Errorf("logstore: %s: %w", path, err)
@@ -312,43 +322,6 @@ func (seg *segment) add(ev Event, size int64) {
 	}
 	seg.Count++
 	seg.Bytes += size
-}
-
-var errTorn = errors.New("torn record")
-
-// readRecords calls fn for each whole record of r (Seq relative to the
-// segment) and returns errTorn at a record cut short or corrupt.
-func readRecords(r io.Reader, fn func(ev Event, size int) bool) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var hdr [8]byte
-	buf := make([]byte, 0, 4096)
-	for i := uint64(0); ; i++ {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return errTorn
-		}
-		n := binary.LittleEndian.Uint32(hdr[:4])
-		if n < 16 || n > MaxBatchBytes+16 {
-			return errTorn
-		}
-		if cap(buf) < int(n) {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return errTorn
-		}
-		if crc32.Checksum(buf, crcTable) != binary.LittleEndian.Uint32(hdr[4:]) {
-			return errTorn
-		}
-		ev := Event{Timestamp: int64(binary.LittleEndian.Uint64(buf)), Ingestion: int64(binary.LittleEndian.Uint64(buf[8:])),
-			Message: string(buf[16:]), Seq: i}
-		if !fn(ev, int(n)+8) {
-			return nil
-		}
-	}
 }
 
 func (s *Store) save() error {
