@@ -1,10 +1,12 @@
 package logsapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,6 +220,10 @@ func (a *API) putLogEvents(ctx context.Context, req *awsproto.Request, in *logss
 	if hi-lo > maxBatchSpan.Milliseconds() {
 		return nil, invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
+	// CloudWatch refuses a batch out of chronological order; berth takes
+	// it and stores it in timestamp order (equal timestamps in request
+	// order), so one producer's events read back in timestamp order.
+	slices.SortStableFunc(batch, func(x, y logstore.Input) int { return cmp.Compare(x.Timestamp, y.Timestamp) })
 	if _, err := a.cfg.Store.Append(g, s, batch); err != nil {
 		return nil, err
 	}
