@@ -99,3 +99,33 @@ func TestFilterStopsOnCancel(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Records larger than the read buffer's first size read back whole, by
+// Scan, Filter and the scan at open.
+func TestBigRecords(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	s := open(t, dir, &now, 0)
+	s.CreateGroup(Group{Name: "g"})
+	s.CreateStream("g", "s")
+	big := strings.Repeat("b", MaxBatchBytes)
+	for _, m := range []string{"small", big, "x", strings.Repeat("m", 300<<10), "y", big} {
+		if _, err := s.Append("g", "s", []Input{{Timestamp: now.UnixMilli(), Message: m}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(s *Store) {
+		var sizes []int
+		s.Scan("g", "s", Range{}, 0, func(e Event) bool { sizes = append(sizes, len(e.Message)); return true })
+		p, err := s.Filter(context.Background(), "g", "s", Range{}, 0, func(m string) bool { return len(m) > 100 }, Limits{Events: 100, Bytes: 1 << 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(sizes) != fmt.Sprint([]int{5, MaxBatchBytes, 1, 300 << 10, 1, MaxBatchBytes}) || len(p.Events) != 3 || p.Events[2].Message != big {
+			t.Fatalf("sizes %v, filter %d", sizes, len(p.Events))
+		}
+	}
+	check(s)
+	s.Close()
+	check(open(t, dir, &now, 0))
+}

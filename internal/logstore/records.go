@@ -9,17 +9,16 @@ import (
 )
 
 // Reading records: a segment is read in chunks of up to readChunk bytes
-// into one buffer that always has room for a whole record (at most
-// maxRecord bytes), and records are parsed in place. A record's message
-// aliases the buffer until the next call.
+// into one buffer (pooled), and records are parsed in place. The buffer
+// grows, up to twice maxRecord, only when a record does not fit. A
+// record's message aliases the buffer until the next call.
 
 const (
 	maxRecord = 8 + 16 + MaxBatchBytes
-	readChunk = 1 << 20
-	readBuf   = readChunk + maxRecord
+	readChunk = 256 << 10
 )
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, readBuf); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
 
 type record struct {
 	ts, ingest int64
@@ -74,11 +73,18 @@ func (rr *recordReader) next() (record, error) {
 			}
 			return record{}, errTorn
 		}
-		if rr.start > 0 && len(buf)-rr.end < readChunk {
+		if rr.start > 0 {
 			rr.end = copy(buf, buf[rr.start:rr.end])
 			rr.start = 0
 		}
-		m, err := rr.r.Read(buf[rr.end:min(len(buf), rr.end+readChunk)])
+		if avail >= 8 {
+			if need := 8 + int(binary.LittleEndian.Uint32(buf)); need > len(buf) {
+				grown := make([]byte, max(need, 2*len(buf)))
+				rr.end = copy(grown, buf[:rr.end])
+				*rr.bp, buf = grown, grown
+			}
+		}
+		m, err := rr.r.Read(buf[rr.end:])
 		rr.end += m
 		if errors.Is(err, io.EOF) {
 			rr.eof = true
