@@ -22,6 +22,15 @@
 // metric filter extensions.
 //
 // Pattern.String gives a canonical form: Parse(p.String()) equals p.
+//
+// Match is safe for concurrent use and keeps no reference to the message.
+// It allocates nothing for a message that does not match. JSON patterns
+// are answered by a one-pass scanner (jsonscan.go) that validates the
+// message and picks out the selected values; where it cannot be sure to
+// agree with decoding the message with encoding/json (UseNumber), it gives
+// up and the decoded document decides, so both paths give the same
+// answers (property and fuzz tests).
+//
 // The package does no I/O.
 package logfilter
 

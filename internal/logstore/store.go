@@ -26,17 +26,21 @@
 //
 // Bounds: no event is held in memory beyond one call. An Append buffers its
 // batch only (at most MaxBatchBytes of messages plus 24 bytes a record);
-// reads stream segment files through a 64 KiB buffer and keep at most the
-// requested page. Memory held per stream is its segment index (a few
-// dozen bytes per segment).
+// reads parse segment files in place from a pooled buffer (256 KiB, grown
+// only for a record that does not fit) and keep at most the requested
+// page. Filter searches at most GOMAXPROCS segments at once, each keeping
+// at most a page (filter.go). Memory held per stream is its segment index
+// (a few dozen bytes per segment).
 //
 // Retention is enforced by Enforce(now): a segment whose largest timestamp
 // is older than now minus the group's retention is deleted whole, so events
 // can outlive their retention by up to one segment's span.
 //
-// Order: events are kept in arrival order. Reads return them in that order,
-// which is timestamp order when producers send them in order (the awslogs
-// driver does). CloudWatch sorts by timestamp.
+// Order: events are kept, and read, in the order they were appended: batch
+// after batch (appends to a stream are serialized), each batch in the order
+// given (internal/logsapi sorts a PutLogEvents batch by timestamp first).
+// That is timestamp order when no batch holds events older than the
+// stream's earlier ones; CloudWatch sorts by timestamp (docs/logs.md).
 package logstore
 
 import (
