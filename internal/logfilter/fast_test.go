@@ -79,3 +79,23 @@ func TestSpaceMatchAgrees(t *testing.T) {
 		}
 	})
 }
+
+// The fast paths allocate nothing per message (the bench's patterns).
+func TestMatchAllocatesNothing(t *testing.T) {
+	jsonMsg := `{"level":"info","id":5001,"path":"/api/i/976","status":200,"latency":249}`
+	access := `10.0.1.2 - user3 [06/Dec/2026:00:00:01 +0000] "GET /api/i/1 HTTP/1.1" 500 1234`
+	for _, c := range []struct{ pat, msg string }{
+		{`"error"`, jsonMsg}, {`?error ?warn`, jsonMsg}, {`latency -info`, jsonMsg},
+		{`{ $.level = "error" }`, jsonMsg}, {`{ $.status = 500 }`, jsonMsg}, {`{ $.latency > 245 }`, jsonMsg},
+		{`{ ($.latency > 248 && $.id < 500000) || $.status = 500 }`, jsonMsg},
+		{`[ip, ident, user, ..., status = 5*, bytes]`, access},
+	} {
+		p, err := Parse(c.pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { p.Match(c.msg) }); n != 0 {
+			t.Errorf("%s: %v allocations per message", c.pat, n)
+		}
+	}
+}

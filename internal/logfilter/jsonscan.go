@@ -1,6 +1,8 @@
 package logfilter
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -342,6 +344,9 @@ func (p *Pattern) prepareScan() {
 			return
 		}
 		e.Cond.idx = len(conds)
+		if c := e.Cond; c.IsNum && c.Num == math.Trunc(c.Num) && math.Abs(c.Num) < 1e15 {
+			c.digits = strconv.FormatInt(int64(math.Abs(c.Num)), 10)
+		}
 		conds = append(conds, e.Cond)
 		for i := len(e.Cond.path) - 1; i >= 0; i-- {
 			if e.Cond.path[i].index < 0 {

@@ -24,7 +24,7 @@
 // Pattern.String gives a canonical form: Parse(p.String()) equals p.
 //
 // Match is safe for concurrent use and keeps no reference to the message.
-// It allocates nothing for a message that does not match. JSON patterns
+// Apart from the fallback to decoding, it allocates nothing. JSON patterns
 // are answered by a one-pass scanner (jsonscan.go) that validates the
 // message and picks out the selected values; where it cannot be sure to
 // agree with decoding the message with encoding/json (UseNumber), it gives
@@ -92,6 +92,7 @@ type Cond struct {
 
 	idx       int    // number among the pattern's conditions (fast path)
 	quotedKey string // the path's last key, quoted (prefilter)
+	digits    string // |Num|'s digits when it is a whole number (prefilter)
 }
 
 // Pattern is a parsed filter pattern.

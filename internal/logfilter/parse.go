@@ -459,7 +459,11 @@ func (e *Expr) maybe(msg string) bool {
 	if c.Num != math.Trunc(c.Num) || math.Abs(c.Num) >= 1e15 {
 		return true
 	}
-	if strings.Contains(msg, strconv.FormatInt(int64(math.Abs(c.Num)), 10)) {
+	digits := c.digits
+	if digits == "" {
+		digits = strconv.FormatInt(int64(math.Abs(c.Num)), 10)
+	}
+	if strings.Contains(msg, digits) {
 		return true
 	}
 	for i := 1; i < len(msg); i++ {
