@@ -1,12 +1,10 @@
 package logsapi
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -221,9 +219,7 @@ func (a *API) putLogEvents(ctx context.Context, req *awsproto.Request, in *logss
 		return nil, invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
 	// CloudWatch refuses a batch out of chronological order; berth takes
-	// it and stores it in timestamp order (equal timestamps in request
-	// order), so one producer's events read back in timestamp order.
-	slices.SortStableFunc(batch, func(x, y logstore.Input) int { return cmp.Compare(x.Timestamp, y.Timestamp) })
+	// it, and the store keeps it in timestamp order.
 	if _, err := a.cfg.Store.Append(g, s, batch); err != nil {
 		return nil, err
 	}

@@ -129,3 +129,21 @@ func TestBigRecords(t *testing.T) {
 	s.Close()
 	check(open(t, dir, &now, 0))
 }
+
+// A batch is stored in timestamp order, equal timestamps in the order
+// given, and the caller's slice is left alone.
+func TestAppendSortsBatch(t *testing.T) {
+	now := time.Now()
+	s := open(t, t.TempDir(), &now, 0)
+	s.CreateGroup(Group{Name: "g"})
+	s.CreateStream("g", "s")
+	in := []Input{{3, "c"}, {1, "a1"}, {2, "b"}, {1, "a2"}}
+	if _, err := s.Append("g", "s", in); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	s.Scan("g", "s", Range{}, 0, func(e Event) bool { got = append(got, e.Message); return true })
+	if fmt.Sprint(got) != "[a1 a2 b c]" || in[0].Message != "c" {
+		t.Fatalf("stored %v, input %v", got, in)
+	}
+}

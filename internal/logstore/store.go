@@ -37,13 +37,14 @@
 // can outlive their retention by up to one segment's span.
 //
 // Order: events are kept, and read, in the order they were appended: batch
-// after batch (appends to a stream are serialized), each batch in the order
-// given (internal/logsapi sorts a PutLogEvents batch by timestamp first).
+// after batch (appends to a stream are serialized), each batch sorted by
+// timestamp (stable).
 // That is timestamp order when no batch holds events older than the
 // stream's earlier ones; CloudWatch sorts by timestamp (docs/logs.md).
 package logstore
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -586,7 +588,8 @@ type Input struct {
 }
 
 // Append adds a batch of events to a stream, durably (fsync) before it
-// returns unless NoSync. It returns the ingestion time given to them.
+// returns unless NoSync. The batch is stored in timestamp order (equal
+// timestamps in the order given); events is not modified. It returns the ingestion time given to them.
 func (s *Store) Append(groupName, streamName string, events []Input) (int64, error) {
 	if len(events) > MaxBatchEvents {
 		return 0, ErrBatchTooLarge
@@ -605,6 +608,11 @@ func (s *Store) Append(groupName, streamName string, events []Input) (int64, err
 	now := s.opt.Now().UnixMilli()
 	if len(events) == 0 {
 		return now, nil
+	}
+	byTime := func(x, y Input) int { return cmp.Compare(x.Timestamp, y.Timestamp) }
+	if !slices.IsSortedFunc(events, byTime) {
+		events = slices.Clone(events)
+		slices.SortStableFunc(events, byTime)
 	}
 	buf := make([]byte, 0, size+headerBytes*len(events))
 	st.mu.Lock()
