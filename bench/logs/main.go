@@ -9,9 +9,12 @@
 //     by one client through PutLogEvents in batches of --batch (10,000 by
 //     default, CloudWatch's maximum), each acknowledged after its fsync:
 //     lines/s.
-//   - filter: FilterLogEvents over the whole group (those lines), all pages,
-//     with a text pattern and with a JSON pattern that each match 0.1 % of
-//     the lines: latency of the whole search.
+//   - filter: FilterLogEvents over one stream of --lines lines, all pages,
+//     with one pattern of each kind (text term, quoted phrase, ?alternatives,
+//     -exclusion, JSON string and number equality, JSON comparison, JSON
+//     && and ||, space-delimited): latency of the whole search. The
+//     space-delimited pattern searches a second stream of as many
+//     access-log lines, written to the store directly (not timed).
 //
 // Every round makes a new store. The summary shows medians over --repeat
 // rounds. It asserts nothing; see docs/benchmarks.md.
@@ -28,6 +31,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +63,7 @@ type options struct {
 	dataRoot string
 	noSync   bool
 	out      string
+	cpuProf  string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -71,6 +76,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.dataRoot, "data-root", os.TempDir(), "where each round's store is made")
 	fs.BoolVar(&o.noSync, "no-sync", false, "skip fsync (measures the page cache, not the disk)")
 	fs.StringVar(&o.out, "out", "", "append the Markdown summary to this file")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the last round's searches to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -107,15 +113,26 @@ func line(i int) string {
 		level, i, i%977, status, i%250)
 }
 
+// accessLine is the i-th line of the access-log stream: one in a thousand
+// has status 500.
+func accessLine(i int) string {
+	status := 200
+	if i%1000 == 999 {
+		status = 500
+	}
+	return fmt.Sprintf(`10.0.%d.%d - user%d [06/Dec/2026:00:00:%02d +0000] "GET /api/i/%d HTTP/1.1" %d %d`,
+		i/256%256, i%256, i%97, i%60, i%977, status, i%2000)
+}
+
 type round struct {
 	ingest    time.Duration
 	linesPerS float64
-	filter    [3][]time.Duration // by pattern
-	matches   [3]int
+	filter    [][]time.Duration // by search
+	matches   []int
 	bytes     int64
 }
 
-func runRound(ctx context.Context, o *options) (*round, error) {
+func runRound(ctx context.Context, o *options, prof bool) (*round, error) {
 	dir, err := os.MkdirTemp(o.dataRoot, "bench-logs-")
 	if err != nil {
 		return nil, err
@@ -148,7 +165,7 @@ func runRound(ctx context.Context, o *options) (*round, error) {
 		}
 		batches = append(batches, b)
 	}
-	r := &round{}
+	r := &round{filter: make([][]time.Duration, len(searches)), matches: make([]int, len(searches))}
 	start := time.Now()
 	for _, b := range batches {
 		out, err := c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: g, LogStreamName: s, LogEvents: b})
@@ -163,11 +180,36 @@ func runRound(ctx context.Context, o *options) (*round, error) {
 	r.linesPerS = float64(o.lines) / r.ingest.Seconds()
 	streams, _ := st.Streams("/bench/app")
 	r.bytes = streams[0].StoredBytes
-	for k, pat := range patterns {
+	// The access-log stream, straight into the store (not measured).
+	if err := st.CreateStream("/bench/app", "access/1"); err != nil {
+		return nil, err
+	}
+	for i := 0; i < o.lines; i += o.batch {
+		var b []logstore.Input
+		for j := i; j < min(i+o.batch, o.lines); j++ {
+			b = append(b, logstore.Input{Message: accessLine(j), Timestamp: base + int64(j)/1000})
+		}
+		if _, err := st.Append("/bench/app", "access/1", b); err != nil {
+			return nil, err
+		}
+	}
+	if prof {
+		f, err := os.Create(o.cpuProf)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for k, sr := range searches {
 		for n := 0; n < o.filters; n++ {
 			start := time.Now()
 			matches := 0
-			p := cwl.NewFilterLogEventsPaginator(c, &cwl.FilterLogEventsInput{LogGroupName: g, FilterPattern: aws.String(pat)})
+			p := cwl.NewFilterLogEventsPaginator(c, &cwl.FilterLogEventsInput{LogGroupName: g, LogStreamNames: []string{sr.stream},
+				FilterPattern: aws.String(sr.pattern)})
 			for p.HasMorePages() {
 				out, err := p.NextPage(ctx)
 				if err != nil {
@@ -183,11 +225,24 @@ func runRound(ctx context.Context, o *options) (*round, error) {
 	return r, nil
 }
 
-// patterns are the searches: a text term and a JSON equality that match
-// 0.1 % of the lines (the JSON one is mostly answered by the matcher's
-// substring prefilter), and a JSON comparison that matches 1.6 % and has
-// every line decoded.
-var patterns = []string{`"error"`, `{ $.status = 500 }`, `{ $.latency > 245 }`}
+type search struct{ kind, stream, pattern string }
+
+// searches are one pattern of each kind. On the JSON stream: 0.1 % of the
+// lines match the text ones and the JSON equalities (mostly answered by
+// the matcher's substring prefilter), 1.6 % the comparison that no
+// substring can pre-screen, 0.2 % the && / || one. On the access-log
+// stream the space-delimited one matches 0.1 %.
+var searches = []search{
+	{"quoted phrase", "app/1", `"error"`},
+	{"term", "app/1", `i/976`},
+	{"?alternatives", "app/1", `?error ?warn`},
+	{"-exclusion", "app/1", `latency -info`},
+	{"JSON string =", "app/1", `{ $.level = "error" }`},
+	{"JSON number =", "app/1", `{ $.status = 500 }`},
+	{"JSON >", "app/1", `{ $.latency > 245 }`},
+	{"JSON && ||", "app/1", `{ ($.latency > 248 && $.id < 500000) || $.status = 500 }`},
+	{"space-delimited", "access/1", `[ip, ident, user, ..., status = 5*, bytes]`},
+}
 
 func median[T int64 | float64 | time.Duration](v []T) T {
 	s := slices.Clone(v)
@@ -204,25 +259,20 @@ func main() {
 	ctx := context.Background()
 	var rounds []*round
 	for i := 0; i < o.repeat; i++ {
-		r, err := runRound(ctx, o)
+		r, err := runRound(ctx, o, o.cpuProf != "" && i == o.repeat-1)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench/logs:", err)
 			os.Exit(1)
 		}
-		fmt.Printf("round %d: ingest %d lines in %v (%.0f lines/s, %.1f MB stored)", i+1, o.lines, r.ingest.Round(time.Millisecond), r.linesPerS, float64(r.bytes)/1e6)
-		for k, pat := range patterns {
-			fmt.Printf("; %s %v (%d matches)", pat, median(r.filter[k]).Round(time.Millisecond), r.matches[k])
+		fmt.Printf("round %d: ingest %d lines in %v (%.0f lines/s, %.1f MB stored)\n", i+1, o.lines, r.ingest.Round(time.Millisecond), r.linesPerS, float64(r.bytes)/1e6)
+		for k, sr := range searches {
+			fmt.Printf("  %-16s %-60s %v (%d matches)\n", sr.kind, sr.pattern, median(r.filter[k]).Round(time.Millisecond), r.matches[k])
 		}
-		fmt.Println()
 		rounds = append(rounds, r)
 	}
 	var lps []float64
-	var filt [3][]time.Duration
 	for _, r := range rounds {
 		lps = append(lps, r.linesPerS)
-		for k := range patterns {
-			filt[k] = append(filt[k], median(r.filter[k]))
-		}
 	}
 	sync := "fsync every batch"
 	if o.noSync {
@@ -230,8 +280,22 @@ func main() {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n### bench/logs: %d lines, batches of %d, %s, %d rounds (medians)\n\n", o.lines, o.batch, sync, o.repeat)
-	fmt.Fprintf(&b, "| ingest lines/s | FilterLogEvents `%s` | FilterLogEvents `%s` | FilterLogEvents `%s` |\n|---|---|---|---|\n", patterns[0], patterns[1], patterns[2])
-	fmt.Fprintf(&b, "| %.0f | %v | %v | %v |\n", median(lps), median(filt[0]).Round(time.Millisecond), median(filt[1]).Round(time.Millisecond), median(filt[2]).Round(time.Millisecond))
+	fmt.Fprintf(&b, "Ingestion: %.0f lines/s.\n\n| FilterLogEvents over %d lines | pattern | matches | median |", median(lps), o.lines)
+	for i := range rounds {
+		fmt.Fprintf(&b, " round %d |", i+1)
+	}
+	b.WriteString("\n|---|---|---:|---:|" + strings.Repeat("---:|", len(rounds)) + "\n")
+	for k, sr := range searches {
+		var meds []time.Duration
+		for _, r := range rounds {
+			meds = append(meds, median(r.filter[k]))
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %v |", sr.kind, sr.pattern, rounds[0].matches[k], median(meds).Round(time.Millisecond))
+		for _, m := range meds {
+			fmt.Fprintf(&b, " %v |", m.Round(time.Millisecond))
+		}
+		b.WriteString("\n")
+	}
 	fmt.Print(b.String())
 	if o.out != "" {
 		f, err := os.OpenFile(o.out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)

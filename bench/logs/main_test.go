@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,11 +22,11 @@ func TestParseFlags(t *testing.T) {
 // A small round runs end to end and finds the error lines.
 func TestSmallRound(t *testing.T) {
 	o, _ := parseFlags([]string{"--lines", "5000", "--batch", "1000", "--filters", "1", "--data-root", t.TempDir()})
-	r, err := runRound(context.Background(), o)
+	r, err := runRound(context.Background(), o, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.matches != [3]int{5, 5, 80} || r.linesPerS <= 0 {
+	if want := []int{5, 5, 5, 5, 5, 5, 80, 20, 5}; !slices.Equal(r.matches, want) || r.linesPerS <= 0 {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -22,6 +22,15 @@
 // metric filter extensions.
 //
 // Pattern.String gives a canonical form: Parse(p.String()) equals p.
+//
+// Match is safe for concurrent use and keeps no reference to the message.
+// Apart from the fallback to decoding, it allocates nothing. JSON patterns
+// are answered by a one-pass scanner (jsonscan.go) that validates the
+// message and picks out the selected values; where it cannot be sure to
+// agree with decoding the message with encoding/json (UseNumber), it gives
+// up and the decoded document decides, so both paths give the same
+// answers (property and fuzz tests).
+//
 // The package does no I/O.
 package logfilter
 
@@ -80,6 +89,10 @@ type Cond struct {
 	Num   float64 // numeric value when IsNum
 	IsNum bool
 	path  []pathElem // JSON selector, parsed
+
+	idx       int    // number among the pattern's conditions (fast path)
+	quotedKey string // the path's last key, quoted (prefilter)
+	digits    string // |Num|'s digits when it is a whole number (prefilter)
 }
 
 // Pattern is a parsed filter pattern.
@@ -88,6 +101,11 @@ type Pattern struct {
 	Terms  []Term
 	Expr   *Expr
 	Fields []Cond // space-delimited; Field "..." is the ellipsis
+
+	// JSON fast path (prepareScan): the conditions, numbered, and masks
+	// of them by path length; conds is nil when there are too many.
+	conds           []*Cond
+	atDepth, deeper []uint64
 }
 
 // Error is a pattern Parse refuses.
@@ -273,124 +291,39 @@ func (p *Pattern) Match(msg string) bool {
 		if !strings.HasPrefix(m, "{") {
 			return false
 		}
-		if !strings.Contains(m, `\`) {
-			if !p.Expr.maybe(m) {
-				return false
-			}
-			if json.Valid([]byte(m)) {
-				return p.Expr.evalRaw(m)
-			}
-		}
-		var doc any
-		d := json.NewDecoder(strings.NewReader(m))
-		d.UseNumber()
-		if d.Decode(&doc) != nil {
+		if !strings.Contains(m, `\`) && !p.Expr.maybe(m) {
 			return false
 		}
-		return p.Expr.eval(doc)
+		if p.conds != nil {
+			if match, ok := p.scanMatch(m); ok {
+				return match
+			}
+		}
+		return p.matchDecoded(m)
 	case Space:
-		return matchFields(p.Fields, splitFields(msg))
+		var buf [32]string
+		return matchFields(p.Fields, splitFields(buf[:0], msg))
 	}
 	return true
 }
 
+// matchDecoded is the general path of JSON patterns: the message's first
+// JSON value, decoded, must be an object the expression accepts.
+func (p *Pattern) matchDecoded(m string) bool {
+	var doc any
+	d := json.NewDecoder(strings.NewReader(m))
+	d.UseNumber()
+	if d.Decode(&doc) != nil {
+		return false
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return false
+	}
+	return p.Expr.eval(doc)
+}
+
 // Equal tells whether two patterns are the same.
 func (p *Pattern) Equal(q *Pattern) bool { return p.String() == q.String() && p.Kind == q.Kind }
-
-// ---- values ----
-
-// compare applies a condition to a scalar: a JSON value (string,
-// json.Number, bool, nil) or a space-delimited field (string).
-func (c *Cond) compare(v any, present bool) bool {
-	switch c.Op {
-	case "NOT EXISTS":
-		return !present
-	case "IS NULL":
-		return present && v == nil
-	case "IS TRUE":
-		b, ok := v.(bool)
-		return present && ok && b
-	case "IS FALSE":
-		b, ok := v.(bool)
-		return present && ok && !b
-	case "":
-		return present
-	}
-	if !present {
-		return false
-	}
-	if c.IsNum {
-		var f float64
-		switch x := v.(type) {
-		case json.Number:
-			g, err := x.Float64()
-			if err != nil {
-				return false
-			}
-			f = g
-		case string:
-			g, ok := isNum(x)
-			if !ok {
-				return false
-			}
-			f = g
-		default:
-			return false
-		}
-		switch c.Op {
-		case "=":
-			return f == c.Num
-		case "!=":
-			return f != c.Num
-		case "<":
-			return f < c.Num
-		case "<=":
-			return f <= c.Num
-		case ">":
-			return f > c.Num
-		case ">=":
-			return f >= c.Num
-		}
-		return false
-	}
-	var s string
-	switch x := v.(type) {
-	case string:
-		s = x
-	case json.Number:
-		s = x.String()
-	case bool:
-		s = strconv.FormatBool(x)
-	default:
-		return false
-	}
-	eq := wildcard(c.Str, s)
-	if c.Op == "!=" {
-		return !eq
-	}
-	return eq
-}
-
-// wildcard matches s against a pattern where * matches any run.
-func wildcard(pat, s string) bool {
-	if !strings.Contains(pat, "*") {
-		return pat == s
-	}
-	parts := strings.Split(pat, "*")
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, part)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(part):]
-	}
-	return strings.HasSuffix(s, last)
-}
 
 var errSyntax = errors.New("syntax")
 

@@ -103,7 +103,9 @@ func parseJSON(s string) (*Pattern, error) {
 	if p.i != len(p.toks) {
 		return nil, errf("Invalid filter pattern: unexpected %q", p.peek().s)
 	}
-	return &Pattern{Kind: JSON, Expr: e}, nil
+	out := &Pattern{Kind: JSON, Expr: e}
+	out.prepareScan()
+	return out, nil
 }
 
 func (p *parser) or() (*Expr, error) {
@@ -362,9 +364,8 @@ func isIdent(s string) bool {
 }
 
 // splitFields splits a message on spaces; "quoted" and [bracketed] runs are
-// one field each, without their delimiters.
-func splitFields(msg string) []string {
-	var out []string
+// one field each, without their delimiters. The fields are appended to out.
+func splitFields(out []string, msg string) []string {
 	for i := 0; i < len(msg); {
 		switch c := msg[i]; {
 		case c == ' ' || c == '\t':
@@ -393,13 +394,21 @@ func splitFields(msg string) []string {
 	return out
 }
 
+// matchFields tells whether the space-delimited pattern pat matches the
+// fields.
 func matchFields(pat []Cond, fields []string) bool {
-	// ok[j] tells whether pat[i:] matches fields[j:], for i from the end.
-	ok := make([]bool, len(fields)+1)
+	// ok[j] tells whether pat[i:] matches fields[j:], for i from the end;
+	// prev is the same for pat[i+1:].
+	var bufA, bufB [33]bool
+	ok, prev := bufA[:], bufB[:]
+	if len(fields)+1 > len(bufA) {
+		ok, prev = make([]bool, len(fields)+1), make([]bool, len(fields)+1)
+	}
+	ok, prev = ok[:len(fields)+1], prev[:len(fields)+1]
+	clear(ok)
 	ok[len(fields)] = true
 	for i := len(pat) - 1; i >= 0; i-- {
-		prev := ok
-		ok = make([]bool, len(fields)+1)
+		ok, prev = prev, ok
 		if pat[i].Field == "..." {
 			any := false
 			for j := len(fields); j >= 0; j-- {
@@ -408,8 +417,9 @@ func matchFields(pat []Cond, fields []string) bool {
 			}
 			continue
 		}
+		ok[len(fields)] = false
 		for j := 0; j < len(fields); j++ {
-			ok[j] = prev[j+1] && pat[i].compare(fields[j], true)
+			ok[j] = prev[j+1] && pat[i].test(vString, fields[j])
 		}
 	}
 	return ok[0]
@@ -431,13 +441,8 @@ func (e *Expr) maybe(msg string) bool {
 		return true
 	}
 	// The last key of the path is in the message, quoted.
-	for i := len(c.path) - 1; i >= 0; i-- {
-		if c.path[i].index < 0 {
-			if !strings.Contains(msg, `"`+c.path[i].key+`"`) {
-				return false
-			}
-			break
-		}
+	if c.quotedKey != "" && !strings.Contains(msg, c.quotedKey) {
+		return false
 	}
 	if c.Op != "=" {
 		return true
@@ -454,7 +459,11 @@ func (e *Expr) maybe(msg string) bool {
 	if c.Num != math.Trunc(c.Num) || math.Abs(c.Num) >= 1e15 {
 		return true
 	}
-	if strings.Contains(msg, strconv.FormatInt(int64(math.Abs(c.Num)), 10)) {
+	digits := c.digits
+	if digits == "" {
+		digits = strconv.FormatInt(int64(math.Abs(c.Num)), 10)
+	}
+	if strings.Contains(msg, digits) {
 		return true
 	}
 	for i := 1; i < len(msg); i++ {

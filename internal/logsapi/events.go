@@ -218,6 +218,8 @@ func (a *API) putLogEvents(ctx context.Context, req *awsproto.Request, in *logss
 	if hi-lo > maxBatchSpan.Milliseconds() {
 		return nil, invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
+	// CloudWatch refuses a batch out of chronological order; berth takes
+	// it, and the store keeps it in timestamp order.
 	if _, err := a.cfg.Store.Append(g, s, batch); err != nil {
 		return nil, err
 	}
@@ -439,33 +441,25 @@ func (a *API) filterLogEvents(ctx context.Context, req *awsproto.Request, in *lo
 		if name == startStream {
 			from = startSeq
 		}
-		full := false
-		var resume uint64
-		err := a.cfg.Store.Scan(g, name, r, from, func(e logstore.Event) bool {
-			if len(out.Events) == limit || bytes >= maxResponseBytes {
-				full, resume = true, e.Seq
-				return false
-			}
-			if ctx.Err() != nil {
-				full, resume = true, e.Seq
-				return false
-			}
-			if !pat.Match(e.Message) {
-				return true
-			}
-			bytes += len(e.Message) + EventOverhead
-			out.Events = append(out.Events, logsshape.FilteredLogEvent{LogStreamName: ptr(name), Timestamp: ptr(e.Timestamp),
-				IngestionTime: ptr(e.Ingestion), Message: ptr(e.Message), EventId: ptr(eventID(name, e.Seq))})
-			return true
-		})
-		if err == nil || err != nil && isGone(err) {
-			out.SearchedLogStreams = append(out.SearchedLogStreams, logsshape.SearchedLogStream{LogStreamName: ptr(name), SearchedCompletely: ptr(!full)})
+		if len(out.Events) == limit || bytes >= maxResponseBytes {
+			// The page filled at the end of the stream before.
+			out.NextToken = filterToken(name, from)
+			break
 		}
+		page, err := a.cfg.Store.Filter(ctx, g, name, r, from, pat.Match,
+			logstore.Limits{Events: limit - len(out.Events), Bytes: maxResponseBytes - bytes, Overhead: EventOverhead})
 		if err != nil && !isGone(err) {
 			return nil, err
 		}
+		for _, e := range page.Events {
+			bytes += len(e.Message) + EventOverhead
+			out.Events = append(out.Events, logsshape.FilteredLogEvent{LogStreamName: ptr(name), Timestamp: ptr(e.Timestamp),
+				IngestionTime: ptr(e.Ingestion), Message: ptr(e.Message), EventId: ptr(eventID(name, e.Seq))})
+		}
+		full := err == nil && !page.Complete
+		out.SearchedLogStreams = append(out.SearchedLogStreams, logsshape.SearchedLogStream{LogStreamName: ptr(name), SearchedCompletely: ptr(!full)})
 		if full {
-			out.NextToken = filterToken(name, resume)
+			out.NextToken = filterToken(name, page.Next)
 			break
 		}
 	}

@@ -399,7 +399,7 @@ func TestPutLogEventsValidation(t *testing.T) {
 		t.Fatalf("rejected %+v", r)
 	}
 	ev := must(e.c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")})).Events
-	if len(ev) != 2 || *ev[0].Message != "b" || *ev[1].Message != "a" {
+	if len(ev) != 2 || *ev[0].Message != "a" || *ev[1].Message != "b" { // stored in timestamp order
 		t.Fatalf("stored %+v", ev)
 	}
 	// Retention makes older events expired.

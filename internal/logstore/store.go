@@ -26,21 +26,25 @@
 //
 // Bounds: no event is held in memory beyond one call. An Append buffers its
 // batch only (at most MaxBatchBytes of messages plus 24 bytes a record);
-// reads stream segment files through a 64 KiB buffer and keep at most the
-// requested page. Memory held per stream is its segment index (a few
-// dozen bytes per segment).
+// reads parse segment files in place from a pooled buffer (256 KiB, grown
+// only for a record that does not fit) and keep at most the requested
+// page. Filter searches at most GOMAXPROCS segments at once, each keeping
+// at most a page (filter.go). Memory held per stream is its segment index
+// (a few dozen bytes per segment).
 //
 // Retention is enforced by Enforce(now): a segment whose largest timestamp
 // is older than now minus the group's retention is deleted whole, so events
 // can outlive their retention by up to one segment's span.
 //
-// Order: events are kept in arrival order. Reads return them in that order,
-// which is timestamp order when producers send them in order (the awslogs
-// driver does). CloudWatch sorts by timestamp.
+// Order: events are kept, and read, in the order they were appended: batch
+// after batch (appends to a stream are serialized), each batch sorted by
+// timestamp (stable).
+// That is timestamp order when no batch holds events older than the
+// stream's earlier ones; CloudWatch sorts by timestamp (docs/logs.md).
 package logstore
 
 import (
-	"bufio"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -49,6 +53,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -281,11 +286,22 @@ func scanSegment(path string, first uint64, repair bool) (*segment, error) {
 	defer f.Close()
 	seg := &segment{First: first}
 	var good int64
-	err = readRecords(f, func(ev Event, size int) bool {
-		seg.add(ev, int64(size))
-		good += int64(size)
-		return true
-	})
+	rr := newRecordReader(f)
+	defer rr.release()
+	for {
+		rec, rerr := rr.next()
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+		seg.add(Event{Timestamp: rec.ts, Ingestion: rec.ingest}, int64(rec.size))
+		good += int64(rec.size)
+	}
+	if err != nil && !errors.Is(err, errTorn) {
+		return nil, fmt.Errorf("logstore: %s: %w", path, err)
+	}
 	if err != nil {
 		if !repair {
 			return nil, fmt.Errorf("logstore: %s: %w", path, err)
@@ -312,43 +328,6 @@ func (seg *segment) add(ev Event, size int64) {
 	}
 	seg.Count++
 	seg.Bytes += size
-}
-
-var errTorn = errors.New("torn record")
-
-// readRecords calls fn for each whole record of r (Seq relative to the
-// segment) and returns errTorn at a record cut short or corrupt.
-func readRecords(r io.Reader, fn func(ev Event, size int) bool) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var hdr [8]byte
-	buf := make([]byte, 0, 4096)
-	for i := uint64(0); ; i++ {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return errTorn
-		}
-		n := binary.LittleEndian.Uint32(hdr[:4])
-		if n < 16 || n > MaxBatchBytes+16 {
-			return errTorn
-		}
-		if cap(buf) < int(n) {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return errTorn
-		}
-		if crc32.Checksum(buf, crcTable) != binary.LittleEndian.Uint32(hdr[4:]) {
-			return errTorn
-		}
-		ev := Event{Timestamp: int64(binary.LittleEndian.Uint64(buf)), Ingestion: int64(binary.LittleEndian.Uint64(buf[8:])),
-			Message: string(buf[16:]), Seq: i}
-		if !fn(ev, int(n)+8) {
-			return nil
-		}
-	}
 }
 
 func (s *Store) save() error {
@@ -609,7 +588,8 @@ type Input struct {
 }
 
 // Append adds a batch of events to a stream, durably (fsync) before it
-// returns unless NoSync. It returns the ingestion time given to them.
+// returns unless NoSync. The batch is stored in timestamp order (equal
+// timestamps in the order given); events is not modified. It returns the ingestion time given to them.
 func (s *Store) Append(groupName, streamName string, events []Input) (int64, error) {
 	if len(events) > MaxBatchEvents {
 		return 0, ErrBatchTooLarge
@@ -628,6 +608,11 @@ func (s *Store) Append(groupName, streamName string, events []Input) (int64, err
 	now := s.opt.Now().UnixMilli()
 	if len(events) == 0 {
 		return now, nil
+	}
+	byTime := func(x, y Input) int { return cmp.Compare(x.Timestamp, y.Timestamp) }
+	if !slices.IsSortedFunc(events, byTime) {
+		events = slices.Clone(events)
+		slices.SortStableFunc(events, byTime)
 	}
 	buf := make([]byte, 0, size+headerBytes*len(events))
 	st.mu.Lock()
