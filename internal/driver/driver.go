@@ -314,6 +314,13 @@ type Status struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	Bindings   []Binding
+	// CreatedAt is when the runtime created the container (zero when it
+	// does not say).
+	CreatedAt time.Time
+	// ImageID identifies the image the container runs: Docker's image ID
+	// ("sha256:..."); the process runtime's image digest when its image
+	// reference names one (NAME@sha256:...); else "".
+	ImageID string
 }
 
 // ExecResult is the outcome of a command run inside a container.
