@@ -61,8 +61,12 @@ func New(cfg Config) (*Agent, error) {
 		a.instanceID = hostInstanceID(cfg.DataDir)
 	}
 	a.runtimeVersion = cfg.Driver.Name()
-	a.endpoint = taskhttp.New(taskhttp.Config{Key: endpointKey(cfg.SecretAccessKey, a.instanceID),
-		Credentials: taskCredentials{a}, Log: a.log.With("component", "taskendpoint")})
+	ecfg := taskhttp.Config{Key: endpointKey(cfg.SecretAccessKey, a.instanceID),
+		Credentials: taskCredentials{a}, Clock: clockDrift, Log: a.log.With("component", "taskendpoint")}
+	if st, ok := cfg.Driver.(taskhttp.StatsSource); ok { // a runtime that reads container statistics
+		ecfg.Stats = st
+	}
+	a.endpoint = taskhttp.New(ecfg)
 	return a, nil
 }
 
