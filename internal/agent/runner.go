@@ -248,6 +248,9 @@ func (r *runner) adoptContainer(ctx context.Context, i int, h driver.Handle) {
 func (r *runner) setDesired(t agentproto.Task) {
 	r.held = false
 	r.task.DesiredStatus, r.task.StopCode, r.task.StoppedReason = t.DesiredStatus, t.StopCode, t.StoppedReason
+	if t.Definition != nil { // the whole task, not a delta: what the metadata endpoint serves of it now
+		r.task.LaunchType, r.task.Group, r.task.Tags, r.task.InstanceTags = t.LaunchType, t.Group, t.Tags, t.InstanceTags
+	}
 	if t.DesiredStatus == taskplan.DesiredStopped && r.plan.Desired != taskplan.DesiredStopped {
 		r.plan.Desired = taskplan.DesiredStopped
 		r.plan.StopCode, r.plan.StopReason = t.StopCode, t.StoppedReason

@@ -73,6 +73,21 @@ func TestTaskEndpoint_MetadataFieldsAndStats(t *testing.T) {
 			t.Fatalf("task stats: %v", all)
 		}
 
+		// Tags changed on the server show once it sends the task whole
+		// again: when the agent reconnects.
+		h.srv.mu.Lock()
+		h.srv.tasks[task.TaskArn].task.Tags = map[string]string{"team": "green"}
+		h.srv.mu.Unlock()
+		h.srv.setDown(true)
+		h.srv.setDown(false)
+		time.Sleep(10 * time.Second) // the reconnection's backoff (a fake clock)
+		ta.settle()
+		tagged = nil
+		get(base+"/taskWithTags", &tagged)
+		if tagged["TaskTags"].(map[string]any)["team"] != "green" {
+			t.Fatalf("tags after a reconnection: %v", tagged["TaskTags"])
+		}
+
 		h.srv.stopTask(task.TaskArn)
 		ta.settle()
 	})
