@@ -148,6 +148,7 @@ func (r *runner) apply(ctx context.Context, ev event) {
 		case taskplan.Create:
 			s.Phase = taskplan.PhaseCreated
 			r.handles[ev.container] = ev.handle
+			r.info[ev.container].created = now // until the runtime says
 			if err := r.a.store.updateTask(r.arn, func(t *savedTask) {
 				t.Containers[name] = ev.handle.ID
 			}); err != nil {
@@ -156,6 +157,7 @@ func (r *runner) apply(ctx context.Context, ev event) {
 		case taskplan.Start:
 			s.Phase, s.StartedAt = taskplan.PhaseRunning, now
 			r.bindings[ev.container] = ev.status.Bindings
+			r.info[ev.container].learn(ev.status)
 			r.watch(ctx, ev.container, r.handles[ev.container])
 		case taskplan.Stop:
 			if ev.err != nil {
@@ -176,6 +178,7 @@ func (r *runner) apply(ctx context.Context, ev event) {
 		}
 		s.Phase, s.FinishedAt = taskplan.PhaseStopped, now
 		if ev.err == nil {
+			r.info[ev.container].learn(ev.status)
 			code := ev.status.ExitCode
 			s.ExitCode = &code
 			if ev.status.OOMKilled {
@@ -187,6 +190,9 @@ func (r *runner) apply(ctx context.Context, ev event) {
 			r.checks[ev.container] = nil
 		}
 	case evHealth:
+		if s.Health != ev.health {
+			r.info[ev.container].healthSince = now
+		}
 		s.Health = ev.health
 		if ev.health == taskplan.HealthHealthy && s.HealthyAt.IsZero() {
 			s.HealthyAt = now

@@ -69,8 +69,12 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("server URL %q: %w", cfg.Server, err)
 		}
 	}
-	a.endpoint = taskhttp.New(taskhttp.Config{Key: endpointKey(cfg.SecretAccessKey, a.instanceID),
-		Credentials: taskCredentials{a}, AWS: awsAPI, Log: a.log.With("component", "taskendpoint")})
+	ecfg := taskhttp.Config{Key: endpointKey(cfg.SecretAccessKey, a.instanceID),
+		Credentials: taskCredentials{a}, AWS: awsAPI, Clock: clockDrift, Log: a.log.With("component", "taskendpoint")}
+	if st, ok := cfg.Driver.(taskhttp.StatsSource); ok { // a runtime that reads container statistics
+		ecfg.Stats = st
+	}
+	a.endpoint = taskhttp.New(ecfg)
 	return a, nil
 }
 

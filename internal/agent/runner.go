@@ -42,6 +42,7 @@ type runner struct {
 	plan      taskplan.Task
 	handles   []driver.Handle
 	bindings  [][]driver.Binding
+	info      []containerInfo      // for the task metadata endpoint
 	checks    []context.CancelFunc // health checkers
 	exiting   []bool               // stopped, its exit event not yet applied (counted as work)
 	inflight  int
@@ -176,6 +177,7 @@ func (r *runner) init(ctx context.Context) error {
 	}
 	r.handles = make([]driver.Handle, len(def.ContainerDefinitions))
 	r.bindings = make([][]driver.Binding, len(def.ContainerDefinitions))
+	r.info = make([]containerInfo, len(def.ContainerDefinitions))
 	r.checks = make([]context.CancelFunc, len(def.ContainerDefinitions))
 	r.exiting = make([]bool, len(def.ContainerDefinitions))
 	if r.adopted == nil {
@@ -224,11 +226,13 @@ func (r *runner) adoptContainer(ctx context.Context, i int, h driver.Handle) {
 		r.log.Warn("inspect adopted container", "container", r.plan.Containers[i].Name, "err", err)
 		s.Phase, s.Err, s.FinishedAt = taskplan.PhaseStopped, "CannotInspectContainerError: "+err.Error(), time.Now()
 	case st.Running:
+		r.info[i].learn(st)
 		r.handles[i] = h
 		r.bindings[i] = st.Bindings
 		s.Phase, s.StartedAt = taskplan.PhaseRunning, st.StartedAt
 		r.watch(ctx, i, h)
 	case st.Exited:
+		r.info[i].learn(st)
 		r.handles[i] = h
 		r.shipLogs(i, h) // what it wrote while no agent ran
 		code := st.ExitCode
@@ -244,6 +248,9 @@ func (r *runner) adoptContainer(ctx context.Context, i int, h driver.Handle) {
 func (r *runner) setDesired(t agentproto.Task) {
 	r.held = false
 	r.task.DesiredStatus, r.task.StopCode, r.task.StoppedReason = t.DesiredStatus, t.StopCode, t.StoppedReason
+	if t.Definition != nil { // the whole task, not a delta: what the metadata endpoint serves of it now
+		r.task.LaunchType, r.task.Group, r.task.Tags, r.task.InstanceTags = t.LaunchType, t.Group, t.Tags, t.InstanceTags
+	}
 	if t.DesiredStatus == taskplan.DesiredStopped && r.plan.Desired != taskplan.DesiredStopped {
 		r.plan.Desired = taskplan.DesiredStopped
 		r.plan.StopCode, r.plan.StopReason = t.StopCode, t.StoppedReason

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,9 +11,11 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"berth.dev/berth/internal/agentproto"
+	"berth.dev/berth/internal/driver"
 	"berth.dev/berth/internal/taskendpoint"
 	"berth.dev/berth/internal/taskhttp"
 	"berth.dev/berth/internal/taskplan"
@@ -137,7 +140,11 @@ func (r *runner) publishMetadata(d taskplan.Decision) {
 	}
 	m := taskhttp.TaskMetadata{Cluster: r.task.ClusterArn, TaskARN: t.TaskArn, Family: deref(def.Family),
 		Revision: strconv.Itoa(int(def.Revision)), DesiredStatus: t.DesiredStatus, KnownStatus: d.Status,
-		PullStartedAt: r.pullStart, PullStoppedAt: r.pullStop, AvailabilityZone: r.a.cfg.AvailabilityZone, LaunchType: "EC2"}
+		PullStartedAt: r.pullStart, PullStoppedAt: r.pullStop, AvailabilityZone: r.a.cfg.AvailabilityZone,
+		LaunchType: cmp.Or(t.LaunchType, "EC2"), TaskTags: t.Tags, ContainerInstanceTags: t.InstanceTags}
+	if svc, ok := strings.CutPrefix(t.Group, "service:"); ok {
+		m.ServiceName = svc
+	}
 	if lim := taskLimits(t); lim != nil {
 		m.Limits = &taskhttp.Limits{}
 		if lim.CPUUnits > 0 {
@@ -173,8 +180,18 @@ func (r *runner) publishMetadata(d taskplan.Decision) {
 		if lc := cd.LogConfiguration; lc != nil {
 			cm.LogDriver, cm.LogOptions = string(lc.LogDriver), lc.Options
 		}
+		info := r.info[i]
+		cm.ImageID = info.imageID
+		if !info.created.IsZero() {
+			v := info.created
+			cm.CreatedAt = &v
+		}
 		if c.Health != "" && cd.HealthCheck != nil {
 			cm.Health = &taskhttp.Health{Status: string(c.Health)}
+			if !info.healthSince.IsZero() {
+				v := info.healthSince
+				cm.Health.Since = &v
+			}
 		}
 		if i < len(r.plan.States) {
 			st := r.plan.States[i]
@@ -196,6 +213,24 @@ func (r *runner) publishMetadata(d taskplan.Decision) {
 		m.Containers = append(m.Containers, cm)
 	}
 	r.a.endpoint.SetMetadata(t.TaskArn, m)
+}
+
+// containerInfo is what the runtime said of a container that the task
+// metadata endpoint serves, and when its health last changed.
+type containerInfo struct {
+	created     time.Time
+	imageID     string
+	healthSince time.Time
+}
+
+// learn keeps what a runtime status says.
+func (c *containerInfo) learn(st driver.Status) {
+	if !st.CreatedAt.IsZero() {
+		c.created = st.CreatedAt
+	}
+	if st.ImageID != "" {
+		c.imageID = st.ImageID
+	}
 }
 
 // metadataNetworks is a container's Networks: for awsvpc tasks the

@@ -203,7 +203,23 @@ func agentTask(snap *state.Snapshot, ci *state.ContainerInstance, t *state.Task,
 		out.Containers = append(out.Containers, agentproto.Container{Name: deref(c.Name), ContainerArn: deref(c.ContainerArn)})
 	}
 	out.Network = taskNetwork(ci, t, region)
+	out.LaunchType, out.Group, out.Tags = string(sh.LaunchType), deref(sh.Group), tagMap(sh.Tags)
+	if ci != nil && ci.Shape != nil {
+		out.InstanceTags = tagMap(ci.Shape.Tags)
+	}
 	return out
+}
+
+// tagMap is tags as a map; nil when there are none.
+func tagMap(tags []shape.Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[deref(t.Key)] = deref(t.Value)
+	}
+	return m
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request, body []byte) {

@@ -123,6 +123,15 @@ type Task struct {
 	Version       int64                 `json:"version"`
 	// Network is set for awsvpc tasks.
 	Network *TaskNetwork `json:"network,omitempty"`
+	// LaunchType, Group and Tags are the task's, as DescribeTasks shows
+	// them; InstanceTags are the tags of the container instance it runs
+	// on, as the server had them when it sent the task. The agent serves
+	// them at the task metadata endpoint. Deltas and older servers leave
+	// them out.
+	LaunchType   string            `json:"launchType,omitempty"`
+	Group        string            `json:"group,omitempty"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	InstanceTags map[string]string `json:"instanceTags,omitempty"`
 }
 
 // Container names one container of a task.

@@ -71,6 +71,14 @@
 //     TaskLimits() with the reason, and then ignores Spec.Task: the agent
 //     must not advertise ecs.capability.task-cpu-mem-limit. A driver that
 //     does not implement TaskCgroups never enforces them.
+//
+// # Statistics
+//
+// A driver may report a container's resource usage with
+// ContainerStats(ctx, runtimeID) (json.RawMessage, error): one Stats, in
+// the Docker Engine API's stats shape, which the agent serves at the task
+// metadata endpoint (see Stats for the contract; StatsHistory keeps the
+// previous sample, ParseNetDev reads a namespace's interfaces).
 package driver
 
 import (
@@ -314,6 +322,13 @@ type Status struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	Bindings   []Binding
+	// CreatedAt is when the runtime created the container (zero when it
+	// does not say).
+	CreatedAt time.Time
+	// ImageID identifies the image the container runs: Docker's image ID
+	// ("sha256:..."); the process runtime's image digest when its image
+	// reference names one (NAME@sha256:...); else "".
+	ImageID string
 }
 
 // ExecResult is the outcome of a command run inside a container.

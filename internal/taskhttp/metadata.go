@@ -24,6 +24,20 @@ type TaskMetadata struct {
 	AvailabilityZone   string              `json:"AvailabilityZone,omitempty"`
 	LaunchType         string              `json:"LaunchType,omitempty"`
 	ServiceName        string              `json:"ServiceName,omitempty"`
+	// ClockDrift is set by the server at each answer (Config.Clock).
+	ClockDrift *ClockDrift `json:"ClockDrift,omitempty"`
+	// TaskTags and ContainerInstanceTags are served at /taskWithTags
+	// only.
+	TaskTags              map[string]string `json:"TaskTags,omitempty"`
+	ContainerInstanceTags map[string]string `json:"ContainerInstanceTags,omitempty"`
+}
+
+// ClockDrift is the host clock's state (Linux: adjtimex(2)).
+type ClockDrift struct {
+	// ClockErrorBound is the clock's error bound in milliseconds.
+	ClockErrorBound            float64    `json:"ClockErrorBound,omitempty"`
+	ReferenceTimestamp         *time.Time `json:"ReferenceTimestamp,omitempty"`
+	ClockSynchronizationStatus string     `json:"ClockSynchronizationStatus,omitempty"` // SYNCHRONIZED or NOT_SYNCHRONIZED
 }
 
 // ContainerMetadata is one container's answer (ECS's ContainerResponse).
@@ -64,9 +78,11 @@ type Port struct {
 	HostIP        string `json:"HostIp,omitempty"`
 }
 
-// Health is a container's health check status.
+// Health is a container's health check status (HEALTHY, UNHEALTHY or
+// UNKNOWN) and when it last changed.
 type Health struct {
-	Status string `json:"status"`
+	Status string     `json:"status,omitempty"`
+	Since  *time.Time `json:"statusSince,omitempty"`
 }
 
 // Network is one network of a container.
@@ -99,47 +115,39 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, rest string) {
 	if m == nil {
 		m = &TaskMetadata{TaskARN: ref.task.arn, KnownStatus: "PENDING"}
 	}
+	sub = strings.TrimSuffix(sub, "/")
 	var c *ContainerMetadata
 	for i := range m.Containers {
 		if m.Containers[i].Name == ref.name {
 			c = &m.Containers[i]
 		}
 	}
-	switch strings.TrimSuffix(sub, "/") {
+	switch sub {
 	case "":
 		if c == nil {
 			c = &ContainerMetadata{Name: ref.name, KnownStatus: "PENDING", Type: "NORMAL"}
 		}
 		writeJSON(w, c)
 	case "task", "taskWithTags":
-		writeJSON(w, m)
+		out := *m // m is never changed, only replaced (SetMetadata)
+		if sub == "task" {
+			out.TaskTags, out.ContainerInstanceTags = nil, nil
+		}
+		if s.cfg.Clock != nil {
+			out.ClockDrift = s.cfg.Clock()
+		}
+		writeJSON(w, &out)
 	case "stats":
 		if c == nil || c.DockerID == "" {
 			writeJSON(w, struct{}{})
 			return
 		}
-		writeJSON(w, s.stats(r, c.DockerID))
+		writeJSON(w, s.stats(r.Context(), c.DockerID))
 	case "task/stats":
-		out := map[string]json.RawMessage{}
-		for _, c := range m.Containers {
-			if c.DockerID != "" {
-				out[c.DockerID] = s.stats(r, c.DockerID)
-			}
-		}
-		writeJSON(w, out)
+		writeJSON(w, s.taskStats(r.Context(), m.Containers))
 	default:
 		writeError(w, http.StatusNotFound, "NotFound", "V4 metadata: no such path")
 	}
-}
-
-// stats is a container's runtime statistics, {} when unknown.
-func (s *Server) stats(r *http.Request, runtimeID string) json.RawMessage {
-	if s.cfg.Stats != nil {
-		if b, err := s.cfg.Stats.ContainerStats(r.Context(), runtimeID); err == nil && len(b) > 0 {
-			return b
-		}
-	}
-	return json.RawMessage("{}")
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

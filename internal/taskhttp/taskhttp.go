@@ -1,9 +1,17 @@
 // Package taskhttp is the agent's HTTP server at the task endpoint
 // (taskendpoint.IP, port 80): the task IAM role credentials endpoint
 // (GET /v2/credentials/ID, and the older /v1/credentials?id=ID) and the
-// task metadata endpoint v4 (GET /v4/ID, /v4/ID/task, /v4/ID/stats,
-// /v4/ID/task/stats; /v3/ID answers the same), as the ECS agent serves
-// them.
+// task metadata endpoint v4 (GET /v4/ID, /v4/ID/task, /v4/ID/taskWithTags,
+// /v4/ID/stats, /v4/ID/task/stats; /v3/ID answers the same), as the ECS
+// agent serves them.
+//
+// Metadata is what the agent last set (SetMetadata), served as is, except
+// that TaskTags and ContainerInstanceTags are served at /taskWithTags only
+// and ClockDrift is read at each answer (Config.Clock). Statistics are
+// read from the runtime (StatsSource) at each request and passed through:
+// Docker's stats JSON, keyed by runtime ID for /task/stats; a container
+// the runtime has not created, or whose read fails or takes over 5 s,
+// answers {}.
 //
 // IDs. A task's credentials ID and its containers' metadata IDs are
 // HMAC-SHA256 of the task ARN (and container name) under a key only the
@@ -73,6 +81,8 @@ type Config struct {
 	// (any request for /: the AWS JSON and Query protocols post there);
 	// nil: they are answered 404.
 	AWS http.Handler
+	// Clock reads the host clock's drift for /task; nil: none.
+	Clock func() *ClockDrift
 	// RefreshBefore: default DefaultRefreshBefore.
 	RefreshBefore time.Duration
 	Now           func() time.Time

@@ -76,4 +76,12 @@
 //     kernel kill a process, the engine reports every container of the
 //     task that was running OOMKilled, killed or not; the exit code tells
 //     them apart (137 for the killed).
+//
+// # Statistics
+//
+// ContainerStats passes the engine's one-shot stats through as
+// driver.Stats, filling precpu_stats and network_rate_stats from the
+// driver's previous sample (kept in memory, dropped on Remove), and the
+// networks of a container in a sandbox from /proc/PID/net/dev of its
+// process (the engine reports none for network mode container:).
 package docker

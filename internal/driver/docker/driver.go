@@ -37,6 +37,7 @@ type Driver struct {
 	pulled    *pullRecord
 	healthEv  *healthEvents
 	tasks     taskCgroups
+	stats     driver.StatsHistory // previous samples (ContainerStats)
 
 	pauseMu    sync.Mutex
 	pauseTag   string

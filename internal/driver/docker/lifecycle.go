@@ -124,6 +124,7 @@ func (d *Driver) Remove(ctx context.Context, h driver.Handle) error {
 	if _, err := d.cli.ContainerRemove(ctx, ref(h), client.ContainerRemoveOptions{RemoveVolumes: true}); err != nil {
 		return classify("remove", ref(h), err)
 	}
+	d.stats.Forget(h.ID)
 	return nil
 }
 

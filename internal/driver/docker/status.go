@@ -14,6 +14,7 @@ import (
 // status reads a driver.Status from an inspect response.
 func status(c container.InspectResponse) driver.Status {
 	var st driver.Status
+	st.CreatedAt, st.ImageID = parseTime(c.Created), c.Image
 	if c.State == nil {
 		return st
 	}

@@ -253,6 +253,7 @@ func (r *Runtime) Create(ctx context.Context, spec driver.Spec) (driver.Handle, 
 	c := &container{h: driver.Handle{ID: id, Name: spec.Name, Labels: maps.Clone(spec.Labels)}, image: spec.Image,
 		prog: r.programs[spec.Image], ports: ports, exited: make(chan struct{}), task: copyTask(spec.Task),
 		env: driver.MergeEnv(spec.Env, spec.Secrets)}
+	c.status.CreatedAt, c.status.ImageID = time.Now(), imageID(spec.Image)
 	r.containers[id] = c
 	r.order = append(r.order, id)
 	if spec.Name != "" {

@@ -168,4 +168,11 @@
 // the configured size, starts the next number and deletes the oldest beyond
 // the configured count. Files are never renamed, so a reader that holds a file
 // knows it is complete once a higher number exists.
+//
+// # Statistics
+//
+// ContainerStats reads a running container's usage as driver.Stats from
+// its cgroup v2 files, or, without a cgroup, sums its process group from
+// /proc (see ContainerStats); a container in a sandbox adds the sandbox's
+// interfaces. The previous sample is kept in memory (dropped on Remove).
 package process

@@ -37,8 +37,9 @@ type Driver struct {
 	// without reading the state directory.
 	index *index
 
-	children sync.Map // ID -> *child: a shim this driver started
-	secrets  sync.Map // ID -> []string: a container's secrets (Spec.Secrets), in memory only
+	children sync.Map            // ID -> *child: a shim this driver started
+	stats    driver.StatsHistory // previous samples (ContainerStats)
+	secrets  sync.Map            // ID -> []string: a container's secrets (Spec.Secrets), in memory only
 
 	sandboxMu sync.Mutex // serialises sandbox creation and removal
 	// sandboxNames maps the sandboxes' names to their IDs, read from the
@@ -288,6 +289,7 @@ func (d *Driver) Remove(_ context.Context, h driver.Handle) error {
 	}
 	d.children.Delete(id)
 	d.secrets.Delete(id)
+	d.stats.Forget(id)
 	d.index.remove(id)
 	return os.RemoveAll(trash)
 }

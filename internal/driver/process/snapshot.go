@@ -145,9 +145,20 @@ func (d *Driver) shimGone(id string, startedAt time.Time) bool {
 	return time.Since(startedAt) > startGrace
 }
 
+// imageDigest is the digest an image reference pins (NAME@sha256:...),
+// the only image identity this runtime, which pulls nothing, knows; "" for
+// a reference by tag.
+func imageDigest(ref string) string {
+	_, d, ok := strings.Cut(ref, "@")
+	if !ok || !strings.HasPrefix(d, "sha256:") || len(d) != len("sha256:")+64 {
+		return ""
+	}
+	return d
+}
+
 // status converts a snapshot to the driver's Status.
 func (s *snapshot) status() driver.Status {
-	var st driver.Status
+	st := driver.Status{CreatedAt: s.rec.Created, ImageID: imageDigest(s.rec.Spec.Image)}
 	if s.work != nil {
 		st.StartedAt = s.work.StartedAt
 		st.Bindings = s.rec.Bindings

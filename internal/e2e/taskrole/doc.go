@@ -9,6 +9,13 @@
 // credentials with its own credentials ID, and the task metadata v4
 // endpoint answers from inside the container too.
 //
+// TestTaskMetadataDocker (metadata_test.go) reads the task metadata v4
+// endpoint from inside a service's container: the engine's image ID,
+// creation and start times and health, the task's service name, launch
+// type, clock drift and (at /taskWithTags only) tags, and /stats and
+// /task/stats with real usage (CPU time, memory, the bridge interface's
+// counters, the previous sample).
+//
 // The server and the agent run in the test's process; the test binds the
 // host's task endpoint address under dnstest.LockTaskEndpoint and removes
 // it on cleanup.
