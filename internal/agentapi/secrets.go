@@ -11,6 +11,7 @@ import (
 
 	"berth.dev/berth/internal/agentproto"
 	"berth.dev/berth/internal/apierr"
+	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/secretsapi"
 	"berth.dev/berth/internal/shape"
 )
@@ -161,15 +162,9 @@ func (a *API) checkExecutionRole(role string, refs []string) error {
 		return secretsFailure(secretsReasonPrefix + "the task definition has no executionRoleArn: secrets are fetched with the task execution role.")
 	}
 	if err := a.cfg.ExecutionRoles.CheckTaskRole(role); err != nil {
-		return secretsFailure(secretsReasonPrefix + "unable to get the credentials of the execution role: " + unassumableRole(role))
+		return secretsFailure(secretsReasonPrefix + "unable to get the credentials of the execution role: " + deploy.UnassumableRole(role))
 	}
 	return nil
-}
-
-// unassumableRole is ECS's message for a task role or execution role that
-// ECS tasks cannot assume.
-func unassumableRole(role string) string {
-	return fmt.Sprintf("ECS was unable to assume the role '%s' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
 }
 
 // resolveSecrets resolves every secret of def's containers. The first

@@ -253,7 +253,7 @@ func (b *starts) roleProblem(def *shape.TaskDefinition) string {
 			continue
 		}
 		if err := b.s.cfg.Roles.CheckTaskRole(role); err != nil {
-			return "ECS was unable to assume the role '" + role + "' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
+			return deploy.UnassumableRole(role)
 		}
 	}
 	return ""

@@ -120,6 +120,15 @@ func taskList(ids []string) string {
 	return strings.Join(parts, " ")
 }
 
+// UnassumableRole is ECS's error for a task role or execution role that
+// ECS tasks cannot assume (it does not exist, or does not trust
+// ecs-tasks.amazonaws.com): RunTask's ClientException, a service's
+// launch failure, a task's stoppedReason.
+func UnassumableRole(role string) string {
+	return "ECS was unable to assume the role '" + role + "' that was provided for this task. " +
+		"Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
+}
+
 // noInstances is the scheduler's reason when the cluster has no container
 // instances (as older rounds recorded it).
 const noInstances = "No Container Instances were found in your cluster."

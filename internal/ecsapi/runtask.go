@@ -13,6 +13,7 @@ import (
 	"berth.dev/berth/internal/apierr"
 	"berth.dev/berth/internal/arn"
 	"berth.dev/berth/internal/cql"
+	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
 	"berth.dev/berth/internal/scheduler"
@@ -442,7 +443,7 @@ func (a *API) checkRoles(def *shape.TaskDefinition, ov *shape.TaskOverride) erro
 		}
 		if err := a.cfg.Roles.CheckTaskRole(role); err != nil {
 			a.log.Info("launch refused: a role cannot be assumed by tasks", "role", role, "reason", err.Error())
-			return apierr.Clientf("ECS was unable to assume the role '%s' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
+			return apierr.Clientf("%s", deploy.UnassumableRole(role))
 		}
 	}
 	return nil
