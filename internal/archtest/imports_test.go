@@ -127,6 +127,7 @@ var forbidden = []edge{
 	{module + "internal/taskendpoint", module + "internal/", "the task endpoint's address is a leaf: the agent, tasknet and the endpoint's servers import it"},
 	{module + "internal/fsm", module + "internal/seal", "apply is deterministic: the state machine stores sealed bytes as proposed, never seals or opens them"},
 	{module + "internal/state", module + "internal/seal", "the state holds sealed bytes only"},
+	{module, module + "internal/e2e/inproc", "the in-process end-to-end harness is for tests only: it starts servers and agents and fails tests"},
 }
 
 func TestForbiddenImports(t *testing.T) {
@@ -161,10 +162,12 @@ func TestWireIsALeaf(t *testing.T) {
 	}
 }
 
-// TestServerImportedOnlyByRoots keeps the composition root at the top.
+// TestServerImportedOnlyByRoots keeps the composition root at the top: the
+// CLI, and the in-process end-to-end harness, which only tests import (see
+// forbidden).
 func TestServerImportedOnlyByRoots(t *testing.T) {
 	pkgs := listPackages(t)
-	allowed := map[string]bool{module + "internal/cli": true}
+	allowed := map[string]bool{module + "internal/cli": true, module + "internal/e2e/inproc": true}
 	for path, p := range pkgs {
 		for _, imp := range p.Imports {
 			if imp == module+"internal/server" && !allowed[path] {

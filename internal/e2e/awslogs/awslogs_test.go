@@ -15,6 +15,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"berth.dev/berth/internal/cli"
+	"berth.dev/berth/internal/e2e/inproc"
 )
 
 const group = "/ecs/awslogs-e2e"
@@ -52,7 +53,7 @@ func (e *env) appDefArgs(family string, opts map[string]string, args ...string) 
 	e.t.Helper()
 	mode, port, hp := ecstypes.NetworkModeBridge, 8080, 0
 	if e.rt == rtProcess {
-		mode, port = ecstypes.NetworkModeHost, freePort(e.t)
+		mode, port = ecstypes.NetworkModeHost, inproc.FreePort(e.t)
 		hp = port
 	}
 	out, err := e.ecs.RegisterTaskDefinition(e.ctx(), &ecs.RegisterTaskDefinitionInput{
@@ -214,7 +215,7 @@ func resume(t *testing.T, e *env) {
 		"--print", "3", "--log-requests")
 	arn := e.runTask(def)
 	task := e.waitTask(arn, "RUNNING", 2*time.Minute)
-	hp := hostPort(t, task, port)
+	hp := inproc.HostPort(t, task, port)
 	stream := "r/app/" + arn[strings.LastIndex(arn, "/")+1:]
 	get := func(path string) {
 		t.Helper()

@@ -2,10 +2,8 @@ package discovery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -19,9 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -32,14 +27,9 @@ import (
 	"berth.dev/berth/internal/agent"
 	"berth.dev/berth/internal/deploy"
 	"berth.dev/berth/internal/dnstest/taskdns"
-	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
-	"berth.dev/berth/internal/driver/docker"
-	"berth.dev/berth/internal/driver/process"
-	"berth.dev/berth/internal/e2e/testimage"
-	"berth.dev/berth/internal/sdkhttp"
+	"berth.dev/berth/internal/e2e/inproc"
 	"berth.dev/berth/internal/server"
-	_ "berth.dev/berth/internal/shimentry" // this binary is the process runtime's shim
 	"berth.dev/berth/internal/taskendpoint"
 )
 
@@ -49,18 +39,10 @@ const (
 	testKeyID   = "AKIDDISCOTEST0000001"
 	testSecret  = "disco-test-secret-000000000000000000000"
 	cluster     = "disco"
-	labelAgent  = "berth.agent"
 
-	rtDocker  = "docker"
-	rtProcess = "process"
+	rtDocker  = inproc.Docker
+	rtProcess = inproc.Process
 )
-
-func testLogger(component string) *slog.Logger {
-	if os.Getenv("BERTH_TEST_LOG") == "" {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("side", component)
-}
 
 // env is a server answering DNS, its clients, and (for a runtime) agents
 // whose tasks resolve names at the task endpoint.
@@ -78,7 +60,7 @@ type env struct {
 	elb *elb.Client
 	sd  *sd.Client
 
-	agents []*testAgent
+	agents []*agent.Agent
 	// taskDNS: the agents' tasks resolve names at the task endpoint, where
 	// this test serves DNS (Linux and root only).
 	taskDNS bool
@@ -91,59 +73,25 @@ type env struct {
 // streaming from the server, which the agents' tasks use (TaskDNS).
 func newEnv(t *testing.T, rt string, n int) *env {
 	t.Helper()
-	e := &env{t: t, rt: rt, dir: t.TempDir(), image: "berth-testapp:none", hostAddr: "127.0.0.1"}
-	switch rt {
-	case rtDocker:
-		e.image, e.bin = dockertest.TestappImage(t), testimage.BinaryInImage
+	e := &env{t: t, rt: rt, dir: t.TempDir(), hostAddr: "127.0.0.1"}
+	e.image, e.bin = inproc.App(t, rt)
+	if rt == rtDocker {
 		// Containers in bridge mode reach the host at docker0's address
 		// (else at another of its own), where their published ports are
 		// too; 127.0.0.1 would be the container itself.
 		e.hostAddr = hostAddress(t)
-	case rtProcess:
-		if runtime.GOOS != "linux" {
-			t.Skip("the process runtime runs on Linux")
-		}
-		c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		bin, err := testimage.BinaryPath(c)
-		cancel()
-		if err != nil {
-			t.Fatalf("build test app: %v", err)
-		}
-		e.image, e.bin = "berth-testapp:process", bin
 	}
 	e.pool = fmt.Sprintf("127.%d.%d.0/24", 2+rand.IntN(240), 1+rand.IntN(250))
 	d := deploy.DefaultConfig()
 	d.SettleTime = time.Second
-	srv, err := server.Start(context.Background(), server.Config{
-		DataDir: e.dir, Listen: "127.0.0.1:0", Region: testRegion, AccountID: testAccount,
-		Getenv: func(k string) string {
-			switch k {
-			case server.EnvRootAccessKeyID:
-				return testKeyID
-			case server.EnvRootSecretAccessKey:
-				return testSecret
-			}
-			return ""
-		},
-		Log: testLogger("server"), Deploy: &d, LBAddresses: e.pool,
-		DNSListen: "127.0.0.1:0", DNSForward: nil,
-	})
-	if err != nil {
-		t.Fatalf("start server: %v", err)
-	}
+	srv, cfg := inproc.StartServer(t, inproc.ServerOptions{Region: testRegion, Account: testAccount, KeyID: testKeyID, Secret: testSecret,
+		DataDir: e.dir, Config: server.Config{Deploy: &d, LBAddresses: e.pool, DNSListen: "127.0.0.1:0", DNSForward: nil}})
 	e.srv = srv
-	t.Cleanup(func() { srv.Close() })
 	if srv.DNSAddr() == "" {
 		t.Fatal("the server answers no DNS")
 	}
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(testRegion),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")),
-		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()); o.HTTPClient = sdkhttp.New() })
-	e.elb = elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()); o.HTTPClient = sdkhttp.New() })
+	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint, o.HTTPClient = inproc.Endpoint(srv) })
+	e.elb = elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint, o.HTTPClient = inproc.Endpoint(srv) })
 	// The SDK sends DiscoverInstances to "data-" + the endpoint's host:
 	// the transport dials the server whatever the host.
 	u, err := url.Parse(srv.Endpoint())
@@ -178,11 +126,7 @@ func newEnv(t *testing.T, rt string, n int) *env {
 	return e
 }
 
-func (e *env) ctx() context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	e.t.Cleanup(cancel)
-	return c
-}
+func (e *env) ctx() context.Context { return inproc.Ctx(e.t) }
 
 // hostAddress is an IPv4 address of this host that containers reach it
 // at: docker0's, else the first one of an interface that is up and not a
@@ -225,105 +169,26 @@ func hostAddress(t *testing.T) string {
 // taskdns).
 func (e *env) serveTaskDNS() {
 	taskdns.Serve(e.t, taskdns.Config{Server: e.srv.Endpoint(), Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret,
-		StateDir: filepath.Join(e.dir, "taskdns"), Log: testLogger("taskdns")})
+		StateDir: filepath.Join(e.dir, "taskdns"), Log: inproc.Logger("taskdns")})
 }
 
-// testAgent is one agent in this process.
-type testAgent struct {
-	a   *agent.Agent
-	id  string
-	drv driver.Driver
-}
-
-func (e *env) startAgent() *testAgent {
-	t := e.t
-	t.Helper()
-	dir := t.TempDir()
-	var drv driver.Driver
-	switch e.rt {
-	case rtDocker:
-		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		d, err := docker.New(c, docker.Options{StateDir: filepath.Join(dir, "runtime", "docker"), Logger: testLogger("docker")})
-		cancel()
-		if err != nil {
-			t.Fatalf("docker runtime: %v", err)
-		}
-		drv = d
-	case rtProcess:
-		self, err := os.Executable()
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := process.New(process.Options{StateDir: filepath.Join(dir, "runtime", "process"), ShimPath: self, ShimArgs: []string{process.ShimCommand}})
-		if err != nil {
-			t.Fatalf("process runtime: %v", err)
-		}
-		drv = d
-	}
-	id := fmt.Sprintf("i-%017x", rand.Uint64()&0xfffffffffffffff)[:19]
-	t.Cleanup(func() {
-		removeContainers(t, drv, id)
-		if c, ok := drv.(io.Closer); ok {
-			c.Close()
-		}
-	})
-	az := testRegion + string(rune('a'+len(e.agents)))
+// startAgent starts one more agent of the env's runtime in this process,
+// in the next availability zone.
+func (e *env) startAgent() *agent.Agent {
+	e.t.Helper()
+	dir, id := e.t.TempDir(), inproc.InstanceID()
 	taskDNS := ""
 	if e.taskDNS {
 		taskDNS = taskendpoint.IP
 	}
-	a, err := agent.New(agent.Config{
+	a, _ := inproc.StartAgent(e.t, agent.Config{
 		Server: e.srv.Endpoint(), Cluster: cluster, DataDir: dir, Region: testRegion,
-		AccessKeyID: testKeyID, SecretAccessKey: testSecret, AvailabilityZone: az,
+		AccessKeyID: testKeyID, SecretAccessKey: testSecret, AvailabilityZone: testRegion + string(rune('a'+len(e.agents))),
 		InstanceType: "t3.disco", InstanceID: id, StopTimeout: 2 * time.Second, PullPolicy: driver.PullPreferCached,
-		HostAddress: e.hostAddr, TaskDNS: taskDNS, Driver: drv, Log: testLogger("agent " + id),
+		HostAddress: e.hostAddr, TaskDNS: taskDNS, Driver: inproc.NewRuntime(e.t, e.rt, dir, nil), Log: inproc.Logger("agent " + id),
 	})
-	if err != nil {
-		t.Fatalf("new agent: %v", err)
-	}
-	rc, rcancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(rc) }()
-	t.Cleanup(func() {
-		rcancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("agent did not stop within 30s")
-		}
-	})
-	select {
-	case <-a.Connected():
-	case err := <-done:
-		t.Fatalf("agent ended before connecting: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("agent did not connect within 30s")
-	}
-	ta := &testAgent{a: a, id: id, drv: drv}
-	e.agents = append(e.agents, ta)
-	return ta
-}
-
-// removeContainers stops and removes the agent's containers.
-func removeContainers(t *testing.T, d driver.Driver, id string) {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	hs, err := d.List(c)
-	if err != nil {
-		t.Errorf("list containers: %v", err)
-		return
-	}
-	for _, h := range hs {
-		if h.Labels[labelAgent] != id {
-			continue
-		}
-		if err := d.Stop(c, h, 0); err != nil && !errors.Is(err, driver.ErrNotFound) {
-			t.Errorf("stop container %s: %v", h.ID, err)
-		}
-		if err := d.Remove(c, h); err != nil && !errors.Is(err, driver.ErrNotFound) {
-			t.Errorf("remove container %s: %v", h.ID, err)
-		}
-	}
+	e.agents = append(e.agents, a)
+	return a
 }
 
 // ---- Cloud Map ----
@@ -555,38 +420,13 @@ func (e *env) waitEvent(name string, within time.Duration, parts ...string) {
 // RUNNING) and returns them.
 func (e *env) runningTasks(name string, n int, within time.Duration) []ecstypes.Task {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		var running []ecstypes.Task
-		lt, err := e.ecs.ListTasks(e.ctx(), &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(name)})
-		if err == nil && len(lt.TaskArns) > 0 {
-			dt, err := e.ecs.DescribeTasks(e.ctx(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: lt.TaskArns})
-			if err == nil {
-				for _, task := range dt.Tasks {
-					if aws.ToString(task.LastStatus) == "RUNNING" && aws.ToString(task.DesiredStatus) == "RUNNING" {
-						running = append(running, task)
-					}
-				}
-			}
-		}
-		if len(running) == n {
-			return running
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("service %s has %d running tasks after %s, want %d", name, len(running), within, n)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	return inproc.RunningTasks(e.t, e.ecs, cluster, name, n, within)
 }
 
 // task describes one task.
 func (e *env) task(arn string) ecstypes.Task {
 	e.t.Helper()
-	dt, err := e.ecs.DescribeTasks(e.ctx(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}})
-	if err != nil || len(dt.Tasks) != 1 {
-		e.t.Fatalf("describe task %s: %v %+v", arn, err, dt)
-	}
-	return dt.Tasks[0]
+	return inproc.Task(e.t, e.ecs, cluster, arn)
 }
 
 // taskID is the last segment of a task ARN.

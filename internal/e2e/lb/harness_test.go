@@ -2,9 +2,7 @@ package lb
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -14,9 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -25,13 +20,11 @@ import (
 
 	"berth.dev/berth/internal/agent"
 	"berth.dev/berth/internal/deploy"
-	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
-	"berth.dev/berth/internal/driver/docker"
+	"berth.dev/berth/internal/e2e/inproc"
 	"berth.dev/berth/internal/e2e/steadyload"
 	lbengine "berth.dev/berth/internal/lb"
 	"berth.dev/berth/internal/lbnode"
-	"berth.dev/berth/internal/sdkhttp"
 	"berth.dev/berth/internal/server"
 )
 
@@ -41,15 +34,7 @@ const (
 	testKeyID   = "AKIDLBTEST0000000001"
 	testSecret  = "lb-test-secret-0000000000000000000000000"
 	cluster     = "web"
-	labelAgent  = "berth.agent"
 )
-
-func testLogger(component string) *slog.Logger {
-	if os.Getenv("BERTH_TEST_LOG") == "" {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("side", component)
-}
 
 // env is a server with its data plane, a cluster, Docker agents and
 // clients.
@@ -62,7 +47,7 @@ type env struct {
 	ecs     *ecs.Client
 	elb     *elb.Client
 	acm     *acm.Client
-	agents  []*testAgent
+	agents  []*agent.Agent
 	lbStop  context.CancelFunc
 	lbDone  chan struct{}
 	lbState string
@@ -73,40 +58,19 @@ type env struct {
 func newEnv(t *testing.T, n int) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir()}
-	e.image = "berth-testapp:none" // without agents no task runs
+	e.image = inproc.NoImage // without agents no task runs
 	if n > 0 {
-		e.image = dockertest.TestappImage(t)
+		e.image, _ = inproc.App(t, inproc.Docker)
 	}
 	e.pool = fmt.Sprintf("127.%d.%d.0/24", 2+rand.IntN(240), 1+rand.IntN(250))
 	d := deploy.DefaultConfig()
 	d.SettleTime = 2 * time.Second
-	srv, err := server.Start(context.Background(), server.Config{
-		DataDir: e.dir, Listen: "127.0.0.1:0", Region: testRegion, AccountID: testAccount,
-		Getenv: func(k string) string {
-			switch k {
-			case server.EnvRootAccessKeyID:
-				return testKeyID
-			case server.EnvRootSecretAccessKey:
-				return testSecret
-			}
-			return ""
-		},
-		Log: testLogger("server"), Deploy: &d, LBAddresses: e.pool,
-	})
-	if err != nil {
-		t.Fatalf("start server: %v", err)
-	}
+	srv, cfg := inproc.StartServer(t, inproc.ServerOptions{Region: testRegion, Account: testAccount, KeyID: testKeyID, Secret: testSecret,
+		DataDir: e.dir, Config: server.Config{Deploy: &d, LBAddresses: e.pool}})
 	e.srv = srv
-	t.Cleanup(func() { srv.Close() })
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(testRegion),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")),
-		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()); o.HTTPClient = sdkhttp.New() })
-	e.elb = elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()); o.HTTPClient = sdkhttp.New() })
-	e.acm = acm.NewFromConfig(cfg, func(o *acm.Options) { o.BaseEndpoint = aws.String(srv.Endpoint()); o.HTTPClient = sdkhttp.New() })
+	e.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint, o.HTTPClient = inproc.Endpoint(srv) })
+	e.elb = elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint, o.HTTPClient = inproc.Endpoint(srv) })
+	e.acm = acm.NewFromConfig(cfg, func(o *acm.Options) { o.BaseEndpoint, o.HTTPClient = inproc.Endpoint(srv) })
 	e.lbState = filepath.Join(e.dir, "lb", "lb-config.json")
 	e.startLB()
 	if _, err := e.ecs.CreateCluster(e.ctx(), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
@@ -118,20 +82,16 @@ func newEnv(t *testing.T, n int) *env {
 	return e
 }
 
-func (e *env) ctx() context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	e.t.Cleanup(cancel)
-	return c
-}
+func (e *env) ctx() context.Context { return inproc.Ctx(e.t) }
 
 // startLB runs a data-plane node (engine and stream) in this process.
 func (e *env) startLB() {
 	if err := os.MkdirAll(filepath.Dir(e.lbState), 0o700); err != nil {
 		e.t.Fatal(err)
 	}
-	eng := lbengine.New(lbengine.Config{Log: testLogger("lb"), Node: "test"})
+	eng := lbengine.New(lbengine.Config{Log: inproc.Logger("lb"), Node: "test"})
 	n := lbnode.New(lbnode.Config{Server: e.srv.Endpoint(), Region: testRegion, AccessKeyID: testKeyID, SecretAccessKey: testSecret,
-		Node: "test", StateFile: e.lbState, Engine: eng, Log: testLogger("lbnode")})
+		Node: "test", StateFile: e.lbState, Engine: eng, Log: inproc.Logger("lbnode")})
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -152,76 +112,19 @@ func (e *env) stopLB() {
 	e.lbStop = nil
 }
 
-// testAgent is one Docker agent in this process.
-type testAgent struct {
-	a      *agent.Agent
-	id     string
-	cancel context.CancelFunc
-	done   chan error
-}
-
-func (e *env) startAgent() *testAgent {
-	t := e.t
-	t.Helper()
-	dir := t.TempDir()
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	drv, err := docker.New(c, docker.Options{StateDir: filepath.Join(dir, "runtime", "docker"), Logger: testLogger("docker")})
-	if err != nil {
-		t.Fatalf("docker runtime: %v", err)
-	}
-	id := fmt.Sprintf("i-%017x", rand.Uint64()&0xfffffffffffffff)[:19]
-	t.Cleanup(func() { removeContainers(t, drv, id); drv.Close() })
-	a, err := agent.New(agent.Config{
+// startAgent starts one more Docker agent in this process, in the next
+// availability zone.
+func (e *env) startAgent() *agent.Agent {
+	e.t.Helper()
+	dir, id := e.t.TempDir(), inproc.InstanceID()
+	a, _ := inproc.StartAgent(e.t, agent.Config{
 		Server: e.srv.Endpoint(), Cluster: cluster, DataDir: dir, Region: testRegion,
 		AccessKeyID: testKeyID, SecretAccessKey: testSecret, AvailabilityZone: testRegion + string(rune('a'+len(e.agents))),
 		InstanceType: "t3.lb", InstanceID: id, StopTimeout: 2 * time.Second, PullPolicy: driver.PullPreferCached,
-		HostAddress: "127.0.0.1", Driver: drv, Log: testLogger("agent " + id),
+		HostAddress: "127.0.0.1", Driver: inproc.NewRuntime(e.t, inproc.Docker, dir, nil), Log: inproc.Logger("agent " + id),
 	})
-	if err != nil {
-		t.Fatalf("new agent: %v", err)
-	}
-	rc, rcancel := context.WithCancel(context.Background())
-	ta := &testAgent{a: a, id: id, cancel: rcancel, done: make(chan error, 1)}
-	go func() { ta.done <- a.Run(rc) }()
-	t.Cleanup(func() {
-		rcancel()
-		select {
-		case <-ta.done:
-		case <-time.After(30 * time.Second):
-			t.Error("agent did not stop within 30s")
-		}
-	})
-	select {
-	case <-a.Connected():
-	case err := <-ta.done:
-		t.Fatalf("agent ended before connecting: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("agent did not connect within 30s")
-	}
-	e.agents = append(e.agents, ta)
-	return ta
-}
-
-func removeContainers(t *testing.T, d driver.Driver, id string) {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	hs, err := d.List(c)
-	if err != nil {
-		t.Errorf("list containers: %v", err)
-		return
-	}
-	for _, h := range hs {
-		if h.Labels[labelAgent] != id {
-			continue
-		}
-		if err := d.Stop(c, h, 0); err != nil && !errors.Is(err, driver.ErrNotFound) {
-			t.Errorf("stop container %s: %v", h.ID, err)
-		}
-		if err := d.Remove(c, h); err != nil && !errors.Is(err, driver.ErrNotFound) {
-			t.Errorf("remove container %s: %v", h.ID, err)
-		}
-	}
+	e.agents = append(e.agents, a)
+	return a
 }
 
 // webDef registers a bridge-mode task definition of the test app that
@@ -446,38 +349,13 @@ func (e *env) waitStable(name string, within time.Duration) ecstypes.Service {
 // them.
 func (e *env) runningTasks(name string, n int, within time.Duration) []ecstypes.Task {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		var running []ecstypes.Task
-		lt, err := e.ecs.ListTasks(e.ctx(), &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(name)})
-		if err == nil && len(lt.TaskArns) > 0 {
-			dt, err := e.ecs.DescribeTasks(e.ctx(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: lt.TaskArns})
-			if err == nil {
-				for _, task := range dt.Tasks {
-					if aws.ToString(task.LastStatus) == "RUNNING" && aws.ToString(task.DesiredStatus) == "RUNNING" {
-						running = append(running, task)
-					}
-				}
-			}
-		}
-		if len(running) == n {
-			return running
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("service %s has %d running tasks after %s, want %d", name, len(running), within, n)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	return inproc.RunningTasks(e.t, e.ecs, cluster, name, n, within)
 }
 
 // task describes one task.
 func (e *env) task(arn string) ecstypes.Task {
 	e.t.Helper()
-	dt, err := e.ecs.DescribeTasks(e.ctx(), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}})
-	if err != nil || len(dt.Tasks) != 1 {
-		e.t.Fatalf("describe task %s: %v %+v", arn, err, dt)
-	}
-	return dt.Tasks[0]
+	return inproc.Task(e.t, e.ecs, cluster, arn)
 }
 
 // hostPort is the host port of the task's app container's port 8080.

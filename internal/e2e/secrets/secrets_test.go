@@ -12,6 +12,8 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"berth.dev/berth/internal/e2e/inproc"
 )
 
 // The values: none may appear in a data dir or a log.
@@ -41,7 +43,7 @@ func (e *env) appDef(family string, secrets []ecstypes.Secret) (string, int32) {
 	e.t.Helper()
 	mode, port, hostPort := ecstypes.NetworkModeBridge, int32(8080), int32(0)
 	if e.rt == rtProcess {
-		p := int32(freePort(e.t))
+		p := int32(inproc.FreePort(e.t))
 		mode, port, hostPort = ecstypes.NetworkModeHost, p, p
 	}
 	out, err := e.ecs.RegisterTaskDefinition(e.ctx(), &ecs.RegisterTaskDefinitionInput{
@@ -96,7 +98,7 @@ func run(t *testing.T, e *env) {
 	task := e.waitTask(arn, "RUNNING", 2*time.Minute)
 	hp := int(port)
 	if e.rt == rtDocker {
-		hp = hostPort(t, task, port)
+		hp = inproc.HostPort(t, task, port)
 	}
 	got := appEnv(t, hp)
 	want := map[string]string{"PLAIN": "plain", "DB_PASSWORD": dbPassword, "TOKEN": token, "TOKEN2": token2}
@@ -119,7 +121,7 @@ func run(t *testing.T, e *env) {
 	arn2 := e.runTask(def)
 	task2 := e.waitTask(arn2, "RUNNING", 2*time.Minute)
 	if e.rt == rtDocker {
-		hp = hostPort(t, task2, port)
+		hp = inproc.HostPort(t, task2, port)
 	}
 	if got := appEnv(t, hp)["DB_PASSWORD"]; got != dbPassword2 {
 		t.Errorf("after the rotation a new task's DB_PASSWORD is %q, want the new value", got)

@@ -3,24 +3,18 @@ package taskrole
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -29,10 +23,8 @@ import (
 
 	"berth.dev/berth/internal/agent"
 	"berth.dev/berth/internal/dnstest"
-	"berth.dev/berth/internal/dockertest"
 	"berth.dev/berth/internal/driver"
-	"berth.dev/berth/internal/driver/docker"
-	"berth.dev/berth/internal/e2e/testimage"
+	"berth.dev/berth/internal/e2e/inproc"
 	"berth.dev/berth/internal/hostaddr"
 	"berth.dev/berth/internal/sdkhttp"
 	"berth.dev/berth/internal/server"
@@ -45,7 +37,6 @@ const (
 	testKeyID   = "AKIDTASKROLETEST0001"
 	testSecret  = "taskrole-test-secret-000000000000000000"
 	cluster     = "taskrole"
-	labelAgent  = "berth.agent"
 )
 
 const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
@@ -61,28 +52,18 @@ type env struct {
 	binary string
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
-
-func logger() *slog.Logger {
-	if os.Getenv("BERTH_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func ctx(t *testing.T) context.Context { return inproc.Ctx(t) }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
 		t.Skip("the task endpoint needs root on Linux")
 	}
-	e := &env{t: t, image: dockertest.TestappImage(t), binary: testimage.BinaryInImage}
+	e := &env{t: t}
+	e.image, e.binary = inproc.App(t, inproc.Docker)
 	// The host's task endpoint address and its HTTP port, for this test only.
 	dnstest.LockTaskEndpoint(t)
-	cleanup, err := hostaddr.EnsureTaskEndpoint(logger())
+	cleanup, err := hostaddr.EnsureTaskEndpoint(inproc.Logger("hostaddr"))
 	if err != nil {
 		t.Fatalf("task endpoint: %v", err)
 	}
@@ -97,130 +78,31 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { ln.Close() })
 
-	srv, err := server.Start(context.Background(), server.Config{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", Region: testRegion, AccountID: testAccount,
-		Getenv: func(k string) string {
-			switch k {
-			case server.EnvRootAccessKeyID:
-				return testKeyID
-			case server.EnvRootSecretAccessKey:
-				return testSecret
-			}
-			return ""
-		},
-		Log: logger().With("side", "server"),
-	})
-	if err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	e.srv = srv
-	t.Cleanup(func() { srv.Close() })
-	e.cfg, err = config.LoadDefaultConfig(context.Background(), config.WithRegion(testRegion),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")),
-		config.WithRetryer(func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep := aws.String(srv.Endpoint())
-	e.ecs = ecs.NewFromConfig(e.cfg, func(o *ecs.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
-	e.iam = iam.NewFromConfig(e.cfg, func(o *iam.Options) { o.BaseEndpoint = ep; o.HTTPClient = sdkhttp.New() })
+	e.srv, e.cfg = inproc.StartServer(t, inproc.ServerOptions{Region: testRegion, Account: testAccount, KeyID: testKeyID, Secret: testSecret})
+	e.ecs = ecs.NewFromConfig(e.cfg, func(o *ecs.Options) { o.BaseEndpoint, o.HTTPClient = inproc.Endpoint(e.srv) })
+	e.iam = iam.NewFromConfig(e.cfg, func(o *iam.Options) { o.BaseEndpoint, o.HTTPClient = inproc.Endpoint(e.srv) })
 	if _, err := e.ecs.CreateCluster(ctx(t), &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
 		t.Fatal(err)
 	}
 
 	dir := t.TempDir()
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	drv, err := docker.New(c, docker.Options{StateDir: filepath.Join(dir, "runtime", "docker"), Logger: logger()})
-	cancel()
-	if err != nil {
-		t.Fatalf("docker runtime: %v", err)
-	}
-	id := fmt.Sprintf("i-%017x", rand.Uint64()&0xfffffffffffffff)[:19]
-	t.Cleanup(func() {
-		removeContainers(t, drv, id)
-		drv.Close()
-	})
-	a, err := agent.New(agent.Config{
-		Server: srv.Endpoint(), Cluster: cluster, DataDir: dir, Region: testRegion,
+	e.agent, _ = inproc.StartAgent(t, agent.Config{
+		Server: e.srv.Endpoint(), Cluster: cluster, DataDir: dir, Region: testRegion,
 		AccessKeyID: testKeyID, SecretAccessKey: testSecret, AvailabilityZone: testRegion + "a",
-		InstanceType: "t3.taskrole", InstanceID: id, StopTimeout: 2 * time.Second, PullPolicy: driver.PullPreferCached,
-		Driver: drv, Log: logger().With("side", "agent"), TaskEndpoint: true,
+		InstanceType: "t3.taskrole", InstanceID: inproc.InstanceID(), StopTimeout: 2 * time.Second, PullPolicy: driver.PullPreferCached,
+		Driver: inproc.NewRuntime(t, inproc.Docker, dir, nil), Log: inproc.Logger("agent"), TaskEndpoint: true,
 	})
-	if err != nil {
-		t.Fatalf("new agent: %v", err)
-	}
-	e.agent = a
-	hs := &http.Server{Handler: a.TaskEndpointHandler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: e.agent.TaskEndpointHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
-	rc, rcancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(rc) }()
-	t.Cleanup(func() {
-		rcancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("agent did not stop within 30s")
-		}
-	})
-	select {
-	case <-a.Connected():
-	case err := <-done:
-		t.Fatalf("agent ended before connecting: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("agent did not connect within 30s")
-	}
 	return e
-}
-
-// removeContainers stops and removes the agent's containers.
-func removeContainers(t *testing.T, d driver.Driver, id string) {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	hs, err := d.List(c)
-	if err != nil {
-		t.Errorf("list containers: %v", err)
-		return
-	}
-	for _, h := range hs {
-		if h.Labels[labelAgent] != id {
-			continue
-		}
-		if err := d.Stop(c, h, 0); err != nil && !errors.Is(err, driver.ErrNotFound) {
-			t.Errorf("stop container %s: %v", h.ID, err)
-		}
-		if err := d.Remove(c, h); err != nil && !errors.Is(err, driver.ErrNotFound) {
-			t.Errorf("remove container %s: %v", h.ID, err)
-		}
-	}
 }
 
 // runTask runs one task of def, waits until it is RUNNING and returns it.
 func (e *env) runTask(def string) ecstypes.Task {
-	t := e.t
-	t.Helper()
-	out, err := e.ecs.RunTask(ctx(t), &ecs.RunTaskInput{Cluster: aws.String(cluster), TaskDefinition: aws.String(def)})
-	if err != nil || len(out.Failures) > 0 || len(out.Tasks) != 1 {
-		t.Fatalf("run task %s: %v %+v", def, err, out)
-	}
-	arn := aws.ToString(out.Tasks[0].TaskArn)
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		dt, err := e.ecs.DescribeTasks(ctx(t), &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}})
-		if err == nil && len(dt.Tasks) == 1 {
-			switch aws.ToString(dt.Tasks[0].LastStatus) {
-			case "RUNNING":
-				return dt.Tasks[0]
-			case "STOPPED":
-				t.Fatalf("task %s stopped: %s", arn, aws.ToString(dt.Tasks[0].StoppedReason))
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task %s not RUNNING within 2m", arn)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	e.t.Helper()
+	arn := inproc.RunTask(e.t, e.ecs, cluster, def)
+	return inproc.WaitTask(e.t, e.ecs, cluster, arn, "RUNNING", 2*time.Minute)
 }
 
 func hostPort(t *testing.T, task ecstypes.Task) int {
