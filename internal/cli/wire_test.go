@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
+	"berth.dev/berth/internal/policy"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -207,7 +209,12 @@ func TestExamplesDecode(t *testing.T) {
 	more, _ := filepath.Glob("../../examples/*/*-service.yaml")
 	manifests = append(manifests, more...)
 	more, _ = filepath.Glob("../../examples/*/*.json")
-	defs = append(defs, more...)
+	policies, _ := filepath.Glob("../../examples/policies/*.json")
+	for _, p := range more {
+		if !slices.Contains(policies, p) {
+			defs = append(defs, p)
+		}
+	}
 	if len(manifests) == 0 || len(defs) == 0 {
 		t.Fatal("no examples found")
 	}
@@ -223,6 +230,19 @@ func TestExamplesDecode(t *testing.T) {
 		}
 		var td shape.RegisterTaskDefinitionRequest
 		if err := decodeFile(raw, &td); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	// examples/policies holds IAM trust policies.
+	if len(policies) == 0 {
+		t.Fatal("no example policies found")
+	}
+	for _, p := range policies {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := policy.Parse(string(raw), policy.Trust); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
 	}

@@ -24,9 +24,9 @@ func TestQuickstart_READMEConfig(t *testing.T) {
 		"aws $B ssm put-parameter --name /twelve-factor/api-token --type SecureString --value tok-1234",
 		"aws $B logs create-log-group --log-group-name /ecs/twelve-factor",
 		"aws $B logs put-retention-policy --log-group-name /ecs/twelve-factor --retention-in-days 7",
-		"aws $B iam create-role --role-name ecsTaskExecutionRole --assume-role-policy-document file://examples/ecs-tasks-trust.json",
+		"aws $B iam create-role --role-name ecsTaskExecutionRole --assume-role-policy-document file://examples/policies/ecs-tasks-trust.json",
 		"aws $B iam attach-role-policy --role-name ecsTaskExecutionRole --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-		"aws $B iam create-role --role-name twelve-factor-app --assume-role-policy-document file://examples/ecs-tasks-trust.json",
+		"aws $B iam create-role --role-name twelve-factor-app --assume-role-policy-document file://examples/policies/ecs-tasks-trust.json",
 		"aws $B ecs register-task-definition --cli-input-json file://examples/twelve-factor.json",
 		"aws $B ecs run-task --task-definition twelve-factor --launch-type FARGATE",
 		`curl "http://TASK_IP:8080/fetch?url=http://169.254.170.2/v2/credentials/CREDENTIALS_ID"`,
@@ -51,9 +51,9 @@ func TestQuickstart_READMEConfig(t *testing.T) {
 	d.aws("ssm", "put-parameter", "--name", "/twelve-factor/api-token", "--type", "SecureString", "--value", "tok-1234")
 	d.aws("logs", "create-log-group", "--log-group-name", "/ecs/twelve-factor")
 	d.aws("logs", "put-retention-policy", "--log-group-name", "/ecs/twelve-factor", "--retention-in-days", "7")
-	d.aws("iam", "create-role", "--role-name", "ecsTaskExecutionRole", "--assume-role-policy-document", "file://examples/ecs-tasks-trust.json")
+	d.aws("iam", "create-role", "--role-name", "ecsTaskExecutionRole", "--assume-role-policy-document", "file://examples/policies/ecs-tasks-trust.json")
 	d.aws("iam", "attach-role-policy", "--role-name", "ecsTaskExecutionRole", "--policy-arn", "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
-	d.aws("iam", "create-role", "--role-name", "twelve-factor-app", "--assume-role-policy-document", "file://examples/ecs-tasks-trust.json")
+	d.aws("iam", "create-role", "--role-name", "twelve-factor-app", "--assume-role-policy-document", "file://examples/policies/ecs-tasks-trust.json")
 	d.aws("ecs", "register-task-definition", "--cli-input-json", "file://"+defPath)
 	taskArn := text("ecs", "run-task", "--task-definition", "twelve-factor", "--launch-type", "FARGATE",
 		"--network-configuration", "awsvpcConfiguration={subnets=[subnet-12345678]}", "--query", "tasks[0].taskArn")
