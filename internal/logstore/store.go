@@ -92,6 +92,7 @@ type Event struct {
 	Ingestion int64 // epoch milliseconds, when the store took it
 	Message   string
 	Seq       uint64 // position in its stream, from 0
+	Stream    string // set by Read
 }
 
 // Group is a log group's metadata.
@@ -123,7 +124,11 @@ type segment struct {
 	MinTS      int64  `json:"minTs"`
 	MaxTS      int64  `json:"maxTs"`
 	LastIngest int64  `json:"lastIngest"`
-	sealed     bool
+	// Sorted tells the records are in timestamp order (an index written
+	// before it was kept reads as unsorted: safe, only slower).
+	Sorted bool  `json:"sorted,omitempty"`
+	LastTS int64 `json:"lastTs,omitempty"` // the last record's timestamp
+	sealed bool
 }
 
 type stream struct {
@@ -317,6 +322,13 @@ func scanSegment(path string, first uint64, repair bool) (*segment, error) {
 }
 
 func (seg *segment) add(ev Event, size int64) {
+	switch {
+	case seg.Count == 0:
+		seg.Sorted = true
+	case ev.Timestamp < seg.LastTS:
+		seg.Sorted = false
+	}
+	seg.LastTS = ev.Timestamp
 	if seg.Count == 0 || ev.Timestamp < seg.MinTS {
 		seg.MinTS = ev.Timestamp
 	}
