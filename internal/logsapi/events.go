@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -376,7 +377,10 @@ func (a *API) filterLogEvents(ctx context.Context, req *awsproto.Request, in *lo
 			}
 		}
 	}
-	sel := "names\x00" + strings.Join(names, "\x00")
+	// The query's identity names the streams as asked (not those found,
+	// which streams created meanwhile would change).
+	asked := slices.Sorted(slices.Values(in.LogStreamNames))
+	sel := "names\x00" + strings.Join(asked, "\x00")
 	if in.LogStreamNames == nil {
 		sel = "prefix\x00" + str(in.LogStreamNamePrefix)
 	}

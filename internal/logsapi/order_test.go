@@ -102,3 +102,37 @@ func TestFilterLogEventsPagesOverSegments(t *testing.T) {
 		}
 	}
 }
+
+// A FilterLogEvents token stays valid when a stream it names is created
+// between pages (the query's identity is the request's, not the streams
+// found), and is refused by another query.
+func TestFilterTokenAcrossStreamCreation(t *testing.T) {
+	e := newEnv(t)
+	e.group(t, "g", "a")
+	now := e.clk.Now().UnixMilli()
+	e.put(t, "g", "a", []string{"a1", "a2"}, now-100)
+	in := &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNames: []string{"z", "a"}, Limit: aws.Int32(1)}
+	out := must(e.c.FilterLogEvents(ctx, in))
+	if len(out.Events) != 1 || out.NextToken == nil {
+		t.Fatalf("%+v", out)
+	}
+	e.addStream(t, "g", "z")
+	e.put(t, "g", "z", []string{"z1"}, now-50)
+	in.NextToken = out.NextToken
+	var got []string
+	for p := cwl.NewFilterLogEventsPaginator(e.c, in); p.HasMorePages(); {
+		for _, ev := range must(p.NextPage(ctx)).Events {
+			got = append(got, *ev.Message)
+		}
+	}
+	if !slices.Equal(got, []string{"a2", "z1"}) {
+		t.Fatalf("got %v", got)
+	}
+	_, err := e.c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String("g"), FilterPattern: aws.String("a"), NextToken: out.NextToken})
+	apiErr(t, err, "InvalidParameterException", "The specified nextToken is invalid.")
+}
+
+func (e *env) addStream(t *testing.T, g, s string) {
+	t.Helper()
+	must(e.c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: &g, LogStreamName: &s}))
+}
