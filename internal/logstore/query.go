@@ -29,6 +29,10 @@ import (
 // arrival order would; a stream whose segments overlap in time costs a
 // read of every overlapping segment per page.
 //
+// A read without a filter (GetLogEvents) reads its first unit alone, then
+// the others in parallel if the page is not full yet, so a page that one
+// segment fills reads one segment.
+//
 // Memory: at most GOMAXPROCS units are in flight, each holding one read
 // buffer and at most a page of events; the page's selection holds at most
 // a page. A unit is a copy of a segment's index entry.
@@ -183,10 +187,22 @@ func (s *Store) Read(ctx context.Context, groupName string, q Query) (Page, erro
 			}
 		}
 	}()
+	// A read that keeps every event (GetLogEvents) usually fills its page
+	// from its first segment: that one is read alone, and the others in
+	// parallel only if the page is not full after it. A search reads in
+	// parallel from the start.
 	window := max(runtime.GOMAXPROCS(0), 1)
+	first := window
+	if q.Keep == nil {
+		first = 1
+	}
 	more := false
 	for i := range todo {
-		launch(i + window)
+		if i == 0 {
+			launch(first)
+		} else {
+			launch(i + window)
+		}
 		if i >= launched {
 			more = true // pruned: this unit and the rest
 			break
