@@ -2,9 +2,9 @@ package logsapi
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -264,19 +264,6 @@ func outputEvents(evs []logstore.Event) []logsshape.OutputLogEvent {
 	return out
 }
 
-func fwdToken(seq uint64) *string  { return ptr("f/" + seqToken(seq)) }
-func backToken(seq uint64) *string { return ptr("b/" + seqToken(seq)) }
-
-func parseGetToken(tok string) (forward bool, seq uint64, err error) {
-	dir, num, ok := strings.Cut(tok, "/")
-	if ok && (dir == "f" || dir == "b") && len(num) == 56 {
-		if n, perr := strconv.ParseUint(strings.TrimLeft(num, "0")+"0", 10, 64); perr == nil {
-			return dir == "f", n / 10, nil
-		}
-	}
-	return false, 0, invalid(MsgInvalidNextToken)
-}
-
 func (a *API) getLogEvents(ctx context.Context, req *awsproto.Request, in *logsshape.GetLogEventsRequest) (*logsshape.GetLogEventsResponse, error) {
 	g, err := a.groupIdentifier(in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
@@ -294,80 +281,42 @@ func (a *API) getLogEvents(ctx context.Context, req *awsproto.Request, in *logss
 	if err != nil {
 		return nil, err
 	}
-	next, err := a.cfg.Store.Next(g, s)
-	if err != nil {
+	if _, err := a.cfg.Store.Next(g, s); err != nil { // the stream exists
 		return nil, err
 	}
 	forward := in.StartFromHead != nil && *in.StartFromHead
-	var from uint64
-	if forward {
-		from = 0
-	} else {
-		from = next
-	}
+	id := identity(g, s)
+	var pos *logstore.Key
 	tokenGiven := in.NextToken != nil
 	if tokenGiven {
-		if forward, from, err = parseGetToken(*in.NextToken); err != nil {
+		if forward, pos, err = parseGetToken(*in.NextToken, s, id); err != nil {
 			return nil, err
 		}
 	}
-	var evs []logstore.Event
-	if forward {
-		bytes := 0
-		err = a.cfg.Store.Scan(g, s, r, from, func(e logstore.Event) bool {
-			evs = append(evs, e)
-			bytes += len(e.Message) + EventOverhead
-			return len(evs) < limit && bytes < maxResponseBytes
-		})
-	} else {
-		evs, err = a.cfg.Store.ReadBack(g, s, r, from, limit)
-		for bytes, i := 0, len(evs)-1; i >= 0; i-- {
-			bytes += len(evs[i].Message) + EventOverhead
-			if bytes > maxResponseBytes {
-				evs = evs[i+1:]
-				break
-			}
-		}
-	}
+	page, err := a.cfg.Store.Read(ctx, g, logstore.Query{Streams: []string{s}, Range: r, After: pos, Backward: !forward,
+		Limits: logstore.Limits{Events: limit, Bytes: maxResponseBytes, Overhead: EventOverhead}})
 	if err != nil {
 		return nil, err
 	}
+	evs := page.Events
 	out := &logsshape.GetLogEventsResponse{Events: outputEvents(evs)}
 	if len(evs) == 0 {
 		// Nothing (more) this way: the same token again, so a client that
 		// loops until the token repeats stops.
+		out.NextForwardToken, out.NextBackwardToken = getToken(true, pos, id), getToken(false, pos, id)
 		if tokenGiven {
-			out.NextForwardToken, out.NextBackwardToken = fwdToken(from), backToken(from)
 			if forward {
 				out.NextForwardToken = in.NextToken
 			} else {
 				out.NextBackwardToken = in.NextToken
 			}
-		} else {
-			out.NextForwardToken, out.NextBackwardToken = fwdToken(from), backToken(from)
 		}
 		return out, nil
 	}
-	out.NextForwardToken = fwdToken(evs[len(evs)-1].Seq + 1)
-	out.NextBackwardToken = backToken(evs[0].Seq)
+	first, last := evs[0].Key(), evs[len(evs)-1].Key()
+	out.NextForwardToken = getToken(true, &last, id)
+	out.NextBackwardToken = getToken(false, &first, id)
 	return out, nil
-}
-
-// FilterLogEvents' token: the stream being read and the sequence to resume at.
-func filterToken(stream string, seq uint64) *string {
-	return ptr(base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatUint(seq, 10) + "/" + stream)))
-}
-
-func parseFilterToken(tok string) (string, uint64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil {
-		if num, stream, ok := strings.Cut(string(b), "/"); ok {
-			if n, err := strconv.ParseUint(num, 10, 64); err == nil {
-				return stream, n, nil
-			}
-		}
-	}
-	return "", 0, invalid(MsgInvalidNextToken)
 }
 
 func eventID(stream string, seq uint64) string {
@@ -428,52 +377,46 @@ func (a *API) filterLogEvents(ctx context.Context, req *awsproto.Request, in *lo
 			}
 		}
 	}
-	startStream, startSeq := "", uint64(0)
+	// The query's identity names the streams as asked (not those found,
+	// which streams created meanwhile would change).
+	asked := slices.Sorted(slices.Values(in.LogStreamNames))
+	sel := "names\x00" + strings.Join(asked, "\x00")
+	if in.LogStreamNames == nil {
+		sel = "prefix\x00" + str(in.LogStreamNamePrefix)
+	}
+	id := identity(g, sel, str(in.FilterPattern), fmt.Sprint(r.Start), fmt.Sprint(r.End))
+	var pos *logstore.Key
 	if in.NextToken != nil {
-		if startStream, startSeq, err = parseFilterToken(*in.NextToken); err != nil {
+		k, err := parseFilterToken(*in.NextToken, id)
+		if err != nil {
 			return nil, err
 		}
+		pos = &k
 	}
-	out := &logsshape.FilterLogEventsResponse{Events: []logsshape.FilteredLogEvent{}, SearchedLogStreams: []logsshape.SearchedLogStream{}}
-	bytes := 0
+	page, err := a.cfg.Store.Read(ctx, g, logstore.Query{Streams: names, Range: r, After: pos, Keep: pat.Match,
+		Limits: logstore.Limits{Events: limit, Bytes: maxResponseBytes, Overhead: EventOverhead}})
+	if err != nil {
+		return nil, err
+	}
+	out := &logsshape.FilterLogEventsResponse{Events: make([]logsshape.FilteredLogEvent, 0, len(page.Events)), SearchedLogStreams: []logsshape.SearchedLogStream{}}
+	for _, e := range page.Events {
+		out.Events = append(out.Events, logsshape.FilteredLogEvent{LogStreamName: ptr(e.Stream), Timestamp: ptr(e.Timestamp),
+			IngestionTime: ptr(e.Ingestion), Message: ptr(e.Message), EventId: ptr(eventID(e.Stream, e.Seq))})
+	}
+	more := page.More && len(page.Events) > 0
+	if more {
+		out.NextToken = filterToken(page.Events[len(page.Events)-1].Key(), id)
+	}
 	for _, name := range names {
-		if name < startStream {
-			continue
-		}
-		from := uint64(0)
-		if name == startStream {
-			from = startSeq
-		}
-		if len(out.Events) == limit || bytes >= maxResponseBytes {
-			// The page filled at the end of the stream before.
-			out.NextToken = filterToken(name, from)
-			break
-		}
-		page, err := a.cfg.Store.Filter(ctx, g, name, r, from, pat.Match,
-			logstore.Limits{Events: limit - len(out.Events), Bytes: maxResponseBytes - bytes, Overhead: EventOverhead})
-		if err != nil && !isGone(err) {
-			return nil, err
-		}
-		for _, e := range page.Events {
-			bytes += len(e.Message) + EventOverhead
-			out.Events = append(out.Events, logsshape.FilteredLogEvent{LogStreamName: ptr(name), Timestamp: ptr(e.Timestamp),
-				IngestionTime: ptr(e.Ingestion), Message: ptr(e.Message), EventId: ptr(eventID(name, e.Seq))})
-		}
-		full := err == nil && !page.Complete
-		out.SearchedLogStreams = append(out.SearchedLogStreams, logsshape.SearchedLogStream{LogStreamName: ptr(name), SearchedCompletely: ptr(!full)})
-		if full {
-			out.NextToken = filterToken(name, page.Next)
-			break
-		}
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		out.SearchedLogStreams = append(out.SearchedLogStreams, logsshape.SearchedLogStream{LogStreamName: ptr(name), SearchedCompletely: ptr(!more)})
 	}
 	return out, nil
 }
 
-// isGone tells a stream deleted during the search, which is skipped.
-func isGone(err error) bool {
-	_, ok := mapError(err)
-	return ok
+// str is the string a pointer member holds, "" when absent.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -58,7 +58,7 @@ func scanSeg(dir string, seg segment, from uint64, r Range, fn func(Event) bool)
 	return more, nil
 }
 
-// Scan calls fn, in arrival order, for the events of a stream in r whose
+// Scan calls fn, in storage (arrival) order, not in Read's order, for the events of a stream in r whose
 // sequence is from or more, until fn returns false.
 func (s *Store) Scan(groupName, streamName string, r Range, from uint64, fn func(Event) bool) error {
 	_, st, err := s.stream(groupName, streamName)
@@ -79,53 +79,6 @@ func (s *Store) Scan(groupName, streamName string, r Range, from uint64, fn func
 		}
 	}
 	return nil
-}
-
-// ReadBack returns, in arrival order, the last limit events of a stream in
-// r whose sequence is below before.
-func (s *Store) ReadBack(groupName, streamName string, r Range, before uint64, limit int) ([]Event, error) {
-	_, st, err := s.stream(groupName, streamName)
-	if err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	dir, segs := st.snapshot()
-	var out []Event // newest segments first, each in order; reversed at the end
-	for i := len(segs) - 1; i >= 0 && len(out) < limit; i-- {
-		seg := segs[i]
-		if seg.Count == 0 || seg.First >= before || !r.overlaps(seg) {
-			continue
-		}
-		// Keep the last (limit - len(out)) matches of this segment.
-		want := limit - len(out)
-		ring := make([]Event, 0, min(want, int(seg.Count)))
-		pos := 0
-		_, err := scanSeg(dir, seg, 0, r, func(ev Event) bool {
-			if ev.Seq >= before {
-				return false
-			}
-			if len(ring) < want {
-				ring = append(ring, ev)
-			} else {
-				ring[pos] = ev
-				pos = (pos + 1) % want
-			}
-			return true
-		})
-		if err != nil {
-			return nil, err
-		}
-		ordered := append(ring[pos:len(ring):len(ring)], ring[:pos]...)
-		for j := len(ordered) - 1; j >= 0; j-- {
-			out = append(out, ordered[j])
-		}
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, nil
 }
 
 // Next is the sequence the next appended event of a stream gets.

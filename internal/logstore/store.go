@@ -13,10 +13,27 @@
 //
 // A record is [u32 length][u32 CRC-32C][i64 timestamp ms][i64 ingestion ms]
 // [message], length counting the 16 bytes of times and the message. A
-// segment is sealed when it reaches SegmentBytes; its index (first/last
-// sequence, smallest and largest timestamp, bytes, ingestion times) is
-// written then, so Open reads the indexes and scans only each stream's open
-// segment. Reads skip segments whose timestamp range misses the query.
+// segment is sealed when it reaches SegmentBytes; its index (first
+// sequence, count, bytes, smallest and largest timestamp, whether its
+// records are in timestamp order, ingestion times) is written then, so
+// Open reads the indexes and scans only each stream's open segment.
+//
+// Invariants: a stream's events are numbered from 0 in storage order (Seq)
+// and appends to a stream are serialized, so a segment holds the records
+// of Seq First to First+Count-1; every batch is stored in timestamp order
+// (stable), a segment being Sorted when its batches also follow each other
+// in time (the usual case: one producer writing in order); a segment's
+// MinTS/MaxTS bound its records' timestamps.
+//
+// Order (Read, behind GetLogEvents and FilterLogEvents): events are read
+// in CloudWatch's order, by Key: timestamp, then stream name, then Seq
+// (within a stream: timestamp order, equal timestamps in storage order),
+// whatever order the batches came in. A page continues after (forward) or
+// before (backward) a Key, excluded, so paging from the last Key returned
+// gives every event once, those appended meanwhile with a larger Key too;
+// one appended with a Key before the position (an older timestamp) is not
+// seen by that paging, as in CloudWatch. Scan (berth logs, tests) reads in
+// storage order. See query.go for how a page is found.
 //
 // Durability: Append writes one batch with one write call and fsyncs the
 // segment before it returns (and fsyncs the directory when it makes a
@@ -28,19 +45,14 @@
 // batch only (at most MaxBatchBytes of messages plus 24 bytes a record);
 // reads parse segment files in place from a pooled buffer (256 KiB, grown
 // only for a record that does not fit) and keep at most the requested
-// page. Filter searches at most GOMAXPROCS segments at once, each keeping
-// at most a page (filter.go). Memory held per stream is its segment index
-// (a few dozen bytes per segment).
+// page: Read searches at most GOMAXPROCS segments at once, each keeping at
+// most a page, and merges them into one page (query.go), whatever the
+// number of segments and streams. Memory held per stream is its segment
+// index (a few dozen bytes per segment).
 //
 // Retention is enforced by Enforce(now): a segment whose largest timestamp
 // is older than now minus the group's retention is deleted whole, so events
 // can outlive their retention by up to one segment's span.
-//
-// Order: events are kept, and read, in the order they were appended: batch
-// after batch (appends to a stream are serialized), each batch sorted by
-// timestamp (stable).
-// That is timestamp order when no batch holds events older than the
-// stream's earlier ones; CloudWatch sorts by timestamp (docs/logs.md).
 package logstore
 
 import (
@@ -92,6 +104,7 @@ type Event struct {
 	Ingestion int64 // epoch milliseconds, when the store took it
 	Message   string
 	Seq       uint64 // position in its stream, from 0
+	Stream    string // set by Read
 }
 
 // Group is a log group's metadata.
@@ -123,7 +136,11 @@ type segment struct {
 	MinTS      int64  `json:"minTs"`
 	MaxTS      int64  `json:"maxTs"`
 	LastIngest int64  `json:"lastIngest"`
-	sealed     bool
+	// Sorted tells the records are in timestamp order (an index written
+	// before it was kept reads as unsorted: safe, only slower).
+	Sorted bool  `json:"sorted,omitempty"`
+	LastTS int64 `json:"lastTs,omitempty"` // the last record's timestamp
+	sealed bool
 }
 
 type stream struct {
@@ -317,6 +334,13 @@ func scanSegment(path string, first uint64, repair bool) (*segment, error) {
 }
 
 func (seg *segment) add(ev Event, size int64) {
+	switch {
+	case seg.Count == 0:
+		seg.Sorted = true
+	case ev.Timestamp < seg.LastTS:
+		seg.Sorted = false
+	}
+	seg.LastTS = ev.Timestamp
 	if seg.Count == 0 || ev.Timestamp < seg.MinTS {
 		seg.MinTS = ev.Timestamp
 	}

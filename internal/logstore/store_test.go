@@ -1,6 +1,7 @@
 package logstore
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,11 +72,15 @@ func TestLifecycleAndReads(t *testing.T) {
 	if m := msgs(got); len(m) != 5 || m[0] != "line 25" {
 		t.Fatalf("range: %v", m)
 	}
-	back, err := s.ReadBack("/app", "web/1", Range{}, 50, 7)
+	readBack := func(r Range, after *Key, limit int) ([]Event, error) {
+		p, err := s.Read(context.Background(), "/app", Query{Streams: []string{"web/1"}, Range: r, After: after, Backward: true, Limits: Limits{Events: limit, Bytes: 1 << 20}})
+		return p.Events, err
+	}
+	back, err := readBack(Range{}, &Key{base + 50, "web/1", 50}, 7)
 	if err != nil || len(back) != 7 || back[0].Message != "line 43" || back[6].Message != "line 49" {
 		t.Fatalf("back: %v %v", msgs(back), err)
 	}
-	back, _ = s.ReadBack("/app", "web/1", Range{Start: base + 3}, 100, 1000)
+	back, _ = readBack(Range{Start: base + 3}, nil, 1000)
 	if len(back) != 97 || back[0].Message != "line 3" {
 		t.Fatalf("back all: %d", len(back))
 	}
@@ -228,7 +233,7 @@ func TestConcurrentUse(t *testing.T) {
 		defer func() { done <- struct{}{} }()
 		for k := 0; k < 50; k++ {
 			s.Scan("g", "0", Range{}, 0, func(Event) bool { return true })
-			s.ReadBack("g", "1", Range{}, 1<<62, 5)
+			s.Read(context.Background(), "g", Query{Streams: []string{"1", "2"}, Backward: true, Limits: Limits{Events: 5, Bytes: 1 << 20}})
 			s.Enforce(now)
 			s.Streams("g")
 			s.UpdateGroup("g", func(g *Group) { g.Tags = map[string]string{"k": fmt.Sprint(k)} })
