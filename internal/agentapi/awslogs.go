@@ -2,6 +2,7 @@ package agentapi
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -23,7 +24,7 @@ type LogStore interface {
 	CreateGroup(g logstore.Group) error
 	CreateStream(group, name string) error
 	Append(group, stream string, events []logstore.Input) (int64, error)
-	Scan(group, stream string, r logstore.Range, from uint64, fn func(logstore.Event) bool) error
+	Read(ctx context.Context, group string, q logstore.Query) (logstore.Page, error)
 }
 
 // CloudWatch Logs' name constraints.
@@ -139,20 +140,49 @@ func (a *API) awslogsSources(t *state.Task, container string) []awslogsSource {
 	return out
 }
 
-// logsFromStore answers `berth logs` from the log store: each container's
-// stream in turn, as NDJSON agentproto.LogLine (the stream, stdout or
-// stderr, is not kept by CloudWatch Logs and is left empty).
-func (a *API) logsFromStore(w http.ResponseWriter, srcs []awslogsSource) {
+// logsFromStore answers `berth logs` from the log store as NDJSON
+// agentproto.LogLine, in CloudWatch's order: the streams of the
+// containers of one log group interleaved by timestamp (groups one after
+// the other). The stream, stdout or stderr, is not kept by CloudWatch
+// Logs and is left empty. Memory is one store page at a time.
+func (a *API) logsFromStore(ctx context.Context, w http.ResponseWriter, srcs []awslogsSource) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
+	var groups []string
+	containers := map[string]map[string]string{} // group → stream → container
 	for _, s := range srcs {
-		err := a.cfg.Logs.Scan(s.group, s.stream, logstore.Range{}, 0, func(e logstore.Event) bool {
-			return enc.Encode(agentproto.LogLine{Time: time.UnixMilli(e.Timestamp), Container: s.container, Text: e.Message}) == nil
-		})
-		if err != nil && !errors.Is(err, logstore.ErrGroupNotFound) && !errors.Is(err, logstore.ErrStreamNotFound) {
-			a.log.Warn("read awslogs stream", "group", s.group, "stream", s.stream, "err", err)
+		if containers[s.group] == nil {
+			groups = append(groups, s.group)
+			containers[s.group] = map[string]string{}
+		}
+		containers[s.group][s.stream] = s.container
+	}
+	for _, g := range groups {
+		streams := make([]string, 0, len(containers[g]))
+		for st := range containers[g] {
+			streams = append(streams, st)
+		}
+		var after *logstore.Key
+		for {
+			page, err := a.cfg.Logs.Read(ctx, g, logstore.Query{Streams: streams, After: after})
+			if err != nil {
+				if !errors.Is(err, logstore.ErrGroupNotFound) && ctx.Err() == nil {
+					a.log.Warn("read awslogs streams", "group", g, "err", err)
+				}
+				break
+			}
+			for _, e := range page.Events {
+				if enc.Encode(agentproto.LogLine{Time: time.UnixMilli(e.Timestamp), Container: containers[g][e.Stream], Text: e.Message}) != nil {
+					return
+				}
+			}
+			if !page.More || len(page.Events) == 0 {
+				break
+			}
+			k := page.Events[len(page.Events)-1].Key()
+			after = &k
 		}
 	}
 	_ = bw.Flush()

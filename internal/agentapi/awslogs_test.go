@@ -15,6 +15,12 @@ import (
 )
 
 func newAWSLogsHarness(t *testing.T) (*API, *logstore.Store) {
+	return newAWSLogsHarnessWith(t, false)
+}
+
+// newAWSLogsHarnessWith makes task t1 of app (containers app and side,
+// app logging with awslogs, side too when sideAWSLogs) on instance i1.
+func newAWSLogsHarnessWith(t *testing.T, sideAWSLogs bool) (*API, *logstore.Store) {
 	t.Helper()
 	st := state.New()
 	txn := st.Txn()
@@ -27,10 +33,14 @@ func newAWSLogsHarness(t *testing.T) (*API, *logstore.Store) {
 		Shape: &shape.ContainerInstance{ContainerInstanceArn: ptr(instanceArn("i1")), Status: ptr("ACTIVE")}})
 	awslogs := &shape.LogConfiguration{LogDriver: shape.LogDriverAwslogs,
 		Options: map[string]string{"awslogs-group": "/ecs/app", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}}
+	var sideLogs *shape.LogConfiguration
+	if sideAWSLogs {
+		sideLogs = awslogs
+	}
 	put(state.TableTaskDefinitions, &state.TaskDefinition{Family: "app", Revision: 1, Def: &shape.TaskDefinition{Family: ptr("app"), Revision: 1,
 		ContainerDefinitions: []shape.ContainerDefinition{
 			{Name: ptr("app"), Image: ptr("busybox"), LogConfiguration: awslogs},
-			{Name: ptr("side"), Image: ptr("busybox")},
+			{Name: ptr("side"), Image: ptr("busybox"), LogConfiguration: sideLogs},
 		}}})
 	put(state.TableTasks, &state.Task{ID: "t1", Cluster: "default", InstanceID: "i1", Family: "app", Revision: 1,
 		Shape: &shape.Task{TaskArn: ptr(taskArn("t1")), LastStatus: ptr("STOPPED"), DesiredStatus: ptr("STOPPED"),
@@ -111,5 +121,41 @@ func TestAWSLogsEndpoint(t *testing.T) {
 	api.ServeHTTP(w, httptest.NewRequest(http.MethodGet, agentproto.PathCLILog+"?cluster=default&task=t1", nil))
 	if w.Code != 400 || !strings.Contains(w.Body.String(), "not connected") {
 		t.Fatalf("%d %s", w.Code, w.Body.String())
+	}
+}
+
+// berth logs of a task whose containers all log with awslogs gives their
+// streams interleaved in timestamp order, also when a later batch holds
+// older events.
+func TestAWSLogsCLIOrder(t *testing.T) {
+	api, _ := newAWSLogsHarnessWith(t, true)
+	put := func(stream string, evs ...agentproto.AWSLogsEvent) {
+		t.Helper()
+		if code, body := putAWSLogs(t, api, agentproto.AWSLogsRequest{Group: "/ecs/app", Stream: stream, CreateGroup: true, Events: evs}); code != 204 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	put("web/app/t1", agentproto.AWSLogsEvent{Timestamp: 1000, Message: "app 1"}, agentproto.AWSLogsEvent{Timestamp: 3000, Message: "app 3"})
+	put("web/side/t1", agentproto.AWSLogsEvent{Timestamp: 2000, Message: "side 2"}, agentproto.AWSLogsEvent{Timestamp: 4000, Message: "side 4"})
+	put("web/app/t1", agentproto.AWSLogsEvent{Timestamp: 1500, Message: "app 1.5"}) // late
+	w := httptest.NewRecorder()
+	api.ServeHTTP(w, httptest.NewRequest(http.MethodGet, agentproto.PathCLILog+"?cluster=default&task=t1", nil))
+	if w.Code != 200 {
+		t.Fatalf("%d %s", w.Code, w.Body.String())
+	}
+	var got []string
+	dec := json.NewDecoder(w.Body)
+	for dec.More() {
+		var l agentproto.LogLine
+		if err := dec.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(l.Text, l.Container+" ") {
+			t.Errorf("line %q is attributed to %s", l.Text, l.Container)
+		}
+		got = append(got, l.Text)
+	}
+	if want := "app 1,app 1.5,side 2,app 3,side 4"; strings.Join(got, ",") != want {
+		t.Fatalf("berth logs: %q, want %s", got, want)
 	}
 }

@@ -52,7 +52,7 @@ func (a *API) logs(w http.ResponseWriter, r *http.Request) {
 	// after the task and its host are gone; following them reads from the
 	// agent while it is connected.
 	if srcs := a.awslogsSources(t, container); srcs != nil && (q.Get("follow") != "true" || s == nil) {
-		a.logsFromStore(w, srcs)
+		a.logsFromStore(r.Context(), w, srcs)
 		return
 	}
 	if s == nil {
