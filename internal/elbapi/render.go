@@ -249,20 +249,37 @@ func renderTargetGroup(snap *state.Snapshot, tg *state.TargetGroup, now time.Tim
 	return out
 }
 
-// InstanceHostAddress is the berth.host-address attribute of the ACTIVE
-// container instance with EC2 instance ID id ("" when none).
+// InstanceHostAddress is the berth.host-address attribute of the
+// registered container instance with EC2 instance ID id ("" when none):
+// an ACTIVE one, else a DRAINING one. A DRAINING instance still runs its
+// tasks (ECS draining is the scheduler's, not the load balancer's): its
+// targets keep their traffic until their tasks are stopped, and drain for
+// their deregistration delay then, like any other target.
 func InstanceHostAddress(snap *state.Snapshot, id string) string {
-	addr := ""
+	addr, draining := "", ""
 	snap.AllInstances(func(ci *state.ContainerInstance) bool {
-		if ci.Shape.Ec2InstanceId == nil || *ci.Shape.Ec2InstanceId != id || ci.Shape.Status == nil || *ci.Shape.Status != "ACTIVE" {
+		if ci.Shape.Ec2InstanceId == nil || *ci.Shape.Ec2InstanceId != id || ci.Shape.Status == nil {
 			return true
 		}
-		for _, a := range ci.Shape.Attributes {
-			if a.Name != nil && *a.Name == HostAddressAttribute && a.Value != nil {
-				addr = strings.TrimSpace(*a.Value)
+		a := ""
+		for _, at := range ci.Shape.Attributes {
+			if at.Name != nil && *at.Name == HostAddressAttribute && at.Value != nil {
+				a = strings.TrimSpace(*at.Value)
 			}
 		}
-		return false
+		switch *ci.Shape.Status {
+		case "ACTIVE":
+			addr = a
+			return false
+		case "DRAINING":
+			if draining == "" {
+				draining = a
+			}
+		}
+		return true
 	})
+	if addr == "" {
+		addr = draining
+	}
 	return addr
 }

@@ -13,6 +13,7 @@ import (
 	"berth.dev/berth/internal/elb"
 	"berth.dev/berth/internal/fsm"
 	"berth.dev/berth/internal/fsm/wire"
+	"berth.dev/berth/internal/lbconfig"
 	"berth.dev/berth/internal/shape"
 )
 
@@ -151,5 +152,70 @@ func TestConfigSourceWakesOnCertificateImport(t *testing.T) {
 	case <-changed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("a re-imported certificate did not wake the source")
+	}
+}
+
+// An ECS-draining container instance still runs its tasks, and the load
+// balancer still reaches them: its instance targets keep their traffic,
+// and those being deregistered keep draining until their delay ends.
+// Dropping them when the instance began draining cut the requests they had
+// in flight (502s) and ended their deregistration delay early.
+func TestRenderConfigKeepsTargetsOfDrainingInstance(t *testing.T) {
+	m := fsm.New(arn.Namer{Partition: "aws", Region: "us-east-1", Account: "123456789012"}, slog.New(slog.DiscardHandler))
+	meta := func(n int) wire.Meta { return wire.Meta{Now: epoch.Add(time.Duration(n) * time.Second)} }
+	const p = "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+	tgI := p + "targetgroup/i/00000000000000a3"
+	applyAll(t, m,
+		wire.CreateCluster{Meta: meta(0), Name: "prod"},
+		wire.RegisterContainerInstance{Meta: meta(0), Cluster: "prod", NewID: "ci1", EC2InstanceID: "i-1",
+			Attributes: []shape.Attribute{{Name: sp(HostAddressAttribute), Value: sp("10.1.2.3")}}},
+		wire.CreateLoadBalancer{Meta: meta(1), ID: "0000000000000001", Name: "web", LBType: "application", Scheme: "internet-facing", IPAddressType: "ipv4", Subnets: []string{"subnet-a", "subnet-b"}, Address: "127.0.1.1"},
+		wire.CreateTargetGroup{Meta: meta(2), ID: "00000000000000a3", Name: "i", Protocol: "HTTP", ProtocolVersion: "HTTP1", Port: 80, VpcID: "vpc-1", TargetType: "instance", IPAddressType: "ipv4", HealthCheck: elb.DefaultHealthCheck("HTTP", "HTTP1")},
+		wire.ModifyTargetGroup{Meta: meta(3), ARN: tgI, Attributes: map[string]string{"deregistration_delay.timeout_seconds": "60"}},
+		wire.RegisterTargets{Meta: meta(4), ARN: tgI, Targets: []elb.Target{{ID: "i-1", Port: 32768}, {ID: "i-1", Port: 32769}}},
+		wire.DeregisterTargets{Meta: meta(5), ARN: tgI, Targets: []elb.Target{{ID: "i-1", Port: 32769}}},
+		wire.UpdateContainerInstancesState{Meta: meta(6), Cluster: "prod", Refs: []wire.InstanceRef{{Input: "ci1", ID: "ci1"}}, Status: "DRAINING"},
+	)
+	targets := func(at time.Time) map[int]lbconfig.Target {
+		out := map[int]lbconfig.Target{}
+		for _, tg := range RenderConfig(m.Snapshot(), at, nil).TargetGroups {
+			if tg.ARN != tgI {
+				continue
+			}
+			for _, tc := range tg.Targets {
+				out[tc.Port] = tc
+			}
+		}
+		return out
+	}
+	got := targets(epoch.Add(10 * time.Second))
+	if r := got[32768]; r.State != lbconfig.TargetRegistered || r.Address != "10.1.2.3" {
+		t.Errorf("the registered target of the draining instance: %+v (all %+v)", r, got)
+	}
+	if d := got[32769]; d.State != lbconfig.TargetDraining || d.Address != "10.1.2.3" || !d.DrainUntil.Equal(epoch.Add(65*time.Second)) {
+		t.Errorf("the draining target of the draining instance: %+v (all %+v)", d, got)
+	}
+	// Its delay still ends it.
+	if got := targets(epoch.Add(65 * time.Second)); len(got) != 1 {
+		t.Errorf("after the delay: %+v", got)
+	}
+	// A deregistered instance is no longer reached.
+	applyFrom(t, m, 100, wire.DeregisterContainerInstance{Meta: meta(7), Cluster: "prod", ID: "ci1", Force: true})
+	if got := targets(epoch.Add(10 * time.Second)); len(got) != 0 {
+		t.Errorf("the targets of a deregistered instance: %+v", got)
+	}
+}
+
+// applyFrom is applyAll from log index first on.
+func applyFrom(t *testing.T, m *fsm.Machine, first uint64, cmds ...wire.Command) {
+	t.Helper()
+	for i, c := range cmds {
+		b, err := wire.Encode(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := m.Apply(first+uint64(i), b); r.Err != nil {
+			t.Fatalf("%s: %v", c.Type(), r.Err)
+		}
 	}
 }
