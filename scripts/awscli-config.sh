@@ -8,7 +8,7 @@
 # parameter by name), the role as task and execution role, and the awslogs
 # log driver; run-task, the task's environment read from the demo app's
 # GET / (both secret values are there), its log stream (describe-log-streams,
-# get-log-events, filter-log-events), put-secret-value and a new task that
+# get-log-events, filter-log-events, logs tail), put-secret-value and a new task that
 # sees the new value, get-parameter --with-decryption, sts
 # get-caller-identity as root and with the credentials of sts assume-role,
 # errors for bad input, and the clean-up.
@@ -230,6 +230,8 @@ expect "describe-log-streams" "$got" "$STREAM"
 got=$(logs filter-log-events --log-group-name "$GROUP" --filter-pattern '"listening on"' \
 	--query 'events[].[logStreamName, message]' --output text | tr '\t' ' ')
 expect "filter-log-events \"listening on\"" "$got" "$STREAM listening on [::]:8080"
+got=$(logs tail "$GROUP" --since 1h --format short | grep -c 'listening on \[::\]:8080' || true)
+expect "logs tail (FilterLogEvents, interleaved by time): the 'listening on' line" "$got" 1
 got=$(logs filter-log-events --log-group-name "$GROUP" --filter-pattern "$PASSWORD1" --query 'length(events)' --output text)
 expect "filter-log-events for the password (never logged)" "$got" 0
 expect_error logs ResourceNotFoundException get-log-events --log-group-name "$GROUP" --log-stream-name "$PREFIX/app/missing"
