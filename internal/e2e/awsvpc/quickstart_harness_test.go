@@ -49,18 +49,28 @@ func startDevNS(t *testing.T, timeout time.Duration) *devNS {
 	d.ns, _ = seg.host(1)
 	dir := t.TempDir()
 	d.account = fmt.Sprintf("%012d", time.Now().UnixNano()%1e12)
-	d.dev = start(t, "berth dev", d.ns, "dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0",
-		"--runtime", "docker", "--account-id", d.account, "--dns-listen", "127.0.0.1:0", "--dns-forward", "none", "--task-dns", "on")
-	t.Cleanup(func() { // the test's tasks and pause containers
+	// The test's tasks and pause containers, once berth dev has stopped
+	// (cleanups run last-in first-out): while it runs, its services
+	// would replace what is removed.
+	// A container whose creation the engine was still carrying out when
+	// berth dev stopped shows up a moment later: remove until a listing
+	// finds none.
+	t.Cleanup(func() {
 		ctx := context.Background()
-		list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true,
-			Filters: make(client.Filters).Add("label", driver.LabelCluster+"=arn:aws:ecs:us-east-1:"+d.account+":cluster/default")})
-		if err == nil {
+		filter := make(client.Filters).Add("label", driver.LabelCluster+"=arn:aws:ecs:us-east-1:"+d.account+":cluster/default")
+		for range 10 {
+			list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+			if err != nil || len(list.Items) == 0 {
+				return
+			}
 			for _, ct := range list.Items {
 				cli.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true})
 			}
+			time.Sleep(300 * time.Millisecond)
 		}
 	})
+	d.dev = start(t, "berth dev", d.ns, "dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0",
+		"--runtime", "docker", "--account-id", d.account, "--dns-listen", "127.0.0.1:0", "--dns-forward", "none", "--task-dns", "on")
 	deadline := time.Now().Add(3 * time.Minute)
 	for !strings.Contains(d.dev.out.String(), "Use it with the AWS CLI") {
 		select {
