@@ -4,7 +4,7 @@
 // its banner, and gives the clean environment AWS CLI commands run in.
 //
 // Invariants: a started process is stopped when its test ends, whatever
-// happened; the environment handed to the AWS CLI never carries the
+// happened, and then the containers of its tasks are removed; the environment handed to the AWS CLI never carries the
 // caller's own AWS credentials, profile or endpoint.
 package berthdev
 
@@ -89,10 +89,14 @@ type Dev struct {
 func Start(t testing.TB, bin, keyID, secret string, extra ...string) *Dev {
 	t.Helper()
 	dir := t.TempDir()
-	// DNS on a free port, nothing forwarded off the machine, and the
-	// host's task endpoint left alone (tests run in parallel); extra
-	// flags given later win.
+	// An account of its own, whose tasks' containers go once berth dev
+	// has stopped (cleanups run last-in first-out); DNS on a free port,
+	// nothing forwarded off the machine, and the host's task endpoint
+	// left alone (tests run in parallel); extra flags given later win.
+	account := newAccount()
+	t.Cleanup(func() { removeContainers(t, account) })
 	args := append([]string{"dev", "--data-dir", filepath.Join(dir, "berth"), "--listen", "127.0.0.1:0", "--runtime", "docker",
+		"--account-id", account,
 		"--task-network", "off", "--dns-listen", "127.0.0.1:0", "--dns-forward", "none", "--task-dns", "off"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "BERTH_ROOT_ACCESS_KEY_ID="+keyID, "BERTH_ROOT_SECRET_ACCESS_KEY="+secret)
