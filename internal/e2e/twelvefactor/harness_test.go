@@ -119,9 +119,3 @@ func (e *env) waitTask(arn, status string) ecstypes.Task {
 	e.t.Helper()
 	return inproc.WaitTask(e.t, e.ecs, cluster, arn, status, 2*time.Minute)
 }
-
-// freePort is a TCP port free on 127.0.0.1 now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	return inproc.FreePort(t)
-}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +25,8 @@ import (
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"berth.dev/berth/internal/e2e/inproc"
 )
 
 const (
@@ -125,7 +128,7 @@ func run(t *testing.T, e *env) {
 	// The task definition, as it would be on ECS.
 	mode, port, hostPort := ecstypes.NetworkModeBridge, int32(8080), int32(0)
 	if e.rt == rtProcess {
-		p := int32(freePort(t))
+		p := int32(inproc.FreePort(t))
 		mode, port, hostPort = ecstypes.NetworkModeHost, p, p
 	}
 	reg, err := e.ecs.RegisterTaskDefinition(c, &ecs.RegisterTaskDefinitionInput{
@@ -171,7 +174,7 @@ func run(t *testing.T, e *env) {
 	}
 
 	// (On the process runtime's host mode the next task needs the port.)
-	e.stopTask(first)
+	inproc.StopTask(t, e.ecs, cluster, aws.ToString(first.TaskArn))
 
 	// Rotation: a new secret value reaches the tasks started afterwards.
 	password2 := randomValue("pw2-")
@@ -187,22 +190,13 @@ func run(t *testing.T, e *env) {
 	}
 
 	// The logs outlive the tasks.
-	e.stopTask(second)
+	inproc.StopTask(t, e.ecs, cluster, aws.ToString(second.TaskArn))
 	if got := e.reportLines(firstStream); len(got) != 1 {
 		t.Fatalf("after the task stopped, its stream holds %d reports", len(got))
 	}
 
 	// No secret value in plaintext anywhere berth writes.
 	e.noPlaintext(password, password2, token)
-}
-
-// stopTask stops the task and waits until it is STOPPED.
-func (e *env) stopTask(task ecstypes.Task) {
-	e.t.Helper()
-	if _, err := e.ecs.StopTask(e.ctx(), &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: task.TaskArn}); err != nil {
-		e.t.Fatal(err)
-	}
-	e.waitTask(aws.ToString(task.TaskArn), "STOPPED")
 }
 
 // streamOf is the awslogs stream of the task's app container.
@@ -265,10 +259,10 @@ func (e *env) checkReport(r report, task ecstypes.Task, passwordSHA, tokenSHA st
 	if r.CredsSource == "" {
 		t.Errorf("the credentials came from no named provider")
 	}
-	if want := map[string]string{"DB_USER": sha("app"), "DB_PASSWORD": passwordSHA, "API_TOKEN": tokenSHA}; !mapsEqual(r.SecretSHA, want) {
+	if want := map[string]string{"DB_USER": sha("app"), "DB_PASSWORD": passwordSHA, "API_TOKEN": tokenSHA}; !maps.Equal(r.SecretSHA, want) {
 		t.Errorf("secrets (SHA-256) %v, want %v", r.SecretSHA, want)
 	}
-	if want := map[string]string{"APP_MODE": "production", "AWS_ENDPOINT_URL": "http://169.254.170.2", "AWS_REGION": testRegion}; !mapsEqual(r.Env, want) {
+	if want := map[string]string{"APP_MODE": "production", "AWS_ENDPOINT_URL": "http://169.254.170.2", "AWS_REGION": testRegion}; !maps.Equal(r.Env, want) {
 		t.Errorf("environment %v, want %v", r.Env, want)
 	}
 	if !slices.Equal(r.Discovered, []string{"billing-1"}) {
@@ -283,18 +277,6 @@ func (e *env) checkReport(r report, task ecstypes.Task, passwordSHA, tokenSHA st
 	if r.MemoryUsage == 0 {
 		t.Errorf("container stats: no memory usage")
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // noPlaintext fails if a value is in a file of the data dirs (the server's
